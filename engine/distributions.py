@@ -1,0 +1,248 @@
+"""Random distributions for task durations and put intervals, with parsing and TOML forms."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import ConfigError
+
+# Parameter names per kind, in the order they appear in `params` and in the short form.
+PARAM_NAMES: Mapping[str, tuple[str, ...]] = {
+    "constant": ("value",),
+    "uniform": ("low", "high"),
+    "exponential": ("mean",),
+    "normal": ("mean", "sd"),
+}
+
+# Values end up in time.sleep(); a day is far beyond any lesson and keeps sleep() from overflowing.
+MAX_PARAM: float = 86_400.0
+
+_CONDITIONS: Mapping[str, str] = {
+    "constant": "0 <= value <= 86400",
+    "uniform": "0 <= low <= high <= 86400",
+    "exponential": "0 < mean <= 86400",
+    "normal": "0 <= mean <= 86400 and 0 <= sd <= 86400",
+}
+
+_KINDS_TEXT = ", ".join(f'"{kind}"' for kind in PARAM_NAMES)
+
+ALLOWED_TEXT = (
+    'expected a number >= 0, a string such as "uniform(0, 1)", "constant(0.1)", '
+    '"exponential(0.5)" or "normal(0.5, 0.1)", '
+    'or a table such as { kind = "uniform", low = 0.0, high = 1.0 }'
+)
+
+_SHORT_FORM = re.compile(r"([A-Za-z_]+)\s*\((.*)\)", re.DOTALL)
+
+
+def _config_error(key: str | None, value: object, allowed: str) -> ConfigError:
+    # Imported lazily because config.py imports this module at load time.
+    from .config import ConfigError
+
+    return ConfigError(key, value, allowed)
+
+
+def format_number(x: float) -> str:
+    """Format a parameter the short way: integral values without '.0', others with repr."""
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x)
+
+
+def _as_float(value: object) -> float | None:
+    """Return value as a float, or None when it is not a number (bools do not count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        # An int too large for a float is out of range anyway; inf makes the range check refuse it.
+        return math.inf
+
+
+def _describe(kind: object, params: object) -> str:
+    """Short form of a possibly invalid distribution, for error messages."""
+    try:
+        parts = [
+            format_number(p) if (p := _as_float(item)) is not None else repr(item)
+            for item in params  # type: ignore[attr-defined]
+        ]
+        return f"{kind}({', '.join(parts)})"
+    except Exception:  # why: describing junk must never fail while reporting another error
+        return f"{kind!r} {params!r}"
+
+
+def _problem(kind: str, params: tuple[float, ...]) -> str | None:
+    """Return what is wrong with (kind, params), or None when they are valid."""
+    names = PARAM_NAMES.get(kind)
+    if names is None:
+        return f"expected a kind of {_KINDS_TEXT}"
+    signature = f"{kind}({', '.join(names)})"
+    if len(params) != len(names):
+        count = "1 number" if len(names) == 1 else f"{len(names)} numbers"
+        return f"expected {signature} with {count}"
+    condition = _CONDITIONS[kind]
+    if not all(math.isfinite(p) for p in params):
+        return f"expected finite numbers: {signature} with {condition}"
+    in_range = all(0.0 <= p <= MAX_PARAM for p in params)
+    if kind == "uniform":
+        in_range = in_range and params[0] <= params[1]
+    elif kind == "exponential":
+        in_range = in_range and params[0] > 0.0
+    if not in_range:
+        return f"expected {signature} with {condition}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A validated distribution of non-negative values (seconds, before time_scale)."""
+
+    kind: str
+    params: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str):
+            raise _config_error(None, self.kind, f"expected a kind of {_KINDS_TEXT}")
+        try:
+            raw = tuple(self.params)
+        except TypeError:
+            raise _config_error(None, self.params, "expected a tuple of numbers") from None
+        numbers = [_as_float(p) for p in raw]
+        if any(n is None for n in numbers):
+            raise _config_error(
+                None, _describe(self.kind, raw), f"expected numbers as parameters of {self.kind}"
+            )
+        # Adding 0.0 turns -0.0 into 0.0 so equal-looking distributions compare and print the same.
+        params = tuple(n + 0.0 for n in numbers if n is not None)
+        problem = _problem(self.kind, params)
+        if problem is not None:
+            raise _config_error(None, _describe(self.kind, params), problem)
+        object.__setattr__(self, "params", params)
+
+    @classmethod
+    def constant(cls, value: float) -> Distribution:
+        """Always the same value."""
+        return cls("constant", (value,))
+
+    @classmethod
+    def uniform(cls, low: float, high: float) -> Distribution:
+        """Uniform between low and high; uniform(0, 1) reproduces random.random() exactly."""
+        return cls("uniform", (low, high))
+
+    @classmethod
+    def exponential(cls, mean: float) -> Distribution:
+        """Exponential with the given mean (> 0)."""
+        return cls("exponential", (mean,))
+
+    @classmethod
+    def normal(cls, mean: float, sd: float) -> Distribution:
+        """Normal with the given mean and standard deviation; samples below 0 become 0."""
+        return cls("normal", (mean, sd))
+
+    def sample(self, rng: random.Random) -> float:
+        """Draw one value (always >= 0) from rng."""
+        p = self.params
+        if self.kind == "constant":
+            # Consumes no randomness, so adding a constant pause never shifts other draws.
+            return p[0]
+        if self.kind == "uniform":
+            # Exactly this expression so uniform(0, 1) yields rng.random() bit for bit.
+            return p[0] + (p[1] - p[0]) * rng.random()
+        if self.kind == "exponential":
+            # mean * Exp(1) avoids 1/mean overflowing for tiny means; +0.0 drops a -0.0.
+            return p[0] * rng.expovariate(1.0) + 0.0
+        # normalvariate keeps no hidden state between calls, unlike gauss(), so seeded runs
+        # stay reproducible draw by draw.
+        return max(0.0, rng.normalvariate(p[0], p[1]))
+
+    @property
+    def mean(self) -> float:
+        """Expected value (ignoring the clipping at 0 of the normal distribution)."""
+        if self.kind == "uniform":
+            return (self.params[0] + self.params[1]) / 2.0
+        return self.params[0]
+
+    def to_toml_value(self) -> dict[str, object]:
+        """The inline-table form, e.g. {"kind": "uniform", "low": 0.0, "high": 1.0}."""
+        table: dict[str, object] = {"kind": self.kind}
+        table.update(zip(PARAM_NAMES[self.kind], self.params, strict=True))
+        return table
+
+    def __str__(self) -> str:
+        return f"{self.kind}({', '.join(format_number(p) for p in self.params)})"
+
+
+def _type_phrase(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _from_text(text: str) -> Distribution:
+    stripped = text.strip()
+    try:
+        return Distribution.constant(float(stripped))
+    except ValueError:
+        pass
+    match = _SHORT_FORM.fullmatch(stripped)
+    if match is None:
+        raise _config_error(None, text, ALLOWED_TEXT)
+    kind = match.group(1).lower()
+    inner = match.group(2).strip()
+    try:
+        params = tuple(float(part) for part in inner.split(",")) if inner else ()
+    except ValueError:
+        raise _config_error(None, text, ALLOWED_TEXT) from None
+    return Distribution(kind, params)
+
+
+def _from_table(table: Mapping[object, object]) -> Distribution:
+    kind = table.get("kind")
+    if not isinstance(kind, str) or kind.lower() not in PARAM_NAMES:
+        raise _config_error(None, table, f"expected a table whose kind is one of {_KINDS_TEXT}")
+    kind = kind.lower()
+    names = PARAM_NAMES[kind]
+    expected = ", ".join(("kind", *names))
+    extra = [k for k in table if k not in ("kind", *names)]
+    wanted = f'expected the keys {expected} for kind = "{kind}"'
+    if extra:
+        raise _config_error(None, table, f"{wanted} (unknown key {extra[0]!r})")
+    missing = [name for name in names if name not in table]
+    if missing:
+        raise _config_error(None, table, f"{wanted} (missing {missing[0]!r})")
+    return Distribution(kind, tuple(table[name] for name in names))  # type: ignore[arg-type]
+
+
+def parse_distribution(value: object, key: str) -> Distribution:
+    """Parse a number, a short-form string such as "uniform(0, 1)", or a table into a Distribution.
+
+    Raises ConfigError naming key, value and the accepted forms.
+    """
+    if isinstance(value, Distribution):
+        return value
+    from .config import ConfigError
+
+    try:
+        if isinstance(value, bool):
+            raise _config_error(None, value, f"{ALLOWED_TEXT} (got a boolean)")
+        if isinstance(value, (int, float)):
+            return Distribution.constant(value)
+        if isinstance(value, str):
+            return _from_text(value)
+        if isinstance(value, Mapping):
+            return _from_table(value)
+        raise _config_error(None, value, f"{ALLOWED_TEXT} (got {_type_phrase(value)})")
+    except ConfigError as error:
+        # Re-raise against the user's own value and key, keeping the specific reason.
+        raise ConfigError(key, value, error.allowed) from None

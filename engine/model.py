@@ -1,0 +1,472 @@
+"""The pure state model: batches of event records in, run state out.
+
+The single source of every chart, summary and diagnosis — live window, headless CLI, replay and
+tests all feed the same :class:`RunModel`. No clocks, no I/O, no Qt: the same batches always give
+the same state. Queue depth and the unfinished counter are derived from events (``qsize()``
+raises on macOS): depth = puts - gets, in flight = gets - task_dones, unfinished = their sum.
+
+Records from different processes arrive through different pipes, so a get can arrive before the
+put that created its task. Each poll's records are applied in time order, and a get (or
+task_done) whose task is not known yet is held until its put (or get) arrives, so the counters
+never go below zero.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+from enum import IntEnum
+from operator import itemgetter
+
+from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+
+K = Kind
+BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
+
+
+class Activity(IntEnum):
+    """What a worker is doing during an interval of its timeline row."""
+
+    STARTING = 0
+    RUNNING = 1  # a producer between puts (making or pacing tasks)
+    WAIT_GET = 2
+    PROCESS = 3
+    BLOCK_PUT = 4
+    FAILED = 5
+    PAUSED = 6
+    EXITED = 7
+    DIED = 8
+
+
+class JoinState(IntEnum):
+    NOT_CALLED = 0
+    WAITING = 1
+    RETURNED = 2
+
+
+@dataclass
+class WorkerInfo:
+    src: int
+    name: str
+    role: int
+    pid: int = 0
+    exitcode: int | None = None
+    exit_t: float | None = None  # run-relative seconds
+    tasks_done: int = 0
+    failures: int = 0
+    activity: Activity = Activity.STARTING
+    since: float = 0.0
+    task: int = -1  # tid being processed, -1 none
+    held: deque[int] = field(default_factory=deque)  # taken, not yet task_done
+    intervals: list[tuple[float, float, int, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    records_sent: int | None = None  # from WORKER_EXIT: how many records it says it sent
+
+    @property
+    def alive(self) -> bool:
+        return self.exitcode is None
+
+
+@dataclass(frozen=True)
+class WorkerSummary:
+    name: str
+    pid: int
+    exitcode: int | None
+    tasks_done: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What ``run --json`` prints and every summary view shows."""
+
+    puts: int
+    gets: int
+    task_dones: int
+    unfinished: int
+    depth: int
+    in_flight: int
+    join_returned: bool
+    join_returned_at_s: float | None
+    premature_join: bool
+    makespan_s: float
+    throughput_per_s: float
+    mean_wait_s: float
+    mean_service_s: float
+    events: int
+    events_lost: int
+    failures: int
+    retries: int
+    task_done_errors: int
+    workers: tuple[WorkerSummary, ...]
+    diagnosis: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        d = {
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if k not in ("workers", "diagnosis")
+        }
+        d["workers"] = [w.__dict__.copy() for w in self.workers]
+        d["diagnosis"] = list(self.diagnosis)
+        return d
+
+
+class RunModel:
+    """Mutable, deterministic reducer. Feed it batches with :meth:`feed`."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.producers = 0
+        self.consumers = 0
+        self.tasks_total = 0  # tasks the producers will put, sentinels not included
+        self.puts = self.gets = self.task_dones = 0
+        self.sentinel_puts = 0
+        self.task_puts = 0
+        self.failures = self.retries = self.task_done_errors = self.extra_task_dones = 0
+        self.workers: dict[int, WorkerInfo] = {}
+        # tid -> [label, value, put_src, t_put, get_src, t_get, t_done]
+        self.tasks: dict[int, list] = {}
+        self._held_gets: dict[int, tuple[int, tuple]] = {}
+        self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
+        # Chart series, run-relative seconds; one point per counter change.
+        self.s_t: list[float] = []
+        self.s_puts: list[int] = []
+        self.s_gets: list[int] = []
+        self.s_dones: list[int] = []
+        # One entry per completed (non-sentinel) task: completion time, wait, service.
+        self.done_t: list[float] = []
+        self.done_wait: list[float] = []
+        self.done_service: list[float] = []
+        self.join_state = JoinState.NOT_CALLED
+        self.join_called_t: float | None = None
+        self.join_returned_t: float | None = None
+        self.puts_at_join_return: int | None = None
+        self.producers_joined_t: float | None = None
+        self.end_reason: str | None = None
+        self.end_t: float | None = None
+        self.stalls: list[str] = []
+        self.last_t = 0.0
+        self.events = 0
+        self._expect_seq: dict[int, int] = {}
+        self._gaps = 0
+        self._pauses: list[float] = []  # absolute starts
+        self._pause_offsets: list[float] = []  # cumulative paused time before each start
+        self._pause_total = 0.0
+        self._paused_at: float | None = None
+        self._last_series_t = 0.0
+
+    # ----------------------------------------------------------------- feeding
+    def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
+        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied."""
+        items: list[tuple[float, int, tuple]] = []
+        for src, first, records in batches:
+            exp = self._expect_seq.get(src, 0)
+            if first > exp:
+                self._gaps += first - exp
+            self._expect_seq[src] = max(exp, first + len(records))
+            self.events += len(records)
+            items.extend((r[1], src, r) for r in records)
+        items.sort(key=itemgetter(0))
+        applied: list[tuple[int, tuple]] = []
+        for _t, src, r in items:
+            self._apply(src, r, applied)
+        return applied
+
+    def rel(self, t: float) -> float:
+        """Run-relative seconds with paused time taken out: the charts' clock."""
+        if self.t0 is None:
+            self.t0 = t
+        if self._paused_at is not None and t >= self._paused_at:
+            t = self._paused_at
+        i = bisect.bisect_right(self._pauses, t)
+        off = self._pause_offsets[i - 1] if i else 0.0
+        return t - self.t0 - off
+
+    def _worker(self, src: int) -> WorkerInfo:
+        w = self.workers.get(src)
+        if w is None:
+            role = ROLE_PRODUCER if 0 < src <= self.producers else ROLE_CONSUMER
+            w = WorkerInfo(src, worker_name(src, self.producers), role)
+            self.workers[src] = w
+        return w
+
+    def _set(self, w: WorkerInfo, t: float, activity: Activity, task: int = -1) -> None:
+        """Close the worker's open interval at ``t`` and open a new one."""
+        if w.activity not in (Activity.EXITED, Activity.DIED) and t > w.since:
+            label = self.tasks[w.task][0] if w.task in self.tasks else -1
+            w.intervals.append((w.since, t, int(w.activity), label))
+        w.activity, w.since, w.task = activity, t, task
+
+    def _point(self, t: float) -> None:
+        t = max(t, self._last_series_t)
+        self._last_series_t = t
+        self.s_t.append(t)
+        self.s_puts.append(self.puts)
+        self.s_gets.append(self.gets)
+        self.s_dones.append(self.task_dones)
+
+    def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
+        kind = r[0]
+        t = self.rel(r[1])
+        self.last_t = max(self.last_t, t)
+        if kind == K.PUT:
+            tid, label = r[3], r[4]
+            t_ret = self.rel(r[2])
+            self.puts += 1
+            if label == LABEL_NONE:
+                self.sentinel_puts += 1
+            else:
+                self.task_puts += 1
+            self.tasks[tid] = [label, r[5], src, t_ret, -1, None, None]
+            self._point(t_ret)
+            if src:
+                w = self._worker(src)
+                if t_ret - t > BLOCKED_PUT_MIN_S:
+                    self._set(w, t, Activity.BLOCK_PUT)
+                if w.role == ROLE_PRODUCER:
+                    self._set(w, t_ret, Activity.RUNNING)
+            applied.append((src, r))
+            held = self._held_gets.pop(tid, None)
+            if held is not None:
+                self._apply(held[0], held[1], applied)
+        elif kind == K.GET:
+            tid = r[3]
+            if tid != -1 and tid not in self.tasks:
+                self._held_gets[tid] = (src, r)
+                return
+            t_ret = self.rel(r[2])
+            self.gets += 1
+            task = self.tasks.get(tid)
+            if task is not None:
+                t_ret = max(t_ret, task[3])
+                task[4], task[5] = src, t_ret
+            self._point(t_ret)
+            w = self._worker(src)
+            self._set(w, t, Activity.WAIT_GET)
+            w.held.append(tid)
+            self._set(w, t_ret, Activity.PROCESS, tid)
+            applied.append((src, r))
+            for held in self._held_dones.pop(tid, ()):
+                self._apply(held[0], held[1], applied)
+        elif kind == K.TASK_DONE:
+            tid = r[2]
+            task = self.tasks.get(tid)
+            if tid != -1 and (task is None or task[5] is None):
+                self._held_dones.setdefault(tid, []).append((src, r))
+                return
+            self.task_dones += 1
+            w = self._worker(src)
+            if tid in w.held:
+                w.held.remove(tid)
+            else:
+                self.extra_task_dones += 1
+            if task is not None:
+                t = max(t, task[5])
+                task[6] = t
+                if task[0] != LABEL_NONE:
+                    w.tasks_done += 1
+                    self.done_t.append(t)
+                    self.done_wait.append(task[5] - task[3])
+                    self.done_service.append(t - task[5])
+            self._point(t)
+            if w.role == ROLE_CONSUMER and w.alive:
+                # The consumer loop goes straight back to get(): it waits there from now on.
+                self._set(w, t, Activity.WAIT_GET)
+            applied.append((src, r))
+        elif kind == K.TASK_START:
+            w = self._worker(src)
+            if w.activity != Activity.PROCESS or w.task != r[2]:
+                self._set(w, t, Activity.PROCESS, r[2])
+            applied.append((src, r))
+        elif kind == K.TASK_FAIL:
+            w = self._worker(src)
+            self.failures += 1
+            w.failures += 1
+            w.errors.append(r[3])
+            # The failed attempt is drawn red from its start to the failure.
+            start = w.since if w.activity == Activity.PROCESS else t
+            label = self.tasks[r[2]][0] if r[2] in self.tasks else -1
+            w.intervals.append((start, t, int(Activity.FAILED), label))
+            w.activity, w.since, w.task = Activity.PROCESS, t, r[2]
+            applied.append((src, r))
+        elif kind == K.TASK_RETRY:
+            self.retries += 1
+            applied.append((src, r))
+        elif kind == K.TASK_DONE_ERROR:
+            self.task_done_errors += 1
+            self._worker(src).errors.append(r[2])
+            applied.append((src, r))
+        elif kind == K.JOIN_BEGIN:
+            if src == 0:
+                self.join_state = JoinState.WAITING
+                self.join_called_t = t
+            applied.append((src, r))
+        elif kind == K.JOIN_END:
+            if src == 0:
+                self.join_state = JoinState.RETURNED
+                self.join_returned_t = t
+                self.puts_at_join_return = self.task_puts
+            applied.append((src, r))
+        elif kind == K.WORKER_START:
+            w = self._worker(src)
+            w.pid, w.role = r[2], r[3]
+            self._set(w, t, Activity.RUNNING if w.role == ROLE_PRODUCER else Activity.WAIT_GET)
+            applied.append((src, r))
+        elif kind == K.WORKER_EXIT:
+            w = self._worker(src)
+            w.records_sent = r[3]
+            if w.exit_t is None:
+                self._set(w, t, Activity.EXITED)
+                w.exit_t = t
+            w.exitcode = r[2] if w.exitcode is None else w.exitcode
+            applied.append((src, r))
+        elif kind == K.PROC_EXIT:
+            w = self._worker(r[2])
+            code = r[3]
+            w.exitcode = code
+            if w.exit_t is None:
+                self._set(w, t, Activity.DIED if code else Activity.EXITED)
+                w.exit_t = t
+            elif code:
+                w.activity = Activity.DIED
+            applied.append((src, r))
+        elif kind == K.PAUSED:
+            w = self._worker(src)
+            self._set(w, t, Activity.PAUSED, w.task)
+            applied.append((src, r))
+        elif kind == K.RUN_START:
+            self.t0 = r[1]
+            self.producers, self.consumers, self.tasks_total = r[2], r[3], r[4]
+            for s in range(1, self.producers + self.consumers + 1):
+                self._worker(s)
+            applied.append((src, r))
+        elif kind == K.PRODUCERS_JOINED:
+            self.producers_joined_t = t
+            applied.append((src, r))
+        elif kind == K.PAUSE:
+            self._paused_at = r[1]
+            applied.append((src, r))
+        elif kind == K.RESUME:
+            if self._paused_at is not None:
+                self._pauses.append(self._paused_at)
+                self._pause_total += r[1] - self._paused_at
+                self._pause_offsets.append(self._pause_total)
+                self._paused_at = None
+            applied.append((src, r))
+        elif kind in (K.STOP, K.RUN_END):
+            if kind == K.RUN_END:
+                self.end_reason, self.end_t = r[2], t
+            applied.append((src, r))
+        elif kind == K.STALL:
+            self.stalls.append(r[2])
+            applied.append((src, r))
+        else:
+            applied.append((src, r))
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def depth(self) -> int:
+        return self.puts - self.gets
+
+    @property
+    def in_flight(self) -> int:
+        return self.gets - self.task_dones
+
+    @property
+    def unfinished(self) -> int:
+        """The counter queue.join() waits on."""
+        return self.puts - self.task_dones
+
+    @property
+    def events_lost(self) -> int:
+        tail = 0
+        for src, w in self.workers.items():
+            if w.records_sent is not None:
+                tail += max(0, w.records_sent - self._expect_seq.get(src, 0))
+        return self._gaps + tail
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    @property
+    def premature_join(self) -> bool:
+        """join() returned while producers still had tasks to put."""
+        if self.join_returned_t is None or self.puts_at_join_return is None:
+            return False
+        return self.puts_at_join_return < self.tasks_total
+
+    @property
+    def tasks_not_yet_put(self) -> int:
+        if self.puts_at_join_return is None:
+            return 0
+        return max(0, self.tasks_total - self.puts_at_join_return)
+
+    def producers_running_at_join(self) -> list[str]:
+        t = self.join_returned_t
+        if t is None:
+            return []
+        return [
+            w.name
+            for w in self.workers.values()
+            if w.role == ROLE_PRODUCER and (w.exit_t is None or w.exit_t > t)
+        ]
+
+    def dead_workers(self) -> list[WorkerInfo]:
+        return [w for w in self.workers.values() if w.exitcode not in (None, 0)]
+
+    def held_task_labels(self, w: WorkerInfo) -> list[int]:
+        return [self.tasks[tid][0] for tid in w.held if tid in self.tasks]
+
+    def all_exited(self) -> bool:
+        return bool(self.workers) and all(not w.alive for w in self.workers.values())
+
+    def makespan(self) -> float:
+        if self.join_returned_t is not None:
+            return self.join_returned_t
+        return self.last_t
+
+    def join_words(self) -> str:
+        """The join state in words, for status bars and logs."""
+        if self.join_state == JoinState.NOT_CALLED:
+            return "queue.join() not called yet"
+        if self.join_state == JoinState.RETURNED:
+            words = f"queue.join() returned at {self.join_returned_t:.2f} s"
+            if self.premature_join:
+                words += " — premature"
+            return words
+        return (
+            f"queue.join() waiting: {self.unfinished} unfinished — {self.depth} queued, "
+            f"{self.in_flight} in progress"
+        )
+
+    def summary(self, diagnosis: tuple[str, ...] = ()) -> Summary:
+        span = self.makespan()
+        done = len(self.done_t)
+        n_wait = len(self.done_wait)
+        return Summary(
+            puts=self.puts,
+            gets=self.gets,
+            task_dones=self.task_dones,
+            unfinished=self.unfinished,
+            depth=self.depth,
+            in_flight=self.in_flight,
+            join_returned=self.join_returned_t is not None,
+            join_returned_at_s=self.join_returned_t,
+            premature_join=self.premature_join,
+            makespan_s=span,
+            throughput_per_s=done / span if span > 0 else 0.0,
+            mean_wait_s=sum(self.done_wait) / n_wait if n_wait else 0.0,
+            mean_service_s=sum(self.done_service) / n_wait if n_wait else 0.0,
+            events=self.events,
+            events_lost=self.events_lost,
+            failures=self.failures,
+            retries=self.retries,
+            task_done_errors=self.task_done_errors,
+            workers=tuple(
+                WorkerSummary(w.name, w.pid, w.exitcode, w.tasks_done)
+                for _, w in sorted(self.workers.items())
+            ),
+            diagnosis=diagnosis,
+        )

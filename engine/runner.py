@@ -1,0 +1,276 @@
+"""Run lifecycle: start real producer and consumer processes, coordinate the joins, stop cleanly."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import threading
+import time
+import warnings
+import weakref
+from collections import deque
+from enum import Enum
+from typing import Any
+
+from engine.collector import Batch, Collector
+from engine.config import RunConfig
+from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+from engine.model import RunModel
+from engine.recorder import Recorder
+from engine.traced_queue import TracedJoinableQueue, join_until
+from engine.workers import WorkerSpec, consumer_main, producer_main
+
+perf_counter = time.perf_counter
+TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
+
+
+class RunStatus(Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"  # join returned and every worker exited
+    STOPPED = "stopped"
+
+
+_live_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for run in list(_live_runs):
+        run.stop(reason="exit")
+
+
+class Run:
+    """One run of a configuration. Not restartable: make a new Run for each start."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.model = RunModel()
+        self.status = RunStatus.IDLE
+        self.warnings: list[str] = []
+        self.processes: dict[int, Any] = {}
+        self._inbox: deque[Batch] = deque()
+        self._wake = threading.Event()
+        self._stop_evt = threading.Event()
+        self._state_lock = threading.Lock()
+        self._ended = threading.Event()
+        self._coordinator: threading.Thread | None = None
+        self.collector = Collector(self._deliver, self._on_process_exit)
+        self.rec = Recorder(0, self._deliver, batch=1)
+        self.queue: Any = None
+        self.end_reason: str | None = None
+        self.received_batches = 0
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> Run:
+        if self.status is not RunStatus.IDLE:
+            raise RuntimeError("a Run can be started once; make a new Run")
+        cfg = self.cfg
+        ctx = multiprocessing.get_context(cfg.start_method)
+        if cfg.start_method == "fork":
+            msg = (
+                "start_method 'fork' copies this whole process into every worker; with threads "
+                "running (a GUI, the event collector) that can deadlock. Prefer forkserver/spawn."
+            )
+            self.warnings.append(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        elif cfg.start_method == "forkserver":
+            ctx.set_forkserver_preload(["engine.workers"])
+        if cfg.trace:
+            self.queue = TracedJoinableQueue(cfg.maxsize, ctx=ctx)
+            self.queue.bind_recorder(self.rec)
+        else:
+            self.queue = ctx.JoinableQueue(cfg.maxsize)
+        self._paused = ctx.RawValue("b", 0)
+        # Kept on self: Process.start() drops its args, and a shared object collected in the
+        # parent is unlinked before a spawned child can attach to it.
+        self._producers_done = producers_done = ctx.Value("i", 0)
+        total = cfg.producers * cfg.tasks_per_producer
+        self.status = RunStatus.RUNNING
+        _live_runs.add(self)
+        self.rec.emit((int(Kind.RUN_START), perf_counter(), cfg.producers, cfg.consumers, total))
+        try:
+            for src in range(1, cfg.producers + cfg.consumers + 1):
+                role = ROLE_PRODUCER if src <= cfg.producers else ROLE_CONSUMER
+                index = src - 1 if role == ROLE_PRODUCER else src - 1 - cfg.producers
+                name = worker_name(src, cfg.producers)
+                # Made just before each start and our write end closed just after, so a
+                # worker started later by fork does not inherit another worker's write end.
+                reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
+                spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
+                                  producers_done)
+                target = producer_main if role == ROLE_PRODUCER else consumer_main
+                proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
+                                   daemon=True)
+                proc.start()
+                if writer is not None:
+                    writer.close()
+                self.processes[src] = proc
+                self.collector.add(src, reader, proc)
+        except BaseException:
+            self.stop(reason="failed to start")
+            raise
+        self.collector.start()
+        self._coordinator = threading.Thread(
+            target=self._coordinate, name="queuelab-coordinator", daemon=True
+        )
+        self._coordinator.start()
+        return self
+
+    def _coordinate(self) -> None:
+        """Join producers and the queue in the configured order, as the tutorial's main does."""
+        cfg, stop = self.cfg, self._stop_evt
+        if cfg.join_delay > 0 and stop.wait(cfg.join_delay * cfg.time_scale):
+            return
+        producers = [p for s, p in self.processes.items() if s <= cfg.producers]
+        rec = self.rec if cfg.trace else None
+        if cfg.join_order == "producers_first":
+            if not self._join_processes(producers):
+                return
+            self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
+            if not join_until(self.queue, stop.is_set, rec=rec):
+                return
+        else:
+            if not join_until(self.queue, stop.is_set, rec=rec):
+                return
+            if not self._join_processes(producers):
+                return
+            self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
+        if self._join_processes(list(self.processes.values())):
+            self.collector.close()
+            self._end("joined", RunStatus.FINISHED)
+
+    def _join_processes(self, procs: list[Any]) -> bool:
+        for p in procs:
+            while p.exitcode is None:
+                if self._stop_evt.is_set():
+                    return False
+                p.join(0.05)
+        return not self._stop_evt.is_set()
+
+    def _end(self, reason: str, status: RunStatus) -> None:
+        with self._state_lock:
+            if self._ended.is_set():
+                return
+            self.end_reason = reason
+            self.rec.emit((int(Kind.RUN_END), perf_counter(), reason))
+            self.status = status
+            self._ended.set()
+        self._close_queue()
+        _live_runs.discard(self)
+
+    def _close_queue(self) -> None:
+        if self.queue is not None:
+            # The parent never puts, but if data were abandoned the exit-time join of a feeder
+            # thread could hang the process: never wait for it.
+            self.queue.cancel_join_thread()
+            self.queue.close()
+
+    def pause(self) -> None:
+        if self.status is RunStatus.RUNNING:
+            self._paused.value = 1
+            self.status = RunStatus.PAUSED
+            self.rec.emit((int(Kind.PAUSE), perf_counter()))
+
+    def resume(self) -> None:
+        if self.status is RunStatus.PAUSED:
+            self._paused.value = 0
+            self.status = RunStatus.RUNNING
+            self.rec.emit((int(Kind.RESUME), perf_counter()))
+
+    def stop(self, reason: str = "stopped", timeout: float = 2.0) -> None:
+        """End every process within ``timeout`` seconds, whatever they are blocked in."""
+        with self._state_lock:
+            if self._ended.is_set() or self.status is RunStatus.IDLE:
+                return
+            self.status = RunStatus.STOPPING
+        self._stop_evt.set()
+        self.rec.emit((int(Kind.STOP), perf_counter(), reason))
+        if getattr(self, "_paused", None) is not None:
+            self._paused.value = 0
+        deadline = time.monotonic() + timeout
+        procs = list(self.processes.values())
+        for p in procs:
+            if p.exitcode is None:
+                p.terminate()
+        grace = time.monotonic() + min(TERM_GRACE_S, timeout / 2)
+        for p in procs:
+            p.join(max(0.0, grace - time.monotonic()))
+        for p in procs:
+            if p.exitcode is None:
+                p.kill()
+        for p in procs:
+            p.join(max(0.05, deadline - time.monotonic()))
+        self.collector.close(max(0.1, deadline - time.monotonic()))
+        if self._coordinator is not None and self._coordinator is not threading.current_thread():
+            self._coordinator.join(0.5)
+        self._end(reason, RunStatus.STOPPED)
+
+    def __enter__(self) -> Run:
+        if self.status is RunStatus.IDLE:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop(reason="exit")
+
+    # ------------------------------------------------------------ events
+    def _deliver(self, batch: Batch) -> None:
+        self._inbox.append(batch)
+        self._wake.set()
+
+    def _on_process_exit(self, src: int, exitcode: int) -> None:
+        self.rec.emit((int(Kind.PROC_EXIT), perf_counter(), src, exitcode))
+
+    def poll(self, budget_s: float = 0.01, wait_s: float = 0.0) -> list[tuple[int, tuple]]:
+        """Feed waiting batches to the model for at most ``budget_s``; returns what was applied.
+
+        Call it from one thread only (the GUI's timer or the CLI's loop): the model is not
+        shared. ``wait_s`` blocks that long for the first batch when none is waiting.
+        """
+        if not self._inbox and wait_s > 0:
+            self._wake.wait(wait_s)
+        self._wake.clear()
+        batches: list[Batch] = []
+        deadline = perf_counter() + budget_s
+        inbox = self._inbox
+        while inbox:
+            batches.append(inbox.popleft())
+            if len(batches) % 16 == 0 and perf_counter() > deadline:
+                break
+        if inbox:
+            self._wake.set()
+        self.received_batches += len(batches)
+        return self.model.feed(batches) if batches else []
+
+    @property
+    def pending(self) -> int:
+        return len(self._inbox)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block (feeding the model) until the run ends; True if it did in time."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self._ended.is_set():
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self.poll(0.05, wait_s=0.05 if left is None else min(0.05, left))
+        while self._inbox:
+            self.poll(1.0)
+        return True
+
+    def drain(self, settle_s: float = 0.3) -> None:
+        """Feed everything that arrives within ``settle_s`` of the last batch."""
+        end = time.monotonic() + settle_s
+        while time.monotonic() < end:
+            if self.poll(1.0, wait_s=0.02):
+                end = time.monotonic() + settle_s
+
+    def alive_pids(self) -> list[int]:
+        return [p.pid for p in self.processes.values() if p.exitcode is None and p.pid]

@@ -1,0 +1,176 @@
+"""TracedJoinableQueue: a multiprocessing JoinableQueue that records what every caller does.
+
+Drop-in for ``multiprocessing.JoinableQueue``: same constructor ``(maxsize=0, *, ctx)``, same
+blocking, timeouts, exceptions and pickling. In a process where a recorder is active (see
+:mod:`engine.recorder`) each put, get, task_done and join is recorded with the task's identity;
+elsewhere every call goes straight to the base class and records nothing.
+
+Identity travels with the item: a traced put sends ``(_MAGIC, tid, pickled_item)``, which also
+means an item that cannot be pickled is refused in put() itself, before the unfinished counter
+is raised (cpython#79423: the feeder thread would drop it later and join() would hang).
+"""
+
+from __future__ import annotations
+
+import reprlib
+import time
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.queues import JoinableQueue
+from multiprocessing.reduction import ForkingPickler
+from queue import Empty, Full
+from typing import Any
+
+from engine import recorder as _rec
+from engine.events import Kind, label_of
+
+__all__ = ["TracedJoinableQueue", "UnpicklableTaskError"]
+
+_MAGIC = "\x00queuelab"
+_PUT, _PUT_FULL, _GET, _GET_EMPTY = int(Kind.PUT), int(Kind.PUT_FULL), int(Kind.GET), int(
+    Kind.GET_EMPTY
+)
+_TD, _TD_ERR, _JB, _JE = (
+    int(Kind.TASK_DONE),
+    int(Kind.TASK_DONE_ERROR),
+    int(Kind.JOIN_BEGIN),
+    int(Kind.JOIN_END),
+)
+_dumps = ForkingPickler.dumps
+_loads = ForkingPickler.loads
+perf_counter = time.perf_counter
+
+
+class UnpicklableTaskError(TypeError):
+    """put() was given an item that cannot cross to another process."""
+
+
+class TracedJoinableQueue(JoinableQueue):
+    def __init__(self, maxsize: int = 0, *, ctx: Any) -> None:
+        super().__init__(maxsize, ctx=ctx)
+        self._init_tracing()
+
+    def _init_tracing(self) -> None:
+        # Per-process state: tasks this process took and has not marked done (FIFO matches
+        # task_done() calls to gets), and an optional recorder bound to this instance.
+        self._taken: deque[int] = deque()
+        self._recorder: _rec.Recorder | None = None
+        self.last_tid = -1
+
+    def __setstate__(self, state: tuple) -> None:
+        super().__setstate__(state)
+        self._init_tracing()
+
+    def bind_recorder(self, recorder: _rec.Recorder | None) -> None:
+        """Record this instance's calls in this process to ``recorder`` (the parent uses it)."""
+        self._recorder = recorder
+
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return super().put(obj, block, timeout)
+        try:
+            payload = bytes(_dumps(obj))
+        except Exception as exc:
+            raise UnpicklableTaskError(
+                f"task {reprlib.repr(obj)} cannot be put on the queue: it cannot be pickled "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+        tid = rec.next_tid()
+        t0 = perf_counter()
+        try:
+            super().put((_MAGIC, tid, payload), block, timeout)
+        except Full:
+            rec.emit((_PUT_FULL, t0, perf_counter()))
+            raise
+        label, value = label_of(obj)
+        rec.emit((_PUT, t0, perf_counter(), tid, label, value))
+        return None
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return _unwrap(super().get(block, timeout))
+        t0 = perf_counter()
+        try:
+            obj = super().get(block, timeout)
+        except Empty:
+            rec.emit((_GET_EMPTY, t0, perf_counter()))
+            raise
+        t1 = perf_counter()
+        if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is str and obj[0] == _MAGIC:
+            tid = obj[1]
+            obj = _loads(obj[2])
+        else:
+            tid = -1
+        self._taken.append(tid)
+        self.last_tid = tid
+        rec.emit((_GET, t0, t1, tid))
+        return obj
+
+    def task_done(self) -> None:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return super().task_done()
+        # Stamp before the call: a joiner woken by it must not see its return precede this.
+        t = perf_counter()
+        try:
+            super().task_done()
+        except ValueError as exc:
+            rec.emit((_TD_ERR, perf_counter(), str(exc)))
+            raise
+        rec.emit((_TD, t, self._taken.popleft() if self._taken else -1))
+        return None
+
+    def join(self) -> None:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return super().join()
+        rec.emit((_JB, perf_counter()))
+        rec.flush()
+        super().join()
+        rec.emit((_JE, perf_counter()))
+        rec.flush()
+        return None
+
+    def join_until(self, should_stop: Callable[[], bool], poll: float = 0.05) -> bool:
+        """join() that gives up when ``should_stop()`` says so; True when the join returned."""
+        return join_until(self, should_stop, poll, rec=self._recorder or _rec._current)
+
+
+def join_until(
+    queue: JoinableQueue,
+    should_stop: Callable[[], bool],
+    poll: float = 0.05,
+    rec: _rec.Recorder | None = None,
+) -> bool:
+    """Wait like ``queue.join()`` but give up when ``should_stop()``; True when it returned.
+
+    A plain join() cannot be interrupted, which would leave the caller's thread blocked on a
+    queue nobody uses any more once a run is stopped. Works on plain JoinableQueues too.
+    """
+    if rec is not None:
+        rec.emit((_JB, perf_counter()))
+        rec.flush()
+    cond = queue._cond
+    while True:
+        if should_stop():
+            return False
+        if not cond.acquire(True, poll):
+            continue
+        try:
+            if queue._unfinished_tasks._semlock._is_zero():
+                break
+            cond.wait(poll)
+        finally:
+            cond.release()
+    if rec is not None:
+        rec.emit((_JE, perf_counter()))
+        rec.flush()
+    return True
+
+
+def _unwrap(obj: Any) -> Any:
+    if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is str and obj[0] == _MAGIC:
+        return _loads(obj[2])
+    return obj

@@ -1,0 +1,227 @@
+"""Producer and consumer processes in the tutorial's shape, driven by a RunConfig.
+
+These are process entry points (``*_main``): they import only the engine so a spawned worker
+starts in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from engine import recorder as _rec
+from engine.config import RunConfig
+from engine.events import Kind
+
+_WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED = (
+    int(Kind.WORKER_START),
+    int(Kind.TASK_START),
+    int(Kind.TASK_END),
+    int(Kind.TASK_FAIL),
+    int(Kind.TASK_RETRY),
+    int(Kind.PAUSED),
+)
+perf_counter = time.perf_counter
+SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
+
+
+class TaskFailure(Exception):
+    """The failure a run's ``failure_rate`` injects into a task."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process receives; pickled into it when it starts."""
+
+    src: int
+    role: int
+    index: int
+    name: str
+    cfg: RunConfig
+    queue: Any  # TracedJoinableQueue, or a plain JoinableQueue when tracing is off
+    events: Any  # write end of this worker's own event pipe (None when tracing is off)
+    paused: Any  # shared flag: nonzero while the run is paused
+    producers_done: Any  # shared counter: the last producer to finish puts the sentinels
+
+
+class _Worker:
+    """Per-process helpers: the recorder, the pause gate and the lifeline to the parent."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self.rec: _rec.Recorder | None = None
+        _set_process_title(f"queuelab {spec.name}")
+        _watch_parent()
+        # A busy main thread would otherwise keep the queue's feeder thread and our flusher
+        # waiting up to 5 ms per switch; 1 ms keeps event latency and handoff short.
+        sys.setswitchinterval(0.001)
+        if spec.events is not None:
+            self.rec = _rec.Recorder(spec.src, spec.events.send)
+            _rec.activate(self.rec)
+            self.rec.start_flusher()
+            self.rec.emit((_WORKER_START, perf_counter(), os.getpid(), spec.role, spec.index))
+            self.rec.flush()
+        self._paused = spec.paused
+
+    def emit(self, record: tuple) -> None:
+        if self.rec is not None:
+            self.rec.emit(record)
+
+    def gate(self) -> None:
+        """Hold here while the run is paused."""
+        if self._paused.value:
+            self.emit((_PAUSED, perf_counter()))
+            if self.rec is not None:
+                self.rec.flush()
+            while self._paused.value:
+                time.sleep(0.02)
+
+    def work(self, seconds: float, cpu: bool) -> None:
+        if seconds <= 0:
+            return
+        end = perf_counter() + seconds
+        if cpu:
+            # Check the clock every few thousand iterations: cheap enough to stay busy.
+            while True:
+                for _ in range(2000):
+                    pass
+                now = perf_counter()
+                if now >= end:
+                    return
+                if self._paused.value:
+                    self.gate()
+                    end += perf_counter() - now
+        else:
+            while True:
+                left = end - perf_counter()
+                if left <= 0:
+                    return
+                time.sleep(min(left, SLEEP_STEP_S))
+                if self._paused.value:
+                    t = perf_counter()
+                    self.gate()
+                    end += perf_counter() - t
+
+    def finish(self, exitcode: int) -> None:
+        if self.rec is not None:
+            self.rec.close(exitcode)
+            _rec.activate(None)
+            self.spec.events.close()
+
+
+def producer_main(spec: WorkerSpec) -> None:
+    """Put ``(i, value)`` tasks, then the sentinels if this producer is the last to finish."""
+    w = _Worker(spec)
+    cfg, queue = spec.cfg, spec.queue
+    rng = random.Random() if cfg.seed is None else random.Random(cfg.seed * 1_000_003 + spec.index)
+    scale = cfg.time_scale
+    first = spec.index * cfg.tasks_per_producer
+    exitcode = 0
+    try:
+        for i in range(first, first + cfg.tasks_per_producer):
+            w.gate()
+            pause = cfg.put_interval.sample(rng) * scale
+            if pause > 0:
+                w.work(pause, cpu=False)
+            task = (i, cfg.task_duration.sample(rng))
+            queue.put(task)
+        with spec.producers_done.get_lock():
+            spec.producers_done.value += 1
+            last = spec.producers_done.value == cfg.producers
+        if last:
+            n = {"per_consumer": cfg.consumers, "single": 1}.get(cfg.sentinels, 0)
+            for _ in range(n):
+                w.gate()
+                queue.put(None)
+    except BaseException:
+        exitcode = 1
+        raise
+    finally:
+        w.finish(exitcode)
+
+
+def consumer_main(spec: WorkerSpec) -> None:
+    """Loop get -> work -> task_done until a sentinel arrives."""
+    w = _Worker(spec)
+    cfg, queue = spec.cfg, spec.queue
+    cpu = cfg.workload == "cpu"
+    scale = cfg.time_scale
+    extra_pending = cfg.extra_task_done
+    exitcode = 0
+    try:
+        while True:
+            w.gate()
+            task = queue.get()
+            if task is None:
+                if cfg.sentinel_task_done:
+                    queue.task_done()
+                break
+            tid = getattr(queue, "last_tid", -1)
+            label, value = task[0], task[1]
+            attempt = task[2] if len(task) > 2 else 0
+            w.emit((_TASK_START, perf_counter(), tid))
+            try:
+                w.work(value * scale, cpu)
+                if cfg.failure_rate > 0 and _fails(cfg, label, attempt):
+                    raise TaskFailure(f"task {label} failed (attempt {attempt + 1})")
+            except Exception as exc:
+                w.emit((_TASK_FAIL, perf_counter(), tid, f"{type(exc).__name__}: {exc}"))
+                if cfg.on_failure == "skip_task_done":
+                    continue  # the deliberate bug: the unfinished counter never comes down
+                if cfg.on_failure == "retry" and attempt < cfg.max_retries:
+                    w.emit((_TASK_RETRY, perf_counter(), tid, attempt + 1))
+                    queue.put((label, value, attempt + 1))
+                queue.task_done()
+                continue
+            w.emit((_TASK_END, perf_counter(), tid))
+            queue.task_done()
+            if extra_pending:
+                extra_pending = False
+                try:
+                    queue.task_done()  # the deliberate bug: one task_done() too many
+                except ValueError:
+                    pass  # recorded by the traced queue; the lesson shows it on this row
+    except BaseException:
+        exitcode = 1
+        raise
+    finally:
+        w.finish(exitcode)
+
+
+def _fails(cfg: RunConfig, label: int, attempt: int) -> bool:
+    if cfg.seed is None:
+        return random.random() < cfg.failure_rate
+    return random.Random(f"{cfg.seed}:{label}:{attempt}").random() < cfg.failure_rate
+
+
+def _set_process_title(title: str) -> None:
+    try:
+        import setproctitle
+    except ImportError:  # optional: only the name shown by ps/htop is lost
+        return
+    setproctitle.setproctitle(title)
+
+
+def _watch_parent() -> None:
+    """Exit as soon as the parent dies, even if it was SIGKILLed.
+
+    ``daemon=True`` only covers a parent that exits normally. multiprocessing gives every child
+    a sentinel that becomes readable when the parent is gone, for every start method.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(70)
+
+    threading.Thread(target=watch, name="queuelab-lifeline", daemon=True).start()

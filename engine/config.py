@@ -57,7 +57,7 @@ _DEFAULT_PUT_INTERVAL = Distribution.constant(0)
 
 
 def default_start_method() -> str:
-    """"forkserver" where the platform has it (safe with threads and Qt), otherwise "spawn"."""
+    """ "forkserver" where the platform has it (safe with threads and Qt), otherwise "spawn"."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
@@ -530,7 +530,7 @@ def _syntax_error(error: ValueError, text: str, source: str | None) -> ConfigErr
     match = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
     if match:
         line, column = int(match.group(1)), int(match.group(2))
-        message = message[: match.start()] + message[match.end():]
+        message = message[: match.start()] + message[match.end() :]
     elif "(at end of document)" in message:
         line = text.count("\n") + 1
         message = message.replace("(at end of document)", "(at end of file)")

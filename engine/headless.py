@@ -1,0 +1,104 @@
+"""The headless run: print the tutorial's lines (or one JSON object) and return an exit code."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from typing import TextIO
+
+from engine.config import RunConfig
+from engine.model import JoinState
+from engine.narration import Narrator
+from engine.report import diagnosis, summary_json, summary_lines
+from engine.runner import Run
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_ABNORMAL = 3
+
+
+def run_headless(
+    cfg: RunConfig,
+    *,
+    as_json: bool = False,
+    trace_path: str | None = None,
+    hang_timeout: float | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run ``cfg`` to its end. 0: join returned; 3: a worker died or the run hung."""
+    run = Run(cfg)
+    narrator = Narrator(run.model)
+    writer = None
+    if trace_path is not None:
+        from engine.tracefile import TraceWriter
+
+        writer = TraceWriter(trace_path, cfg)
+        writer.attach(run)
+    previous = signal.signal(signal.SIGTERM, _raise_exit)
+    code = EXIT_OK
+    problem: str | None = None
+    try:
+        for w in run.warnings:
+            print(f"queuelab: warning: {w}", file=err)
+        run.start()
+        join_seen_at: float | None = None
+        while not run.ended:
+            applied = run.poll(0.05, wait_s=0.05)
+            if not as_json:
+                for line in narrator.lines(applied):
+                    print(line, file=out, flush=True)
+            m = run.model
+            dead = m.dead_workers()
+            if dead:
+                run.drain(0.1)
+                problem = "a worker died"
+                run.stop(reason="worker died")
+                code = EXIT_ABNORMAL
+                break
+            if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
+                join_seen_at = time.monotonic()
+            if (
+                hang_timeout is not None
+                and join_seen_at is not None
+                and time.monotonic() - join_seen_at > hang_timeout
+            ):
+                problem = f"the run did not end within {hang_timeout:g} s of queue.join()"
+                code = EXIT_ABNORMAL
+                break
+        if code == EXIT_OK and run.end_reason != "joined":
+            code = EXIT_ABNORMAL
+        found = diagnosis(run.model, run.model.rel(time.perf_counter())) if code else []
+        if code == EXIT_ABNORMAL and not run.ended:
+            run.stop(reason="hang timeout")
+        if not as_json:
+            for line in narrator.lines(run.poll(1.0)):
+                print(line, file=out, flush=True)
+    except KeyboardInterrupt:
+        run.stop(reason="interrupted")
+        print("queuelab: interrupted; every worker was stopped", file=err)
+        return 130
+    finally:
+        run.stop(reason="exit")
+        signal.signal(signal.SIGTERM, previous)
+        if writer is not None:
+            writer.close()
+    if as_json:
+        obj = summary_json(run.model)
+        if found:
+            obj["diagnosis"] = found
+        print(json.dumps(obj), file=out)
+    else:
+        for line in summary_lines(run.model):
+            print(line, file=out)
+    if problem:
+        print(f"queuelab: {problem}", file=err)
+        for sentence in found:
+            print(f"  - {sentence}", file=err)
+    return code
+
+
+def _raise_exit(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,91 @@
+"""Tutorial-style lines ("Producer starting", ".consumer got (0, 0.17…)") from applied records."""
+
+from __future__ import annotations
+
+from engine.events import LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
+from engine.model import RunModel
+
+K = Kind
+
+
+class Narrator:
+    """Turns ``(src, record)`` pairs, as RunModel.feed returns them, into printable lines.
+
+    With one producer and one consumer the lines are the tutorial's own; with more, each line
+    names its worker (``.consumer-2 got (7, 0.31…)``).
+    """
+
+    def __init__(self, model: RunModel) -> None:
+        self.model = model
+
+    def _who(self, src: int) -> tuple[str, bool]:
+        m = self.model
+        name = worker_name(src, m.producers)
+        role_count = m.producers if src <= m.producers else m.consumers
+        return name, role_count > 1
+
+    def _task(self, tid: int) -> str:
+        task = self.model.tasks.get(tid)
+        if task is None:
+            return "a task"
+        if task[0] == LABEL_NONE:
+            return "None"
+        return f"({task[0]}, {task[1]!r})"
+
+    def lines(self, applied: list[tuple[int, tuple]]) -> list[str]:
+        out: list[str] = []
+        for src, r in applied:
+            line = self.line(src, r)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def line(self, src: int, r: tuple) -> str | None:
+        kind = r[0]
+        m = self.model
+        if src == 0:
+            if kind == K.PRODUCERS_JOINED:
+                many = m.producers > 1
+                return f"Main found that the producer{'s have' if many else ' has'} finished"
+            if kind == K.JOIN_BEGIN:
+                return None
+            if kind == K.JOIN_END:
+                return "Main found that all tasks are processed"
+            if kind == K.PROC_EXIT and r[3] != 0:
+                w = m.workers.get(r[2])
+                held = ", ".join(str(x) for x in m.held_task_labels(w)) if w else ""
+                name = w.name if w else f"worker {r[2]}"
+                text = f"!{name} died with exit code {r[3]}"
+                return text + (f" while holding task {held}" if held else "")
+            if kind == K.STOP:
+                return f"Main stopped the run ({r[2]})"
+            if kind == K.STALL:
+                return f"!{r[2]}"
+            return None
+        name, many = self._who(src)
+        role = "Producer" if src <= m.producers else "Consumer"
+        lower = name if many else role.lower()
+        if kind == K.WORKER_START:
+            return f"{role} {name.split('-')[1]} starting" if many else f"{role} starting"
+        if kind == K.WORKER_EXIT:
+            if r[2] != 0:
+                return f"!{name} exited with code {r[2]}"
+            return f"{role} {name.split('-')[1]} finished" if many else f"{role} finished"
+        if kind == K.PUT:
+            if r[4] == LABEL_NONE:
+                return None  # the tutorial prints nothing for the sentinel
+            task = self._task(r[3])
+            if m.workers.get(src) and m.workers[src].role == ROLE_PRODUCER:
+                return f".{lower} added {task}"
+            return f".{lower} re-put {task}"
+        if kind == K.TASK_END:
+            return f".{lower} got {self._task(r[2])}"
+        if kind == K.TASK_FAIL:
+            return f"!{lower} failed on {self._task(r[2])}: {r[3]}"
+        if kind == K.TASK_RETRY:
+            return f".{lower} retries {self._task(r[2])} (attempt {r[3] + 1})"
+        if kind == K.TASK_DONE_ERROR:
+            return f"!{lower}: ValueError: {r[2]}"
+        if kind == K.PUT_FULL:
+            return f"!{lower}: queue.Full"
+        return None

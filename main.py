@@ -1,0 +1,161 @@
+"""QueueLab: watch multiprocessing.JoinableQueue at work — composition root and command line.
+
+Kept light at import time: with spawn/forkserver every worker re-imports this module as
+``__mp_main__``, so Qt is imported only inside the commands that open a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", metavar="NAME", help="a preset from resources/presets")
+    src.add_argument("--config", metavar="FILE", help="a run configuration in TOML")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one configuration key (repeatable), e.g. --set consumers=4",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="QueueLab: real producer/consumer processes on a multiprocessing "
+        "JoinableQueue, traced and charted. Without a command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the window (the default)")
+    _config_args(p)
+    p.add_argument("--start", action="store_true", help="start the run at once")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window when the run ends")
+    p.add_argument("--quit-when-done", action="store_true", help="exit when the run has ended")
+
+    p = sub.add_parser("run", help="run headless, printing the tutorial's lines")
+    _config_args(p)
+    p.add_argument("--trace", metavar="FILE", help="record the config and every event to FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument(
+        "--hang-timeout",
+        type=_positive_float,
+        metavar="S",
+        help="give up (exit 3, with a diagnosis) when the run has not ended S seconds "
+        "after queue.join() was called",
+    )
+
+    sub.add_parser("presets", help="list the presets")
+
+    p = sub.add_parser("code", help="print a standalone program equivalent to a configuration")
+    _config_args(p)
+
+    p = sub.add_parser("replay", help="replay a recorded run (window, or --json summary)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the run's JSON summary")
+
+    p = sub.add_parser("export", help="export a recorded run")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg"))
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number of seconds > 0")
+    return value
+
+
+def load_run_config(args: argparse.Namespace):  # -> RunConfig
+    from engine.config import apply_overrides, load_config, load_preset
+
+    if getattr(args, "config", None):
+        cfg = load_config(args.config)
+    else:
+        cfg = load_preset(getattr(args, "preset", None) or "tutorial")
+    return apply_overrides(cfg, args.overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+
+    from engine.config import ConfigError
+
+    try:
+        if command == "presets":
+            from engine.config import list_presets
+
+            for name, title in list_presets():
+                print(f"{name:28} {title}")
+            return 0
+        if command in ("run", "gui", "code"):
+            cfg = load_run_config(args)
+        if command == "run":
+            from engine.headless import run_headless
+
+            return run_headless(
+                cfg, as_json=args.json, trace_path=args.trace, hang_timeout=args.hang_timeout
+            )
+        if command == "code":
+            from engine.codegen import generate_program
+
+            sys.stdout.write(generate_program(cfg))
+            return 0
+        if command == "gui":
+            from gui.app import run_gui
+
+            return run_gui(
+                cfg,
+                preset=args.preset or (None if args.config else "tutorial"),
+                start=args.start,
+                screenshot=args.screenshot,
+                quit_when_done=args.quit_when_done,
+            )
+        if command == "replay":
+            return _replay(args)
+        if command == "export":
+            from engine.export import export_main
+
+            return export_main(args.file, args.format, args.output)
+    except ConfigError as exc:
+        print(f"queuelab: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # TraceError and friends: bad input files
+        print(f"queuelab: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"queuelab: error: {exc}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {command!r}")
+    return 2
+
+
+def _replay(args: argparse.Namespace) -> int:
+    if args.json:
+        import json
+
+        from engine.replay import replay_summary
+
+        print(json.dumps(replay_summary(args.file)))
+        return 0
+    from gui.app import run_replay
+
+    return run_replay(args.file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -78,7 +78,11 @@ class Narrator:
             if m.workers.get(src) and m.workers[src].role == ROLE_PRODUCER:
                 return f".{lower} added {task}"
             return f".{lower} re-put {task}"
-        if kind == K.TASK_END:
+        if kind == K.TASK_DONE:
+            task = m.tasks.get(r[2])
+            if task is None or task[0] == LABEL_NONE:
+                return None
+            # The tutorial prints "got" right before task_done(); TASK_DONE is stamped there.
             return f".{lower} got {self._task(r[2])}"
         if kind == K.TASK_FAIL:
             return f"!{lower} failed on {self._task(r[2])}: {r[3]}"

@@ -62,6 +62,7 @@ class Run:
         self.queue: Any = None
         self.end_reason: str | None = None
         self.received_batches = 0
+        self.received_records = 0
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Run:
@@ -224,7 +225,9 @@ class Run:
     def _on_process_exit(self, src: int, exitcode: int) -> None:
         self.rec.emit((int(Kind.PROC_EXIT), perf_counter(), src, exitcode))
 
-    def poll(self, budget_s: float = 0.01, wait_s: float = 0.0) -> list[tuple[int, tuple]]:
+    def poll(
+        self, budget_s: float = 0.01, wait_s: float = 0.0, *, feed: bool = True
+    ) -> list[tuple[int, tuple]]:
         """Feed waiting batches to the model for at most ``budget_s``; returns what was applied.
 
         Call it from one thread only (the GUI's timer or the CLI's loop): the model is not
@@ -243,6 +246,9 @@ class Run:
         if inbox:
             self._wake.set()
         self.received_batches += len(batches)
+        if not feed:  # benchmarks: measure the event path without the reducer
+            self.received_records += sum(len(b[2]) for b in batches)
+            return []
         return self.model.feed(batches) if batches else []
 
     @property
@@ -253,16 +259,16 @@ class Run:
     def ended(self) -> bool:
         return self._ended.is_set()
 
-    def wait(self, timeout: float | None = None) -> bool:
+    def wait(self, timeout: float | None = None, *, feed: bool = True) -> bool:
         """Block (feeding the model) until the run ends; True if it did in time."""
         end = None if timeout is None else time.monotonic() + timeout
         while not self._ended.is_set():
             left = None if end is None else end - time.monotonic()
             if left is not None and left <= 0:
                 return False
-            self.poll(0.05, wait_s=0.05 if left is None else min(0.05, left))
+            self.poll(0.05, wait_s=0.05 if left is None else min(0.05, left), feed=feed)
         while self._inbox:
-            self.poll(1.0)
+            self.poll(1.0, feed=feed)
         return True
 
     def drain(self, settle_s: float = 0.3) -> None:

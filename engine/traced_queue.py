@@ -5,9 +5,10 @@ blocking, timeouts, exceptions and pickling. In a process where a recorder is ac
 :mod:`engine.recorder`) each put, get, task_done and join is recorded with the task's identity;
 elsewhere every call goes straight to the base class and records nothing.
 
-Identity travels with the item: a traced put sends ``(_MAGIC, tid, pickled_item)``, which also
-means an item that cannot be pickled is refused in put() itself, before the unfinished counter
-is raised (cpython#79423: the feeder thread would drop it later and join() would hang).
+Identity travels with the item: a traced put sends ``(_MAGIC, tid, item)``. An item that is
+not plainly picklable is trial-pickled in put() itself, so one that cannot be pickled is refused
+there, before the unfinished counter is raised (cpython#79423: the feeder thread would drop it
+later and join() would hang).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from queue import Empty, Full
 from typing import Any
 
 from engine import recorder as _rec
-from engine.events import Kind, label_of
+from engine.events import LABEL_NONE, LABEL_OTHER, Kind
 
 __all__ = ["TracedJoinableQueue", "UnpicklableTaskError"]
 
@@ -37,7 +38,6 @@ _TD, _TD_ERR, _JB, _JE = (
     int(Kind.JOIN_END),
 )
 _dumps = ForkingPickler.dumps
-_loads = ForkingPickler.loads
 perf_counter = time.perf_counter
 
 
@@ -69,21 +69,34 @@ class TracedJoinableQueue(JoinableQueue):
         rec = self._recorder or _rec._current
         if rec is None:
             return super().put(obj, block, timeout)
-        try:
-            payload = bytes(_dumps(obj))
-        except Exception as exc:
-            raise UnpicklableTaskError(
-                f"task {reprlib.repr(obj)} cannot be put on the queue: it cannot be pickled "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-        tid = rec.next_tid()
+        # One pass over the item: is it plainly picklable, and what label does it show?
+        # (This is the hot path: a put's whole budget for tracing is about a microsecond.)
+        t = type(obj)
+        label, value = LABEL_OTHER, 0.0
+        if obj is None:
+            label = LABEL_NONE
+        elif t is tuple:
+            plain = len(obj) <= 16
+            if plain:
+                for x in obj:
+                    if type(x) not in _SCALARS:
+                        plain = False
+                        break
+            if obj and type(obj[0]) is int:
+                label = obj[0]
+                if len(obj) > 1 and type(obj[1]) is float:
+                    value = obj[1]
+            if not plain:
+                _check_picklable(obj)
+        elif t not in _SCALARS:
+            _check_picklable(obj)
+        tid = rec._next_tid = rec._next_tid + 1
         t0 = perf_counter()
         try:
-            super().put((_MAGIC, tid, payload), block, timeout)
+            super().put((_MAGIC, tid, obj), block, timeout)
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
-        label, value = label_of(obj)
         rec.emit((_PUT, t0, perf_counter(), tid, label, value))
         return None
 
@@ -100,7 +113,7 @@ class TracedJoinableQueue(JoinableQueue):
         t1 = perf_counter()
         if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is str and obj[0] == _MAGIC:
             tid = obj[1]
-            obj = _loads(obj[2])
+            obj = obj[2]
         else:
             tid = -1
         self._taken.append(tid)
@@ -172,5 +185,19 @@ def join_until(
 
 def _unwrap(obj: Any) -> Any:
     if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is str and obj[0] == _MAGIC:
-        return _loads(obj[2])
+        return obj[2]
     return obj
+
+
+_SCALARS = frozenset((type(None), bool, int, float, str, bytes, complex))
+
+
+def _check_picklable(obj: Any) -> None:
+    """Trial-pickle an item that is not plainly picklable (costs ~5 µs, so only for those)."""
+    try:
+        _dumps(obj)
+    except Exception as exc:
+        raise UnpicklableTaskError(
+            f"task {reprlib.repr(obj)} cannot be put on the queue: it cannot be pickled "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc

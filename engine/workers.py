@@ -164,9 +164,13 @@ def consumer_main(spec: WorkerSpec) -> None:
             tid = getattr(queue, "last_tid", -1)
             label, value = task[0], task[1]
             attempt = task[2] if len(task) > 2 else 0
-            w.emit((_TASK_START, perf_counter(), tid))
+            seconds = value * scale
+            # A task with no work starts at its get and ends at its task_done: those records
+            # already say so, and two more records per task would double the cost of tracing.
+            if seconds > 0:
+                w.emit((_TASK_START, perf_counter(), tid))
             try:
-                w.work(value * scale, cpu)
+                w.work(seconds, cpu)
                 if cfg.failure_rate > 0 and _fails(cfg, label, attempt):
                     raise TaskFailure(f"task {label} failed (attempt {attempt + 1})")
             except Exception as exc:
@@ -178,7 +182,8 @@ def consumer_main(spec: WorkerSpec) -> None:
                     queue.put((label, value, attempt + 1))
                 queue.task_done()
                 continue
-            w.emit((_TASK_END, perf_counter(), tid))
+            if seconds > 0:
+                w.emit((_TASK_END, perf_counter(), tid))
             queue.task_done()
             if extra_pending:
                 extra_pending = False

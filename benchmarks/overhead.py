@@ -1,0 +1,105 @@
+"""Tracing overhead: a traced run of N no-op tasks against the same run on a plain JoinableQueue.
+
+Both use QueueLab's own producer and consumer processes; ``trace=False`` swaps in a plain
+``multiprocessing.JoinableQueue`` and records nothing. Modes, alternated within each repeat so
+drift on a shared machine hits them alike:
+  raw        plain JoinableQueue, no events
+  traced     TracedJoinableQueue, every event shipped to the parent and counted there
+  traced+model  as traced, and the parent also reduces every event into the RunModel live
+Prints a table of median seconds and traced/raw ratios; ``--json`` prints one JSON line with
+``ratio_median_c1``, ``ratio_median_c2``, ``ratio_median_c4`` (traced ÷ raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.config import RunConfig
+from engine.distributions import Distribution
+from engine.runner import Run
+
+MODES = ("raw", "traced", "traced+model")
+
+
+def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[float, int]:
+    cfg = RunConfig(
+        producers=1,
+        consumers=consumers,
+        tasks_per_producer=tasks,
+        task_duration=Distribution.constant(0),
+        put_interval=Distribution.constant(0),
+        sentinels="per_consumer",
+        start_method=start_method,
+        trace=mode != "raw",
+        seed=1,
+    )
+    run = Run(cfg)
+    t0 = time.perf_counter()
+    run.start()
+    ok = run.wait(600, feed=mode == "traced+model")
+    elapsed = time.perf_counter() - t0
+    run.stop()
+    if not ok or run.end_reason != "joined":
+        raise SystemExit(f"run did not finish: {run.end_reason}")
+    events = run.model.events if mode == "traced+model" else run.received_records
+    return elapsed, events
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=200_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--consumers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    ap.add_argument("--start-method", default="forkserver")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    times: dict[tuple[int, str], list[float]] = {}
+    events: dict[tuple[int, str], int] = {}
+    for c in args.consumers:
+        for r in range(args.repeats):
+            order = args.modes if r % 2 == 0 else list(reversed(args.modes))
+            for mode in order:
+                secs, n = one_run(args.tasks, c, mode, args.start_method)
+                times.setdefault((c, mode), []).append(secs)
+                events[(c, mode)] = n
+                if not args.json:
+                    print(f"  c={c} {mode:13} {secs:7.2f} s  {n:>9} events", flush=True)
+    result: dict[str, float] = {}
+    rows = []
+    for c in args.consumers:
+        raw = statistics.median(times[(c, "raw")])
+        row = [f"{c}", f"{raw:.2f}"]
+        for mode in args.modes[1:]:
+            med = statistics.median(times[(c, mode)])
+            ratio = med / raw
+            row += [f"{med:.2f}", f"{ratio:.3f}"]
+            key = "ratio_median" if mode == "traced" else "ratio_model_median"
+            result[f"{key}_c{c}"] = round(ratio, 4)
+            result[f"events_c{c}"] = events[(c, "traced")] if "traced" in args.modes else 0
+        rows.append(row)
+    if args.json:
+        result.update(tasks=args.tasks, repeats=args.repeats)
+        print(json.dumps(result))
+        return 0
+    print(f"\n{args.tasks} no-op tasks, 1 producer, medians of {args.repeats}"
+          f" ({args.start_method})")
+    head = ["consumers", "raw s"]
+    for mode in args.modes[1:]:
+        head += [f"{mode} s", "ratio"]
+    print("  ".join(f"{h:>13}" for h in head))
+    for row in rows:
+        print("  ".join(f"{x:>13}" for x in row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

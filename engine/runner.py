@@ -16,11 +16,12 @@ from engine.collector import Batch, Collector
 from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 from engine.model import RunModel
-from engine.recorder import Recorder
+from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
 from engine.workers import WorkerSpec, consumer_main, producer_main
 
 perf_counter = time.perf_counter
+SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
 TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
 
 
@@ -51,6 +52,8 @@ class Run:
         self.status = RunStatus.IDLE
         self.warnings: list[str] = []
         self.processes: dict[int, Any] = {}
+        self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
+        self._exit_cond = threading.Condition()
         self._inbox: deque[Batch] = deque()
         self._wake = threading.Event()
         self._stop_evt = threading.Event()
@@ -125,30 +128,35 @@ class Run:
         cfg, stop = self.cfg, self._stop_evt
         if cfg.join_delay > 0 and stop.wait(cfg.join_delay * cfg.time_scale):
             return
-        producers = [p for s, p in self.processes.items() if s <= cfg.producers]
+        producers = list(range(1, cfg.producers + 1))
         rec = self.rec if cfg.trace else None
         if cfg.join_order == "producers_first":
             if not self._join_processes(producers):
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
-            if not join_until(self.queue, stop.is_set, rec=rec):
+            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
                 return
         else:
-            if not join_until(self.queue, stop.is_set, rec=rec):
+            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
                 return
             if not self._join_processes(producers):
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
-        if self._join_processes(list(self.processes.values())):
+        if self._join_processes(list(self.processes)):
             self.collector.close()
             self._end("joined", RunStatus.FINISHED)
 
-    def _join_processes(self, procs: list[Any]) -> bool:
-        for p in procs:
-            while p.exitcode is None:
+    def _join_processes(self, srcs: list[int]) -> bool:
+        """Wait until these workers have exited (as the collector saw it) or the run stops.
+
+        Only the collector thread polls the Process objects: two threads polling one
+        forkserver child race for its status and one of them reads exit code 255.
+        """
+        with self._exit_cond:
+            while not all(s in self.exit_codes for s in srcs):
                 if self._stop_evt.is_set():
                     return False
-                p.join(0.05)
+                self._exit_cond.wait(0.05)
         return not self._stop_evt.is_set()
 
     def _end(self, reason: str, status: RunStatus) -> None:
@@ -192,22 +200,34 @@ class Run:
         if getattr(self, "_paused", None) is not None:
             self._paused.value = 0
         deadline = time.monotonic() + timeout
-        procs = list(self.processes.values())
-        for p in procs:
-            if p.exitcode is None:
+        for src, p in self.processes.items():
+            if src not in self.exit_codes:
                 p.terminate()
-        grace = time.monotonic() + min(TERM_GRACE_S, timeout / 2)
-        for p in procs:
-            p.join(max(0.0, grace - time.monotonic()))
-        for p in procs:
-            if p.exitcode is None:
-                p.kill()
-        for p in procs:
-            p.join(max(0.05, deadline - time.monotonic()))
+        if not self._wait_all_exited(min(TERM_GRACE_S, timeout / 2)):
+            for src, p in self.processes.items():
+                if src not in self.exit_codes:
+                    p.kill()
+            self._wait_all_exited(max(0.05, deadline - time.monotonic()))
         self.collector.close(max(0.1, deadline - time.monotonic()))
         if self._coordinator is not None and self._coordinator is not threading.current_thread():
             self._coordinator.join(0.5)
         self._end(reason, RunStatus.STOPPED)
+
+    def _wait_all_exited(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        with self._exit_cond:
+            while len(self.exit_codes) < len(self.processes):
+                left = end - time.monotonic()
+                if left <= 0 or not self.collector.alive:
+                    break
+                self._exit_cond.wait(min(left, 0.05))
+            done = len(self.exit_codes) >= len(self.processes)
+        if not done and not self.collector.alive:
+            # No collector (failed start): poll the processes ourselves, nobody else does.
+            for p in self.processes.values():
+                p.join(max(0.0, end - time.monotonic()))
+            done = all(p.exitcode is not None for p in self.processes.values())
+        return done
 
     def __enter__(self) -> Run:
         if self.status is RunStatus.IDLE:
@@ -223,6 +243,9 @@ class Run:
         self._wake.set()
 
     def _on_process_exit(self, src: int, exitcode: int) -> None:
+        with self._exit_cond:
+            self.exit_codes[src] = exitcode
+            self._exit_cond.notify_all()
         self.rec.emit((int(Kind.PROC_EXIT), perf_counter(), src, exitcode))
 
     def poll(
@@ -279,4 +302,4 @@ class Run:
                 end = time.monotonic() + settle_s
 
     def alive_pids(self) -> list[int]:
-        return [p.pid for p in self.processes.values() if p.exitcode is None and p.pid]
+        return [p.pid for s, p in self.processes.items() if s not in self.exit_codes and p.pid]

@@ -156,6 +156,7 @@ def join_until(
     should_stop: Callable[[], bool],
     poll: float = 0.05,
     rec: _rec.Recorder | None = None,
+    settle_s: float = 0.0,
 ) -> bool:
     """Wait like ``queue.join()`` but give up when ``should_stop()``; True when it returned.
 
@@ -178,7 +179,13 @@ def join_until(
         finally:
             cond.release()
     if rec is not None:
-        rec.emit((_JE, perf_counter()))
+        t = perf_counter()
+        if settle_s > 0:
+            # The task_done records that brought the counter to zero may still sit in the
+            # workers' buffers (flushed every few ms); let them arrive first, so every log
+            # shows them before "all tasks are processed". The record keeps its true time.
+            time.sleep(settle_s)
+        rec.emit((_JE, t))
         rec.flush()
     return True
 

@@ -13,7 +13,7 @@ _WORKER_EXIT = int(Kind.WORKER_EXIT)  # plain ints: pickling an IntEnum member c
 
 # Batches of this many records keep pickling cost per record near 0.1 µs; the interval bounds
 # how long an event may wait in the buffer (the latency goal is 50 ms at p95).
-BATCH_RECORDS = 512
+BATCH_RECORDS = 2048
 FLUSH_INTERVAL_S = 0.015
 
 

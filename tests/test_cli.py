@@ -1,0 +1,118 @@
+"""The headless command line: tutorial lines, JSON summary, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JSON_KEYS = {
+    "puts", "gets", "task_dones", "unfinished", "join_returned", "join_returned_at_s",
+    "premature_join", "makespan_s", "throughput_per_s", "events", "events_lost", "workers",
+    "diagnosis",
+}
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+
+
+def test_tutorial_preset_prints_the_tutorial_lines_in_order() -> None:
+    p = cli("run", "--preset", "tutorial", "--set", "time_scale=0.05", "--set", "seed=7")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    body = lines[: lines.index("--- summary ---")]
+    added = [x for x in body if x.startswith(".producer added (")]
+    got = [x for x in body if x.startswith(".consumer got (")]
+    assert len(added) == 10 and len(got) == 10
+    # The same task values, in the same order, on both sides of the queue.
+    assert [a.split("added ")[1] for a in added] == [g.split("got ")[1] for g in got]
+    assert [a.split("(")[1].split(",")[0] for a in added] == [str(i) for i in range(10)]
+    order = [
+        "Producer starting",
+        "Producer finished",
+        "Main found that the producer has finished",
+        "Main found that all tasks are processed",
+    ]
+    idx = [body.index(x) for x in order]
+    assert idx == sorted(idx)
+    assert body.index("Producer starting") < body.index(added[0])
+    assert body.index(added[-1]) < body.index("Producer finished")
+    assert body.index(got[-1]) < body.index("Main found that all tasks are processed")
+    assert "Consumer starting" in body and "Consumer finished" in body
+
+
+def test_same_seed_same_values() -> None:
+    a = cli("run", "--set", "time_scale=0.01", "--set", "seed=3")
+    b = cli("run", "--set", "time_scale=0.01", "--set", "seed=3")
+    pick = lambda p: [x for x in p.stdout.splitlines() if x.startswith(".producer added")]  # noqa: E731
+    assert pick(a) == pick(b) and len(pick(a)) == 10
+
+
+def test_json_summary_has_every_key_and_counts_add_up() -> None:
+    p = cli("run", "--json", "--set", "time_scale=0.02", "--set", "consumers=2",
+            "--set", "sentinels=per_consumer", "--set", "tasks_per_producer=15")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d.keys() >= JSON_KEYS
+    assert d["puts"] == 15 + 2 and d["gets"] == 17 and d["task_dones"] == 17
+    assert d["unfinished"] == 0 and d["join_returned"] and not d["premature_join"]
+    assert d["events_lost"] == 0 and d["events"] > 17 * 2
+    assert [w["name"] for w in d["workers"]] == ["producer-0", "consumer-0", "consumer-1"]
+    assert sum(w["tasks_done"] for w in d["workers"]) == 15
+    assert all(w["exitcode"] == 0 and w["pid"] > 0 for w in d["workers"])
+
+
+def test_queue_first_join_reports_premature_join() -> None:
+    p = cli("run", "--json", "--set", "join_order=queue_first", "--set", "time_scale=1",
+            "--set", "put_interval=constant(0.05)", "--set", "task_duration=constant(0)")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["join_returned"] and d["premature_join"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--set", "consumers=0"], ["consumers", "0"]),
+        (["--set", "time_scale=nan"], ["time_scale", "nan"]),
+        (["--set", "consumer=2"], ["consumer", "consumers"]),
+        (["--config", "/nonexistent/x.toml"], ["/nonexistent/x.toml"]),
+        (["--preset", "no-such-preset"], ["no-such-preset"]),
+        (["--set", "novalue"], ["novalue"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(args: list[str], words: list[str]) -> None:
+    p = cli("run", *args)
+    assert p.returncode == 2
+    err = p.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for w in words:
+        assert w.lower() in err.lower()
+    assert p.stdout == ""
+
+
+def test_bad_toml_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("producers = 1\nconsumers = = 2\n")
+    p = cli("run", "--config", str(f))
+    assert p.returncode == 2 and "line 2" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_hang_timeout_exits_3_with_a_diagnosis() -> None:
+    p = cli("run", "--hang-timeout", "1.5", "--set", "time_scale=0.01",
+            "--set", "failure_rate=1", "--set", "on_failure=skip_task_done", "--set", "seed=1")
+    assert p.returncode == 3, p.stderr
+    assert "did not end" in p.stderr
+
+
+def test_presets_lists_tutorial() -> None:
+    p = cli("presets")
+    assert p.returncode == 0 and p.stdout.splitlines()[0].startswith("tutorial")

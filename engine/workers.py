@@ -61,6 +61,7 @@ class _Worker:
         # waiting up to 5 ms per switch; 1 ms keeps event latency and handoff short.
         sys.setswitchinterval(0.001)
         if spec.events is not None:
+            _grow_pipe(spec.events)
             self.rec = _rec.Recorder(spec.src, spec.events.send)
             _rec.activate(self.rec)
             self.rec.start_flusher()
@@ -202,6 +203,20 @@ def _fails(cfg: RunConfig, label: int, attempt: int) -> bool:
     if cfg.seed is None:
         return random.random() < cfg.failure_rate
     return random.Random(f"{cfg.seed}:{label}:{attempt}").random() < cfg.failure_rate
+
+
+def _grow_pipe(conn: Any) -> None:
+    """Give the event pipe 1 MiB of buffer (Linux), so a send never waits for the parent.
+
+    With the default 64 KiB, a worker whose parent is busy redrawing blocks in send(), and
+    tracing would slow the very run it watches.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError, ValueError):
+        pass  # other platforms keep their default; events still arrive, just with backpressure
 
 
 def _set_process_title(title: str) -> None:

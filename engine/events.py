@@ -42,6 +42,7 @@ class Kind(IntEnum):
     STOP = 45  # (K, t, reason)
     RUN_END = 46  # (K, t, reason)                      reason: "joined", "stopped", "died", ...
     STALL = 47  # (K, t, text)                          the queue stopped moving
+    QUEUE_INFO = 48  # (K, t, maxsize)                   right after RUN_START
 
 
 ROLE_PRODUCER = 0
@@ -56,7 +57,7 @@ SHAPES: dict[Kind, int] = {
     Kind.WORKER_EXIT: 4, Kind.TASK_START: 3, Kind.TASK_END: 3, Kind.TASK_FAIL: 4,
     Kind.TASK_RETRY: 4, Kind.PAUSED: 2, Kind.RUN_START: 5, Kind.PRODUCERS_JOINED: 2,
     Kind.PROC_EXIT: 4, Kind.PAUSE: 2, Kind.RESUME: 2, Kind.STOP: 3, Kind.RUN_END: 3,
-    Kind.STALL: 3,
+    Kind.STALL: 3, Kind.QUEUE_INFO: 3,
 }
 
 

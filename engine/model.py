@@ -23,6 +23,7 @@ from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker
 
 K = Kind
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
+_RETURN_TIMED = frozenset((int(Kind.PUT), int(Kind.GET)))
 
 
 class Activity(IntEnum):
@@ -120,6 +121,7 @@ class RunModel:
         self.producers = 0
         self.consumers = 0
         self.tasks_total = 0  # tasks the producers will put, sentinels not included
+        self.maxsize = 0
         self.puts = self.gets = self.task_dones = 0
         self.sentinel_puts = 0
         self.task_puts = 0
@@ -128,6 +130,7 @@ class RunModel:
         # tid -> [label, value, put_src, t_put, get_src, t_get, t_done]
         self.tasks: dict[int, list] = {}
         self._held_gets: dict[int, tuple[int, tuple]] = {}
+        self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
         # Chart series, run-relative seconds; one point per counter change.
         self.s_t: list[float] = []
@@ -145,6 +148,7 @@ class RunModel:
         self.producers_joined_t: float | None = None
         self.end_reason: str | None = None
         self.end_t: float | None = None
+        self.stop_t: float | None = None  # Stop was asked for: deaths after it are not faults
         self.stalls: list[str] = []
         self.last_t = 0.0
         self.events = 0
@@ -166,7 +170,9 @@ class RunModel:
                 self._gaps += first - exp
             self._expect_seq[src] = max(exp, first + len(records))
             self.events += len(records)
-            items.extend((r[1], src, r) for r in records)
+            # Puts and gets are ordered by when they returned: a put blocked on a full queue
+            # completes only after the get that made room for it.
+            items.extend((r[2] if r[0] in _RETURN_TIMED else r[1], src, r) for r in records)
         items.sort(key=itemgetter(0))
         applied: list[tuple[int, tuple]] = []
         for _t, src, r in items:
@@ -211,6 +217,11 @@ class RunModel:
         t = self.rel(r[1])
         self.last_t = max(self.last_t, t)
         if kind == K.PUT:
+            if self.maxsize and self.depth >= self.maxsize:
+                # A put cannot complete on a full queue: the get that made room is still in
+                # another process's pipe. Apply the put right after that get arrives.
+                self._held_puts.append((src, r))
+                return
             tid, label = r[3], r[4]
             t_ret = self.rel(r[2])
             self.puts += 1
@@ -249,6 +260,9 @@ class RunModel:
             applied.append((src, r))
             for held in self._held_dones.pop(tid, ()):
                 self._apply(held[0], held[1], applied)
+            if self._held_puts:
+                held_put = self._held_puts.popleft()
+                self._apply(held_put[0], held_put[1], applied)
         elif kind == K.TASK_DONE:
             tid = r[2]
             task = self.tasks.get(tid)
@@ -341,6 +355,9 @@ class RunModel:
             for s in range(1, self.producers + self.consumers + 1):
                 self._worker(s)
             applied.append((src, r))
+        elif kind == K.QUEUE_INFO:
+            self.maxsize = r[2]
+            applied.append((src, r))
         elif kind == K.PRODUCERS_JOINED:
             self.producers_joined_t = t
             applied.append((src, r))
@@ -355,6 +372,8 @@ class RunModel:
                 self._paused_at = None
             applied.append((src, r))
         elif kind in (K.STOP, K.RUN_END):
+            if kind == K.STOP and self.stop_t is None:
+                self.stop_t = t
             if kind == K.RUN_END:
                 self.end_reason, self.end_t = r[2], t
             applied.append((src, r))
@@ -414,7 +433,13 @@ class RunModel:
         ]
 
     def dead_workers(self) -> list[WorkerInfo]:
-        return [w for w in self.workers.values() if w.exitcode not in (None, 0)]
+        """Workers that died on their own (not those ended by Stop)."""
+        stop = self.stop_t
+        return [
+            w
+            for w in self.workers.values()
+            if w.exitcode not in (None, 0) and (stop is None or (w.exit_t or 0.0) < stop)
+        ]
 
     def held_task_labels(self, w: WorkerInfo) -> list[int]:
         return [self.tasks[tid][0] for tid in w.held if tid in self.tasks]

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-
+from engine.diagnosis import diagnose
 from engine.model import RunModel
 
 
 def diagnosis(model: RunModel, now_t: float | None = None) -> list[str]:
     """Plain-words explanations of what holds the run up (empty when nothing does)."""
-    try:
-        from engine.diagnosis import diagnose
-    except ImportError:  # pragma: no cover - only while the lessons module is absent
-        return _deaths(model)
     return diagnose(model, now_t)
-
-
-def _deaths(model: RunModel) -> list[str]:
-    out = []
-    for w in model.dead_workers():
-        held = model.held_task_labels(w)
-        what = f" while holding task {', '.join(map(str, held))}" if held else ""
-        out.append(f"{w.name} (pid {w.pid}) died with {exit_words(w.exitcode)}{what}.")
-    return out
-
-
-def exit_words(code: int | None) -> str:
-    if code is None:
-        return "no exit code yet"
-    if code < 0:
-        try:
-            return f"exit code {code} ({signal.Signals(-code).name})"
-        except ValueError:
-            return f"exit code {code}"
-    return f"exit code {code}"
 
 
 def summary_json(model: RunModel, now_t: float | None = None) -> dict:

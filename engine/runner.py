@@ -99,6 +99,7 @@ class Run:
         self.status = RunStatus.RUNNING
         _live_runs.add(self)
         self.rec.emit((int(Kind.RUN_START), perf_counter(), cfg.producers, cfg.consumers, total))
+        self.rec.emit((int(Kind.QUEUE_INFO), perf_counter(), cfg.maxsize))
         try:
             for src in range(1, cfg.producers + cfg.consumers + 1):
                 role = ROLE_PRODUCER if src <= cfg.producers else ROLE_CONSUMER

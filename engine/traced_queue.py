@@ -51,8 +51,10 @@ class TracedJoinableQueue(JoinableQueue):
         self._init_tracing()
 
     def _init_tracing(self) -> None:
-        # Per-process state: tasks this process took and has not marked done (FIFO matches
-        # task_done() calls to gets), and an optional recorder bound to this instance.
+        # Per-process state: tasks this process took and has not marked done, and an optional
+        # recorder bound to this instance. task_done() is matched to the most recent get
+        # (LIFO): in the get -> work -> task_done loop that is the task just worked on, and a
+        # failure path that skipped its task_done leaves the right task behind.
         self._taken: deque[int] = deque()
         self._recorder: _rec.Recorder | None = None
         self.last_tid = -1
@@ -132,7 +134,7 @@ class TracedJoinableQueue(JoinableQueue):
         except ValueError as exc:
             rec.emit((_TD_ERR, perf_counter(), str(exc)))
             raise
-        rec.emit((_TD, t, self._taken.popleft() if self._taken else -1))
+        rec.emit((_TD, t, self._taken.pop() if self._taken else -1))
         return None
 
     def join(self) -> None:

@@ -135,6 +135,10 @@ def producer_main(spec: WorkerSpec) -> None:
             spec.producers_done.value += 1
             last = spec.producers_done.value == cfg.producers
         if last:
+            if cfg.on_failure == "retry" and cfg.failure_rate > 0:
+                # A consumer may re-put a failed task; sentinels put now could overtake it
+                # and let every consumer exit with the retry still queued.
+                queue.join()
             n = {"per_consumer": cfg.consumers, "single": 1}.get(cfg.sentinels, 0)
             for _ in range(n):
                 w.gate()

@@ -247,8 +247,11 @@ class _ChromeBuilder:
 
     def _slices(self, streams: dict[int, list[tuple]]) -> None:
         labels = _task_labels(self.trace)
-        end_t = max((r[2] if r[0] in _ENDED else r[1]) for rs in streams.values() for r in rs) \
-            if any(streams.values()) else self.t0
+        end_t = (
+            max((r[2] if r[0] in _ENDED else r[1]) for rs in streams.values() for r in rs)
+            if any(streams.values())
+            else self.t0
+        )
         exit_t: dict[int, float] = {}
         get_begins: dict[int, list[float]] = {}
         for src, records in streams.items():
@@ -276,8 +279,14 @@ class _ChromeBuilder:
                 label = r[4]
                 shown = "None" if label == LABEL_NONE else label
                 blocked = self.us(r[2]) - self.us(r[1]) > BLOCKED_PUT_US
-                self.slice(src, f"put {shown}" + (" (blocked: queue full)" if blocked else ""),
-                           "blocked" if blocked else "put", r[1], r[2], {"task_id": r[3]})
+                self.slice(
+                    src,
+                    f"put {shown}" + (" (blocked: queue full)" if blocked else ""),
+                    "blocked" if blocked else "put",
+                    r[1],
+                    r[2],
+                    {"task_id": r[3]},
+                )
             elif kind == K.PUT_FULL:
                 self.slice(src, "put → queue.Full", "blocked", r[1], r[2])
             elif kind == K.TASK_DONE:
@@ -303,12 +312,18 @@ class _ChromeBuilder:
             elif kind == K.WORKER_START:
                 self.instant(src, "started", "lifecycle", r[1], {"pid": r[2]})
             elif kind == K.WORKER_EXIT:
-                self.instant(src, f"exit {r[2]}", "lifecycle", r[1],
-                             {"exitcode": r[2], "records_sent": r[3]})
+                self.instant(
+                    src, f"exit {r[2]}", "lifecycle", r[1], {"exitcode": r[2], "records_sent": r[3]}
+                )
             elif kind == K.PROC_EXIT:
                 if r[2] in self.pids:
-                    self.instant(r[2], f"process ended (exit code {r[3]})", "lifecycle", r[1],
-                                 {"exitcode": r[3]})
+                    self.instant(
+                        r[2],
+                        f"process ended (exit code {r[3]})",
+                        "lifecycle",
+                        r[1],
+                        {"exitcode": r[3]},
+                    )
             elif kind in (K.RUN_START, K.RUN_END, K.STOP):
                 text = {K.RUN_START: "run start", K.RUN_END: "run end", K.STOP: "stop"}[kind]
                 args = {"reason": r[2]} if kind != K.RUN_START else None
@@ -361,20 +376,52 @@ class _ChromeBuilder:
         deltas.sort(key=lambda d: d[0])
         pid = self.pids[0]
         depth = unfinished = 0
-        self.events.append({"name": "queue depth", "ph": "C", "ts": 0, "pid": pid, "tid": pid,
-                            "args": {"depth": 0}})
-        self.events.append({"name": "unfinished tasks", "ph": "C", "ts": 0, "pid": pid,
-                            "tid": pid, "args": {"unfinished": 0}})
+        self.events.append(
+            {
+                "name": "queue depth",
+                "ph": "C",
+                "ts": 0,
+                "pid": pid,
+                "tid": pid,
+                "args": {"depth": 0},
+            }
+        )
+        self.events.append(
+            {
+                "name": "unfinished tasks",
+                "ph": "C",
+                "ts": 0,
+                "pid": pid,
+                "tid": pid,
+                "args": {"unfinished": 0},
+            }
+        )
         for t, dd, du in deltas:
             depth += dd
             unfinished += du
             ts = self.us(t)
             if dd:
-                self.events.append({"name": "queue depth", "ph": "C", "ts": ts, "pid": pid,
-                                    "tid": pid, "args": {"depth": depth}})
+                self.events.append(
+                    {
+                        "name": "queue depth",
+                        "ph": "C",
+                        "ts": ts,
+                        "pid": pid,
+                        "tid": pid,
+                        "args": {"depth": depth},
+                    }
+                )
             if du:
-                self.events.append({"name": "unfinished tasks", "ph": "C", "ts": ts, "pid": pid,
-                                    "tid": pid, "args": {"unfinished": unfinished}})
+                self.events.append(
+                    {
+                        "name": "unfinished tasks",
+                        "ph": "C",
+                        "ts": ts,
+                        "pid": pid,
+                        "tid": pid,
+                        "args": {"unfinished": unfinished},
+                    }
+                )
 
 
 def export_chrome(trace: Trace, out: PathLike | IO[str]) -> int:

@@ -198,8 +198,15 @@ class RunModel:
         return w
 
     def _set(self, w: WorkerInfo, t: float, activity: Activity, task: int = -1) -> None:
-        """Close the worker's open interval at ``t`` and open a new one."""
-        if w.activity not in (Activity.EXITED, Activity.DIED) and t > w.since:
+        """Close the worker's open interval at ``t`` and open a new one.
+
+        A record held back for causality can be applied after the worker's later records:
+        its timeline never goes back in time and never reopens after the worker exited.
+        """
+        if w.activity in (Activity.EXITED, Activity.DIED) and w.exit_t is not None:
+            return
+        t = max(t, w.since)
+        if t > w.since:
             label = self.tasks[w.task][0] if w.task in self.tasks else -1
             w.intervals.append((w.since, t, int(w.activity), label))
         w.activity, w.since, w.task = activity, t, task
@@ -212,57 +219,73 @@ class RunModel:
         self.s_gets.append(self.gets)
         self.s_dones.append(self.task_dones)
 
+    def _apply_put(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+        tid, label = r[3], r[4]
+        t_ret = self.rel(r[2])
+        self.puts += 1
+        if label == LABEL_NONE:
+            self.sentinel_puts += 1
+        else:
+            self.task_puts += 1
+            if self.join_returned_t is not None and t_ret <= self.join_returned_t:
+                # Arrived after the join's return but happened before it.
+                self.puts_at_join_return = (self.puts_at_join_return or 0) + 1
+        self.tasks[tid] = [label, r[5], src, t_ret, -1, None, None]
+        self._point(t_ret)
+        if src:
+            w = self._worker(src)
+            if t_ret - t > BLOCKED_PUT_MIN_S:
+                self._set(w, t, Activity.BLOCK_PUT)
+            if w.role == ROLE_PRODUCER:
+                self._set(w, t_ret, Activity.RUNNING)
+        applied.append((src, r))
+        held = self._held_gets.pop(tid, None)
+        if held is not None:
+            self._apply(held[0], held[1], applied)
+
+    def _apply_get(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+        tid = r[3]
+        t_ret = self.rel(r[2])
+        self.gets += 1
+        task = self.tasks.get(tid)
+        if task is not None:
+            t_ret = max(t_ret, task[3])
+            task[4], task[5] = src, t_ret
+        self._point(t_ret)
+        w = self._worker(src)
+        self._set(w, t, Activity.WAIT_GET)
+        w.held.append(tid)
+        self._set(w, t_ret, Activity.PROCESS, tid)
+        applied.append((src, r))
+        for held in self._held_dones.pop(tid, ()):
+            self._apply(held[0], held[1], applied)
+        if self._held_puts:
+            held_put = self._held_puts.popleft()
+            self._apply(held_put[0], held_put[1], applied)
+
     def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
         kind = r[0]
         t = self.rel(r[1])
         self.last_t = max(self.last_t, t)
         if kind == K.PUT:
-            if self.maxsize and self.depth >= self.maxsize:
+            if self.maxsize and self.depth >= self.maxsize and r[3] not in self._held_gets:
                 # A put cannot complete on a full queue: the get that made room is still in
                 # another process's pipe. Apply the put right after that get arrives.
                 self._held_puts.append((src, r))
                 return
-            tid, label = r[3], r[4]
-            t_ret = self.rel(r[2])
-            self.puts += 1
-            if label == LABEL_NONE:
-                self.sentinel_puts += 1
-            else:
-                self.task_puts += 1
-            self.tasks[tid] = [label, r[5], src, t_ret, -1, None, None]
-            self._point(t_ret)
-            if src:
-                w = self._worker(src)
-                if t_ret - t > BLOCKED_PUT_MIN_S:
-                    self._set(w, t, Activity.BLOCK_PUT)
-                if w.role == ROLE_PRODUCER:
-                    self._set(w, t_ret, Activity.RUNNING)
-            applied.append((src, r))
-            held = self._held_gets.pop(tid, None)
-            if held is not None:
-                self._apply(held[0], held[1], applied)
+            self._apply_put(src, r, t, applied)
         elif kind == K.GET:
             tid = r[3]
             if tid != -1 and tid not in self.tasks:
-                self._held_gets[tid] = (src, r)
-                return
-            t_ret = self.rel(r[2])
-            self.gets += 1
-            task = self.tasks.get(tid)
-            if task is not None:
-                t_ret = max(t_ret, task[3])
-                task[4], task[5] = src, t_ret
-            self._point(t_ret)
-            w = self._worker(src)
-            self._set(w, t, Activity.WAIT_GET)
-            w.held.append(tid)
-            self._set(w, t_ret, Activity.PROCESS, tid)
-            applied.append((src, r))
-            for held in self._held_dones.pop(tid, ()):
-                self._apply(held[0], held[1], applied)
-            if self._held_puts:
-                held_put = self._held_puts.popleft()
-                self._apply(held_put[0], held_put[1], applied)
+                for i, (psrc, pr) in enumerate(self._held_puts):
+                    if pr[3] == tid:  # the get proves its put had room: apply the put first
+                        del self._held_puts[i]
+                        self._apply_put(psrc, pr, self.rel(pr[1]), applied)
+                        break
+                else:
+                    self._held_gets[tid] = (src, r)
+                    return
+            self._apply_get(src, r, t, applied)
         elif kind == K.TASK_DONE:
             tid = r[2]
             task = self.tasks.get(tid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -111,3 +112,8 @@ def activate(recorder: Recorder | None) -> None:
     """Make ``recorder`` the one every TracedJoinableQueue in this process reports to."""
     global _current
     _current = recorder
+
+
+if hasattr(os, "register_at_fork"):
+    # A forked child must not write into its parent's stream with the parent's numbering.
+    os.register_at_fork(after_in_child=lambda: activate(None))

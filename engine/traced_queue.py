@@ -17,6 +17,7 @@ import reprlib
 import time
 from collections import deque
 from collections.abc import Callable
+from multiprocessing import util as _mp_util
 from multiprocessing.queues import JoinableQueue
 from multiprocessing.reduction import ForkingPickler
 from queue import Empty, Full
@@ -49,6 +50,9 @@ class TracedJoinableQueue(JoinableQueue):
     def __init__(self, maxsize: int = 0, *, ctx: Any) -> None:
         super().__init__(maxsize, ctx=ctx)
         self._init_tracing()
+        # A forked child inherits this object as it is (no pickling): without this it would
+        # keep recording into the parent's recorder, which lives on only in its own memory.
+        _mp_util.register_after_fork(self, TracedJoinableQueue._init_tracing)
 
     def _init_tracing(self) -> None:
         # Per-process state: tasks this process took and has not marked done, and an optional

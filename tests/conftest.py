@@ -1,0 +1,115 @@
+"""Shared test fixtures: every test must leave no QueueLab worker process and no queuelab thread."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import psutil
+import pytest
+
+# A worker may still be unwinding when its test returns (SIGTERM sent, exit not reaped yet), so
+# leftovers get this long to disappear before they count as leaked.
+LEAK_GRACE_S = 3.0
+WORKER_PREFIX = "queuelab"
+THREAD_PREFIX = "queuelab-"
+
+
+def is_queuelab_process(proc: psutil.Process) -> bool:
+    """A process whose title was set by a QueueLab worker ("queuelab consumer-1", ...).
+
+    Matched on the start of the title only: a checkout living in a directory called queuelab
+    puts that word in the forkserver's command line, and that process is not a worker.
+    """
+    try:
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False  # exited; only its parent's bookkeeping is left
+        if proc.name().startswith(WORKER_PREFIX):
+            return True
+        cmdline = proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return bool(cmdline) and " ".join(cmdline).startswith(WORKER_PREFIX)
+
+
+def queuelab_descendants(pid: int | None = None) -> list[psutil.Process]:
+    """Live QueueLab worker processes below ``pid`` (this process by default)."""
+    try:
+        children = psutil.Process(pid or os.getpid()).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [p for p in children if is_queuelab_process(p)]
+
+
+def queuelab_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    """Wait until none of ``pids`` is a running process; return those still running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in pids if pid_running(pid)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
+def pid_running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _describe(procs: list[psutil.Process]) -> str:
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid} {p.name()!r}")
+        except psutil.Error:
+            out.append(str(p.pid))
+    return ", ".join(out)
+
+
+@pytest.fixture
+def proc_tools() -> SimpleNamespace:
+    """The process helpers above, for test modules (``conftest`` is not importable by name when
+    several conftest.py files live in package-less test folders)."""
+    return SimpleNamespace(
+        is_queuelab_process=is_queuelab_process,
+        queuelab_descendants=queuelab_descendants,
+        wait_gone=wait_gone,
+        pid_running=pid_running,
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_workers() -> Iterator[None]:
+    """Fail the test that leaves a QueueLab worker process or a queuelab-* thread behind."""
+    # Only what this test left counts, so one leak is reported once, not by every later test.
+    before = {p.pid for p in queuelab_descendants()}
+    threads_before = set(queuelab_threads())
+    yield
+    deadline = time.monotonic() + LEAK_GRACE_S
+    while True:
+        procs = [p for p in queuelab_descendants() if p.pid not in before]
+        threads = [t for t in queuelab_threads() if t not in threads_before]
+        if (not procs and not threads) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    for p in procs:
+        # Clean up so one leak does not fail every later test too.
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    problems = []
+    if procs:
+        problems.append(f"worker processes left running: {_describe(procs)}")
+    if threads:
+        problems.append(f"threads left running: {[t.name for t in threads]}")
+    assert not problems, "; ".join(problems)

@@ -1,0 +1,462 @@
+"""Run lifecycle with real processes: completion, joins, stop, worker death, parent death, pause."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import psutil
+import pytest
+
+from engine.config import RunConfig, load_preset
+from engine.distributions import Distribution
+from engine.model import Activity, JoinState, RunModel
+from engine.runner import Run, RunStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = [
+    m for m in ("forkserver", "spawn", "fork") if m in multiprocessing.get_all_start_methods()
+]
+LINUX = sys.platform.startswith("linux")
+# The issue's functional deadline for stop(); the slack absorbs a loaded 2-core machine.
+STOP_DEADLINE_S = 2.0
+STOP_SLACK_S = 0.6
+# Generous bounds for things that normally take milliseconds: only a hang should hit them.
+START_TIMEOUT_S = 20.0
+RUN_TIMEOUT_S = 60.0
+
+real_counter_on_linux = pytest.mark.skipif(
+    not LINUX, reason="Semaphore.get_value() is only reliable on Linux"
+)
+
+
+def const(x: float) -> Distribution:
+    return Distribution.constant(x)
+
+
+def config(**changes: Any) -> RunConfig:
+    """A small, fast, reproducible run; tests change what they are about."""
+    base: dict[str, Any] = {
+        "producers": 1,
+        "consumers": 1,
+        "tasks_per_producer": 4,
+        "task_duration": const(0.0),
+        "seed": 7,
+    }
+    base.update(changes)
+    return RunConfig(**base)
+
+
+def poll_until(run: Run, pred: Callable[[RunModel], bool], timeout: float) -> bool:
+    """Feed the model until ``pred(model)`` holds; False if it did not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run.poll(0.05, wait_s=0.02)
+        if pred(run.model):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
+def all_started(model: RunModel) -> bool:
+    return bool(model.workers) and all(w.pid for w in model.workers.values())
+
+
+def real_unfinished(run: Run) -> int:
+    return run.queue._unfinished_tasks.get_value()
+
+
+def assert_all_gone(tools: SimpleNamespace, pids: list[int], timeout: float) -> None:
+    left = tools.wait_gone(pids, timeout)
+    assert not left, f"worker processes still running: {left}"
+
+
+def settle(run: Run, quiet_s: float = 0.3) -> None:
+    """Feed the model until no batch has arrived for ``quiet_s``."""
+    run.drain(quiet_s)
+
+
+# ----------------------------------------------------------------------------- normal runs
+
+
+def test_tutorial_run_completes_and_counts_match_the_real_queue() -> None:
+    cfg = load_preset("tutorial").replace(time_scale=0.02, seed=3)
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S), "the tutorial run did not finish"
+        m = run.model
+        assert run.end_reason == "joined"
+        assert run.status is RunStatus.FINISHED
+        assert m.join_state == JoinState.RETURNED
+        assert m.puts == 10 + 1, "ten tasks and one sentinel"
+        assert (m.task_puts, m.sentinel_puts) == (10, 1)
+        assert m.gets == m.task_dones == 11
+        assert m.depth == m.in_flight == m.unfinished == 0
+        if LINUX:
+            assert m.unfinished == real_unfinished(run)
+        assert not m.premature_join
+        assert m.producers_joined_t is not None and m.join_returned_t is not None
+        assert m.producers_joined_t <= m.join_returned_t, "producers are joined before the queue"
+        assert m.events_lost == 0
+        assert m.end_reason == "joined"
+        producer, consumer = m.workers[1], m.workers[2]
+        assert (producer.name, consumer.name) == ("producer-0", "consumer-0")
+        assert producer.exitcode == consumer.exitcode == 0
+        assert consumer.tasks_done == 10
+        assert {w.pid for w in m.workers.values()} == {p.pid for p in run.processes.values()}
+        assert len(m.done_t) == 10
+        for label, _v, _ps, t_put, get_src, t_get, t_done in m.tasks.values():
+            assert get_src == 2
+            assert t_put <= t_get <= t_done, f"task {label}: put/get/done out of order"
+        values = sorted(v for label, v, *_ in m.tasks.values() if label >= 0)
+        assert all(0.0 <= v < 1.0 for v in values), "tutorial values are random() in [0, 1)"
+    assert run.status is RunStatus.FINISHED  # leaving the block after the end changes nothing
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        m
+        for m in METHODS
+    ],
+)
+def test_every_start_method_runs(method: str) -> None:
+    cfg = config(producers=2, consumers=2, tasks_per_producer=5, task_duration=const(0.01),
+                 start_method=method)  # fmt: skip
+    if method == "fork":
+        with pytest.warns(RuntimeWarning, match="fork"):
+            run = Run(cfg).start()
+    else:
+        run = Run(cfg).start()
+    with run:
+        assert run.wait(RUN_TIMEOUT_S)
+        m = run.model
+        assert run.end_reason == "joined"
+        assert (m.task_puts, m.sentinel_puts) == (10, 2)
+        assert m.gets == m.task_dones == 12
+        assert sorted(label for label, *_ in m.tasks.values() if label >= 0) == list(range(10))
+        assert [w.exitcode for w in m.workers.values()] == [0, 0, 0, 0]
+        assert sum(w.tasks_done for w in m.workers.values()) == 10
+        assert m.events_lost == 0
+        if LINUX:
+            assert real_unfinished(run) == m.unfinished == 0
+    assert (method == "fork") == bool(run.warnings)
+
+
+def test_run_with_no_tasks_only_passes_sentinels() -> None:
+    with Run(config(tasks_per_producer=0, consumers=2)) as run:
+        assert run.wait(RUN_TIMEOUT_S)
+        assert run.end_reason == "joined"
+        assert (run.model.task_puts, run.model.sentinel_puts) == (0, 2)
+        assert run.model.unfinished == 0
+
+
+def test_each_run_gets_a_fresh_queue_and_cannot_restart() -> None:
+    cfg = config(tasks_per_producer=3)
+    runs = []
+    for _ in range(2):
+        with Run(cfg) as run:
+            assert run.wait(RUN_TIMEOUT_S)
+            runs.append(run)
+    first, second = runs
+    assert first.queue is not second.queue
+    assert second.model.puts == first.model.puts == 4, "a second run must not see the first's tasks"
+    assert second.model.task_dones == 4
+    assert {p.pid for p in first.processes.values()}.isdisjoint(
+        p.pid for p in second.processes.values()
+    )
+    if LINUX:
+        assert real_unfinished(second) == 0
+    with pytest.raises(RuntimeError):
+        first.start()
+
+
+def test_queue_first_join_with_a_slow_producer_is_premature() -> None:
+    cfg = config(tasks_per_producer=5, put_interval=const(0.05), join_order="queue_first")
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S)
+        m = run.model
+        assert run.end_reason == "joined"
+        assert m.join_state == JoinState.RETURNED
+        assert m.premature_join
+        assert m.summary().premature_join
+        assert m.tasks_not_yet_put > 0
+        assert m.producers_running_at_join() == ["producer-0"]
+        assert m.producers_joined_t is not None and m.join_returned_t is not None
+        assert m.join_returned_t <= m.producers_joined_t
+        assert "premature" in m.join_words()
+        # The run itself still ends normally: every task was processed in the end.
+        assert m.task_dones == 6
+
+
+def test_producers_first_join_with_the_same_producer_is_not_premature() -> None:
+    cfg = config(tasks_per_producer=5, put_interval=const(0.05), join_order="producers_first")
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S)
+        assert not run.model.premature_join
+        assert run.model.producers_running_at_join() == []
+        assert run.model.join_returned_t >= run.model.producers_joined_t
+
+
+# ----------------------------------------------------------------------------- hangs, quiescence
+
+
+@real_counter_on_linux
+def test_model_unfinished_equals_real_counter_while_join_hangs() -> None:
+    # Every task fails and its task_done is skipped: join() waits forever on 5 unfinished tasks.
+    cfg = config(consumers=2, tasks_per_producer=5, failure_rate=1.0,
+                 on_failure="skip_task_done")  # fmt: skip
+    with Run(cfg) as run:
+        assert poll_until(run, lambda m: m.all_exited(), START_TIMEOUT_S)
+        settle(run)
+        m = run.model
+        assert not run.ended
+        assert m.join_state == JoinState.WAITING
+        assert m.failures == 5
+        assert m.unfinished == 5
+        assert m.unfinished == real_unfinished(run)
+        assert m.depth == 0 and m.in_flight == 5
+        assert "5 unfinished" in m.join_words()
+
+
+def test_pause_freezes_counters_and_resume_finishes() -> None:
+    cfg = config(consumers=2, tasks_per_producer=30, task_duration=const(0.05),
+                 put_interval=const(0.01))  # fmt: skip
+    with Run(cfg) as run:
+        assert poll_until(run, lambda m: m.task_dones >= 4, START_TIMEOUT_S)
+        run.pause()
+        assert run.status is RunStatus.PAUSED
+        settle(run)
+        m = run.model
+        assert m.paused
+        frozen = (m.puts, m.gets, m.task_dones)
+        assert frozen[2] < 32, "the run finished before the pause took effect"
+        real = real_unfinished(run) if LINUX else None
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            run.poll(0.05, wait_s=0.05)
+        assert (m.puts, m.gets, m.task_dones) == frozen, "workers kept going while paused"
+        if LINUX:
+            assert real_unfinished(run) == real
+            # Quiescent mid-run: tasks are queued and held, and the model agrees with the queue.
+            assert m.unfinished == real
+        assert m.unfinished > 0
+        run.resume()
+        assert run.status is RunStatus.RUNNING
+        assert run.wait(RUN_TIMEOUT_S)
+        assert run.end_reason == "joined"
+        assert not m.paused
+        assert m.task_dones == 32
+        assert all(w.exitcode == 0 for w in m.workers.values())
+
+
+# ----------------------------------------------------------------------------- stop
+
+
+def _stop_timed(run: Run, tools: SimpleNamespace) -> float:
+    pids = [p.pid for p in run.processes.values()]
+    t0 = time.monotonic()
+    run.stop()
+    elapsed = time.monotonic() - t0
+    print(f"stop() took {elapsed:.2f} s")
+    assert all(p.exitcode is not None for p in run.processes.values())
+    assert_all_gone(tools, pids, 0.5)
+    assert run.status is RunStatus.STOPPED
+    assert run.end_reason == "stopped"
+    return elapsed
+
+
+def test_stop_ends_a_producer_blocked_in_put_on_a_full_queue(proc_tools: SimpleNamespace) -> None:
+    cfg = config(tasks_per_producer=10, maxsize=1, task_duration=const(60.0))
+    with Run(cfg) as run:
+        # The consumer holds task 0, task 1 fills the queue, the producer blocks putting task 2.
+        assert poll_until(run, lambda m: m.gets >= 1 and m.puts >= 2, START_TIMEOUT_S)
+        time.sleep(0.2)
+        run.poll(0.05)
+        assert run.model.puts == 2, "the producer should be blocked on the full queue"
+        assert run.processes[1].is_alive()
+        elapsed = _stop_timed(run, proc_tools)
+        assert elapsed < STOP_DEADLINE_S + STOP_SLACK_S, f"stop() took {elapsed:.2f} s"
+        settle(run, 0.2)
+        assert run.model.end_reason == "stopped"
+        assert all(w.exitcode is not None for w in run.model.workers.values())
+
+
+def test_stop_ends_consumers_blocked_in_get(proc_tools: SimpleNamespace) -> None:
+    cfg = config(consumers=2, tasks_per_producer=3, sentinels="none")
+    with Run(cfg) as run:
+        # join() returns (every task done) but the consumers wait in get() for ever.
+        assert poll_until(
+            run,
+            lambda m: m.join_state == JoinState.RETURNED and not m.workers[1].alive,
+            START_TIMEOUT_S,
+        )
+        time.sleep(0.2)
+        assert run.processes[2].is_alive() and run.processes[3].is_alive()
+        assert not run.ended
+        elapsed = _stop_timed(run, proc_tools)
+        assert elapsed < STOP_DEADLINE_S + STOP_SLACK_S, f"stop() took {elapsed:.2f} s"
+
+
+def test_stop_while_paused(proc_tools: SimpleNamespace) -> None:
+    cfg = config(consumers=2, tasks_per_producer=50, task_duration=const(0.05))
+    with Run(cfg) as run:
+        assert poll_until(run, lambda m: m.task_dones >= 1, START_TIMEOUT_S)
+        run.pause()
+        elapsed = _stop_timed(run, proc_tools)
+        assert elapsed < STOP_DEADLINE_S + STOP_SLACK_S, f"stop() took {elapsed:.2f} s"
+
+
+def test_context_manager_stops_everything(proc_tools: SimpleNamespace) -> None:
+    # maxsize=1 keeps the producer alive too, blocked in put().
+    cfg = config(consumers=2, tasks_per_producer=6, maxsize=1, task_duration=const(60.0))
+    with Run(cfg) as run:
+        assert run.status is RunStatus.RUNNING
+        assert poll_until(run, all_started, START_TIMEOUT_S)
+        pids = run.alive_pids()
+        assert len(pids) == 3
+    assert run.ended
+    assert run.status is RunStatus.STOPPED
+    assert all(p.exitcode is not None for p in run.processes.values())
+    assert_all_gone(proc_tools, pids, 0.5)
+
+
+def test_context_manager_stops_everything_on_exception(proc_tools: SimpleNamespace) -> None:
+    cfg = config(consumers=2, tasks_per_producer=6, maxsize=1, task_duration=const(60.0))
+    pids: list[int] = []
+    with pytest.raises(KeyError, match="boom"), Run(cfg) as run:
+        assert poll_until(run, all_started, START_TIMEOUT_S)
+        pids.extend(run.alive_pids())
+        raise KeyError("boom")
+    assert len(pids) == 3
+    assert run.status is RunStatus.STOPPED
+    assert_all_gone(proc_tools, pids, 0.5)
+
+
+# ----------------------------------------------------------------------------- deaths
+
+
+def test_consumer_killed_mid_task_is_detected_with_its_task_named(
+    proc_tools: SimpleNamespace,
+) -> None:
+    duration = 0.4
+    cfg = config(consumers=2, tasks_per_producer=6, task_duration=const(duration))
+    victim, survivor = 2, 3
+    with Run(cfg) as run:
+        m = run.model
+
+        # Kill early in a task, so the victim is surely sleeping in it and not inside get().
+        def early_in_task(m: RunModel) -> bool:
+            w = m.workers[victim]
+            now = time.perf_counter() - m.t0 if m.t0 is not None else 0.0
+            return w.activity == Activity.PROCESS and w.task != -1 and now - w.since < 0.1
+
+        assert poll_until(run, early_in_task, START_TIMEOUT_S)
+        w = m.workers[victim]
+        pid = w.pid
+        assert pid == run.processes[victim].pid
+        title = " ".join(psutil.Process(pid).cmdline()).strip()
+        assert title == "queuelab consumer-0", f"process title is {title!r}"
+        label = m.tasks[w.task][0]
+        tasks_before = m.workers[survivor].tasks_done
+
+        os.kill(pid, signal.SIGKILL)
+        t_kill = time.monotonic()
+        assert poll_until(run, lambda m: m.workers[victim].exitcode is not None, 5.0)
+        detected_after = time.monotonic() - t_kill
+        print(f"death of consumer-0 in the model after {detected_after * 1000:.0f} ms")
+
+        assert w.exitcode == -signal.SIGKILL
+        assert w.activity == Activity.DIED
+        assert m.held_task_labels(w) == [label], "the dead worker's task must be named"
+        assert [d.name for d in m.dead_workers()] == ["consumer-0"]
+        assert run.processes[survivor].is_alive()
+
+        # The other consumer's events keep coming: it finishes the remaining tasks and exits.
+        assert poll_until(run, lambda m: not m.workers[survivor].alive, RUN_TIMEOUT_S)
+        settle(run)
+        other = m.workers[survivor]
+        assert other.exitcode == 0
+        assert other.tasks_done > tasks_before
+        assert other.tasks_done + 1 == 6, "every task but the dead worker's was done"
+        # The dead worker's task and one sentinel nobody took keep join() waiting.
+        assert m.join_state == JoinState.WAITING
+        assert m.unfinished == 2
+        if LINUX:
+            assert m.unfinished == real_unfinished(run)
+        assert not run.ended
+        pids = [p.pid for p in run.processes.values()]
+    assert_all_gone(proc_tools, pids, 0.5)
+
+
+PARENT_SCRIPT = """
+import json, sys, time
+from engine.config import RunConfig
+from engine.distributions import Distribution
+from engine.runner import Run
+
+if __name__ == "__main__":
+    cfg = RunConfig(producers=1, consumers=2, tasks_per_producer=8, maxsize=1, seed=1,
+                    task_duration=Distribution.constant(60.0), start_method=sys.argv[1])
+    run = Run(cfg).start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        run.poll(0.05, wait_s=0.05)
+        if all(w.pid for w in run.model.workers.values()):
+            break
+    time.sleep(0.3)  # let the consumers take their first tasks
+    print(json.dumps(run.alive_pids()), flush=True)
+    time.sleep(600)
+"""
+
+
+def _read_line(proc: subprocess.Popen, timeout: float) -> str:
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, "the script printed nothing"
+    return proc.stdout.readline()
+
+
+@pytest.mark.skipif(not LINUX, reason="uses SIGKILL and select() on a pipe")
+@pytest.mark.parametrize("method", METHODS)
+def test_parent_killed_leaves_no_worker(method: str, proc_tools: SimpleNamespace) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    script = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT, method],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    pids: list[int] = []
+    others: list[int] = []
+    try:
+        pids = json.loads(_read_line(script, START_TIMEOUT_S))
+        assert len(pids) == 3
+        assert all(proc_tools.is_queuelab_process(psutil.Process(pid)) for pid in pids)
+        # Its forkserver / resource tracker should go too (not a deadline: just "not left").
+        others = [p.pid for p in psutil.Process(script.pid).children(recursive=True)
+                  if p.pid not in pids]  # fmt: skip
+        os.kill(script.pid, signal.SIGKILL)
+        script.wait(5)
+        t_kill = time.monotonic()
+        left = proc_tools.wait_gone(pids, 2.0)
+        print(f"{method}: workers gone {time.monotonic() - t_kill:.2f} s after the parent's death")
+        assert not left, f"workers outlived their SIGKILLed parent by 2 s: {left}"
+        assert not proc_tools.wait_gone(others, 5.0), "helper processes outlived the parent"
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait(5)
+        for pid in pids + others:
+            if proc_tools.pid_running(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass

@@ -213,8 +213,6 @@ class _Writer:
         self.emit(
             0, "from multiprocessing import JoinableQueue", "from multiprocessing import Process"
         )
-        if self.many_producers:
-            self.emit(0, "from multiprocessing import Value")
         if cfg.start_method != default_start_method():
             self.emit(0, "from multiprocessing import set_start_method")
         constants: list[str] = []
@@ -259,7 +257,7 @@ class _Writer:
         n = cfg.tasks_per_producer
         if self.many_producers:
             self.emit(0, "# task for a producer process; each one puts its own range of tasks")
-            self.emit(0, "def producer(queue, identifier, producers_done):")
+            self.emit(0, "def producer(queue, identifier):")
         else:
             self.emit(0, "# task for the producer process", "def producer(queue):")
         self.emit(1, f"print({_fstr(start)}, flush=True)")
@@ -282,18 +280,9 @@ class _Writer:
         self.emit(2, "# generate a task", f"task = (i, {self.draw(cfg.task_duration)})")
         self.emit(2, f"print(f'{dot} added {{task}}', flush=True)")
         self.emit(2, "# add it to the queue", "queue.put(task)")
-        indent = 1
-        if self.many_producers and cfg.sentinels != "none":
-            self.emit(
-                1,
-                "# the last producer to finish sends the signal that no further tasks are coming",
-                "with producers_done.get_lock():",
-                "    producers_done.value += 1",
-                f"    last = producers_done.value == {cfg.producers}",
-                "if last:",
-            )
-            indent = 2
-        self.sentinels(indent)
+        if not self.many_producers:
+            self.retry_drain(1)
+            self.sentinels(1)
         self.emit(1, f"print({_fstr(finish)}, flush=True)")
 
     def sentinels(self, indent: int) -> None:
@@ -450,11 +439,9 @@ class _Writer:
         if self.many_producers:
             self.emit(
                 1,
-                "# how many producers have finished; the last one sends the signals",
-                "producers_done = Value('i', 0)",
                 "# create and start the producer processes",
                 "producer_processes = [",
-                "    Process(target=producer, args=(queue, i, producers_done))",
+                "    Process(target=producer, args=(queue, i))",
                 f"    for i in range({cfg.producers})",
                 "]",
                 "for process in producer_processes:",
@@ -511,12 +498,29 @@ class _Writer:
                 "    process.join()",
                 "print('Main found that the producers have finished', flush=True)",
             )
+            self.emit(
+                1,
+                "# main sends the signals once every producer has exited: sent by the last",
+                "# producer, they could overtake a task still in another producer's feeder",
+            )
+            self.retry_drain(1)
+            self.sentinels(1)
         else:
             self.emit(
                 1,
                 "# wait for the producer to finish",
                 "producer_process.join()",
                 "print('Main found that the producer has finished', flush=True)",
+            )
+
+    def retry_drain(self, indent: int) -> None:
+        """Retried tasks are re-put by consumers: sentinels must not overtake them."""
+        cfg = self.cfg
+        if cfg.on_failure == "retry" and cfg.failure_rate > 0:
+            self.emit(
+                indent,
+                "# wait until every task, retries included, is done before the signals",
+                "queue.join()",
             )
 
     def join_queue(self) -> None:

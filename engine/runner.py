@@ -19,7 +19,7 @@ from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 from engine.model import RunModel
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
-from engine.workers import WorkerSpec, consumer_main, producer_main
+from engine.workers import WorkerSpec, consumer_main, producer_main, sentinel_count
 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
@@ -92,9 +92,6 @@ class Run:
         else:
             self.queue = ctx.JoinableQueue(cfg.maxsize)
         self._paused = ctx.RawValue("b", 0)
-        # Kept on self: Process.start() drops its args, and a shared object collected in the
-        # parent is unlinked before a spawned child can attach to it.
-        self._producers_done = producers_done = ctx.Value("i", 0)
         total = cfg.producers * cfg.tasks_per_producer
         self.status = RunStatus.RUNNING
         _live_runs.add(self)
@@ -108,8 +105,7 @@ class Run:
                 # Made just before each start and our write end closed just after, so a
                 # worker started later by fork does not inherit another worker's write end.
                 reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
-                spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
-                                  producers_done)
+                spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused)
                 target = producer_main if role == ROLE_PRODUCER else consumer_main
                 proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
                                    daemon=True)
@@ -136,7 +132,7 @@ class Run:
         producers = list(range(1, cfg.producers + 1))
         rec = self.rec if cfg.trace else None
         if cfg.join_order == "producers_first":
-            if not self._join_processes(producers):
+            if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
             if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
@@ -144,12 +140,25 @@ class Run:
         else:
             if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
                 return
-            if not self._join_processes(producers):
+            if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
         if self._join_processes(list(self.processes)):
             self.collector.close()
             self._end("joined", RunStatus.FINISHED)
+
+    def _put_sentinels(self) -> bool:
+        """With several producers, main puts the sentinels once all of them have exited."""
+        cfg = self.cfg
+        if cfg.producers == 1:
+            return True  # the producer put them itself, as in the tutorial
+        retrying = cfg.on_failure == "retry" and cfg.failure_rate > 0
+        # Retried tasks are re-put by consumers; let them drain before any sentinel.
+        if retrying and not join_until(self.queue, self._stop_evt.is_set):
+            return False
+        for _ in range(sentinel_count(cfg)):
+            self.queue.put(None)
+        return not self._stop_evt.is_set()
 
     def _join_processes(self, srcs: list[int]) -> bool:
         """Wait until these workers have exited (as the collector saw it) or the run stops.

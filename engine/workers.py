@@ -46,7 +46,6 @@ class WorkerSpec:
     queue: Any  # TracedJoinableQueue, or a plain JoinableQueue when tracing is off
     events: Any  # write end of this worker's own event pipe (None when tracing is off)
     paused: Any  # shared flag: nonzero while the run is paused
-    producers_done: Any  # shared counter: the last producer to finish puts the sentinels
 
 
 class _Worker:
@@ -131,16 +130,15 @@ def producer_main(spec: WorkerSpec) -> None:
                 w.work(pause, cpu=False)
             task = (i, cfg.task_duration.sample(rng))
             queue.put(task)
-        with spec.producers_done.get_lock():
-            spec.producers_done.value += 1
-            last = spec.producers_done.value == cfg.producers
-        if last:
+        if cfg.producers == 1:
+            # The tutorial's shape: the producer itself signals the end. With several
+            # producers the main process puts the sentinels once every producer has exited:
+            # a task still in another producer's feeder thread could be overtaken otherwise.
             if cfg.on_failure == "retry" and cfg.failure_rate > 0:
                 # A consumer may re-put a failed task; sentinels put now could overtake it
                 # and let every consumer exit with the retry still queued.
                 queue.join()
-            n = {"per_consumer": cfg.consumers, "single": 1}.get(cfg.sentinels, 0)
-            for _ in range(n):
+            for _ in range(sentinel_count(cfg)):
                 w.gate()
                 queue.put(None)
     except BaseException:
@@ -201,6 +199,10 @@ def consumer_main(spec: WorkerSpec) -> None:
         raise
     finally:
         w.finish(exitcode)
+
+
+def sentinel_count(cfg: RunConfig) -> int:
+    return {"per_consumer": cfg.consumers, "single": 1}.get(cfg.sentinels, 0)
 
 
 def _fails(cfg: RunConfig, label: int, attempt: int) -> bool:

@@ -1,0 +1,1 @@
+"""QueueLab's Qt views: they read engine.model.RunModel and drive engine.runner.Run."""

@@ -1,0 +1,491 @@
+"""ChartsPanel: the four live charts of a run on one shared, linked time axis."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QVBoxLayout, QWidget
+
+from engine.model import RunModel
+from gui.charts.flow_plot import FlowChart
+from gui.charts.legend import ChartLegend
+from gui.charts.palette import Theme, qcolor, theme_for_palette
+from gui.charts.plotkit import GridItem, ReadoutLabel, Style, axis_label, pen
+from gui.charts.rates_plot import RatesChart
+from gui.charts.series import RATE_STEP_S, ModelSeries, decimate
+from gui.charts.timeline_plot import TimelineChart
+from gui.charts.unfinished_plot import UnfinishedChart
+
+DRAWN = ("in_flight", "unfinished", "puts", "gets", "dones")  # depth is the band between
+RISING = frozenset(("puts", "gets", "dones"))
+FOLLOW_WINDOW_S = 30.0  # while following, the x axis shows at most the last this many seconds
+LIVE_CLOCK_MAX_AHEAD_S = 60.0  # a model further behind the wall clock is a replay, not live
+
+
+class ChartsPanel(QWidget):
+    """Live charts of a :class:`RunModel`; the window's frame timer calls :meth:`refresh`.
+
+    Each refresh converts only what the model appended since the last one (its lists only
+    grow), so a frame costs the same after an hour as after a second.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model: RunModel | None = None
+        self._series = ModelSeries()
+        self._follow = True
+        self._style = Style()
+        self._theme: Theme = theme_for_palette(self.palette())
+        self._last_key: tuple | None = None
+        self._now = 0.0
+        self._hover_t: float | None = None
+        self._hover_row: int | None = None
+        self._applying_range = False
+        self._drawn_key: tuple | None = None
+        self._readout_html = ""
+
+        self._glw = pg.GraphicsLayoutWidget()
+        self._glw.setAntialiasing(False)
+        # Nearly every item moves or changes every frame: a BSP index costs more than it saves.
+        self._glw.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._glw.ci.setContentsMargins(4, 2, 4, 4)
+        self._glw.ci.setSpacing(6)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self._glw)
+
+        ci = self._glw.ci
+        self._readout = ReadoutLabel("", justify="left")
+        ci.addItem(self._readout, row=0, col=0, colspan=2)
+        self.unfinished = UnfinishedChart(ci.addPlot(row=1, col=0))
+        self.timeline = TimelineChart(ci.addPlot(row=2, col=0), self._theme)
+        self.flow = FlowChart(ci.addPlot(row=3, col=0))
+        self.rates = RatesChart(ci.addPlot(row=4, col=0))
+        self.charts = [self.unfinished, self.timeline, self.flow, self.rates]
+        self.legends: list[ChartLegend] = []
+        for r, chart in enumerate(self.charts, start=1):
+            legend = ChartLegend(chart.title)
+            ci.addItem(legend, row=r, col=1)
+            self.legends.append(legend)
+        ci.layout.setColumnStretchFactor(0, 6)
+        ci.layout.setColumnStretchFactor(1, 0)
+        self.rates.attach()
+
+        master = self.unfinished.plot
+        for chart in self.charts[1:]:
+            chart.plot.setXLink(master)
+        # Time tick labels only under the last chart: a scrolling axis is re-laid out every
+        # frame, and the grid lines carry the ticks up through the charts above.
+        for chart in self.charts[:-1]:
+            chart.plot.hideAxis("bottom")
+        x_axis = self.rates.plot.getAxis("bottom")
+        x_axis.setStyle(maxTickLevel=1)  # labelled ticks and one minor level: enough, and cheaper
+        # Y axes rarely change: paint them from a pixmap cache (legends: see _apply_look).
+        for chart in self.charts:
+            for side in ("left", "right"):
+                chart.plot.getAxis(side).setCacheMode(
+                    QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._grids = []
+        for chart in self.charts:
+            y_axis = None if chart is self.timeline else chart.plot.getAxis("left")
+            grid = GridItem(x_axis, y_axis)
+            chart.plot.addItem(grid, ignoreBounds=True)
+            self._grids.append(grid)
+        self._vb = master.getViewBox()
+        self._vb.setLimits(xMin=-1.0)
+        self._vb.disableAutoRange()
+        for chart in self.charts:
+            chart.plot.disableAutoRange()
+        self._vb.setXRange(0.0, 1.0, padding=0)
+        self._vb.sigXRangeChanged.connect(self._on_view_x_range_changed)
+
+        self._cursor: list[pg.InfiniteLine] = []
+        self._playhead: list[pg.InfiniteLine] = []
+        for chart in self.charts:
+            cur = pg.InfiniteLine(angle=90, movable=False)
+            cur.setZValue(20)
+            cur.hide()
+            chart.plot.addItem(cur, ignoreBounds=True)
+            self._cursor.append(cur)
+            ph = pg.InfiniteLine(angle=90, movable=False)
+            ph.setZValue(21)
+            ph.hide()
+            chart.plot.addItem(ph, ignoreBounds=True)
+            self._playhead.append(ph)
+        # What the worker under the cursor does: next to the cursor, the counters go on top.
+        self._tip = pg.TextItem("", anchor=(0, 1))
+        self._tip.setZValue(30)
+        self._tip.hide()
+        self.timeline.plot.addItem(self._tip, ignoreBounds=True)
+        self._glw.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._glw.viewport().installEventFilter(self)
+        self._apply_look()
+
+    # ------------------------------------------------------------------ public API
+    def set_model(self, model: RunModel | None) -> None:
+        """Show ``model`` (a new run or a replay); clears every curve."""
+        self._model = model
+        self._series.clear()
+        self._last_key = None
+        self._now = 0.0
+        for chart in self.charts:
+            if chart is not self.timeline:
+                chart.clear()
+        self.timeline.set_model(model)
+        self._drawn_key = None
+        self._vb.setXRange(0.0, 1.0, padding=0)
+        self._hover_t = None
+        self._update_readout()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Draw what the model appended since the last call; nearly free when nothing did."""
+        m = self._model
+        if m is None:
+            return
+        live = self._live_now(m)
+        key = (m.events, m.last_t, live)
+        if key == self._last_key:
+            return
+        self._last_key = key
+        now = max(m.last_t, live if live is not None else 0.0, self._now)
+        self._now = now
+        s = self._series
+        curves = [c for chart in self.charts for c in chart.curves]
+        for c in curves:
+            c.hold()
+        try:
+            counters = s.sync_counters(m)
+            moved = s.counters.set_now(now)
+            changed_from = s.sync_done(m)
+            rates = s.update_rates(now, changed_from)
+            self.timeline.sync(m, now)
+            if self._follow:
+                self._follow_range(now)
+            if counters or moved:
+                self._drawn_key = None
+            self._draw_counters()
+            if rates:
+                self.rates.update_data(s)
+            self.unfinished.update_markers(m, now)
+            self._fit_y()
+        finally:
+            for c in curves:
+                c.release()
+        if self._hover_t is None:
+            self._update_readout()
+
+    def set_follow(self, follow: bool) -> None:
+        """True: the x axis scrolls with the run. False: free zoom and pan (starts at 'all')."""
+        was = self._follow
+        self._follow = follow
+        if follow:
+            self._last_key = None
+            self._follow_range(self._now)
+            self._fit_y()
+        elif was:
+            self._vb.setXRange(0.0, max(self._now, 0.05) * 1.02, padding=0)
+
+    def set_playhead(self, t: float | None) -> None:
+        for ph in self._playhead:
+            if t is None:
+                ph.hide()
+            else:
+                ph.setValue(t)
+                ph.show()
+
+    def set_presenter(self, on: bool) -> None:
+        """Bigger fonts and thicker lines, for a projector."""
+        if on != self._style.presenter:
+            self._style = Style(presenter=on)
+            self._apply_look()
+
+    def curve_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The data behind what is drawn, by series name (expanded steps for counters)."""
+        s = self._series
+        out = {}
+        for name in ("depth", "in_flight", "unfinished", "puts", "gets"):
+            x, y = s.counters.xy(name)
+            out[name] = (x.copy(), y.copy())
+        x, y = s.counters.xy("dones")
+        out["task_dones"] = (x.copy(), y.copy())
+        # What the line items hold: the visible range, decimated to the plot's width.
+        out["shown_unfinished"] = self.unfinished.lines.xy("unfinished")
+        out["shown_in_flight"] = self.unfinished.lines.xy("in_flight")
+        out["shown_puts"] = self.flow.lines.xy("puts")
+        out["shown_gets"] = self.flow.lines.xy("gets")
+        out["shown_task_dones"] = self.flow.lines.xy("dones")
+        g = s.grid.view().copy()
+        out["rate"] = (g, s.rate.view().copy())
+        out["mean_wait"] = (g, s.mean_wait.view().copy())
+        out["mean_service"] = (g, s.mean_service.view().copy())
+        return out
+
+    def export_image(self, path: str) -> None:
+        """PNG (what the screen shows) or SVG (vector, via pyqtgraph), chosen by suffix."""
+        suffix = Path(path).suffix.lower()
+        if suffix == ".svg":
+            self._export_svg(path)
+        elif suffix in (".png", ""):
+            if not self._glw.grab().save(path, "PNG"):
+                raise OSError(f"could not write {path}")
+        else:
+            raise ValueError(f"export_image: use a .png or .svg path, not {path!r}")
+
+    def _export_svg(self, path: str) -> None:
+        # pyqtgraph's SVGExporter rewrites item coordinates and fails on drawRects output;
+        # Qt's own SVG paint device records the scene as it paints, vectors and all.
+        scene = self._glw.scene()
+        rect = scene.sceneRect()
+        gen = QSvgGenerator()
+        gen.setFileName(path)
+        gen.setSize(rect.size().toSize())
+        gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+        gen.setTitle("QueueLab charts")
+        painter = QPainter()
+        if not painter.begin(gen):
+            raise OSError(f"could not write {path}")
+        try:
+            painter.fillRect(QRectF(0, 0, rect.width(), rect.height()),
+                             qcolor(self._theme.background))
+            scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            painter.end()
+        if not Path(path).is_file() or Path(path).stat().st_size == 0:
+            raise OSError(f"could not write {path}")
+
+    # ------------------------------------------------------------------ read-only helpers
+    @property
+    def model(self) -> RunModel | None:
+        return self._model
+
+    @property
+    def follow(self) -> bool:
+        return self._follow
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
+    def x_range(self) -> tuple[float, float]:
+        (a, b), _ = self._vb.viewRange()
+        return float(a), float(b)
+
+    def markers(self) -> dict[str, tuple[float, str] | None]:
+        """Join markers on the unfinished chart: position and label text, None when hidden."""
+        u = self.unfinished
+
+        def info(line: pg.InfiniteLine) -> tuple[float, str] | None:
+            return (float(line.value()), line.label.textItem.toPlainText()) if line.isVisible() \
+                else None
+
+        return {"join_called": info(u.called_line), "join_returned": info(u.return_line),
+                "producers_joined": info(u.producers_line)}
+
+    def timeline_rows(self) -> list[str]:
+        return [r.worker.name for r in self.timeline.rows]
+
+    def readout_text(self) -> str:
+        return self._readout.text
+
+    # ------------------------------------------------------------------ internals
+    def _live_now(self, m: RunModel) -> float | None:
+        """Run time by the wall clock while a live run is in progress, so the x axis keeps
+        moving between events (a stuck join() is watched as time passes)."""
+        if m.t0 is None or m.end_t is not None or not m.workers:
+            return None
+        t = m.rel(time.perf_counter())
+        if t < m.last_t or t - m.last_t > LIVE_CLOCK_MAX_AHEAD_S:
+            return None  # a replay or a foreign clock: draw up to the last event only
+        return t
+
+    def _follow_range(self, now: float) -> None:
+        if now <= FOLLOW_WINDOW_S:
+            lo, hi = 0.0, max(now, 0.05) * 1.02
+        else:
+            lo, hi = now - FOLLOW_WINDOW_S, now + FOLLOW_WINDOW_S * 0.02
+        a, b = self._vb.viewRange()[0]
+        if (a, b) != (lo, hi):
+            self._applying_range = True
+            try:
+                self._vb.setXRange(lo, hi, padding=0)
+            finally:
+                self._applying_range = False
+        self._drawn_key: tuple | None = None
+        self._readout_html = ""
+
+    def _draw_counters(self) -> None:
+        """Decimate the counters for the visible range once, and hand them to both charts."""
+        xmin, xmax = self.x_range()
+        width = self._vb.width()
+        key = (len(self._series.counters), self._series.counters.now, xmin, xmax, width)
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
+        x = self._series.counters.ex.view()
+        ys = {k: self._series.counters.ey[k].view() for k in DRAWN}
+        xd, yd = decimate(x, ys, xmin, xmax, width, rising=RISING)
+        self.unfinished.update_data(xd, yd)
+        self.flow.update_data(xd, yd)
+
+    def _fit_y(self) -> None:
+        xmin, xmax = self.x_range()
+        for chart in (self.unfinished, self.flow, self.rates):
+            chart.fit_y(self._series, xmin, xmax)
+        self.unfinished.place_labels(xmin, xmax)
+
+    def _on_view_x_range_changed(self, *_: object) -> None:
+        if not self._applying_range:  # the user zoomed or panned: redraw for the new range
+            self._draw_counters()
+            self._fit_y()
+
+    def _apply_look(self) -> None:
+        theme, style = self._theme, self._style
+        self._glw.setBackground(qcolor(theme.background))
+        for chart, legend in zip(self.charts, self.legends, strict=True):
+            chart.apply(theme, style)
+            legend.set_entries(chart.legend_entries(theme))
+            legend.apply(theme, style)
+            _cache_tree(legend)  # static text: paint from a pixmap, not item by item
+        bottom = self.rates.plot
+        axis_label(bottom, "bottom", "time since start", "s", theme, style)
+        for chart in self.charts[:-1]:
+            chart.plot.getAxis("bottom").setLabel("")
+            chart.plot.getAxis("bottom").showLabel(False)
+        for cur in self._cursor:
+            cur.setPen(pen(theme.crosshair, 1))
+        for grid in self._grids:
+            grid.set_colors(theme.grid_major, theme.grid_minor)
+        self._tip.setColor(qcolor(theme.foreground))
+        self._tip.fill = pg.mkBrush(qcolor(theme.background + "e8"))
+        self._tip.border = pen(theme.foreground, 1)
+        self._tip.textItem.setFont(style.font())
+        for ph in self._playhead:
+            ph.setPen(pen(theme.playhead, 2 if not style.presenter else 3))
+        rows = max(1, len(self.timeline.rows))
+        lay = self._glw.ci.layout
+        lay.setRowStretchFactor(1, 5)
+        lay.setRowStretchFactor(2, 2 + rows)
+        lay.setRowStretchFactor(3, 4)
+        lay.setRowStretchFactor(4, 4)
+        self._last_key = None
+        self._update_readout()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            theme = theme_for_palette(self.palette())
+            if theme is not self._theme:
+                self._theme = theme
+                self._apply_look()
+        super().changeEvent(event)
+
+    def eventFilter(self, obj: object, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._set_hover(None, None)
+        return False
+
+    # ------------------------------------------------------------------ hover
+    def _on_scene_mouse_moved(self, pos: QPointF) -> None:
+        for chart in self.charts:
+            vb = chart.plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                p = vb.mapSceneToView(pos)
+                row = round(p.y()) if chart is self.timeline else None
+                self._set_hover(p.x(), row)
+                return
+        self._set_hover(None, None)
+
+    def _set_hover(self, t: float | None, row: int | None) -> None:
+        self._hover_t, self._hover_row = t, row
+        for cur in self._cursor:
+            if t is None:
+                cur.hide()
+            else:
+                cur.setValue(t)
+                cur.show()
+        self._update_tip()
+        self._update_readout()
+
+    def _update_tip(self) -> None:
+        t, row, m = self._hover_t, self._hover_row, self._model
+        words = None
+        if t is not None and row is not None and m is not None:
+            words = self.timeline.lookup(m, row, t)
+        if not words:
+            self._tip.hide()
+            return
+        xmin, xmax = self.x_range()
+        # Flip to the cursor's left in the right half, so the text stays inside the plot.
+        tip = self._tip
+        tip.show()  # TextItem skips its transform update while hidden; the anchor needs it
+        tip.setText(words)
+        tip.setPos(t, row - 0.36)
+        tip.updateTransform(force=True)
+        tip.setAnchor((1.0, 1.0) if t > (xmin + xmax) / 2 else (0.0, 1.0))
+
+    def _update_readout(self) -> None:
+        theme, style = self._theme, self._style
+        m, s = self._model, self._series
+        t = self._hover_t
+        at = t if t is not None else self._now
+        parts: list[str] = []
+
+        def span(text: str, color: str | None = None, bold: bool = False) -> str:
+            c = f"color:{color};" if color else ""
+            b = "font-weight:bold;" if bold else ""
+            return f"<span style='{c}{b}'>{text}</span>"
+
+        if m is None:
+            text = "No run yet — start one to see its charts."
+        else:
+            i = s.counters.index_at(at) if len(s.counters) else -1
+            if i >= 0 and (t is None or 0 <= t <= self._now):
+                c = s.counters.cols
+                val = {k: int(c[k].view()[i]) for k in c}
+                head = f"t = {at:.3f} s" if t is not None else f"now {at:.1f} s"
+                parts.append(span(head, theme.foreground, True))
+                parts.append(span(f"unfinished {val['unfinished']}", theme.unfinished, True)
+                             + " = " + span(f"queued {val['depth']}", theme.queued)
+                             + " + " + span(f"in progress {val['in_flight']}", theme.in_flight))
+                parts.append(span(f"puts {val['puts']}", theme.puts) + " · "
+                             + span(f"gets {val['gets']}", theme.gets) + " · "
+                             + span(f"task_done {val['dones']}", theme.dones))
+                g = s.grid.view()
+                if g.size:
+                    j = min(g.size - 1, max(0, math.floor(at / RATE_STEP_S)))
+                    r = s.rate.view()[j]
+                    w, sv = s.mean_wait.view()[j], s.mean_service.view()[j]
+                    rate = f"{r:.1f} done/s"
+                    if math.isfinite(w):
+                        rate += f" · wait {_fmt_s(w)} · service {_fmt_s(sv)}"
+                    parts.append(span(rate, theme.rate))
+                text = "&nbsp;&nbsp;│&nbsp;&nbsp;".join(parts)
+            elif t is not None:
+                text = span(f"t = {t:.3f} s", theme.foreground, True)
+            else:
+                text = "Waiting for the first events…"
+            if t is None and i >= 0:
+                text += span("&nbsp;&nbsp;(hover a chart to read values)", theme.crosshair[:7])
+        html = f"{text}|{theme.name}|{style.font_pt}"
+        if html != self._readout_html:  # setHtml re-lays out the text: only when it changed
+            self._readout_html = html
+            self._readout.setText(text, color=theme.foreground, size=f"{style.font_pt + 1}pt")
+
+
+def _cache_tree(item: QGraphicsItem) -> None:
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    for child in item.childItems():
+        _cache_tree(child)
+
+
+def _fmt_s(x: float) -> str:
+    if x >= 1:
+        return f"{x:.2f} s"
+    return f"{x * 1000:.1f} ms"

@@ -1,0 +1,113 @@
+"""Chart 4: completions per second (sliding window) and the mean wait and service times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from gui.charts.curves import FastCurve
+from gui.charts.palette import Theme
+from gui.charts.plotkit import Style, YRange, axis_label, line_sample, pen, style_axes
+from gui.charts.series import RATE_WINDOW_S, ModelSeries
+
+TITLE = "Rates"
+
+
+class RatesChart:
+    """Throughput on the left axis (tasks/s); wait and service times on the right axis (s),
+    in a second ViewBox that shares the x axis."""
+
+    title = TITLE
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=True, y=False)
+        # One point per 50 ms: 72k points an hour, so the throughput is peak-downsampled; the
+        # means are not (a chunk with a NaN gap would vanish) and are drawn only in view.
+        self.rate = FastCurve(downsample=True)
+        self.rate.add_to(plot)
+        self.vb2 = pg.ViewBox()
+        self.vb2.setMouseEnabled(x=False, y=False)
+        self.vb2.setMenuEnabled(False)
+        plot.showAxis("right")
+        plot.getAxis("right").linkToView(self.vb2)
+        self.vb2.setXLink(plot.vb)
+        self.wait = FastCurve(connect="finite")
+        self.service = FastCurve(connect="finite")
+        self.wait.add_to(self.vb2)
+        self.service.add_to(self.vb2)
+        self.curves = [self.rate, self.wait, self.service]
+        plot.vb.sigResized.connect(self._on_vb_resized)
+        self.yrange = YRange(plot, floor=0.0, min_span=1.0)
+        self.yrange2 = YRange(self.vb2, floor=0.0, min_span=0.001)
+        self._ms: bool | None = None
+
+    def attach(self) -> None:
+        """Add the overlay ViewBox to the scene once the plot is in one."""
+        scene = self.plot.scene()
+        if scene is not None and self.vb2.scene() is None:
+            scene.addItem(self.vb2)
+            self._on_vb_resized()
+
+    def _on_vb_resized(self) -> None:
+        self.vb2.setGeometry(self.plot.vb.sceneBoundingRect())
+        self.vb2.linkedViewChanged(self.plot.vb, self.vb2.XAxis)
+
+    def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+        w = f"{RATE_WINDOW_S:g} s"
+        return [
+            (line_sample(theme.rate, 2), f"tasks done per second ({w} window)"),
+            (line_sample(theme.wait, 2), "mean wait in queue (right axis)"),
+            (line_sample(theme.service, 2), "mean service time (right axis)"),
+        ]
+
+    def apply(self, theme: Theme, style: Style) -> None:
+        style_axes(self.plot, theme, style)
+        axis_label(self.plot, "left", "done", "tasks/s", theme, style)
+        self._theme, self._style = theme, style
+        self._ms = None
+        self._set_time_unit(True)
+        lw = style.line_width
+        self.rate.setPen(pen(theme.rate, lw + 0.5))
+        self.wait.setPen(pen(theme.wait, lw))
+        self.service.setPen(pen(theme.service, lw))
+
+    def _set_time_unit(self, ms: bool) -> None:
+        # Chosen by hand when the range changes: pyqtgraph's automatic SI prefix re-renders
+        # the axis label on every x scroll of the linked overlay.
+        if ms == self._ms:
+            return
+        self._ms = ms
+        axis_label(self.plot, "right", "mean time", "ms" if ms else "s", self._theme,
+                   self._style)
+        self.plot.getAxis("right").setScale(1000.0 if ms else 1.0)
+
+    def clear(self) -> None:
+        for c in self.curves:
+            c.set_xy(np.zeros(0), np.zeros(0))
+        self.yrange.reset()
+        self.yrange2.reset()
+
+    def update_data(self, s: ModelSeries) -> None:
+        g = s.grid.view()
+        self.rate.set_xy(g, s.rate.view())
+        self.wait.set_xy(g, s.mean_wait.view())
+        self.service.set_xy(g, s.mean_service.view())
+
+    def fit_y(self, s: ModelSeries, xmin: float, xmax: float) -> None:
+        g = s.grid.view()
+        if not g.size:
+            return
+        lo = max(0, int(np.searchsorted(g, xmin, side="left")) - 1)
+        hi = int(np.searchsorted(g, xmax, side="right"))
+        if hi <= lo:
+            return
+        r = s.rate.view()[lo:hi]
+        self.yrange.fit(0.0, float(r.max()))
+        both = np.concatenate((s.mean_wait.view()[lo:hi], s.mean_service.view()[lo:hi]))
+        both = both[np.isfinite(both)]
+        if both.size:
+            self.yrange2.fit(0.0, float(both.max()))
+            self._set_time_unit(self.yrange2.hi <= 1.0)

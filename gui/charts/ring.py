@@ -1,0 +1,133 @@
+"""Preallocated growable numpy buffers, filled from the model's lists one new tail at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class GrowBuffer:
+    """A float64 array that only grows; capacity doubles so appends are amortised O(1).
+
+    ``view()`` is a slice of the live storage: no copy per frame. A view taken before a
+    reallocation keeps pointing at the old storage, which stays valid.
+    """
+
+    __slots__ = ("_a", "n")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._a = np.empty(max(16, capacity), dtype=np.float64)
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def reserve(self, n: int) -> None:
+        if n > self._a.size:
+            cap = self._a.size
+            while cap < n:
+                cap *= 2
+            a = np.empty(cap, dtype=np.float64)
+            a[: self.n] = self._a[: self.n]
+            self._a = a
+
+    def extend(self, values: object) -> None:
+        v = np.asarray(values, dtype=np.float64)
+        k = v.size
+        if k:
+            self.reserve(self.n + k)
+            self._a[self.n : self.n + k] = v
+            self.n += k
+
+    def raw(self, n: int) -> np.ndarray:
+        """The first ``n`` slots of storage (``n`` may exceed the filled length by reserve)."""
+        self.reserve(n)
+        return self._a[:n]
+
+    def view(self) -> np.ndarray:
+        return self._a[: self.n]
+
+    def last(self, default: float = 0.0) -> float:
+        return float(self._a[self.n - 1]) if self.n else default
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+class StepSeries:
+    """Counter series drawn as steps, kept as expanded lines (no ``stepMode``).
+
+    A counter that is ``y[i]`` from ``t[i]`` to ``t[i+1]`` becomes the polyline
+    ``(t0,y0) (t1,y0) (t1,y1) (t2,y1) (t2,y2) …`` plus one tail point ``(now, y[-1])`` so the
+    last value is drawn up to the present. ``stepMode='center'`` raises with downsampling in
+    pyqtgraph 0.14; expanded lines downsample and clip like any other curve.
+
+    Raw points live in ``t`` and ``cols[name]``; the expanded polyline in ``ex`` and
+    ``ey[name]`` (length ``2 * n``: ``2n - 1`` step points + the tail).
+    """
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.t = GrowBuffer()
+        self.cols = {k: GrowBuffer() for k in names}
+        self.ex = GrowBuffer()
+        self.ey = {k: GrowBuffer() for k in names}
+        self.now = 0.0
+
+    def __len__(self) -> int:
+        return self.t.n
+
+    def clear(self) -> None:
+        for b in (self.t, self.ex, *self.cols.values(), *self.ey.values()):
+            b.clear()
+        self.now = 0.0
+
+    def append(self, t: np.ndarray, cols: dict[str, np.ndarray]) -> None:
+        """Add raw points ``t[k], cols[name][k]`` (``t`` non-decreasing, after the last one)."""
+        k = int(t.size)
+        if not k:
+            return
+        n0 = self.t.n
+        n1 = n0 + k
+        self.t.extend(t)
+        for name in self.names:
+            self.cols[name].extend(cols[name])
+        # Rewrites from the old tail slot (2*n0 - 1) on; the new tail lands at 2*n1 - 1.
+        ex = self.ex.raw(2 * n1)
+        tt = self.t.view()
+        i = np.arange(max(n0, 1), n1)
+        if n0 == 0:
+            ex[0] = tt[0]
+        ex[2 * i - 1] = tt[i]
+        ex[2 * i] = tt[i]
+        for name in self.names:
+            ey = self.ey[name].raw(2 * n1)
+            yy = self.cols[name].view()
+            if n0 == 0:
+                ey[0] = yy[0]
+            ey[2 * i - 1] = yy[i - 1]
+            ey[2 * i] = yy[i]
+            ey[2 * n1 - 1] = yy[n1 - 1]
+            self.ey[name].n = 2 * n1
+        self.ex.n = 2 * n1
+        ex[2 * n1 - 1] = max(self.now, tt[n1 - 1])
+
+    def set_now(self, now: float) -> bool:
+        """Move the tail point to ``now`` (never before the last change); True if it moved."""
+        n = self.t.n
+        if not n:
+            self.now = now
+            return False
+        x = max(now, self.t.last())
+        self.now = now
+        ex = self.ex.view()
+        if ex[2 * n - 1] == x:
+            return False
+        ex[2 * n - 1] = x
+        return True
+
+    def xy(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.ex.view(), self.ey[name].view()
+
+    def index_at(self, t: float) -> int:
+        """Index of the raw point in force at time ``t`` (-1 before the first)."""
+        return int(np.searchsorted(self.t.view(), t, side="right")) - 1

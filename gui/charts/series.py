@@ -1,0 +1,185 @@
+"""The model's growing lists as numpy arrays, converted one new tail per refresh."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model import RunModel
+from gui.charts.ring import GrowBuffer, StepSeries
+
+COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
+RATE_WINDOW_S = 1.0  # sliding window of the rates chart
+RATE_STEP_S = 0.05  # rates are evaluated on this grid
+
+
+class ModelSeries:
+    """Numpy mirrors of ``RunModel`` series (counters as steps, completions, sliding rates)."""
+
+    def __init__(self) -> None:
+        self.counters = StepSeries(COUNTERS)
+        self.done_t = GrowBuffer()
+        self.cum_wait = GrowBuffer()  # running sums, so a window's mean is two lookups
+        self.cum_service = GrowBuffer()
+        self.grid = GrowBuffer()
+        self.rate = GrowBuffer()
+        self.mean_wait = GrowBuffer()
+        self.mean_service = GrowBuffer()
+
+    def clear(self) -> None:
+        self.counters.clear()
+        for b in (self.done_t, self.cum_wait, self.cum_service, self.grid, self.rate,
+                  self.mean_wait, self.mean_service):
+            b.clear()
+
+    # ------------------------------------------------------------------ sync
+    def sync_counters(self, m: RunModel) -> bool:
+        n0, n1 = len(self.counters), len(m.s_t)
+        if n1 == n0:
+            return False
+        t = np.asarray(m.s_t[n0:n1], dtype=np.float64)
+        p = np.asarray(m.s_puts[n0:n1], dtype=np.float64)
+        g = np.asarray(m.s_gets[n0:n1], dtype=np.float64)
+        d = np.asarray(m.s_dones[n0:n1], dtype=np.float64)
+        self.counters.append(
+            t, {"puts": p, "gets": g, "dones": d, "depth": p - g, "in_flight": g - d,
+                "unfinished": p - d}
+        )
+        return True
+
+    def sync_done(self, m: RunModel) -> float | None:
+        """Take new completions; return the earliest completion time among them (None: none).
+
+        Completions arrive through per-worker pipes, so a batch may hold times earlier than
+        ones already taken. The arrays stay sorted by merging the new ones into the short
+        suffix they overlap (never a full re-sort), and the running sums are redone from there.
+        """
+        n0, n1 = len(self.done_t), len(m.done_t)
+        if n1 == n0:
+            return None
+        t = np.asarray(m.done_t[n0:n1], dtype=np.float64)
+        w = np.asarray(m.done_wait[n0:n1], dtype=np.float64)
+        sv = np.asarray(m.done_service[n0:n1], dtype=np.float64)
+        first = float(t.min())
+        old_t = self.done_t.view()
+        pos = int(np.searchsorted(old_t, first, side="right"))
+        if pos < n0 or (t.size > 1 and np.any(np.diff(t) < 0)):
+            cw, cs = self.cum_wait.view(), self.cum_service.view()
+            before_w = cw[pos - 1] if pos else 0.0
+            before_s = cs[pos - 1] if pos else 0.0
+            # Per-task values of the overlapped suffix, recovered from the running sums.
+            sw = np.diff(np.concatenate(([before_w], cw[pos:n0])))
+            ss = np.diff(np.concatenate(([before_s], cs[pos:n0])))
+            tt = np.concatenate((old_t[pos:n0], t))
+            order = np.argsort(tt, kind="stable")
+            tt = tt[order]
+            ww = np.concatenate((sw, w))[order]
+            vv = np.concatenate((ss, sv))[order]
+            for b in (self.done_t, self.cum_wait, self.cum_service):
+                b.n = pos
+            self.done_t.extend(tt)
+            self.cum_wait.extend(before_w + np.cumsum(ww))
+            self.cum_service.extend(before_s + np.cumsum(vv))
+        else:
+            self.done_t.extend(t)
+            self.cum_wait.extend(self.cum_wait.last() + np.cumsum(w))
+            self.cum_service.extend(self.cum_service.last() + np.cumsum(sv))
+        return first
+
+    def update_rates(self, now: float, changed_from: float | None) -> bool:
+        """Extend the rate grid to ``now``; re-evaluate points a late completion may change.
+
+        ``changed_from`` is the earliest completion time added since the last call (None:
+        none): grid points up to one window after it are re-evaluated.
+        """
+        g = self.grid
+        n_old = g.n
+        n_new = int(now // RATE_STEP_S) + 1 if now > 0 else 0
+        if n_new <= n_old and changed_from is None:
+            return False
+        first = n_old
+        if changed_from is not None:
+            first = min(first, max(0, int(changed_from // RATE_STEP_S)))
+        if n_new > n_old:
+            g.extend(np.arange(n_old, n_new) * RATE_STEP_S)
+            for b in (self.rate, self.mean_wait, self.mean_service):
+                b.raw(n_new)
+                b.n = n_new
+        if first >= n_new:
+            return n_new > n_old
+        gt = g.view()[first:n_new]
+        rate, wait, service = sliding_rates(
+            self.done_t.view(), self.cum_wait.view(), self.cum_service.view(), gt
+        )
+        self.rate.view()[first:n_new] = rate
+        self.mean_wait.view()[first:n_new] = wait
+        self.mean_service.view()[first:n_new] = service
+        return True
+
+
+def sliding_rates(
+    done_t: np.ndarray, cum_wait: np.ndarray, cum_service: np.ndarray, grid: np.ndarray,
+    window: float = RATE_WINDOW_S,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Completions per second over ``(g - window, g]`` and the mean wait/service of those tasks.
+
+    Before a full window has passed, the rate is over the time elapsed so far. Means are NaN
+    where no task completed in the window (drawn as a gap, not as a stale value).
+    """
+    hi = np.searchsorted(done_t, grid, side="right")
+    lo = np.searchsorted(done_t, grid - window, side="right")
+    count = (hi - lo).astype(np.float64)
+    span = np.clip(grid, RATE_STEP_S, window)
+    rate = count / span
+    cw = np.concatenate(([0.0], cum_wait))
+    cs = np.concatenate(([0.0], cum_service))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wait = (cw[hi] - cw[lo]) / count
+        service = (cs[hi] - cs[lo]) / count
+    return rate, wait, service
+
+
+def decimate(
+    x: np.ndarray, ys: dict[str, np.ndarray], xmin: float, xmax: float, width_px: float,
+    rising: frozenset[str] = frozenset(),
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Clip to ``[xmin, xmax]`` and peak-decimate several series that share ``x``, in one pass.
+
+    Every pixel column keeps the max and the min of each series (so no spike is lost), and
+    all series keep the same x, so curves stacked on each other stay stacked. When the
+    visible part has fewer than two points per pixel it is returned as is (views, no copy).
+    The last point (the "now" tail) is always kept. Series named in ``rising`` never
+    decrease (cumulative counts): their extremes are a column's first and last points, picked
+    without scanning.
+    """
+    n = x.size
+    if n == 0:
+        return x, dict(ys)
+    lo = max(0, int(np.searchsorted(x, xmin, side="left")) - 2)
+    hi = min(n, int(np.searchsorted(x, xmax, side="right")) + 2)
+    if hi <= lo:
+        lo, hi = max(0, n - 2), n
+    cols = max(16, int(width_px))
+    count = hi - lo
+    if count <= 2 * cols:
+        return x[lo:hi], {k: y[lo:hi] for k, y in ys.items()}
+    ds = count // cols
+    k = count // ds
+    end = lo + k * ds
+    xd = np.empty(2 * k + (hi - end))
+    xd[: 2 * k : 2] = x[lo:end:ds]
+    xd[1 : 2 * k : 2] = x[lo + ds - 1 : end : ds]
+    xd[2 * k :] = x[end:hi]
+    out: dict[str, np.ndarray] = {}
+    for name, y in ys.items():
+        yd = np.empty(xd.size)
+        if name in rising:
+            yd[: 2 * k : 2] = y[lo:end:ds]
+            yd[1 : 2 * k : 2] = y[lo + ds - 1 : end : ds]
+        else:
+            y2 = y[lo:end].reshape(k, ds)
+            # Max first then min: a column where the counter rose and fell reads as a spike.
+            yd[: 2 * k : 2] = y2.max(axis=1)
+            yd[1 : 2 * k : 2] = y2.min(axis=1)
+        yd[2 * k :] = y[end:hi]
+        out[name] = yd
+    return xd, out

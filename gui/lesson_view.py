@@ -1,0 +1,87 @@
+"""LessonView: the current configuration's title, explanation and setup in one readable pane."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from engine.config import RunConfig
+
+
+def setup_words(cfg: RunConfig) -> str:
+    """One line a class can read off the projector: who runs, how much, and the protocol."""
+
+    def n(count: int, word: str) -> str:
+        return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+    queue = "unbounded queue" if cfg.maxsize == 0 else f"queue maxsize {cfg.maxsize:,}"
+    sentinels = {
+        "per_consumer": "one None per consumer",
+        "single": "a single None",
+        "none": "no None sentinel",
+    }[cfg.sentinels]
+    join = "producers joined first" if cfg.join_order == "producers_first" else "queue joined first"
+    return (
+        f"{n(cfg.producers, 'producer')} · {n(cfg.consumers, 'consumer')} · "
+        f"{n(cfg.tasks_per_producer, 'task')} each · {queue} · {sentinels} · {join}"
+    )
+
+
+class LessonView(QScrollArea):
+    """What this configuration demonstrates. A richer lesson pane may replace it in its dock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lesson_view")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(self)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(8, 6, 8, 8)
+        lay.setSpacing(6)
+        self.title_label = QLabel(body)
+        self.title_label.setObjectName("lesson_title")
+        self.title_label.setProperty("role", "lesson-title")
+        self.title_label.setWordWrap(True)
+        self.update_title_font()
+        self.setup_label = QLabel(body)
+        self.setup_label.setObjectName("lesson_setup")
+        self.setup_label.setProperty("role", "muted")
+        self.setup_label.setWordWrap(True)
+        self.text_label = QLabel(body)
+        self.text_label.setObjectName("lesson_text")
+        self.text_label.setWordWrap(True)
+        self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.setup_label)
+        lay.addWidget(self.text_label)
+        lay.addStretch(1)
+        self.setWidget(body)
+
+    def update_title_font(self) -> None:
+        """The title is 1.25 times the application font (call again when that changes)."""
+        font = QApplication.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.title_label.setFont(font)
+
+    def text_height(self, width: int) -> int:
+        """Height the title, setup line and explanation need at ``width`` pixels."""
+        body = self.widget()
+        lay = body.layout()
+        if lay.hasHeightForWidth():
+            return lay.totalHeightForWidth(width)
+        return body.sizeHint().height()
+
+    def show_config(self, cfg: RunConfig | None) -> None:
+        if cfg is None:
+            self.setup_label.setText("Some options are invalid: fix the fields marked in red.")
+            return
+        self.title_label.setText(cfg.title or "Custom configuration")
+        self.setup_label.setText(setup_words(cfg))
+        self.text_label.setText(
+            cfg.explanation
+            or "No explanation comes with this configuration. Pick a preset to see one."
+        )

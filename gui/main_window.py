@@ -1,0 +1,610 @@
+"""MainWindow: configuration, controls, live charts, lesson, event log and status in one window."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from engine.config import ConfigError, RunConfig, load_config, save_config
+from engine.model import RunModel
+from engine.report import diagnosis, summary_lines
+from engine.runner import RunStatus
+from gui.config_panel import ConfigPanel
+from gui.controls import RunControls, icon
+from gui.event_log import EventLog
+from gui.lesson_view import LessonView, setup_words
+from gui.pending_charts import PendingCharts
+from gui.run_driver import RunDriver
+from gui.status_bar import RunStatusBar
+
+if TYPE_CHECKING:
+    from gui.charts import ChartsPanel
+
+EXIT_JOINED = 0
+EXIT_NOT_JOINED = 3
+SHOT_DELAY_MS = 500  # after join() returns, so the last task_done and exits are on the charts
+PRESENTER_SCALE = 1.3
+DIAGNOSE_PERIOD_S = 0.5
+# --quit-when-done: a run whose hang diagnosis holds this long is stopped (exit code 3), since
+# nobody is there to press Stop.
+UNATTENDED_HANG_S = 3.0
+APP_NAME = "QueueLab"
+WIDE_SCREEN_PX = 1700
+
+
+class MainWindow(QMainWindow):
+    """The whole product window. ``start_run``/``pause_run``/... are what the controls call."""
+
+    sig_screenshot_saved = Signal(str)
+    sig_done = Signal(int)  # --quit-when-done: the exit code, just before the window closes
+
+    def __init__(
+        self,
+        cfg: RunConfig | None = None,
+        preset: str | None = None,
+        *,
+        screenshot: str | None = None,
+        quit_when_done: bool = False,
+        defer_charts: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowIcon(icon("queuelab"))
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self._auto_shot_path = screenshot
+        self._quit_when_done = quit_when_done
+        self._auto_done = False
+        self._shot_waits_for_end = False
+        self._next_diagnosis = 0.0
+        self._stuck_since: float | None = None
+        self._diagnoses_shown: set[str] = set()
+        self._closing = False
+        self._presenter = False
+        self._base_font = QFont()
+        self.last_error_box: QMessageBox | None = None
+
+        self.driver = RunDriver(self)
+        # pyqtgraph takes about as long to import as the rest of the window: with
+        # defer_charts the window shows first and the charts arrive on the next loop turn.
+        self.charts: ChartsPanel | PendingCharts = PendingCharts(self)
+        self.setCentralWidget(self.charts)
+        if not defer_charts:
+            self.load_charts()
+
+        self.config_panel = ConfigPanel(self)
+        self.config_dock = self._dock("Configuration", "config_dock", self.config_panel)
+        self.lesson_view = LessonView(self)
+        self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_view)
+        self.event_log = EventLog(self)
+        self.log_dock = self._dock("Event log", "log_dock", self.event_log)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.config_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.log_dock)
+
+        self.status_bar = RunStatusBar(self)
+        self.setStatusBar(self.status_bar)
+        self.controls = RunControls(self)
+
+        # One-shot timer for --screenshot / --quit-when-done, a child so close() can stop it.
+        self._shot_timer = QTimer(self)
+        self._shot_timer.setObjectName("auto_screenshot")
+        self._shot_timer.setSingleShot(True)
+        self._shot_timer.setInterval(SHOT_DELAY_MS)
+        self._shot_timer.timeout.connect(self._on_shot_timer_timeout)
+
+        self._build_menus_and_toolbar()
+
+        self.driver.sig_applied.connect(self._on_driver_sig_applied)
+        self.driver.sig_frame.connect(self._on_driver_sig_frame)
+        self.driver.sig_status.connect(self._on_driver_sig_status)
+        self.driver.sig_join_returned.connect(self._on_driver_sig_join_returned)
+        self.driver.sig_ended.connect(self._on_driver_sig_ended)
+        self.controls.sig_start.connect(self.start_run)
+        self.controls.sig_pause.connect(self.pause_run)
+        self.controls.sig_resume.connect(self.resume_run)
+        self.controls.sig_stop.connect(self.stop_run)
+        self.controls.sig_reset.connect(self.reset_run)
+        self.config_panel.sig_config_changed.connect(self._on_config_panel_sig_config_changed)
+        self.config_panel.sig_validity_changed.connect(self._on_config_panel_sig_validity_changed)
+        self.config_panel.sig_preset_failed.connect(self._on_config_panel_sig_preset_failed)
+
+        self.config_panel.set_config(cfg if cfg is not None else RunConfig(), preset=preset)
+        self.charts.set_model(None)
+        self._refresh_controls()
+        self._size_for_screen()
+
+    # ------------------------------------------------------------------ layout
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    def load_charts(self) -> None:
+        """Put the real ChartsPanel in place (a no-op once it is there)."""
+        pending = self.charts
+        if not isinstance(pending, PendingCharts):
+            return
+        from gui.charts import ChartsPanel
+
+        charts = ChartsPanel(self)
+        charts.setObjectName("charts")
+        charts.set_follow(pending.follow)
+        if pending.presenter:
+            charts.set_presenter(True)
+        charts.set_model(pending.model)
+        self.charts = charts
+        self.setCentralWidget(charts)  # deletes the placeholder
+
+    def set_lesson_widget(self, widget: QWidget) -> None:
+        """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
+        self.lesson_dock.setWidget(widget)
+
+    def _size_for_screen(self) -> None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        width = avail.width() if avail is not None else 1280
+        height = avail.height() if avail is not None else 800
+        # The four charts need the full height to stay readable. Wide screens give the log a
+        # column of its own; narrower ones share the left column between options and log,
+        # and the log comes to the front while a run is going (the options are locked then).
+        self.log_beside = width >= WIDE_SCREEN_PX
+        if not self.log_beside:
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.log_dock)
+            self.tabifyDockWidget(self.config_dock, self.log_dock)
+            self.config_dock.raise_()
+        if avail is not None:
+            # A projector or a laptop: use all of it. Without a window manager (Xvfb) a
+            # maximize request does nothing, so the size is also set by hand.
+            self.resize(avail.size())
+            self.move(avail.topLeft())
+        else:
+            self.resize(1280, 800)
+        left = 380 if self.log_beside else 340
+        self.resizeDocks([self.config_dock], [left], Qt.Orientation.Horizontal)
+        if self.log_beside:
+            self.resizeDocks([self.log_dock], [430], Qt.Orientation.Horizontal)
+        self._fit_lesson_height(left, height)
+
+    def _fit_lesson_height(self, width: int, height: int) -> None:
+        """Give the lesson just the height its text needs; the rest goes to the options."""
+        need = self.lesson_view.text_height(width - 24) + 40  # + dock title bar and margins
+        lesson = max(120, min(need, int(height * 0.4)))
+        self.resizeDocks(
+            [self.lesson_dock, self.config_dock],
+            [lesson, max(200, height - lesson)],
+            Qt.Orientation.Vertical,
+        )
+
+    def _show_log_or_options(self, log: bool) -> None:
+        if not self.log_beside:
+            (self.log_dock if log else self.config_dock).raise_()
+
+    def _build_menus_and_toolbar(self) -> None:
+        c = self.controls
+
+        def action(name: str, text: str, keys: str | None, slot: object, tip: str = "") -> QAction:
+            a = QAction(icon(name), text, self)
+            a.setObjectName(f"action_{name}")
+            if keys:
+                a.setShortcut(QKeySequence(keys))
+            if tip:
+                a.setToolTip(tip)
+            a.triggered.connect(slot)  # type: ignore[arg-type]
+            self.addAction(a)
+            return a
+
+        self.open_action = action(
+            "open",
+            "&Open config…",
+            "Ctrl+O",
+            self._on_open_action_triggered,
+            "Load options from a TOML file",
+        )
+        self.save_action = action(
+            "save",
+            "&Save config…",
+            "Ctrl+S",
+            self._on_save_action_triggered,
+            "Save these options to a TOML file",
+        )
+        self.screenshot_action = action(
+            "screenshot",
+            "Save s&creenshot…",
+            "Ctrl+Shift+S",
+            self._on_screenshot_action_triggered,
+            "Save a PNG of the whole window (for handouts)",
+        )
+        self.quit_action = action("quit", "&Quit", "Ctrl+Q", self.close)
+        self.follow_action = action(
+            "follow",
+            "&Follow live",
+            "F",
+            self._on_follow_action_toggled,
+            "Keep the newest seconds of the run in view (F)",
+        )
+        self.follow_action.setCheckable(True)
+        self.follow_action.setChecked(True)
+        self.presenter_action = action(
+            "presenter",
+            "&Presenter mode",
+            "F5",
+            self._on_presenter_action_toggled,
+            "Larger text and thicker lines for a projector (F5)",
+        )
+        self.presenter_action.setCheckable(True)
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addAction(self.save_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.screenshot_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = bar.addMenu("&Run")
+        for a in c.actions:
+            run_menu.addAction(a)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.follow_action)
+        view_menu.addAction(self.presenter_action)
+        view_menu.addSeparator()
+        for dock in (self.lesson_dock, self.config_dock, self.log_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        tools = QToolBar("Run", self)
+        tools.setObjectName("run_toolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for a in c.actions:
+            tools.addAction(a)
+        tools.addSeparator()
+        tools.addAction(self.follow_action)
+        tools.addAction(self.presenter_action)
+        tools.addAction(self.screenshot_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+        self.toolbar = tools
+
+    # ------------------------------------------------------------------ run commands
+    @property
+    def model(self) -> RunModel | None:
+        return self.driver.model
+
+    def start_run(self) -> bool:
+        """Start a fresh run with the panel's config; False if it is invalid or fails to start."""
+        if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING):
+            return False
+        if not self.config_panel.is_valid():
+            return False
+        cfg = self.config_panel.config()
+        self.load_charts()
+        self._reset_auto_shot()
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        try:
+            run = self.driver.start(cfg)
+        except Exception as error:  # why: a failed start must not take the window down
+            self.driver.discard()
+            self._show_error("Could not start the run", f"{type(error).__name__}: {error}")
+            self._refresh_controls()
+            return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self._diagnoses_shown.clear()
+        self._stuck_since = None
+        self.charts.set_follow(self.follow_action.isChecked())
+        self.charts.set_playhead(None)
+        self.charts.set_model(run.model)
+        self.event_log.set_model(run.model)
+        self.event_log.add_note(f"— Run started: {setup_words(cfg)}", 0.0)
+        self._show_log_or_options(log=True)
+        for warning in run.warnings:
+            self.event_log.add_note(f"! {warning}", 0.0)
+        self._refresh_controls()
+        return True
+
+    def pause_run(self) -> None:
+        if self.driver.status is RunStatus.RUNNING:
+            self.driver.pause()
+
+    def resume_run(self) -> None:
+        if self.driver.status is RunStatus.PAUSED:
+            self.driver.resume()
+
+    def toggle_pause(self) -> None:
+        if self.driver.status is RunStatus.PAUSED:
+            self.resume_run()
+        else:
+            self.pause_run()
+
+    def stop_run(self) -> None:
+        if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED):
+            self.driver.stop()
+
+    def reset_run(self) -> None:
+        """Forget the run (stopping it if needed): empty charts and log, options editable."""
+        self._reset_auto_shot()
+        self.driver.discard()
+        self.charts.set_model(None)
+        self.event_log.set_model(None)
+        self._show_log_or_options(log=False)
+        self._refresh_controls()
+        self._refresh_status(force=True)
+
+    # ------------------------------------------------------------------ driver slots
+    def _on_driver_sig_applied(self, applied: list) -> None:
+        self.event_log.add_records(applied)
+
+    def _on_driver_sig_frame(self) -> None:
+        self.charts.refresh()
+        self.event_log.flush()
+        self._refresh_status()
+        now = time.monotonic()
+        if now >= self._next_diagnosis and self.driver.active:
+            self._next_diagnosis = now + DIAGNOSE_PERIOD_S
+            self._diagnose(now)
+
+    def _diagnose(self, now: float) -> None:
+        """Explain a hang in the log as soon as the events prove it (each sentence once)."""
+        m = self.driver.model
+        if m is None or m.t0 is None:
+            return
+        t = self.driver.elapsed()
+        found = diagnosis(m, t)
+        self._log_diagnoses(found, t)
+        if not self._quit_when_done or m.join_returned_t is not None:
+            return
+        self._stuck_since = (self._stuck_since or now) if found else None
+        # Headless runs end when a worker dies, since join() can then never return; an
+        # unattended window must not wait forever either.
+        hopeless = bool(m.dead_workers()) or m.all_exited()
+        if hopeless or (
+            self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
+        ):
+            self.driver.stop(reason="queue.join() can never return (--quit-when-done)")
+
+    def _log_diagnoses(self, found: list[str], t: float) -> None:
+        for sentence in found:
+            if sentence not in self._diagnoses_shown:
+                self._diagnoses_shown.add(sentence)
+                self.event_log.add_note(f"! {sentence}", t)
+
+    def _on_driver_sig_status(self, status: RunStatus) -> None:
+        self._refresh_controls()
+        self._refresh_status(force=True)
+
+    def _on_driver_sig_join_returned(self, t: float) -> None:
+        if (self._auto_shot_path or self._quit_when_done) and not self._auto_done:
+            self._shot_timer.start()
+
+    def _on_driver_sig_ended(self, reason: str) -> None:
+        self.charts.refresh()
+        self.event_log.flush(force=True)
+        m = self.driver.model
+        if m is not None:
+            end = m.end_t if m.end_t is not None else m.last_t
+            self.event_log.add_note(f"— Run ended: {reason}", end)
+            for line in summary_lines(m)[1:]:
+                self.event_log.add_note(f"— {line}", end)
+            if m.join_returned_t is None or m.dead_workers():
+                self._log_diagnoses(diagnosis(m, end), end)
+        self._refresh_controls()
+        self._refresh_status(force=True)
+        waiting = (self._auto_shot_path or self._quit_when_done) and not self._auto_done
+        if waiting and (self._shot_waits_for_end or not self._shot_timer.isActive()):
+            self._finish_auto()
+
+    def _on_shot_timer_timeout(self) -> None:
+        m = self.driver.model
+        # A premature join returns while producers still put: the handout should show the
+        # whole run, so wait for its end.
+        if m is not None and m.premature_join and self.driver.active:
+            self._shot_waits_for_end = True
+            return
+        self._finish_auto()
+
+    def _reset_auto_shot(self) -> None:
+        self._shot_timer.stop()
+        self._shot_waits_for_end = False
+        self._auto_done = False
+
+    def _finish_auto(self) -> None:
+        self._auto_done = True
+        if self._auto_shot_path:
+            self.save_screenshot(self._auto_shot_path)
+        if self._quit_when_done:
+            self.sig_done.emit(self.exit_code)
+            QTimer.singleShot(0, self.close)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the last run's queue.join() returned, 3 otherwise (stopped, died, none)."""
+        m = self.driver.model
+        return EXIT_JOINED if m is not None and m.join_returned_t is not None else EXIT_NOT_JOINED
+
+    # ------------------------------------------------------------------ views
+    def _refresh_controls(self) -> None:
+        status = self.driver.status
+        has_run = self.driver.run is not None
+        valid = self.config_panel.is_valid()
+        self.controls.update_state(status, valid=valid, has_run=has_run)
+        live = status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING)
+        self.config_panel.set_locked(live)
+        self.open_action.setEnabled(not live)
+
+    def _refresh_status(self, force: bool = False) -> None:
+        d = self.driver
+        self.status_bar.show_run(d.model, d.status, d.elapsed(), d.events_per_s, force=force)
+        if d.run is None and not self.config_panel.is_valid():
+            self.status_bar.set_state_text("Invalid options", "invalid")
+            self.status_bar.join_label.setText("Fix the options marked in red to start a run.")
+
+    def _update_title(self, cfg: RunConfig | None) -> None:
+        if cfg is None:
+            return
+        title = cfg.title or "custom configuration"
+        self.setWindowTitle(f"{APP_NAME} — {title}")
+
+    def _on_config_panel_sig_config_changed(self, cfg: RunConfig | None) -> None:
+        old_text = self.lesson_view.text_label.text()
+        self.lesson_view.show_config(cfg)
+        if self.isVisible() and self.lesson_view.text_label.text() != old_text:
+            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+        self._update_title(cfg)
+        self._refresh_controls()
+        self._refresh_status(force=True)
+
+    def _on_config_panel_sig_validity_changed(self, valid: bool) -> None:
+        self._refresh_controls()
+
+    def _on_config_panel_sig_preset_failed(self, message: str) -> None:
+        self._show_error("Could not load the preset", message)
+
+    def _on_follow_action_toggled(self, on: bool) -> None:
+        self.charts.set_follow(on)
+
+    def _on_presenter_action_toggled(self, on: bool) -> None:
+        self.set_presenter(on)
+
+    def set_presenter(self, on: bool) -> None:
+        """Scale every text up for a projector; the charts thicken their lines too."""
+        if on == self._presenter:
+            return
+        self._presenter = on
+        self.presenter_action.setChecked(on)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            if on:
+                self._base_font = app.font()
+                big = QFont(self._base_font)
+                big.setPointSizeF(self._base_font.pointSizeF() * PRESENTER_SCALE)
+                # The application font, not the window's: an application style sheet stops
+                # a parent's font from reaching its children.
+                app.setFont(big)
+            else:
+                app.setFont(self._base_font)
+            # The style sheet fixed every widget's font when it polished it; polish again.
+            app.setStyleSheet(app.styleSheet())
+        self.event_log.set_font_scale(PRESENTER_SCALE if on else 1.0)
+        self.lesson_view.update_title_font()
+        self.charts.set_presenter(on)
+        if self.isVisible():
+            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+
+    @property
+    def presenter(self) -> bool:
+        return self._presenter
+
+    # ------------------------------------------------------------------ files
+    def _show_error(self, title: str, text: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("error_box")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.last_error_box = box
+        box.open()  # window-modal but not blocking: a running run keeps being drawn
+
+    def open_config_file(self, path: str) -> bool:
+        """Load a TOML config into the panel; a dialog names the file and line of a problem."""
+        try:
+            cfg = load_config(path)
+        except ConfigError as error:
+            self._show_error("Could not open the configuration", str(error))
+            return False
+        self.config_panel.set_config(cfg, preset=None)
+        self.event_log.add_note(f"— Options loaded from {path}")
+        return True
+
+    def save_config_file(self, path: str) -> bool:
+        try:
+            cfg = self.config_panel.config()
+        except ConfigError as error:
+            self._show_error("Cannot save invalid options", str(error))
+            return False
+        try:
+            save_config(cfg, path)
+        except OSError as error:
+            self._show_error(
+                "Could not save the configuration", f"{path}: {error.strerror or error}"
+            )
+            return False
+        self.event_log.add_note(f"— Options saved to {path}")
+        return True
+
+    def save_screenshot(self, path: str) -> bool:
+        """Save a PNG of the whole window, drawn from the current model state."""
+        self.charts.refresh()
+        self.event_log.flush(force=True)
+        self._refresh_status(force=True)
+        pixmap = self.grab()
+        ok = pixmap.save(path, "PNG")
+        if ok:
+            self.sig_screenshot_saved.emit(path)
+            self.event_log.add_note(f"— Screenshot saved to {path}")
+        else:
+            self._show_error("Could not save the screenshot", f"{path}: cannot write a PNG there")
+        return ok
+
+    def _default_dir(self) -> str:
+        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+
+    def _on_open_action_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open configuration", self._default_dir(), "QueueLab config (*.toml);;All (*)"
+        )
+        if path:
+            self.open_config_file(path)
+
+    def _on_save_action_triggered(self) -> None:
+        name = (self.config_panel.preset or "queuelab") + ".toml"
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save configuration",
+            str(Path(self._default_dir()) / name),
+            "QueueLab config (*.toml)",
+        )
+        if path:
+            if not path.endswith(".toml"):
+                path += ".toml"
+            self.save_config_file(path)
+
+    def _on_screenshot_action_triggered(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"queuelab-{self.config_panel.preset or 'run'}-{stamp}.png"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", str(Path(self._default_dir()) / name), "PNG image (*.png)"
+        )
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            self.save_screenshot(path)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the run with every worker, and every timer, before the window goes."""
+        self._closing = True
+        self._shot_timer.stop()
+        self.driver.shutdown()
+        self.set_presenter(False)  # the application font is shared with other windows
+        super().closeEvent(event)

@@ -1,0 +1,215 @@
+"""RunDriver: owns the current engine Run and pumps its events into the GUI on a timer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from engine.config import RunConfig
+from engine.model import RunModel
+from engine.runner import Run, RunStatus
+
+POLL_INTERVAL_MS = 16
+POLL_BUDGET_S = 0.008  # half a tick: the rest is left for painting and input
+MIN_POLL_BUDGET_S = 0.0002
+FRAME_PERIOD_S = 1.0 / 60.0
+# Painting a frame may cost more than a tick (big windows, slow GPUs, offscreen rasters): the
+# frame period then stretches so painting takes at most half the time and the drain keeps up.
+MAX_PAINT_SHARE = 0.5
+COST_SMOOTHING = 0.3
+RATE_WINDOW_S = 1.0
+
+
+class RunDriver(QObject):
+    """Starts, pauses, stops and discards Runs; polls the live one from the GUI thread.
+
+    Data arrives on every tick (``sig_applied``) while repaints are coalesced to at most
+    60 per second (``sig_frame``), so a flood of events never starves the event loop.
+    """
+
+    sig_applied = Signal(list)  # [(src, record), ...] applied to the model this tick
+    sig_frame = Signal()  # time to repaint views from the model
+    sig_status = Signal(object)  # RunStatus (IDLE when there is no run)
+    sig_join_returned = Signal(float)  # run-relative seconds at which queue.join() returned
+    sig_ended = Signal(str)  # end reason, after every remaining event was applied
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._run: Run | None = None
+        self._stopper: threading.Thread | None = None
+        self._end_reported = False
+        self._join_reported = False
+        self._next_frame = 0.0
+        self._last_tick = 0.0
+        self._framed_last_tick = False
+        self.frame_cost_s = 0.0  # smoothed time a frame's repaint keeps the event loop busy
+        # Run.poll checks its budget while taking batches, before the model is fed: under a
+        # flood a poll overshoots, so the budget given is scaled to land at POLL_BUDGET_S.
+        self.poll_budget_s = POLL_BUDGET_S
+        self._dirty = False
+        self._rate_t = 0.0
+        self._rate_events = 0
+        self.events_per_s = 0.0
+        self._timer = QTimer(self)
+        self._timer.setObjectName("run_driver_poll")
+        # Coarse timers may fire 5% late, which shows as a stuttering scroll.
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(POLL_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def run(self) -> Run | None:
+        return self._run
+
+    @property
+    def model(self) -> RunModel | None:
+        return self._run.model if self._run is not None else None
+
+    @property
+    def status(self) -> RunStatus:
+        return self._run.status if self._run is not None else RunStatus.IDLE
+
+    @property
+    def active(self) -> bool:
+        """A run exists and has not ended (its processes may be alive)."""
+        return self._run is not None and not self._end_reported
+
+    @property
+    def polling(self) -> bool:
+        return self._timer.isActive()
+
+    def elapsed(self) -> float:
+        """Seconds of the charts' clock: run-relative, paused time taken out, frozen at the end."""
+        m = self.model
+        if m is None or m.t0 is None:
+            return 0.0
+        if self._end_reported:
+            return m.end_t if m.end_t is not None else m.last_t
+        return max(m.last_t, m.rel(time.perf_counter()))
+
+    # ------------------------------------------------------------------ commands
+    def start(self, cfg: RunConfig) -> Run:
+        """Discard any previous run and start a fresh one (a Run is one-shot)."""
+        self.discard()
+        run = Run(cfg)
+        self._run = run
+        self._end_reported = False
+        self._join_reported = False
+        self._dirty = True
+        self._next_frame = 0.0
+        self._last_tick = 0.0
+        self._framed_last_tick = False
+        self.frame_cost_s = 0.0
+        self.poll_budget_s = POLL_BUDGET_S
+        self._rate_t = time.monotonic()
+        self._rate_events = 0
+        self.events_per_s = 0.0
+        run.start()
+        self._timer.start()
+        self.sig_status.emit(run.status)
+        return run
+
+    def pause(self) -> None:
+        if self._run is not None and self._run.status is RunStatus.RUNNING:
+            self._run.pause()
+            self.sig_status.emit(self._run.status)
+
+    def resume(self) -> None:
+        if self._run is not None and self._run.status is RunStatus.PAUSED:
+            self._run.resume()
+            self.sig_status.emit(self._run.status)
+
+    def stop(self, reason: str = "stopped by user") -> None:
+        """Ask the run to end without blocking the GUI; sig_ended follows within ~2 s."""
+        run = self._run
+        if run is None or run.ended or self._stopper is not None:
+            return
+        # Run.stop() may wait up to 2 s for processes that ignore SIGTERM; the timer keeps
+        # draining their last events meanwhile.
+        self._stopper = threading.Thread(
+            target=run.stop,
+            kwargs={"reason": reason},
+            name="queuelab-gui-stop",
+            daemon=True,
+        )
+        self._stopper.start()
+        self.sig_status.emit(RunStatus.STOPPING)
+
+    def shutdown(self) -> None:
+        """Synchronously end the run and the timer: no child process, no running timer."""
+        run = self._run
+        if self._stopper is not None:
+            self._stopper.join(3.0)
+            self._stopper = None
+        if run is not None:
+            run.stop(reason="window closed")
+        self._timer.stop()
+
+    def discard(self) -> None:
+        """Forget the current run (stopping it first), leaving the driver idle."""
+        self.shutdown()
+        if self._run is not None:
+            self._run = None
+            self._end_reported = False
+            self.events_per_s = 0.0
+            self.sig_status.emit(RunStatus.IDLE)
+
+    # ------------------------------------------------------------------ pump
+    def _on_timer_timeout(self) -> None:
+        run = self._run
+        if run is None:
+            self._timer.stop()
+            return
+        # Read before polling: if it is set, every event was delivered before the poll.
+        ended = run.ended
+        tick = time.monotonic()
+        if self._framed_last_tick and self._last_tick:
+            # The repaint a frame asked for ran between the last tick and this one.
+            cost = max(0.0, tick - self._last_tick - POLL_INTERVAL_MS / 1000.0)
+            self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
+        self._last_tick = tick
+        self._framed_last_tick = False
+        applied = run.poll(budget_s=self.poll_budget_s)
+        spent = time.monotonic() - tick
+        if spent > POLL_BUDGET_S:
+            self.poll_budget_s = max(MIN_POLL_BUDGET_S, self.poll_budget_s * POLL_BUDGET_S / spent)
+        else:
+            self.poll_budget_s = min(POLL_BUDGET_S, self.poll_budget_s * 1.25)
+        if applied:
+            self._dirty = True
+            self.sig_applied.emit(applied)
+        m = run.model
+        now = time.monotonic()
+        if now - self._rate_t >= RATE_WINDOW_S:
+            self.events_per_s = (m.events - self._rate_events) / (now - self._rate_t)
+            self._rate_t, self._rate_events = now, m.events
+        if not self._join_reported and m.join_returned_t is not None:
+            self._join_reported = True
+            self.sig_join_returned.emit(m.join_returned_t)
+        finished = ended and run.pending == 0
+        # While running the clock moves even without events, so the charts keep scrolling.
+        if (self._dirty or run.status is RunStatus.RUNNING or finished) and now >= self._next_frame:
+            period = max(FRAME_PERIOD_S, self.frame_cost_s / MAX_PAINT_SHARE)
+            # Catch up by at most one period so a late tick does not cause a burst of frames.
+            self._next_frame = max(self._next_frame + period, now - period)
+            self._dirty = False
+            self._framed_last_tick = True
+            self.sig_frame.emit()
+        if finished:
+            self._finish(run)
+
+    def _finish(self, run: Run) -> None:
+        self._timer.stop()
+        if self._stopper is not None:
+            self._stopper.join(3.0)
+            self._stopper = None
+        self._end_reported = True
+        self.events_per_s = 0.0
+        if self._dirty:
+            self._dirty = False
+            self.sig_frame.emit()
+        self.sig_status.emit(run.status)
+        self.sig_ended.emit(run.end_reason or "ended")

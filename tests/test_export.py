@@ -1,0 +1,221 @@
+"""Exports of recorded runs: CSV rows and Chrome trace-event JSON, parsed back and checked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from engine.config import RunConfig
+from engine.events import Kind
+from engine.export import CSV_COLUMNS, export_chrome, export_csv, export_main
+from engine.replay import replay_model
+from engine.runner import Run
+from engine.tracefile import Trace, TraceError, TraceWriter, read_trace
+
+PLAIN = RunConfig(tasks_per_producer=20, time_scale=0.02, consumers=2, seed=3)
+# Failures with retries: re-puts from consumers and failed attempts. Puts are paced so every
+# retry is re-put before the sentinels (as in the failure-retry preset), or join would hang.
+RETRY = RunConfig(
+    tasks_per_producer=10, consumers=2, seed=2, failure_rate=0.35, on_failure="retry",
+    max_retries=2, task_duration="constant(0.15)", put_interval="constant(0.25)",
+    time_scale=0.2,
+)  # fmt: skip
+
+
+def record(path: Path, cfg: RunConfig) -> Trace:
+    with TraceWriter(path, cfg) as writer:
+        run = Run(cfg)
+        writer.attach(run)
+        with run:
+            assert run.wait(60), "the recorded run did not end"
+    return read_trace(path)
+
+
+@pytest.fixture(scope="module", params=[PLAIN, RETRY], ids=["plain", "retry"])
+def trace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trace:
+    return record(tmp_path_factory.mktemp("export") / "run.qltrace", request.param)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_csv_has_one_row_per_event_with_the_documented_columns(
+    trace: Trace, tmp_path: Path
+) -> None:
+    out = tmp_path / "events.csv"
+    n = export_csv(trace, out)
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert n == len(rows) == trace.n_events
+    assert tuple(rows[0]) == CSV_COLUMNS
+    kinds = Counter(r["kind"] for r in rows)
+    expected = Counter(Kind(r[0]).name for _, _, records in trace.batches for r in records)
+    assert kinds == expected
+    if trace.config.failure_rate:
+        assert kinds["TASK_FAIL"] >= kinds["TASK_RETRY"] > 0  # the retry run really retried
+    # Every (src, seq) pair appears exactly once.
+    assert len({(r["src"], r["seq"]) for r in rows}) == len(rows)
+    times = [float(r["t_s"]) for r in rows]
+    assert times == sorted(times) and times[0] == 0.0  # RUN_START opens the run
+    m = replay_model(trace)
+    gets = [r for r in rows if r["kind"] == "GET"]
+    assert len(gets) == m.gets
+    for r in gets:
+        assert float(r["t_end_s"]) >= float(r["t_s"])
+        assert r["task_id"] and r["label"]
+        assert r["worker"].startswith("consumer-")
+    for r in rows:
+        if r["kind"] not in ("PUT", "GET", "PUT_FULL", "GET_EMPTY"):
+            assert r["t_end_s"] == ""
+    puts = [r for r in rows if r["kind"] == "PUT" and r["label"] != "-1"]
+    assert {int(r["label"]) for r in puts} == set(
+        range(trace.config.producers * trace.config.tasks_per_producer)
+    )
+    starts = [r for r in rows if r["kind"] == "WORKER_START"]
+    assert all(r["text"].startswith("pid=") for r in starts)
+    ends = [r for r in rows if r["kind"] == "RUN_END"]
+    assert [r["text"] for r in ends] == ["joined"]
+
+
+def test_csv_to_an_open_stream(trace: Trace) -> None:
+    buf = io.StringIO(newline="")
+    n = export_csv(trace, buf)
+    assert len(buf.getvalue().splitlines()) == n + 1
+
+
+# --------------------------------------------------------------------------- Chrome trace
+
+PHASES = {"X", "i", "C", "M"}
+
+
+def _chrome(trace: Trace, tmp_path: Path) -> dict:
+    out = tmp_path / "trace.json"
+    n = export_chrome(trace, out)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert len(doc["traceEvents"]) == n
+    return doc
+
+
+def test_chrome_trace_is_valid_trace_event_json(trace: Trace, tmp_path: Path) -> None:
+    doc = _chrome(trace, tmp_path)
+    assert doc["displayTimeUnit"] == "ms"
+    events = doc["traceEvents"]
+    for e in events:
+        assert e["ph"] in PHASES, e
+        assert isinstance(e["name"], str) and e["name"]
+        assert isinstance(e["pid"], int) and isinstance(e["tid"], int)
+        if e["ph"] != "M":
+            assert isinstance(e["ts"], int) and e["ts"] >= 0, e
+        if e["ph"] == "X":
+            assert isinstance(e["dur"], int) and e["dur"] >= 0, e
+        if e["ph"] == "i":
+            assert e["s"] in ("g", "p", "t")
+        if e["ph"] == "C":
+            assert all(isinstance(v, int) for v in e["args"].values())
+
+
+def test_chrome_trace_has_a_named_track_per_process(trace: Trace, tmp_path: Path) -> None:
+    events = _chrome(trace, tmp_path)["traceEvents"]
+    names = {e["pid"]: e["args"]["name"] for e in events if e["name"] == "process_name"}
+    cfg = trace.config
+    assert len(names) == 1 + cfg.producers + cfg.consumers
+    pids = {r[2] for src, _, records in trace.batches for r in records if r[0] == Kind.WORKER_START}
+    assert pids <= set(names)  # workers' tracks carry their OS pids
+    shown = sorted(n.split(" ")[0] for n in names.values())
+    assert shown == ["consumer-0", "consumer-1", "main", "producer-0"]
+    used = {e["pid"] for e in events}
+    assert used <= set(names)
+
+
+def test_chrome_task_slices_match_completed_tasks(trace: Trace, tmp_path: Path) -> None:
+    events = _chrome(trace, tmp_path)["traceEvents"]
+    m = replay_model(trace)
+    tasks = [e for e in events if e["ph"] == "X" and e["cat"] == "task"]
+    assert len(tasks) == len(m.done_t) > 0
+    consumers = {
+        e["pid"] for e in events if e["name"] == "process_name"
+        and e["args"]["name"].startswith("consumer-")
+    }  # fmt: skip
+    assert {e["pid"] for e in tasks} <= consumers
+    assert all(e["name"].startswith("task ") for e in tasks)
+    assert len([e for e in events if e["ph"] == "X" and e["cat"] == "sentinel"]) == 2
+    main = next(e["pid"] for e in events if e["name"] == "process_name"
+                and e["args"]["name"] == "main")  # fmt: skip
+    joins = [e["name"] for e in events if e["ph"] == "i" and e["cat"] == "join"
+             and e["pid"] == main]  # fmt: skip
+    assert joins == ["producers joined", "queue.join() called", "queue.join() returned"]
+    exits = [e for e in events if e["ph"] == "i" and e["cat"] == "lifecycle"
+             and e["name"].startswith("exit")]  # fmt: skip
+    assert len(exits) == trace.config.producers + trace.config.consumers
+    last = [e for e in events if e["name"] == "unfinished tasks"][-1]
+    assert last["args"]["unfinished"] == 0
+
+
+def test_chrome_slices_nest_on_every_track(trace: Trace, tmp_path: Path) -> None:
+    """Viewers build a call stack per thread: slices must nest or follow, never overlap."""
+    events = _chrome(trace, tmp_path)["traceEvents"]
+    tracks: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for e in events:
+        if e["ph"] == "X":
+            tracks[(e["pid"], e["tid"])].append(e)
+    assert tracks
+    for slices in tracks.values():
+        slices.sort(key=lambda e: (e["ts"], -e["dur"]))
+        stack: list[int] = []  # end times of the open slices
+        for e in slices:
+            while stack and stack[-1] <= e["ts"]:
+                stack.pop()
+            end = e["ts"] + e["dur"]
+            assert not stack or end <= stack[-1], e
+            stack.append(end)
+
+
+def test_chrome_marks_tasks_left_without_task_done(tmp_path: Path) -> None:
+    cfg = PLAIN
+    src_consumer = 1 + cfg.producers
+    batches = [
+        (0, 0, [(int(Kind.RUN_START), 1.0, 1, 2, 20)]),
+        (1, 0, [(int(Kind.PUT), 1.1, 1.1001, 77, 0, 0.5),
+                (int(Kind.PUT), 1.2, 1.2001, 78, 1, 0.5)]),
+        (src_consumer, 0, [
+            (int(Kind.GET), 1.0, 1.15, 77), (int(Kind.TASK_START), 1.16, 77),
+            (int(Kind.TASK_FAIL), 1.3, 77, "boom"), (int(Kind.GET), 1.31, 1.32, 78),
+            (int(Kind.TASK_END), 1.4, 78), (int(Kind.TASK_DONE), 1.41, 78),
+        ]),
+    ]  # fmt: skip
+    path = tmp_path / "skip.qltrace"
+    with TraceWriter(path, cfg) as w:
+        w.write(batches)
+    events = _chrome(read_trace(path), tmp_path)["traceEvents"]
+    slices = {e["name"]: e for e in events if e["ph"] == "X" and e["cat"].startswith("task")}
+    assert set(slices) == {"task 0 (no task_done)", "task 1"}
+    left = slices["task 0 (no task_done)"]
+    assert left["cat"] == "task_incomplete"
+    assert left["ts"] == 150_000 and left["dur"] == 160_000  # until the next get began
+
+
+# --------------------------------------------------------------------------- CLI entry
+
+
+def test_export_main_writes_both_formats(trace: Trace, tmp_path: Path) -> None:
+    err = io.StringIO()
+    assert export_main(trace.path, "csv", tmp_path / "a.csv", err=err) == 0
+    assert export_main(trace.path, "chrome", tmp_path / "a.json", err=err) == 0
+    assert (tmp_path / "a.csv").read_text().count("\n") == trace.n_events + 1
+    assert json.loads((tmp_path / "a.json").read_text())["traceEvents"]
+    assert "wrote" in err.getvalue()
+
+
+def test_export_main_refuses_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.qltrace"
+    bad.write_text("")
+    with pytest.raises(TraceError, match="empty"):
+        export_main(bad, "csv", tmp_path / "x.csv", err=io.StringIO())
+    assert not (tmp_path / "x.csv").exists()
+    with pytest.raises(ValueError, match="png"):
+        export_main(bad, "png", tmp_path / "x.png", err=io.StringIO())

@@ -155,7 +155,10 @@ class MainWindow(QMainWindow):
             charts.set_presenter(True)
         charts.set_model(pending.model)
         self.charts = charts
+        # The charts are what people came to see: docks may never squeeze them to a strip.
+        charts.setMinimumWidth(560)
         self.setCentralWidget(charts)  # deletes the placeholder
+        self._apply_dock_widths()
 
     def set_lesson_widget(self, widget: QWidget) -> None:
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
@@ -181,11 +184,22 @@ class MainWindow(QMainWindow):
             self.move(avail.topLeft())
         else:
             self.resize(1280, 800)
-        left = 380 if self.log_beside else 340
-        self.resizeDocks([self.config_dock], [left], Qt.Orientation.Horizontal)
+        self._apply_dock_widths()
+        self._fit_lesson_height(self._left_width(), height)
+
+    def _left_width(self) -> int:
+        return 380 if self.log_beside else 340
+
+    def _apply_dock_widths(self) -> None:
+        # Re-applied when the real charts replace the placeholder: a new central widget
+        # makes Qt share the width out again, and the docks would take most of it. A cap
+        # keeps them from it; people can still drag the splitter up to that.
+        cap = max(self._left_width(), int(self.width() * 0.34))
+        for dock in (self.lesson_dock, self.config_dock, self.log_dock):
+            dock.setMaximumWidth(cap if dock is not self.log_dock or not self.log_beside else 520)
+        self.resizeDocks([self.config_dock], [self._left_width()], Qt.Orientation.Horizontal)
         if self.log_beside:
             self.resizeDocks([self.log_dock], [430], Qt.Orientation.Horizontal)
-        self._fit_lesson_height(left, height)
 
     def _fit_lesson_height(self, width: int, height: int) -> None:
         """Give the lesson just the height its text needs; the rest goes to the options."""
@@ -377,7 +391,9 @@ class MainWindow(QMainWindow):
         self._stuck_since = (self._stuck_since or now) if found else None
         # Headless runs end when a worker dies, since join() can then never return; an
         # unattended window must not wait forever either.
-        hopeless = bool(m.dead_workers()) or m.all_exited()
+        # With nothing unfinished the join is about to return (its record may still be on the
+        # way), so only a counter above zero makes it hopeless.
+        hopeless = m.unfinished > 0 and (bool(m.dead_workers()) or m.all_exited())
         if hopeless or (
             self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
         ):

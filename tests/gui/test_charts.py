@@ -346,7 +346,9 @@ def test_export_png_and_svg(panel, short_run_model, tmp_path):
     panel.export_image(str(svg))
     img = QImage(str(png))
     assert not img.isNull() and img.width() >= 1000 and img.height() >= 700
-    colours = {img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 29)}
+    colours = {
+        img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 29)
+    }
     assert len(colours) > 5  # not blank
     text = svg.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text and len(text) > 10_000

@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print the run's JSON summary")
 
+    p = sub.add_parser("compare", help="two recorded runs side by side")
+    p.add_argument("first", metavar="FILE_A")
+    p.add_argument("second", metavar="FILE_B")
+
     p = sub.add_parser("export", help="export a recorded run")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg"))
@@ -128,9 +132,23 @@ def main(argv: list[str] | None = None) -> int:
         if command == "replay":
             return _replay(args)
         if command == "export":
+            if args.format in ("png", "svg"):
+                from engine.tracefile import read_trace
+                from gui.export_images import export_trace_image
+
+                read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
+                export_trace_image(args.file, args.output)
+                return 0
             from engine.export import export_main
 
             return export_main(args.file, args.format, args.output)
+        if command == "compare":
+            from engine.tracefile import read_trace
+            from gui.compare_window import run_compare
+
+            read_trace(args.first)
+            read_trace(args.second)
+            return run_compare(args.first, args.second)
     except ConfigError as exc:
         print(f"queuelab: error: {exc}", file=sys.stderr)
         return 2
@@ -152,6 +170,9 @@ def _replay(args: argparse.Namespace) -> int:
 
         print(json.dumps(replay_summary(args.file)))
         return 0
+    from engine.tracefile import read_trace
+
+    read_trace(args.file)  # a bad file is refused (exit 2, one line) before any window opens
     from gui.app import run_replay
 
     return run_replay(args.file)

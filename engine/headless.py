@@ -85,6 +85,9 @@ def run_headless(
         signal.signal(signal.SIGTERM, previous)
         if writer is not None:
             writer.close()
+            if writer.error is not None:
+                print(f"queuelab: warning: the trace {trace_path} is incomplete: {writer.error}",
+                      file=err)
     if as_json:
         obj = summary_json(run.model)
         if found:

@@ -10,6 +10,7 @@ import time
 import warnings
 import weakref
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -56,6 +57,7 @@ class Run:
         self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
         self._exit_cond = threading.Condition()
         self._inbox: deque[Batch] = deque()
+        self._listeners: list[Callable[[Batch], None]] = []
         self._wake = threading.Event()
         self._stop_evt = threading.Event()
         self._state_lock = threading.Lock()
@@ -252,7 +254,17 @@ class Run:
         self.stop(reason="exit")
 
     # ------------------------------------------------------------ events
+    def add_listener(self, listener: Callable[[Batch], None]) -> None:
+        """Also hand every batch to ``listener`` as it arrives (before the model sees it).
+
+        Called on the collector's thread (or whichever thread recorded a parent event), so it
+        must be quick and must not raise; the trace writer uses it.
+        """
+        self._listeners.append(listener)
+
     def _deliver(self, batch: Batch) -> None:
+        for listener in self._listeners:
+            listener(batch)
         self._inbox.append(batch)
         self._wake.set()
 

@@ -15,7 +15,6 @@ import os
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -296,29 +295,15 @@ class TraceWriter:
             raise RuntimeError("attach the trace writer before the run starts")
         if run.cfg != self.cfg:
             raise ValueError("the trace writer was made for a different config than this run's")
-        # Run._deliver is the single funnel of every batch, but the collector and the parent's
-        # recorder hold it bound since Run.__init__; the inbox it appends to is looked up on
-        # each call, so teeing the inbox sees exactly what the model will see.
-        run._inbox = _TeeInbox(run._inbox, self)
+        run.add_listener(self._on_batch)
 
-
-class _TeeInbox(deque):
-    """A run's inbox that also writes every appended batch to a TraceWriter."""
-
-    def __init__(self, items: Iterable[Batch], writer: TraceWriter) -> None:
-        super().__init__(items)
-        self._writer = writer
-
-    def append(self, batch: Batch) -> None:
-        w = self._writer
-        if w.error is None and not w.closed:
+    def _on_batch(self, batch: Batch) -> None:
+        if self.error is None and not self.closed:
             try:
-                w.write((batch,))
+                self.write((batch,))
             except (OSError, ValueError, TypeError) as exc:
                 # Raised into the collector thread it would end event delivery for the run.
-                if not w.closed:
-                    w.error = exc
-        super().append(batch)
+                self.error = exc
 
 
 # ---------------------------------------------------------------------------- reading

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
@@ -24,13 +25,20 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad command lines get one line on stderr and exit code 2, like bad config values."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"queuelab: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="main.py",
         description="QueueLab: real producer/consumer processes on a multiprocessing "
         "JoinableQueue, traced and charted. Without a command, opens the window.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("gui", help="open the window (the default)")
     _config_args(p)

@@ -51,11 +51,12 @@ def run_headless(
                 for line in narrator.lines(applied):
                     print(line, file=out, flush=True)
             m = run.model
-            dead = m.dead_workers()
-            if dead:
-                run.drain(0.1)
+            # The collector sees a death at once; the model only once the backlog ahead of
+            # that record is fed, which under a flood can take seconds.
+            if m.dead_workers() or any(c != 0 for c in list(run.exit_codes.values())):
                 problem = "a worker died"
                 run.stop(reason="worker died")
+                _feed_rest(run, narrator, None if as_json else out, budget_s=3.0)
                 code = EXIT_ABNORMAL
                 break
             if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
@@ -101,6 +102,16 @@ def run_headless(
         for sentence in found:
             print(f"  - {sentence}", file=err)
     return code
+
+
+def _feed_rest(run: Run, narrator: Narrator, out: TextIO | None, budget_s: float) -> None:
+    """Feed what already arrived (the dead worker's last records, its PROC_EXIT) in time."""
+    end = time.monotonic() + budget_s
+    while run.pending and time.monotonic() < end:
+        lines = narrator.lines(run.poll(0.2))
+        if out is not None:
+            for line in lines:
+                print(line, file=out, flush=True)
 
 
 def _raise_exit(signum: int, frame: object) -> None:

@@ -234,7 +234,8 @@ class RunModel:
         self._point(t_ret)
         if src:
             w = self._worker(src)
-            if t_ret - t > BLOCKED_PUT_MIN_S:
+            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock.
+            if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:
                 self._set(w, t, Activity.BLOCK_PUT)
             if w.role == ROLE_PRODUCER:
                 self._set(w, t_ret, Activity.RUNNING)

@@ -48,8 +48,10 @@ def detect_stall(model: RunModel, now_t: float, stall_s: float = STALL_S) -> str
         return None
     culprit = dead[-1]
     what = _how_it_died(culprit)
-    items = "1 item is queued but no consumer can take it" if depth == 1 else (
-        f"{depth} items are queued but no consumer can take them"
+    items = (
+        "1 item is queued but no consumer can take it"
+        if depth == 1
+        else (f"{depth} items are queued but no consumer can take them")
     )
     return (
         f"the queue stalled: {culprit.name} {what}; {items}. Stop the run; the next run gets a "
@@ -75,9 +77,7 @@ def _activity_at_death(w: WorkerInfo) -> Activity:
 def _how_it_died(w: WorkerInfo) -> str:
     doing = _activity_at_death(w)
     if w.role == ROLE_CONSUMER and doing == Activity.WAIT_GET:
-        return (
-            "was killed while waiting in get() and may have left the queue's read lock held"
-        )
+        return "was killed while waiting in get() and may have left the queue's read lock held"
     if w.role == ROLE_PRODUCER:
         return (
             "was killed while its last put was still being written and may have left a torn "

@@ -33,5 +33,6 @@ class ChartLegend(pg.GraphicsLayout):
         lg.clear()
         lg.setLabelTextColor(qcolor(theme.foreground))
         lg.setLabelTextSize(f"{style.font_pt}pt")
+        lg.layout.setVerticalSpacing(-6 if style.presenter else -4)
         for sample, text in self.entries:
             lg.addItem(sample, text)

@@ -25,6 +25,7 @@ from gui.charts.unfinished_plot import UnfinishedChart
 
 DRAWN = ("in_flight", "unfinished", "puts", "gets", "dones")  # depth is the band between
 RISING = frozenset(("puts", "gets", "dones"))
+READOUT_PERIOD_S = 0.1
 FOLLOW_WINDOW_S = 30.0  # while following, the x axis shows at most the last this many seconds
 LIVE_CLOCK_MAX_AHEAD_S = 60.0  # a model further behind the wall clock is a replay, not live
 
@@ -50,6 +51,8 @@ class ChartsPanel(QWidget):
         self._applying_range = False
         self._drawn_key: tuple | None = None
         self._readout_html = ""
+        self._readout_at = 0.0
+        self._stretch_rows = -1
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setAntialiasing(False)
@@ -139,6 +142,7 @@ class ChartsPanel(QWidget):
             if chart is not self.timeline:
                 chart.clear()
         self.timeline.set_model(model)
+        self._rebuild_legend(1)
         self._drawn_key = None
         self._vb.setXRange(0.0, 1.0, padding=0)
         self._hover_t = None
@@ -166,7 +170,10 @@ class ChartsPanel(QWidget):
             moved = s.counters.set_now(now)
             changed_from = s.sync_done(m)
             rates = s.update_rates(now, changed_from)
-            self.timeline.sync(m, now)
+            if self.timeline.sync(m, now):
+                self._rebuild_legend(1)
+            if len(self.timeline.rows) != self._stretch_rows:
+                self._set_row_stretch()
             if self._follow:
                 self._follow_range(now)
             if counters or moved:
@@ -179,7 +186,10 @@ class ChartsPanel(QWidget):
         finally:
             for c in curves:
                 c.release()
-        if self._hover_t is None:
+        # The readout is text: ten updates a second are plenty, and each costs a re-layout.
+        t = time.perf_counter()
+        if self._hover_t is None and (t - self._readout_at >= READOUT_PERIOD_S or live is None):
+            self._readout_at = t
             self._update_readout()
 
     def set_follow(self, follow: bool) -> None:
@@ -320,6 +330,8 @@ class ChartsPanel(QWidget):
                 self._applying_range = False
         self._drawn_key: tuple | None = None
         self._readout_html = ""
+        self._readout_at = 0.0
+        self._stretch_rows = -1
 
     def _draw_counters(self) -> None:
         """Decimate the counters for the visible range once, and hand them to both charts."""
@@ -346,6 +358,22 @@ class ChartsPanel(QWidget):
             self._draw_counters()
             self._fit_y()
 
+    def _set_row_stretch(self) -> None:
+        """Share the height: the timeline grows with its rows, up to about half the panel."""
+        rows = len(self.timeline.rows)
+        self._stretch_rows = rows
+        lay = self._glw.ci.layout
+        lay.setRowStretchFactor(1, 5)
+        lay.setRowStretchFactor(2, min(12, 2 + max(1, rows)))
+        lay.setRowStretchFactor(3, 4)
+        lay.setRowStretchFactor(4, 4)
+
+    def _rebuild_legend(self, i: int) -> None:
+        legend = self.legends[i]
+        legend.set_entries(self.charts[i].legend_entries(self._theme))
+        legend.apply(self._theme, self._style)
+        _cache_tree(legend)
+
     def _apply_look(self) -> None:
         theme, style = self._theme, self._style
         self._glw.setBackground(qcolor(theme.background))
@@ -369,12 +397,7 @@ class ChartsPanel(QWidget):
         self._tip.textItem.setFont(style.font())
         for ph in self._playhead:
             ph.setPen(pen(theme.playhead, 2 if not style.presenter else 3))
-        rows = max(1, len(self.timeline.rows))
-        lay = self._glw.ci.layout
-        lay.setRowStretchFactor(1, 5)
-        lay.setRowStretchFactor(2, 2 + rows)
-        lay.setRowStretchFactor(3, 4)
-        lay.setRowStretchFactor(4, 4)
+        self._set_row_stretch()
         self._last_key = None
         self._update_readout()
 
@@ -446,9 +469,11 @@ class ChartsPanel(QWidget):
             text = "No run yet — start one to see its charts."
         else:
             i = s.counters.index_at(at) if len(s.counters) else -1
-            if i >= 0 and (t is None or 0 <= t <= self._now):
+            started = len(s.counters) > 0 or self._now > 0
+            if started and (t is None or 0 <= t <= self._now):
                 c = s.counters.cols
-                val = {k: int(c[k].view()[i]) for k in c}
+                # Before the first put every counter is still zero.
+                val = {k: int(c[k].view()[i]) if i >= 0 else 0 for k in c}
                 head = f"t = {at:.3f} s" if t is not None else f"now {at:.1f} s"
                 parts.append(span(head, theme.foreground, True))
                 parts.append(span(f"unfinished {val['unfinished']}", theme.unfinished, True)
@@ -466,12 +491,16 @@ class ChartsPanel(QWidget):
                     if math.isfinite(w):
                         rate += f" · wait {_fmt_s(w)} · service {_fmt_s(sv)}"
                     parts.append(span(rate, theme.rate))
-                text = "&nbsp;&nbsp;│&nbsp;&nbsp;".join(parts)
+                sep = "&nbsp;&nbsp;│&nbsp;&nbsp;"
+                if style.presenter and len(parts) > 2:  # big text: two lines, nothing clipped
+                    text = sep.join(parts[:2]) + "<br>" + sep.join(parts[2:])
+                else:
+                    text = sep.join(parts)
             elif t is not None:
                 text = span(f"t = {t:.3f} s", theme.foreground, True)
             else:
                 text = "Waiting for the first events…"
-            if t is None and i >= 0:
+            if t is None and i >= 0 and not style.presenter:
                 text += span("&nbsp;&nbsp;(hover a chart to read values)", theme.crosshair[:7])
         html = f"{text}|{theme.name}|{style.font_pt}"
         if html != self._readout_html:  # setHtml re-lays out the text: only when it changed

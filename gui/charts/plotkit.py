@@ -28,11 +28,11 @@ class Style:
 
     @property
     def font_pt(self) -> int:
-        return 14 if self.presenter else 9
+        return 13 if self.presenter else 9
 
     @property
     def title_pt(self) -> int:
-        return 16 if self.presenter else 10
+        return 14 if self.presenter else 10
 
     @property
     def left_axis_px(self) -> int:
@@ -62,7 +62,7 @@ def style_axes(plot: pg.PlotItem, theme: Theme, style: Style, show_right: bool =
     font = style.font()
     # The hidden top axis too: it still follows the x range, and an SI prefix check there
     # re-renders its (invisible) label on every scroll.
-    plot.getAxis("top").enableAutoSIPrefix(False)
+    no_si_prefix(plot.getAxis("top"))
     for name in ("left", "bottom", "right"):
         ax = plot.getAxis(name)
         ax.setPen(pen(theme.foreground, 1))
@@ -70,7 +70,7 @@ def style_axes(plot: pg.PlotItem, theme: Theme, style: Style, show_right: bool =
         ax.setStyle(tickFont=font, tickTextOffset=4)
         ax.label.setFont(font)
         # SI prefixes re-render the label on every range change; axis_label opts back in.
-        ax.enableAutoSIPrefix(False)
+        no_si_prefix(ax)
     plot.getAxis("left").setWidth(style.left_axis_px)
     right = plot.getAxis("right")
     if show_right:
@@ -78,12 +78,28 @@ def style_axes(plot: pg.PlotItem, theme: Theme, style: Style, show_right: bool =
         right.setWidth(style.right_axis_px)
 
 
+def no_si_prefix(ax: pg.AxisItem) -> None:
+    """Turn the automatic SI prefix off *and* drop the one in force.
+
+    ``enableAutoSIPrefix(False)`` in pyqtgraph 0.14 still computes a prefix when the label is
+    visible, and the ticks then read in ms under a label that says s.
+    """
+    ax.enableAutoSIPrefix(False)
+    if ax.autoSIPrefixScale != 1.0 or ax.labelUnitPrefix:
+        ax.autoSIPrefixScale = 1.0
+        ax.labelUnitPrefix = ""
+        ax._updateLabel()
+
+
 def axis_label(plot: pg.PlotItem, side: str, text: str, units: str | None, theme: Theme,
                style: Style, si_prefix: bool = False) -> None:
-    # No automatic SI prefix by default: the linked time axes must all read in seconds.
-    plot.getAxis(side).enableAutoSIPrefix(si_prefix)
     plot.setLabel(side, text, units=units, **{"color": theme.foreground,
                                                "font-size": f"{style.font_pt}pt"})
+    # No automatic SI prefix by default: the linked time axes must all read in seconds.
+    if si_prefix:
+        plot.getAxis(side).enableAutoSIPrefix(True)
+    else:
+        no_si_prefix(plot.getAxis(side))
 
 
 def nice_ceil(x: float) -> float:

@@ -16,6 +16,7 @@ from gui.charts.ring import GrowBuffer
 
 TITLE = "Workers"
 BAR_HEIGHT = 0.72  # of a row; the gap keeps neighbouring rows apart
+ALWAYS_IN_LEGEND = (int(Activity.PROCESS), int(Activity.WAIT_GET))
 MAX_LABELS = 400  # text items drawn per frame at most: beyond that nothing is readable anyway
 _ENDED = (int(Activity.EXITED), int(Activity.DIED))
 
@@ -271,10 +272,26 @@ class TimelineChart:
         self.curves: list = []
         self.rows: list[TimelineRow] = []
         self._n_workers = -1
+        self.seen: set[int] = set(ALWAYS_IN_LEGEND)
+        self._checked: dict[int, int] = {}
         self._set_ticks()
 
     def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
-        return [(swatch(theme.activities[a]), words) for a, words in ACTIVITY_WORDS.items()]
+        """The colours this run has shown so far (a short key: the full one has nine)."""
+        return [(swatch(theme.activities[a]), words) for a, words in ACTIVITY_WORDS.items()
+                if a in self.seen]
+
+    def _note_activities(self) -> bool:
+        """Add the activities of new intervals to ``seen``; True if that grew it."""
+        before = len(self.seen)
+        for row in self.rows:
+            n = row.t0.n
+            if n > self._checked.get(id(row), 0):
+                new = np.unique(row.act.view()[self._checked.get(id(row), 0):n])
+                self.seen.update(int(a) for a in new)
+                self._checked[id(row)] = n
+            self.seen.add(int(row.worker.activity))
+        return len(self.seen) > before
 
     def apply(self, theme: Theme, style: Style) -> None:
         style_axes(self.plot, theme, style)
@@ -285,6 +302,8 @@ class TimelineChart:
     def set_model(self, model: RunModel | None) -> None:
         self.rows = worker_rows(model)
         self._n_workers = len(model.workers) if model is not None else -1
+        self.seen = set(ALWAYS_IN_LEGEND)
+        self._checked = {}
         self.item.set_rows(self.rows)
         self.item.now = 0.0
         self._set_ticks()
@@ -296,9 +315,11 @@ class TimelineChart:
         self.plot.setYRange(-0.5, n - 0.5, padding=0.02)
 
     def sync(self, model: RunModel, now: float) -> bool:
+        """Pull new intervals; True if the legend needs new entries."""
         if len(model.workers) != self._n_workers:
             self.set_model(model)
-        return self.item.sync(now)
+        self.item.sync(now)
+        return self._note_activities()
 
     def lookup(self, model: RunModel, row: int, t: float) -> str | None:
         """Words for what worker ``row`` did at time ``t`` (for the hover readout)."""

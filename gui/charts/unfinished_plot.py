@@ -64,13 +64,12 @@ class UnfinishedChart:
         self._style = Style()
 
     def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+        # The join and producer lines carry their own labels, in their own colours.
         return [
             (line_sample(theme.unfinished, 2), "unfinished: what join() waits on"),
             (swatch(theme.queued_fill), "queued (put, not taken yet)"),
             (swatch(theme.in_flight_fill), "in progress (taken, not done)"),
             (swatch(theme.join_band[:7] + "66"), "join() waiting"),
-            (line_sample(theme.join_line, 2), "join() returned"),
-            (line_sample(theme.producers_line, 1.5, dash=True), "producers joined"),
         ]
 
     def apply(self, theme: Theme, style: Style) -> None:

@@ -312,17 +312,21 @@ def test_hovering_reads_the_values_under_the_cursor(panel, qtbot, short_run_mode
     panel.set_model(m)
     panel.refresh()
     panel.set_follow(False)
-    i = len(m.s_t) // 2
-    t = (m.s_t[i] + m.s_t[i + 1]) / 2 if m.s_t[i + 1] > m.s_t[i] else m.s_t[i]
-    i = int(np.searchsorted(m.s_t, t, side="right")) - 1
+    t = (m.s_t[0] + m.s_t[-1]) / 2
     vb = panel.flow.plot.getViewBox()
     scene_pos = vb.mapViewToScene(QPointF(t, 1.0))
     view_pos = panel._glw.mapFromScene(scene_pos)
     qtbot.mouseMove(panel._glw.viewport(), QPoint(view_pos.x(), view_pos.y()))
     qtbot.waitUntil(lambda: panel._hover_t is not None, timeout=2000)
+    # The cursor sits on a whole pixel: read the model at the time that pixel stands for.
+    hovered = panel._hover_t
+    assert abs(hovered - t) < 2 * (panel.x_range()[1] - panel.x_range()[0]) / vb.width()
+    i = int(np.searchsorted(m.s_t, hovered, side="right")) - 1
     text = panel.readout_text()
+    assert f"t = {hovered:.3f} s" in text
     unfinished = m.s_puts[i] - m.s_dones[i]
     assert f"unfinished {unfinished}" in text
+    assert f"queued {m.s_puts[i] - m.s_gets[i]}" in text
     assert f"puts {m.s_puts[i]}" in text and f"task_done {m.s_dones[i]}" in text
     assert all(c.isVisible() for c in panel._cursor)
 

@@ -107,11 +107,12 @@ class TracedJoinableQueue(JoinableQueue):
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
-        # Inlined Recorder.emit (the flusher thread bounds the latency): a method call per
-        # record is a measurable share of the tracing budget.
+        # Inlined Recorder.emit: a method call per record is a measurable share of the
+        # tracing budget.
         buf = rec._buf
-        buf.append((_PUT, t0, perf_counter(), tid, label, value))
-        if len(buf) >= rec._batch:
+        t1 = perf_counter()
+        buf.append((_PUT, t0, t1, tid, label, value))
+        if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
             rec.flush()
         return None
 
@@ -135,7 +136,7 @@ class TracedJoinableQueue(JoinableQueue):
         self.last_tid = tid
         buf = rec._buf
         buf.append((_GET, t0, t1, tid))
-        if len(buf) >= rec._batch:
+        if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
             rec.flush()
         return obj
 
@@ -153,7 +154,7 @@ class TracedJoinableQueue(JoinableQueue):
         taken = self._taken
         buf = rec._buf
         buf.append((_TD, t, taken.pop() if taken else -1))
-        if len(buf) >= rec._batch:
+        if len(buf) >= rec._batch or t - rec._last_flush >= rec._interval:
             rec.flush()
         return None
 

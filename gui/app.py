@@ -147,3 +147,32 @@ def run_gui(
     code = window.exit_code if quit_when_done else 0
     window.deleteLater()
     return code
+
+
+def run_replay(path: str) -> int:
+    """Show a ReplayWindow on the trace ``path`` and run the event loop.
+
+    Returns 0 when the window closes, 2 when the file could not be loaded (the window has
+    shown the dialog by then; main.py refuses bad files before Qt starts anyway).
+    """
+    app = make_app()
+    from gui.replay_window import ReplayWindow
+
+    window = ReplayWindow()
+    window.show()
+    window.open_path(path, exit_code_on_failure=2)
+    wake = QTimer(app)
+    wake.setObjectName("signal_wake")
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    try:
+        app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        wake.stop()
+        window.loader.cancel()
+        window.loader.wait(5.0)
+    code = window.exit_code
+    window.deleteLater()
+    return code

@@ -1,0 +1,520 @@
+"""ReplayWindow: a saved run played back through the live window's charts, log and status bar."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.model import RunModel
+from engine.runner import RunStatus
+from engine.tracefile import TraceError
+from gui.charts import ChartsPanel
+from gui.event_log import EventLog
+from gui.status_bar import RunStatusBar
+from gui.trace_loader import LoadedRun, TraceLoader
+
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+TICK_MS = 16
+FEED_BUDGET_S = 0.02  # per tick: the rest is left for painting and input
+FEED_STEP = 1_000  # records per Replayer.seek call (about 7 ms) while catching up
+LOG_TAIL = 400  # lines narrated after a jump: the log shows the last ones before the playhead
+BEFORE_START_S = -1e9  # a seek here empties the model without feeding anything
+TRACE_FILTER = "QueueLab traces (*.qltrace *.jsonl);;All files (*)"
+
+
+def _speed_text(s: float) -> str:
+    return f"{s:g}×"
+
+
+class Playback:
+    """Moves a Replayer towards a target time in bounded steps, so no tick takes long.
+
+    Going back rebuilds a fresh model from the start (the Replayer's way) while the views keep
+    showing the old one; :meth:`step` says ``"reset"`` when the new model takes over.
+    """
+
+    def __init__(self, run: LoadedRun) -> None:
+        self.run = run
+        self.replayer = run.replayer
+        self.target = 0.0
+        self.rebuilding = False
+        self.applied: deque[tuple[int, tuple]] = deque(maxlen=LOG_TAIL)
+        self.shown: RunModel = self.replayer.model
+        self._tap(self.shown)
+
+    @property
+    def duration(self) -> float:
+        return self.run.duration_s
+
+    @property
+    def caught_up(self) -> bool:
+        return not self.rebuilding and self.replayer.playhead_s >= self.target
+
+    def request(self, t_s: float) -> None:
+        self.target = min(max(0.0, t_s), self.duration)
+
+    def _tap(self, model: RunModel) -> None:
+        # Replayer.seek keeps what RunModel.feed returns to itself; the log narrates exactly
+        # those applied records, so the model's feed is wrapped to hand them over too.
+        feed = model.feed
+        sink = self.applied
+
+        def tapped(batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
+            applied = feed(batches)
+            sink.extend(applied)
+            return applied
+
+        model.feed = tapped  # type: ignore[method-assign]
+
+    def step(self, budget_s: float = FEED_BUDGET_S) -> str:
+        """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""
+        r = self.replayer
+        if self.target < r.playhead_s:
+            r.seek(BEFORE_START_S)
+            self._tap(r.model)
+            self.applied.clear()
+            self.rebuilding = True
+        if r.playhead_s >= self.target and not self.rebuilding:
+            return ""
+        deadline = time.perf_counter() + budget_s
+        run = self.run
+        goal = run.count_until(self.target)
+        while r.playhead_s < self.target:
+            done = run.count_until(r.playhead_s) if r.playhead_s >= 0 else 0
+            nxt = done + FEED_STEP
+            t = self.target if nxt >= goal else run.times[nxt - 1]
+            if t <= r.playhead_s:
+                t = self.target
+            r.seek(t)
+            if time.perf_counter() >= deadline:
+                break
+        if r.playhead_s < self.target:
+            return "" if self.rebuilding else "more"
+        if self.rebuilding:
+            self.rebuilding = False
+            self.shown = r.model
+            return "reset"
+        return "more"
+
+    def take_applied(self) -> list[tuple[int, tuple]]:
+        out = list(self.applied)
+        self.applied.clear()
+        return out
+
+
+class ReplayCharts(ChartsPanel):
+    """The live charts, told that the run is not live: they draw up to the playhead only."""
+
+    def _live_now(self, m: RunModel) -> float | None:
+        # ChartsPanel takes a model close to the wall clock for a live run and stretches it to
+        # "now"; a run recorded a minute ago would otherwise draw past the playhead.
+        return None
+
+
+class ReplayWindow(QMainWindow):
+    """Play, pause, change speed and scrub through a recorded run; File ▸ Open run… loads one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("replay_window")
+        self.setWindowTitle("QueueLab — replay")
+        self.resize(1280, 800)
+        self.loaded: LoadedRun | None = None
+        self.playback: Playback | None = None
+        self.playing = False
+        self.exit_code = 0
+        self.load_seconds: float | None = None
+        self._path: str | None = None
+        self._fail_exit_code = 0
+        self._last_tick = time.monotonic()
+        self._warnings: list[str] = []
+
+        self.loader = TraceLoader(self)
+        self.loader.sig_progress.connect(self._on_loader_sig_progress)
+        self.loader.sig_warning.connect(self._on_loader_sig_warning)
+        self.loader.sig_loaded.connect(self._on_loader_sig_loaded)
+        self.loader.sig_failed.connect(self._on_loader_sig_failed)
+
+        self._build_menu()
+        self.stack = QStackedWidget(self)
+        self.setCentralWidget(self.stack)
+        self.stack.addWidget(self._build_loading_page())
+        self.stack.addWidget(self._build_replay_page())
+        self.status = RunStatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.set_state_text("No run", "idle")
+        self.status.join_label.setText("File ▸ Open run… (Ctrl+O) to replay a saved run.")
+
+        self.timer = QTimer(self)
+        self.timer.setObjectName("replay_tick")
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        space.activated.connect(self.toggle_play)
+        self._set_controls_enabled(False)
+
+    # ------------------------------------------------------------------ building
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open run…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._on_open_action_triggered)
+        file_menu.addAction(self.open_action)
+        export = file_menu.addMenu("&Export")
+        self.export_actions: dict[str, QAction] = {}
+        for fmt, text in (
+            ("csv", "Events as &CSV…"),
+            ("chrome", "Chrome &trace (Perfetto)…"),
+            ("png", "Charts as &PNG…"),
+            ("svg", "Charts as &SVG…"),
+        ):
+            act = QAction(text, self)
+            act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
+            export.addAction(act)
+            self.export_actions[fmt] = act
+        file_menu.addSeparator()
+        close = QAction("&Close", self)
+        close.setShortcut(QKeySequence.StandardKey.Close)
+        close.triggered.connect(self.close)
+        file_menu.addAction(close)
+
+    def _build_loading_page(self) -> QWidget:
+        page = QWidget(self)
+        lay = QVBoxLayout(page)
+        lay.addStretch(1)
+        self.loading_label = QLabel("Open a saved run with File ▸ Open run… (Ctrl+O).", page)
+        self.loading_label.setObjectName("replay_loading_label")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label.setWordWrap(True)
+        self.progress = QProgressBar(page)
+        self.progress.setObjectName("replay_progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("%p%")
+        self.progress.setFixedWidth(420)
+        self.progress.hide()
+        lay.addWidget(self.loading_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.progress)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addStretch(2)
+        return page
+
+    def _build_replay_page(self) -> QWidget:
+        page = QWidget(self)
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(6, 4, 6, 0)
+        lay.setSpacing(4)
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.play_button = QToolButton(page)
+        self.play_button.setObjectName("replay_play")
+        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.play_button.setToolTip("Play or pause the replay (Space).")
+        self.play_button.setMinimumWidth(84)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.speed_combo = QComboBox(page)
+        self.speed_combo.setObjectName("replay_speed")
+        self.speed_combo.setToolTip("Replay speed: run seconds per wall-clock second.")
+        for s in SPEEDS:
+            self.speed_combo.addItem(_speed_text(s), s)
+        self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays play/pause
+        self.slider = QSlider(Qt.Orientation.Horizontal, page)
+        self.slider.setObjectName("replay_scrubber")
+        self.slider.setToolTip("Drag to move the playhead across all charts.")
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.valueChanged.connect(self._on_slider_valueChanged)
+        self.time_label = QLabel(page)
+        self.time_label.setObjectName("replay_time")
+        self.time_label.setMinimumWidth(150)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.play_button)
+        bar.addWidget(QLabel("Speed", page))
+        bar.addWidget(self.speed_combo)
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.time_label)
+        lay.addLayout(bar)
+
+        split = QSplitter(Qt.Orientation.Horizontal, page)
+        self.charts = ReplayCharts(split)
+        self.charts.set_follow(False)
+        self.log = EventLog(split)
+        split.addWidget(self.charts)
+        split.addWidget(self.log)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([860, 420])
+        lay.addWidget(split, 1)
+        self._update_play_button()
+        return page
+
+    # ------------------------------------------------------------------ loading
+    def open_path(self, path: str, *, exit_code_on_failure: int = 0) -> None:
+        """Load ``path`` off the GUI thread; the current run stays until the new one is ready."""
+        self._path = str(path)
+        self._fail_exit_code = exit_code_on_failure
+        self._warnings = []
+        self._load_started = time.perf_counter()
+        if self.loaded is None:
+            self.stack.setCurrentIndex(0)
+        self.loading_label.setText(f"Loading {Path(path).name}…")
+        self.progress.setValue(0)
+        self.progress.show()
+        self.stack.setCurrentIndex(0)
+        self.set_playing(False)
+        self.status.set_state_text("Loading…", "running")
+        self.status.join_label.setText(f"Reading {path}")
+        self.loader.start(self._path)
+
+    def _on_loader_sig_progress(self, f: float) -> None:
+        self.progress.setValue(round(f * 1000))
+
+    def _on_loader_sig_warning(self, message: str) -> None:
+        self._warnings.append(message)
+
+    def _on_loader_sig_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.exit_code = self._fail_exit_code or self.exit_code
+        if self.loaded is not None:
+            self.stack.setCurrentIndex(1)
+            self._show_state()
+        else:
+            self.loading_label.setText("Open a saved run with File ▸ Open run… (Ctrl+O).")
+            self.status.set_state_text("No run", "invalid")
+            self.status.join_label.setText(message)
+        QMessageBox.critical(self, "Cannot open this run", message)
+
+    def _on_loader_sig_loaded(self, loaded: LoadedRun) -> None:
+        # Time to usable window: reading + preparing on the thread, then the first frame here.
+        self.loaded = loaded
+        self.playback = Playback(loaded)
+        # A million loaded records would make every full garbage collection walk them (about
+        # a second's freeze); they hold no cycles, so refcounting alone still frees them.
+        gc.freeze()
+        self.progress.hide()
+        self.stack.setCurrentIndex(1)
+        name = Path(loaded.trace.path).name
+        self.setWindowTitle(f"QueueLab — replay — {name}")
+        dur = loaded.duration_s
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(1, math.ceil(dur * 1000)))  # the end is reachable
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self._set_controls_enabled(True)
+        self.playback.request(0.0)
+        self.playback.step()
+        self._show_frame(reset=True)
+        self.load_seconds = time.perf_counter() - self._load_started
+        self.log.add_note(
+            f"— {name}: {loaded.n_events:,} events over {dur:.2f} s, "
+            f"loaded in {self.load_seconds:.2f} s —"
+        )
+        for w in self._warnings:
+            self.log.add_note(f"! {w}")
+        self.time_label.setToolTip(
+            f"{loaded.n_events:,} events; the file loaded in {self.load_seconds:.2f} s."
+        )
+        self.timer.start()
+
+    # ------------------------------------------------------------------ playing
+    def _set_controls_enabled(self, on: bool) -> None:
+        for w in (self.play_button, self.speed_combo, self.slider):
+            w.setEnabled(on)
+        for act in self.export_actions.values():
+            act.setEnabled(on)
+
+    @property
+    def speed(self) -> float:
+        return float(self.speed_combo.currentData())
+
+    def set_speed(self, speed: float) -> None:
+        self.speed_combo.setCurrentIndex(SPEEDS.index(speed))
+
+    def toggle_play(self) -> None:
+        self.set_playing(not self.playing)
+
+    def set_playing(self, on: bool) -> None:
+        pb = self.playback
+        if on and pb is not None and pb.target >= pb.duration:
+            pb.request(0.0)  # play at the end starts over, like any media player
+        self.playing = on and pb is not None
+        self._last_tick = time.monotonic()
+        self._update_play_button()
+        self._show_state()
+
+    def seek(self, t_s: float) -> None:
+        """Move the playhead to ``t_s`` run seconds; the views follow within a few ticks."""
+        if self.playback is None:
+            return
+        self.playback.request(t_s)
+        self._advance()
+
+    def settle(self, timeout_s: float = 30.0) -> None:
+        """Feed until the views show the playhead's time (tests, export)."""
+        end = time.monotonic() + timeout_s
+        pb = self.playback
+        while pb is not None and not pb.caught_up and time.monotonic() < end:
+            self._advance()
+        self._advance()
+
+    @property
+    def playhead_s(self) -> float:
+        return self.playback.target if self.playback is not None else 0.0
+
+    def _update_play_button(self) -> None:
+        self.play_button.setText("❚❚  Pause" if self.playing else "▶  Play")
+
+    def _on_slider_valueChanged(self, value: int) -> None:
+        self.seek(value / 1000.0)
+
+    def _on_timer_timeout(self) -> None:
+        now = time.monotonic()
+        dt, self._last_tick = now - self._last_tick, now
+        pb = self.playback
+        if pb is None:
+            return
+        if self.playing:
+            # When feeding lags (a dense trace at 16×), play on from what is shown, not ahead.
+            base = pb.target if pb.caught_up else max(0.0, pb.replayer.playhead_s)
+            pb.request(base + dt * self.speed)
+            if pb.target >= pb.duration:
+                self.playing = False
+                self._update_play_button()
+        self._advance()
+
+    def _advance(self) -> None:
+        pb = self.playback
+        if pb is None:
+            return
+        result = pb.step()
+        self._show_frame(reset=result == "reset", fed=bool(result))
+
+    def _show_frame(self, *, reset: bool = False, fed: bool = True) -> None:
+        pb = self.playback
+        if pb is None:
+            return
+        if reset:
+            self.charts.set_model(pb.shown)
+            self.log.set_model(pb.shown)
+            fed = True
+        if fed:
+            if reset:
+                self._fit_x()
+            self.charts.refresh()
+            self.log.add_records(pb.take_applied())
+        # The log throttles itself; once the playhead rests it must show every line up to it.
+        self.log.flush(force=reset or (pb.caught_up and not self.playing))
+        self.charts.set_playhead(pb.target)
+        self.slider.blockSignals(True)
+        at_end = pb.target >= pb.duration
+        self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
+        self.slider.blockSignals(False)
+        # A jump back replays from the start; the old picture stays until the new is ready.
+        busy = "rewinding…  " if pb.rebuilding else ""
+        self.time_label.setText(f"{busy}{pb.target:7.2f} s / {pb.duration:.2f} s")
+        self._show_state()
+
+    def _fit_x(self) -> None:
+        # The whole run on one axis, so the playhead walks across it instead of it scrolling.
+        d = self.playback.duration if self.playback is not None else 1.0
+        self.charts.unfinished.plot.setXRange(0.0, max(d, 0.05) * 1.02, padding=0)
+
+    def _show_state(self) -> None:
+        pb = self.playback
+        if pb is None:
+            return
+        at_end = pb.target >= pb.duration
+        status = RunStatus.RUNNING if self.playing else RunStatus.PAUSED
+        if at_end and not self.playing:
+            status = RunStatus.FINISHED
+        self.status.show_run(pb.shown, status, pb.target, 0.0, force=True)
+        if self.playing:
+            words = f"Replay ▶ {_speed_text(self.speed)}"
+        elif at_end:
+            words = "Replay: end"
+        else:
+            words = "Replay paused"
+        self.status.set_state_text(words, status.value)
+        n = self.loaded.n_events if self.loaded is not None else 0
+        self.status.rate_label.setText(f"{pb.shown.events:,} of {n:,} events")
+
+    # ------------------------------------------------------------------ file menu
+    def _on_open_action_triggered(self) -> None:
+        start = str(Path(self._path).parent) if self._path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a saved run", start, TRACE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def export_dialog(self, fmt: str) -> None:
+        if self.loaded is None:
+            return
+        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg"}[fmt]
+        base = Path(self.loaded.trace.path).with_suffix(suffix)
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
+        if path:
+            self.export_to(fmt, path)
+
+    def export_to(self, fmt: str, path: str) -> None:
+        """Write the run (csv, chrome) or the charts at the playhead (png, svg) to ``path``."""
+        if self.loaded is None:
+            return
+        try:
+            if fmt in ("png", "svg"):
+                from gui.export_images import save_charts_image
+
+                save_charts_image(self.charts, path)
+            else:
+                from engine.export import FORMATS
+
+                FORMATS[fmt](self.loaded.trace, path)
+        except (OSError, ValueError, TraceError) as exc:
+            QMessageBox.critical(self, "Export failed", str(exc))
+            return
+        # A status bar message would hide the replay's state; the log keeps it in order.
+        self.log.add_note(f"— exported to {path} —")
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        self.loader.cancel()
+        super().closeEvent(event)
+
+
+def open_replay_window(parent: QWidget | None, path: str | None = None) -> ReplayWindow:
+    """A ReplayWindow of its own (deleted when closed) on ``path``, or asking for a file.
+
+    With a parent (the main window) it lives as long as that window at most; the parent keeps
+    the Python object alive, so the caller need not.
+    """
+    w = ReplayWindow(parent)
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    w.show()
+    if path:
+        w.open_path(path)
+    else:
+        w.open_action.trigger()
+    return w

@@ -336,9 +336,15 @@ def _task_word(label: int) -> str:
     return f"task {label}"
 
 
+MAX_LISTED = 8
+
+
 def _tasks_phrase(labels: Sequence[int]) -> str:
     """Words for task labels: "task 3", "tasks 1 and 5", "task 4 and the sentinel None"."""
     numbers = [str(x) for x in labels if x >= 0]
+    if len(numbers) > MAX_LISTED:
+        # A flood can strand hundreds of thousands of tasks: name a few, count the rest.
+        numbers = [*numbers[:MAX_LISTED], f"{len(numbers) - MAX_LISTED:,} more"]
     others = [_task_word(x) for x in labels if x < 0]
     if not numbers:
         return _and(others)

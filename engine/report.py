@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from engine.diagnosis import diagnose
 from engine.model import RunModel
+from engine.stall import detect_stall
 
 
 def diagnosis(model: RunModel, now_t: float | None = None) -> list[str]:
     """Plain-words explanations of what holds the run up (empty when nothing does)."""
-    return diagnose(model, now_t)
+    found = diagnose(model, now_t)
+    stall = detect_stall(model, model.last_t if now_t is None else now_t)
+    if stall is not None:
+        found.append(stall)
+    return found
 
 
 def summary_json(model: RunModel, now_t: float | None = None) -> dict:

@@ -289,11 +289,11 @@ class Run:
         inbox = self._inbox
         applied: list[tuple[int, tuple]] = []
         while inbox:
-            # Feed in chunks of ~1000 records, checking the clock between chunks, so a backlog
+            # Feed in chunks of ~250 records, checking the clock between chunks, so a backlog
             # never holds the caller (the GUI thread) much past its budget.
             batches: list[Batch] = []
             n = 0
-            while inbox and n < 1000:
+            while inbox and n < 250:
                 batch = inbox.popleft()
                 batches.append(batch)
                 n += len(batch[2])

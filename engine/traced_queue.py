@@ -189,18 +189,15 @@ def join_until(
     if rec is not None:
         rec.emit((_JB, perf_counter()))
         rec.flush()
-    cond = queue._cond
-    while True:
+    # Polls the counter instead of waiting on the queue's condition: Condition.wait takes
+    # the lock back without a timeout, and a worker killed inside task_done() (which holds
+    # it) would leave this thread blocked for good. A 2 ms poll still sees the counter touch
+    # zero between a producer's puts, which is what the join race is about.
+    is_zero = queue._unfinished_tasks._semlock._is_zero
+    while not is_zero():
         if should_stop():
             return False
-        if not cond.acquire(True, poll):
-            continue
-        try:
-            if queue._unfinished_tasks._semlock._is_zero():
-                break
-            cond.wait(poll)
-        finally:
-            cond.release()
+        time.sleep(min(poll, 0.002))
     if rec is not None:
         t = perf_counter()
         if settle_s > 0:

@@ -172,6 +172,10 @@ def consumer_main(spec: WorkerSpec) -> None:
             # already say so, and two more records per task would double the cost of tracing.
             if seconds > 0:
                 w.emit((_TASK_START, perf_counter(), tid))
+                # Ship what came before the work now: if this worker is killed during the
+                # task, its last task_done must not die unsent in the buffer.
+                if w.rec is not None:
+                    w.rec.flush()
             try:
                 w.work(seconds, cpu)
                 if cfg.failure_rate > 0 and _fails(cfg, label, attempt):

@@ -1,4 +1,4 @@
-"""LessonView: the current configuration's title, explanation and setup in one readable pane."""
+"""LessonView: the configuration's title, setup, explanation and the live run's diagnosis."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.config import RunConfig
+from gui.diagnosis_view import DiagnosisView
 
 
 def setup_words(cfg: RunConfig) -> str:
@@ -28,7 +29,7 @@ def setup_words(cfg: RunConfig) -> str:
 
 
 class LessonView(QScrollArea):
-    """What this configuration demonstrates. A richer lesson pane may replace it in its dock."""
+    """What this configuration demonstrates, and what the diagnosis finds while it runs."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,11 +55,17 @@ class LessonView(QScrollArea):
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.diagnosis_view = DiagnosisView(body)
+        # The diagnosis right under the title: when a run goes wrong it matters most, and the
+        # explanation was read before the start. Without a run it has nothing to say.
+        self.diagnosis_view.hide()
         lay.addWidget(self.title_label)
-        lay.addWidget(self.setup_label)
+        lay.addWidget(self.diagnosis_view)
         lay.addWidget(self.text_label)
+        lay.addWidget(self.setup_label)
         lay.addStretch(1)
         self.setWidget(body)
+        self.update_fonts()
 
     def update_title_font(self) -> None:
         """The title is 1.25 times the application font (call again when that changes)."""
@@ -67,8 +74,32 @@ class LessonView(QScrollArea):
         font.setBold(True)
         self.title_label.setFont(font)
 
+    def update_fonts(self) -> None:
+        """Follow the application font (call again when it changes: zoom, presenter mode)."""
+        self.update_title_font()
+        # Set explicitly: the application style sheet keeps a changed application font from
+        # reaching labels that were already polished.
+        small = QApplication.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.setup_label.setFont(small)
+        self.text_label.setFont(QApplication.font())
+        self.diagnosis_view.update_fonts()
+
+    def show_diagnosis(self, sentences: list[str] | None, *, ended: bool = False) -> bool:
+        """A run's findings (None: no run). True when the pane's text changed."""
+        if sentences is None:
+            changed = self.diagnosis_view.show_idle() or not self.diagnosis_view.isHidden()
+            self.diagnosis_view.hide()
+            return changed
+        changed = self.diagnosis_view.show_findings(sentences, ended=ended)
+        changed = changed or self.diagnosis_view.isHidden()
+        self.diagnosis_view.show()
+        if changed and sentences:
+            self.verticalScrollBar().setValue(0)  # the finding, right under the title
+        return changed
+
     def text_height(self, width: int) -> int:
-        """Height the title, setup line and explanation need at ``width`` pixels."""
+        """Height the title, setup line, explanation and diagnosis need at ``width`` pixels."""
         body = self.widget()
         lay = body.layout()
         if lay.hasHeightForWidth():

@@ -1,4 +1,4 @@
-"""MainWindow: configuration, controls, live charts, lesson, event log and status in one window."""
+"""MainWindow: configuration, controls, live charts, lesson, code, event log and status."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.model import RunModel
 from engine.report import diagnosis, summary_lines
 from engine.runner import RunStatus
+from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
 from gui.controls import RunControls, icon
 from gui.event_log import EventLog
@@ -37,12 +38,20 @@ EXIT_JOINED = 0
 EXIT_NOT_JOINED = 3
 SHOT_DELAY_MS = 500  # after join() returns, so the last task_done and exits are on the charts
 PRESENTER_SCALE = 1.3
+ZOOM_STEP = 1.15
+ZOOM_MIN = 0.6
+ZOOM_MAX = 3.0
+# A diagnosis may take this share of the window's height from the tabs below the lesson.
+LESSON_SHARE = 0.4
+LESSON_SHARE_PROBLEM = 0.5
 DIAGNOSE_PERIOD_S = 0.5
 # --quit-when-done: a run whose hang diagnosis holds this long is stopped (exit code 3), since
 # nobody is there to press Stop.
 UNATTENDED_HANG_S = 3.0
 APP_NAME = "QueueLab"
 WIDE_SCREEN_PX = 1700
+# The code's column on wide screens: its statements (not its comments) fit in presenter mode.
+RIGHT_COLUMN_PX = 500
 
 
 class MainWindow(QMainWindow):
@@ -76,8 +85,10 @@ class MainWindow(QMainWindow):
         self._diagnoses_shown: set[str] = set()
         self._closing = False
         self._presenter = False
-        self._base_font = QFont()
+        self._zoom = 1.0
+        self._base_font: QFont | None = None  # the application font before any scaling
         self.last_error_box: QMessageBox | None = None
+        self._laid_out = False  # the docks exist and have their sizes (see _size_for_screen)
 
         self.driver = RunDriver(self)
         # pyqtgraph takes about as long to import as the rest of the window: with
@@ -93,6 +104,8 @@ class MainWindow(QMainWindow):
         self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_view)
         self.event_log = EventLog(self)
         self.log_dock = self._dock("Event log", "log_dock", self.event_log)
+        self.code_view = CodeView(self)
+        self.code_dock = self._dock("Code", "code_dock", self.code_view)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.config_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.log_dock)
@@ -123,6 +136,7 @@ class MainWindow(QMainWindow):
         self.config_panel.sig_config_changed.connect(self._on_config_panel_sig_config_changed)
         self.config_panel.sig_validity_changed.connect(self._on_config_panel_sig_validity_changed)
         self.config_panel.sig_preset_failed.connect(self._on_config_panel_sig_preset_failed)
+        self.code_view.sig_save_requested.connect(self._on_save_program_action_triggered)
 
         self.config_panel.set_config(cfg if cfg is not None else RunConfig(), preset=preset)
         self.charts.set_model(None)
@@ -158,7 +172,8 @@ class MainWindow(QMainWindow):
         # The charts are what people came to see: docks may never squeeze them to a strip.
         charts.setMinimumWidth(560)
         self.setCentralWidget(charts)  # deletes the placeholder
-        self._apply_dock_widths()
+        if self._laid_out:
+            self._apply_dock_widths()
 
     def set_lesson_widget(self, widget: QWidget) -> None:
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
@@ -172,11 +187,19 @@ class MainWindow(QMainWindow):
         # The four charts need the full height to stay readable. Wide screens give the log a
         # column of its own; narrower ones share the left column between options and log,
         # and the log comes to the front while a run is going (the options are locked then).
+        # The code shares the log's place: the log's column on wide screens, the options'
+        # tabs otherwise (it comes to the front while a run goes on).
         self.log_beside = width >= WIDE_SCREEN_PX
         if not self.log_beside:
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.log_dock)
-            self.tabifyDockWidget(self.config_dock, self.log_dock)
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.code_dock)
+            self.tabifyDockWidget(self.config_dock, self.code_dock)
+            self.tabifyDockWidget(self.code_dock, self.log_dock)
             self.config_dock.raise_()
+        else:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
+            self.tabifyDockWidget(self.log_dock, self.code_dock)
+            self.code_dock.raise_()
         if avail is not None:
             # A projector or a laptop: use all of it. Without a window manager (Xvfb) a
             # maximize request does nothing, so the size is also set by hand.
@@ -184,6 +207,7 @@ class MainWindow(QMainWindow):
             self.move(avail.topLeft())
         else:
             self.resize(1280, 800)
+        self._laid_out = True
         self._apply_dock_widths()
         self._fit_lesson_height(self._left_width(), height)
 
@@ -195,25 +219,35 @@ class MainWindow(QMainWindow):
         # makes Qt share the width out again, and the docks would take most of it. A cap
         # keeps them from it; people can still drag the splitter up to that.
         cap = max(self._left_width(), int(self.width() * 0.34))
-        for dock in (self.lesson_dock, self.config_dock, self.log_dock):
-            dock.setMaximumWidth(cap if dock is not self.log_dock or not self.log_beside else 520)
+        right = (self.log_dock, self.code_dock)
+        for dock in (self.lesson_dock, self.config_dock, *right):
+            dock.setMaximumWidth(cap if dock not in right or not self.log_beside else 560)
         self.resizeDocks([self.config_dock], [self._left_width()], Qt.Orientation.Horizontal)
         if self.log_beside:
-            self.resizeDocks([self.log_dock], [430], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.log_dock], [RIGHT_COLUMN_PX], Qt.Orientation.Horizontal)
 
     def _fit_lesson_height(self, width: int, height: int) -> None:
         """Give the lesson just the height its text needs; the rest goes to the options."""
-        need = self.lesson_view.text_height(width - 24) + 40  # + dock title bar and margins
-        lesson = max(120, min(need, int(height * 0.4)))
+        # Measured a scroll bar narrower than the dock, + its title bar and frame.
+        need = self.lesson_view.text_height(width - 28) + 28
+        problem = bool(self.lesson_view.diagnosis_view.sentences())
+        share = LESSON_SHARE_PROBLEM if problem else LESSON_SHARE
+        lesson = max(120, min(need, int(height * share)))
+        # resizeDocks shares the column's real height out in proportion to the sizes given:
+        # they must add up to it, or the lesson gets less than it needs.
+        central = self.centralWidget()
+        column = central.height() if self.isVisible() and central is not None else height - 110
         self.resizeDocks(
             [self.lesson_dock, self.config_dock],
-            [lesson, max(200, height - lesson)],
+            [lesson, max(200, column - lesson)],
             Qt.Orientation.Vertical,
         )
 
     def _show_log_or_options(self, log: bool) -> None:
         if not self.log_beside:
-            (self.log_dock if log else self.config_dock).raise_()
+            # While a run goes on the options are locked: its code, with the lines the
+            # workers execute, is more to look at than the log (one click away).
+            (self.code_dock if log else self.config_dock).raise_()
 
     def _build_menus_and_toolbar(self) -> None:
         c = self.controls
@@ -268,11 +302,29 @@ class MainWindow(QMainWindow):
             "Larger text and thicker lines for a projector (F5)",
         )
         self.presenter_action.setCheckable(True)
+        self.save_program_action = action(
+            "save_program",
+            "Save &program…",
+            "Ctrl+Shift+P",
+            self._on_save_program_action_triggered,
+            "Save the program in the Code pane as a .py file that runs with plain python",
+        )
+        self.zoom_in_action = action(
+            "zoom_in", "Zoom &in", None, self.zoom_in, "Larger text everywhere (Ctrl+=)"
+        )
+        self.zoom_in_action.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.zoom_out_action = action(
+            "zoom_out", "Zoom &out", "Ctrl+-", self.zoom_out, "Smaller text everywhere (Ctrl+-)"
+        )
+        self.zoom_reset_action = action(
+            "zoom_reset", "&Actual size", "Ctrl+0", self.zoom_reset, "Text at its normal size"
+        )
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_program_action)
         file_menu.addSeparator()
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
@@ -283,8 +335,11 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.follow_action)
         view_menu.addAction(self.presenter_action)
+        view_menu.addAction(self.zoom_in_action)
+        view_menu.addAction(self.zoom_out_action)
+        view_menu.addAction(self.zoom_reset_action)
         view_menu.addSeparator()
-        for dock in (self.lesson_dock, self.config_dock, self.log_dock):
+        for dock in (self.lesson_dock, self.code_dock, self.config_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         tools = QToolBar("Run", self)
@@ -326,6 +381,10 @@ class MainWindow(QMainWindow):
             QGuiApplication.restoreOverrideCursor()
         self._diagnoses_shown.clear()
         self._stuck_since = None
+        self._next_diagnosis = 0.0
+        self._show_diagnosis([])
+        self.code_view.show_config(cfg)
+        self.code_view.clear_running()
         self.charts.set_follow(self.follow_action.isChecked())
         self.charts.set_playhead(None)
         self.charts.set_model(run.model)
@@ -361,6 +420,8 @@ class MainWindow(QMainWindow):
         self.driver.discard()
         self.charts.set_model(None)
         self.event_log.set_model(None)
+        self.code_view.clear_running()
+        self._show_diagnosis(None)
         self._show_log_or_options(log=False)
         self._refresh_controls()
         self._refresh_status(force=True)
@@ -373,6 +434,7 @@ class MainWindow(QMainWindow):
         self.charts.refresh()
         self.event_log.flush()
         self._refresh_status()
+        self._show_code_lines()
         now = time.monotonic()
         if now >= self._next_diagnosis and self.driver.active:
             self._next_diagnosis = now + DIAGNOSE_PERIOD_S
@@ -386,6 +448,7 @@ class MainWindow(QMainWindow):
         t = self.driver.elapsed()
         found = diagnosis(m, t)
         self._log_diagnoses(found, t)
+        self._show_diagnosis(found)
         if not self._quit_when_done or m.join_returned_t is not None:
             return
         self._stuck_since = (self._stuck_since or now) if found else None
@@ -398,6 +461,19 @@ class MainWindow(QMainWindow):
             self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
         ):
             self.driver.stop(reason="queue.join() can never return (--quit-when-done)")
+
+    def _show_diagnosis(self, found: list[str] | None, *, ended: bool = False) -> None:
+        """Findings in the lesson pane (None: no run); its height follows what they need."""
+        changed = self.lesson_view.show_diagnosis(found, ended=ended)
+        if changed and self.isVisible():
+            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+
+    def _show_code_lines(self) -> None:
+        """Light up the lines the workers execute; frozen once a stop kills them."""
+        run, m = self.driver.run, self.driver.model
+        if run is None or m is None or m.t0 is None or m.stop_t is not None:
+            return
+        self.code_view.show_run(m, run.cfg)
 
     def _log_diagnoses(self, found: list[str], t: float) -> None:
         for sentence in found:
@@ -422,8 +498,10 @@ class MainWindow(QMainWindow):
             self.event_log.add_note(f"— Run ended: {reason}", end)
             for line in summary_lines(m)[1:]:
                 self.event_log.add_note(f"— {line}", end)
+            found = diagnosis(m, end)
             if m.join_returned_t is None or m.dead_workers():
-                self._log_diagnoses(diagnosis(m, end), end)
+                self._log_diagnoses(found, end)
+            self._show_diagnosis(found, ended=True)
         self._refresh_controls()
         self._refresh_status(force=True)
         waiting = (self._auto_shot_path or self._quit_when_done) and not self._auto_done
@@ -486,6 +564,8 @@ class MainWindow(QMainWindow):
         self.lesson_view.show_config(cfg)
         if self.isVisible() and self.lesson_view.text_label.text() != old_text:
             self._fit_lesson_height(self.lesson_dock.width(), self.height())
+        if not self.driver.active:  # a live run keeps showing the program it runs
+            self.code_view.show_config(cfg)
         self._update_title(cfg)
         self._refresh_controls()
         self._refresh_status(force=True)
@@ -508,28 +588,62 @@ class MainWindow(QMainWindow):
             return
         self._presenter = on
         self.presenter_action.setChecked(on)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            if on:
-                self._base_font = app.font()
-                big = QFont(self._base_font)
-                big.setPointSizeF(self._base_font.pointSizeF() * PRESENTER_SCALE)
-                # The application font, not the window's: an application style sheet stops
-                # a parent's font from reaching its children.
-                app.setFont(big)
-            else:
-                app.setFont(self._base_font)
-            # The style sheet fixed every widget's font when it polished it; polish again.
-            app.setStyleSheet(app.styleSheet())
-        self.event_log.set_font_scale(PRESENTER_SCALE if on else 1.0)
-        self.lesson_view.update_title_font()
-        self.charts.set_presenter(on)
-        if self.isVisible():
-            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+        self._apply_scale()
 
     @property
     def presenter(self) -> bool:
         return self._presenter
+
+    @property
+    def zoom(self) -> float:
+        """The Ctrl+= / Ctrl+- factor, on top of presenter mode's."""
+        return self._zoom
+
+    @property
+    def font_scale(self) -> float:
+        """How much larger than normal every text is now."""
+        return self._zoom * (PRESENTER_SCALE if self._presenter else 1.0)
+
+    def set_zoom(self, zoom: float) -> None:
+        zoom = min(ZOOM_MAX, max(ZOOM_MIN, zoom))
+        if abs(zoom - 1.0) < 0.01:
+            zoom = 1.0
+        if zoom != self._zoom:
+            self._zoom = zoom
+            self._apply_scale()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self._zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self._zoom / ZOOM_STEP)
+
+    def zoom_reset(self) -> None:
+        self.set_zoom(1.0)
+
+    def _apply_scale(self) -> None:
+        scale = self.font_scale
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            if self._base_font is None:
+                self._base_font = app.font()
+            font = QFont(self._base_font)
+            if scale != 1.0:
+                font.setPointSizeF(self._base_font.pointSizeF() * scale)
+            # The application font, not the window's: an application style sheet stops a
+            # parent's font from reaching its children.
+            app.setFont(font)
+            if scale == 1.0:
+                self._base_font = None
+            # The style sheet fixed every widget's font when it polished it; polish again.
+            app.setStyleSheet(app.styleSheet())
+        self.event_log.set_font_scale(scale)
+        self.code_view.set_font_scale(scale)
+        self.lesson_view.update_fonts()
+        # The charts know two sizes: presenter's, for presenter mode or a zoom as large.
+        self.charts.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
+        if self.isVisible():
+            self._fit_lesson_height(self.lesson_dock.width(), self.height())
 
     # ------------------------------------------------------------------ files
     def _show_error(self, title: str, text: str) -> None:
@@ -605,6 +719,26 @@ class MainWindow(QMainWindow):
                 path += ".toml"
             self.save_config_file(path)
 
+    def save_program_file(self, path: str) -> bool:
+        """Write the Code pane's program; a dialog says why when it cannot."""
+        try:
+            self.code_view.save_program(path)
+        except OSError as error:
+            self._show_error("Could not save the program", f"{path}: {error.strerror or error}")
+            return False
+        self.event_log.add_note(f"— Program saved to {path}")
+        return True
+
+    def _on_save_program_action_triggered(self) -> None:
+        name = (self.config_panel.preset or "queuelab").replace("-", "_") + ".py"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save program", str(Path(self._default_dir()) / name), "Python (*.py)"
+        )
+        if path:
+            if not path.endswith(".py"):
+                path += ".py"
+            self.save_program_file(path)
+
     def _on_screenshot_action_triggered(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"queuelab-{self.config_panel.preset or 'run'}-{stamp}.png"
@@ -622,5 +756,8 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._shot_timer.stop()
         self.driver.shutdown()
-        self.set_presenter(False)  # the application font is shared with other windows
+        # The application font is shared with other windows.
+        self._presenter = False
+        self._zoom = 1.0
+        self._apply_scale()
         super().closeEvent(event)

@@ -1,0 +1,143 @@
+"""Fault suite helpers: real processes killed on purpose, and what QueueLab must do about it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from engine.config import RunConfig
+from engine.distributions import Distribution
+from engine.model import RunModel
+from engine.runner import Run
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# Generous bounds for things that normally take milliseconds: only a hang should hit them.
+START_TIMEOUT_S = 20.0
+RUN_TIMEOUT_S = 60.0
+
+
+def const(x: float) -> Distribution:
+    return Distribution.constant(x)
+
+
+def config(**changes: Any) -> RunConfig:
+    """A small, reproducible run; tests change what they are about."""
+    base: dict[str, Any] = {
+        "producers": 1,
+        "consumers": 1,
+        "tasks_per_producer": 4,
+        "task_duration": const(0.0),
+        "seed": 7,
+    }
+    base.update(changes)
+    return RunConfig(**base)
+
+
+def poll_until(run: Run, pred: Callable[[RunModel], bool], timeout: float) -> bool:
+    """Feed the model until ``pred(model)`` holds; False if it did not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run.poll(0.05, wait_s=0.01)
+        if pred(run.model):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
+def all_started(model: RunModel) -> bool:
+    return bool(model.workers) and all(w.pid for w in model.workers.values())
+
+
+def now_t(run: Run) -> float:
+    """The run-relative time now, as diagnose() and detect_stall() want it."""
+    return run.model.rel(time.perf_counter())
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    """Wait until none of ``pids`` runs; return those still running after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in pids if running(pid)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.01)
+
+
+def titled(pid: int, title: str) -> list[psutil.Process]:
+    """Descendants of ``pid`` whose process title is ``title`` ("queuelab consumer-0")."""
+    out = []
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    for p in kids:
+        try:
+            if " ".join(p.cmdline()).strip() == title or p.name() == title:
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def worker_pids(pid: int) -> list[int]:
+    """Every live QueueLab worker below ``pid``."""
+    out = []
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    for p in kids:
+        try:
+            if " ".join(p.cmdline()).startswith("queuelab ") and p.status() != "zombie":
+                out.append(p.pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def wait_for(pred: Callable[[], Any], timeout: float, step: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+
+
+def cli(*args: str) -> subprocess.Popen:
+    """Start ``python main.py ARGS`` from the checkout, output captured as text."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def reap(proc: subprocess.Popen, pids: Sequence[int] = ()) -> None:
+    """Leave nothing behind whatever the test's outcome: the CLI and the workers it started."""
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError):
+        pass
+    for pid in pids:
+        if running(pid):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass

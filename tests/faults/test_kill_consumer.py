@@ -1,0 +1,213 @@
+"""SIGKILL a consumer mid-task and in get(): shown dead, task named, stall detected, cleaned up."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from engine.diagnosis import diagnose
+from engine.model import Activity, JoinState, RunModel
+from engine.runner import Run, RunStatus
+from engine.stall import detect_stall
+
+from . import (
+    RUN_TIMEOUT_S,
+    START_TIMEOUT_S,
+    all_started,
+    cli,
+    config,
+    const,
+    now_t,
+    poll_until,
+    reap,
+    titled,
+    wait_for,
+    wait_gone,
+    worker_pids,
+)
+
+FUNCTIONAL_DETECT_S = 1.0  # the goal is 250 ms; this bound only catches a death never seen
+STOP_DEADLINE_S = 2.0
+
+
+def test_consumer_killed_mid_task_is_shown_dead_with_its_task_and_others_go_on() -> None:
+    cfg = config(consumers=3, tasks_per_producer=30, task_duration=const(0.3))
+    victim = 2  # consumer-0
+    with Run(cfg) as run:
+        m = run.model
+
+        def victim_early_in_task(m: RunModel) -> bool:
+            w = m.workers[victim]
+            return w.activity == Activity.PROCESS and w.task != -1 and now_t(run) - w.since < 0.1
+
+        assert poll_until(run, all_started, START_TIMEOUT_S)
+        assert poll_until(run, victim_early_in_task, START_TIMEOUT_S)
+        w = m.workers[victim]
+        label = m.tasks[w.task][0]
+        others = [s for s in m.workers if s not in (1, victim)]
+        before = {s: m.workers[s].tasks_done for s in others}
+
+        os.kill(w.pid, signal.SIGKILL)
+        t_kill = time.perf_counter()
+        while w.exitcode is None and time.perf_counter() - t_kill < 5.0:
+            run.poll(0.01, wait_s=0.005)
+        detected = time.perf_counter() - t_kill
+        print(f"\nFIGURE consumer death in the model after {detected * 1000:.1f} ms")
+        assert detected < FUNCTIONAL_DETECT_S
+        assert w.exitcode == -signal.SIGKILL and w.activity == Activity.DIED
+        assert m.held_task_labels(w) == [label]
+        said = " ".join(diagnose(m, now_t(run)))
+        assert "consumer-0" in said and f"task {label}" in said, said
+
+        # The others keep working, and join() is shown stuck on the held task.
+        assert poll_until(
+            run, lambda m: all(m.workers[s].tasks_done >= before[s] + 2 for s in others), 10.0
+        ), "the surviving consumers stopped working"
+        assert all(run.processes[s].is_alive() for s in others)
+        assert m.dead_workers() == [w]
+        # join() is shown waiting, the dead worker's task among the unfinished.
+        assert m.join_state == JoinState.WAITING and m.in_flight >= 1
+        assert f"{m.unfinished} unfinished" in m.join_words()
+        pids = [p.pid for p in run.processes.values()]
+        t0 = time.monotonic()
+        run.stop()
+        stopped = time.monotonic() - t0
+        print(f"FIGURE stop() with a dead consumer took {stopped * 1000:.0f} ms")
+        assert not wait_gone(pids, STOP_DEADLINE_S), "a worker outlived stop() by 2 s"
+        assert run.status is RunStatus.STOPPED
+
+
+@pytest.mark.slow
+def test_headless_run_exits_3_naming_the_killed_consumer_and_its_task() -> None:
+    p = cli("run", "--set", "consumers=2", "--set", "tasks_per_producer=40",
+            "--set", "task_duration=0.5", "--set", "seed=1")  # fmt: skip
+    pids: list[int] = []
+    try:
+        found = wait_for(lambda: titled(p.pid, "queuelab consumer-0"), START_TIMEOUT_S)
+        assert found, "no process titled 'queuelab consumer-0' below the CLI"
+        pids = worker_pids(p.pid)
+        time.sleep(0.6)  # it has surely taken a task (each takes 0.5 s, and there are 40)
+        os.kill(found[0].pid, signal.SIGKILL)
+        t_kill = time.monotonic()
+        _out, err = p.communicate(timeout=RUN_TIMEOUT_S)
+        print(f"\nFIGURE headless exit {time.monotonic() - t_kill:.2f} s after the kill")
+        assert p.returncode == 3, err
+        named = r"consumer-0 \(pid \d+\) died with exit code -9 .*holding task \d+"
+        assert re.search(named, err), err
+        assert "Traceback" not in err
+        assert not wait_gone(pids, 2.0)
+    finally:
+        reap(p, pids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "tasks",
+    [2000, 200_000],  # 200,000: the death must be seen ahead of a flood of put events
+)
+def test_headless_exits_promptly_when_every_consumer_dies_with_data_queued(tasks: int) -> None:
+    """5(b) without a window: unread data in the queue must not hang the CLI's exit."""
+    p = cli("run", "--set", "consumers=3", "--set", "producers=2",
+            "--set", f"tasks_per_producer={tasks}", "--set", "task_duration=0.2",
+            "--set", "seed=1")  # fmt: skip
+    pids: list[int] = []
+    try:
+        assert wait_for(lambda: len(titled(p.pid, "queuelab consumer-2")), START_TIMEOUT_S)
+        time.sleep(0.5)  # the producers have filled the queue's pipe by now
+        consumers = [c for i in range(3) for c in titled(p.pid, f"queuelab consumer-{i}")]
+        pids = worker_pids(p.pid)
+        assert len(consumers) == 3
+        t_kill = time.monotonic()
+        for c in consumers:
+            c.kill()
+        p.communicate(timeout=RUN_TIMEOUT_S)
+        took = time.monotonic() - t_kill
+        print(f"\nFIGURE CLI exit {took:.2f} s after every consumer was killed")
+        assert p.returncode == 3
+        assert took < 3.0, f"the CLI took {took:.1f} s to exit"
+        assert not wait_gone(pids, 2.0)
+    finally:
+        reap(p, pids)
+
+
+def test_cli_killed_takes_every_worker_with_it() -> None:
+    p = cli("run", "--preset", "tutorial", "--set", "time_scale=5")
+    pids: list[int] = []
+    try:
+        assert wait_for(lambda: titled(p.pid, "queuelab consumer-0"), START_TIMEOUT_S)
+        pids = worker_pids(p.pid)
+        helpers = [c.pid for c in psutil.Process(p.pid).children(recursive=True)]
+        # The producer may have put its ten tasks and exited already.
+        assert 1 <= len(pids) <= 2, pids
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(5)
+        t_kill = time.monotonic()
+        left = wait_gone(pids, 2.0)
+        print(f"\nFIGURE workers gone {time.monotonic() - t_kill:.2f} s after the CLI's SIGKILL")
+        assert not left, f"workers outlived their SIGKILLed CLI by 2 s: {left}"
+        assert not wait_gone(helpers, 5.0), "the forkserver or resource tracker outlived the CLI"
+    finally:
+        reap(p, pids)
+
+
+def _read_lock_holder(run: Run, consumers: list[int]) -> int | None:
+    """The consumer blocked reading the queue's pipe: it holds the read lock; others wait on it."""
+    found = None
+    for src in consumers:
+        pid = run.processes[src].pid
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        if "pipe" in wchan:
+            if found is not None:
+                return None
+            found = src
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc wchan")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_consumer_killed_in_get_stalls_the_queue_and_the_next_run_works(method: str) -> None:
+    cfg = config(consumers=3, tasks_per_producer=4, put_interval=const(0.8), start_method=method)
+    consumers = [2, 3, 4]
+    with Run(cfg) as run:
+        m = run.model
+        assert poll_until(run, all_started, START_TIMEOUT_S)
+        holder = wait_for(lambda: _read_lock_holder(run, consumers), 3.0)
+        assert holder, "no single consumer was found blocked reading the queue's pipe"
+        assert m.puts == 0, "killed before the first put, so it surely waits in an empty get()"
+        os.kill(run.processes[holder].pid, signal.SIGKILL)
+        t_kill = time.perf_counter()
+        sentence = None
+        while sentence is None and time.perf_counter() - t_kill < 10.0:
+            run.poll(0.02, wait_s=0.02)
+            sentence = detect_stall(m, now_t(run))
+        took = time.perf_counter() - t_kill
+        print(f"\nFIGURE stall reported {took:.2f} s after the kill: {sentence}")
+        assert sentence is not None, "the stall was not detected within 10 s"
+        name = m.workers[holder].name
+        assert f"{name} was killed while waiting in get()" in sentence
+        assert f"{m.depth} item" in sentence and m.depth > 0 and m.gets == 0
+        pids = [p.pid for p in run.processes.values()]
+        run.stop()
+        assert not wait_gone(pids, STOP_DEADLINE_S)
+    # A fresh queue: the same configuration runs to its end.
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S) and run.end_reason == "joined"
+        assert detect_stall(run.model, now_t(run)) is None
+
+
+def test_no_stall_is_reported_for_a_healthy_run_or_a_death_with_nothing_queued() -> None:
+    cfg = config(consumers=2, tasks_per_producer=6)
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S)
+        assert detect_stall(run.model, now_t(run) + 10) is None
+    cfg = config(consumers=2, tasks_per_producer=1, put_interval=const(0.0))
+    with Run(cfg) as run:
+        assert poll_until(run, lambda m: m.join_state == JoinState.RETURNED, RUN_TIMEOUT_S)
+        assert detect_stall(run.model, now_t(run) + 10) is None

@@ -1,0 +1,255 @@
+"""The lesson parts of the window: explanation, live diagnosis, coloured code, presenter, zoom."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from engine.codegen import BUG_MARK, code_line_map, generate_program
+from engine.config import load_preset
+from gui.diagnosis_view import DiagnosisState
+from gui.main_window import PRESENTER_SCALE, MainWindow
+
+END_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:
+    w = MainWindow(load_preset("tutorial"), "tutorial")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()  # stops a run a failed test left behind and puts the application font back
+
+
+def choose_preset(w: MainWindow, name: str) -> None:
+    """What a click in the preset list does."""
+    combo = w.config_panel.preset_combo
+    index = combo.findData(name)
+    assert index >= 0, f"no preset {name} in the list"
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def bug_lines_are_red_and_bold(w: MainWindow) -> list[int]:
+    """Line numbers whose ``# BUG (lesson):`` text the highlighter drew red and bold."""
+    found = []
+    block = w.code_view.edit.document().firstBlock()
+    while block.isValid():
+        if BUG_MARK in block.text():
+            start = block.text().index(BUG_MARK)
+            for r in block.layout().formats():
+                colour = r.format.foreground().color()
+                if (
+                    r.start <= start < r.start + r.length
+                    and r.format.fontWeight() == QFont.Weight.Bold
+                    and colour.red() > 150
+                    and colour.green() < 110
+                ):
+                    found.append(block.blockNumber() + 1)
+        block = block.next()
+    return found
+
+
+def test_choosing_a_preset_shows_its_lesson_and_program(window: MainWindow) -> None:
+    w = window
+    choose_preset(w, "forgot-task-done")
+    cfg = load_preset("forgot-task-done")
+    assert w.lesson_view.title_label.text() == cfg.title
+    assert w.lesson_view.text_label.text() == cfg.explanation
+    program = generate_program(cfg)
+    assert w.code_view.program() == program
+    assert w.code_view.edit.toPlainText() == program
+    assert BUG_MARK in w.code_view.edit.toPlainText()
+    assert bug_lines_are_red_and_bold(w), "the lesson's bug comment is not marked"
+    # The chosen preset is what File ▸ Save program… writes.
+    assert "queue.task_done()" in program and "continue" in program
+
+    choose_preset(w, "tutorial")
+    tutorial = load_preset("tutorial")
+    assert w.lesson_view.title_label.text() == tutorial.title
+    assert w.lesson_view.text_label.text() == tutorial.explanation
+    assert w.code_view.program() == generate_program(tutorial)
+    assert BUG_MARK not in w.code_view.edit.toPlainText()
+    assert bug_lines_are_red_and_bold(w) == []
+    # No run yet: no highlighted line, no diagnosis box.
+    assert w.code_view.running() == {}
+    assert not w.lesson_view.diagnosis_view.isVisibleTo(w)
+
+
+def test_save_and_copy_the_program(window: MainWindow, tmp_path: Path) -> None:
+    w = window
+    choose_preset(w, "join-race")
+    path = tmp_path / "join_race.py"
+    assert w.save_program_file(str(path))
+    text = path.read_text(encoding="utf-8")
+    assert text == generate_program(load_preset("join-race"))
+    compile(text, str(path), "exec")
+    w.code_view.copy_button.click()
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None and clipboard.text() == text
+    assert not w.save_program_file(str(tmp_path / "missing-dir" / "x.py"))
+    assert w.last_error_box is not None and "missing-dir" in w.last_error_box.text()
+    w.last_error_box.close()
+
+
+@pytest.mark.slow
+def test_a_hanging_run_is_diagnosed_and_its_lines_light_up(window: MainWindow, qtbot) -> None:
+    w = window
+    choose_preset(w, "forgot-task-done")
+    w.config_panel.set_config(
+        load_preset("forgot-task-done").replace(time_scale=2.0), preset="forgot-task-done"
+    )
+    lines = code_line_map(w.code_view.program())
+    assert w.start_run()
+    run = w.driver.run
+    assert run is not None
+    pids = [p.pid for p in run.processes.values()]
+    diag = w.lesson_view.diagnosis_view
+    assert diag.isVisibleTo(w)
+
+    # While the tasks are worked on (about 2 s: a loaded machine may not draw a frame for a
+    # while), some worker's line is lit with its name.
+    seen: list[dict[int, str]] = []
+
+    def consumer_lit() -> bool:
+        running = w.code_view.running()
+        if not seen or seen[-1] != running:
+            seen.append(running)
+        return any("consumer-" in names for names in running.values())
+
+    try:
+        qtbot.waitUntil(consumer_lit, timeout=END_TIMEOUT_MS)
+    except Exception:
+        m = w.model
+        workers = {x.name: x.activity.name for x in m.workers.values()} if m else None
+        pytest.fail(f"no consumer line lit; seen {seen}; workers {workers}; lines {lines}")
+    # Tasks 1 and 5 fail (seed 45) and are never marked done: the consumers take their None
+    # and exit, and the diagnosis names the tasks and who took them.
+    qtbot.waitUntil(lambda: diag.state is DiagnosisState.PROBLEM, timeout=END_TIMEOUT_MS)
+    text = diag.text()
+    assert "Problem found" in text
+    assert "task_done() missing" in text
+    assert re.search(r"consumer-\d took tasks? 1\b", text), text
+    assert re.search(r"consumer-\d took tasks? (1 and )?5\b", text), text
+    assert "stuck at 2" in text
+
+    # Main waits in queue.join() for good, and its line says so.
+    qtbot.waitUntil(
+        lambda: w.code_view.running() == {lines["join"]: "main"}, timeout=END_TIMEOUT_MS
+    )
+    lit = [s.cursor.blockNumber() + 1 for s in w.code_view.edit.extraSelections()]
+    assert lit == [lines["join"]]
+
+    w.stop_run()
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=END_TIMEOUT_MS)
+    # The finding stays up after the stop; the code shows where main was.
+    assert diag.state is DiagnosisState.PROBLEM
+    assert w.code_view.running() == {lines["join"]: "main"}
+    # Every worker process of the run is gone (the start method's server may stay).
+    assert pids and not any(
+        psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        for pid in pids
+    ), f"worker processes left behind: {pids}"
+
+    # Once the run is over another preset can be chosen, and the code follows it.
+    choose_preset(w, "tutorial")
+    assert w.code_view.program() == generate_program(load_preset("tutorial"))
+    assert w.code_view.running() == {}
+
+    w.reset_run()
+    assert not diag.isVisibleTo(w)
+
+
+@pytest.mark.slow
+def test_a_clean_run_says_no_problem(window: MainWindow, qtbot) -> None:
+    w = window
+    w.config_panel.set_config(load_preset("tutorial").replace(time_scale=0.05), "tutorial")
+    assert w.start_run()
+    diag = w.lesson_view.diagnosis_view
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=END_TIMEOUT_MS)
+    assert w.model is not None and w.model.join_returned_t is not None
+    assert diag.state is DiagnosisState.OK
+    assert "No problem found" in diag.text()
+    assert w.code_view.running() == {}  # everyone exited
+
+
+def app_pt() -> float:
+    return QApplication.font().pointSizeF()
+
+
+def test_ctrl_plus_minus_zero_zoom_the_whole_window(window: MainWindow, qtbot) -> None:
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    base = app_pt()
+    code_base = w.code_view.edit.font().pointSizeF()
+    text_base = w.lesson_view.text_label.font().pointSizeF()
+
+    qtbot.keyClick(w, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert w.zoom > 1.0
+    assert app_pt() == pytest.approx(base * w.zoom, rel=0.01)
+    assert w.code_view.edit.font().pointSizeF() > code_base
+    assert w.lesson_view.text_label.font().pointSizeF() > text_base
+    qtbot.keyClick(w, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    bigger = app_pt()
+    assert bigger > base * 1.2
+
+    qtbot.keyClick(w, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert base < app_pt() < bigger
+    qtbot.keyClick(w, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert w.zoom == 1.0
+    assert app_pt() == pytest.approx(base)
+    assert w.code_view.edit.font().pointSizeF() == pytest.approx(code_base)
+    qtbot.keyClick(w, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert app_pt() < base
+    w.zoom_reset()
+    assert app_pt() == pytest.approx(base)
+
+
+def test_presenter_mode_enlarges_everything_and_toggles_back(window: MainWindow, qtbot) -> None:
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    base = app_pt()
+    fonts = {
+        "code": w.code_view.edit.font().pointSizeF(),
+        "explanation": w.lesson_view.text_label.font().pointSizeF(),
+        "title": w.lesson_view.title_label.font().pointSizeF(),
+        "log": w.event_log.view.font().pointSizeF(),
+    }
+
+    def now() -> dict[str, float]:
+        return {
+            "code": w.code_view.edit.font().pointSizeF(),
+            "explanation": w.lesson_view.text_label.font().pointSizeF(),
+            "title": w.lesson_view.title_label.font().pointSizeF(),
+            "log": w.event_log.view.font().pointSizeF(),
+        }
+
+    qtbot.keyClick(w, Qt.Key.Key_F5)
+    assert w.presenter and w.presenter_action.isChecked()
+    assert app_pt() == pytest.approx(base * PRESENTER_SCALE, rel=0.01)
+    for name, size in now().items():
+        assert size == pytest.approx(fonts[name] * PRESENTER_SCALE, rel=0.05), name
+    # Zoom stacks on presenter mode.
+    w.zoom_in()
+    assert app_pt() > base * PRESENTER_SCALE
+    w.zoom_reset()
+
+    qtbot.keyClick(w, Qt.Key.Key_F5)
+    assert not w.presenter and not w.presenter_action.isChecked()
+    assert app_pt() == pytest.approx(base)
+    assert now() == pytest.approx(fonts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -284,6 +285,27 @@ class MainWindow(QMainWindow):
             self._on_screenshot_action_triggered,
             "Save a PNG of the whole window (for handouts)",
         )
+        self.save_run_action = action(
+            "save",
+            "Save &run…",
+            "Ctrl+Shift+R",
+            self._on_save_run_action_triggered,
+            "Save this run (its config and every event) to replay or compare later",
+        )
+        self.open_run_action = action(
+            "open",
+            "Open r&un…",
+            "Ctrl+Shift+O",
+            self._on_open_run_action_triggered,
+            "Replay a saved run in its own window",
+        )
+        self.compare_action = action(
+            "open",
+            "Co&mpare runs…",
+            None,
+            self._on_compare_action_triggered,
+            "Open two saved runs side by side",
+        )
         self.quit_action = action("quit", "&Quit", "Ctrl+Q", self.close)
         self.follow_action = action(
             "follow",
@@ -325,6 +347,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_program_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_run_action)
+        file_menu.addAction(self.open_run_action)
+        file_menu.addAction(self.compare_action)
         file_menu.addSeparator()
         file_menu.addAction(self.screenshot_action)
         file_menu.addSeparator()
@@ -682,6 +708,51 @@ class MainWindow(QMainWindow):
         self.event_log.add_note(f"— Options saved to {path}")
         return True
 
+    def save_run_file(self, path: str) -> bool:
+        """Copy the current run's recording (complete up to now) to ``path``."""
+        source = self.driver.trace_path
+        if source is None:
+            self._show_error("Nothing to save", "Start a run first: every run is recorded.")
+            return False
+        try:
+            shutil.copyfile(source, path)
+        except OSError as error:
+            self._show_error("Could not save the run", f"{path}: {error.strerror or error}")
+            return False
+        self.event_log.add_note(f"— Run saved to {path}")
+        return True
+
+    def _on_save_run_action_triggered(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save run", self._default_dir(), "QueueLab runs (*.qltrace)"
+        )
+        if path:
+            self.save_run_file(path if path.endswith(".qltrace") else path + ".qltrace")
+
+    def _on_open_run_action_triggered(self) -> None:
+        from gui.replay_window import open_replay_window
+
+        open_replay_window(self)
+
+    def _on_compare_action_triggered(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Choose two saved runs", self._default_dir(), "QueueLab runs (*.qltrace)"
+        )
+        if len(paths) != 2:
+            if paths:
+                self._show_error("Compare runs", "Choose exactly two saved runs.")
+            return
+        from engine.tracefile import TraceError, read_trace
+        from gui.compare_window import CompareWindow
+
+        try:
+            first, second = read_trace(paths[0]), read_trace(paths[1])
+        except (TraceError, OSError) as error:
+            self._show_error("Could not open the runs", str(error))
+            return
+        self._compare_window = CompareWindow(first, second, self)
+        self._compare_window.show()
+
     def save_screenshot(self, path: str) -> bool:
         """Save a PNG of the whole window, drawn from the current model state."""
         self.charts.refresh()
@@ -755,7 +826,7 @@ class MainWindow(QMainWindow):
         """Stop the run with every worker, and every timer, before the window goes."""
         self._closing = True
         self._shot_timer.stop()
-        self.driver.shutdown()
+        self.driver.discard()  # also deletes the temporary recording
         # The application font is shared with other windows.
         self._presenter = False
         self._zoom = 1.0

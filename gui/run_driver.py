@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 
@@ -10,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from engine.config import RunConfig
 from engine.model import RunModel
 from engine.runner import Run, RunStatus
+from engine.tracefile import TraceWriter
 
 POLL_INTERVAL_MS = 16
 POLL_BUDGET_S = 0.008  # half a tick: the rest is left for painting and input
@@ -38,6 +41,7 @@ class RunDriver(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._run: Run | None = None
+        self._trace: TraceWriter | None = None
         self._stopper: threading.Thread | None = None
         self._end_reported = False
         self._join_reported = False
@@ -96,6 +100,11 @@ class RunDriver(QObject):
         self.discard()
         run = Run(cfg)
         self._run = run
+        # Every run is recorded as it goes, so File ▸ Save run… can keep it afterwards.
+        fd, path = tempfile.mkstemp(prefix="queuelab-", suffix=".qltrace")
+        os.close(fd)
+        self._trace = TraceWriter(path, cfg)
+        self._trace.attach(run)
         self._end_reported = False
         self._join_reported = False
         self._dirty = True
@@ -147,10 +156,30 @@ class RunDriver(QObject):
         if run is not None:
             run.stop(reason="window closed")
         self._timer.stop()
+        if self._trace is not None:
+            self._trace.flush()
+
+    @property
+    def trace_path(self) -> str | None:
+        """The current run's recording, complete up to now (None before the first run)."""
+        if self._trace is None:
+            return None
+        self._trace.flush()
+        return str(self._trace.path)
+
+    def _drop_trace(self) -> None:
+        if self._trace is not None:
+            self._trace.close()
+            try:
+                os.unlink(self._trace.path)
+            except OSError:
+                pass
+            self._trace = None
 
     def discard(self) -> None:
         """Forget the current run (stopping it first), leaving the driver idle."""
         self.shutdown()
+        self._drop_trace()
         if self._run is not None:
             self._run = None
             self._end_reported = False

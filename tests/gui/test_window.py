@@ -418,3 +418,19 @@ def test_unattended_hang_is_explained_and_stopped(qtbot) -> None:
     assert any("task_done" in ln for ln in problems), w.event_log.lines()
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
     assert w.driver.run.ended
+
+
+def test_every_run_is_recorded_and_save_run_keeps_it(qtbot, window: MainWindow, tmp_path) -> None:
+    from engine.replay import replay_model
+    from engine.tracefile import read_trace
+
+    run_to_end(qtbot, window)
+    recording = window.driver.trace_path
+    assert recording is not None and os.path.exists(recording)
+    out = tmp_path / "saved.qltrace"
+    assert window.save_run_file(str(out))
+    replayed = replay_model(read_trace(out))
+    live = window.model
+    assert replayed.summary().to_json() == live.summary().to_json()
+    window.close()
+    assert not os.path.exists(recording)  # the temporary recording goes with the window

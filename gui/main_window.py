@@ -826,7 +826,8 @@ class MainWindow(QMainWindow):
         """Stop the run with every worker, and every timer, before the window goes."""
         self._closing = True
         self._shot_timer.stop()
-        self.driver.discard()  # also deletes the temporary recording
+        self.driver.shutdown()
+        self.driver.drop_recording()  # the temporary trace goes with the window
         # The application font is shared with other windows.
         self._presenter = False
         self._zoom = 1.0

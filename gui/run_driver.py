@@ -167,7 +167,7 @@ class RunDriver(QObject):
         self._trace.flush()
         return str(self._trace.path)
 
-    def _drop_trace(self) -> None:
+    def drop_recording(self) -> None:
         if self._trace is not None:
             self._trace.close()
             try:
@@ -179,7 +179,7 @@ class RunDriver(QObject):
     def discard(self) -> None:
         """Forget the current run (stopping it first), leaving the driver idle."""
         self.shutdown()
-        self._drop_trace()
+        self.drop_recording()
         if self._run is not None:
             self._run = None
             self._end_reported = False

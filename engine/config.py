@@ -216,6 +216,15 @@ class FieldSpec:
     exclusive_minimum: bool = False  # True when the value must be strictly greater than minimum
 
 
+# consumers = "auto": the pool-sized choice a reader asked about, os.cpu_count() - 1 (at least
+# 1). Resolved when the config is read, so a RunConfig always holds a number.
+AUTO_CONSUMERS = "auto"
+
+
+def auto_consumers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class RunConfig:
     """Every setting of one run; validated on construction, so an invalid RunConfig cannot exist."""
@@ -273,6 +282,8 @@ class RunConfig:
             for key in data:
                 if key not in _SPEC_BY_NAME:
                     raise _unknown_key_error(key)
+            if data.get("consumers") == AUTO_CONSUMERS:
+                data = {**data, "consumers": auto_consumers()}
             return cls(**data)
         except ConfigError as error:
             line = _find_line(text, error.key) if text is not None else None
@@ -290,6 +301,8 @@ class RunConfig:
 
     def replace(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
+        if changes.get("consumers") == AUTO_CONSUMERS:
+            changes["consumers"] = auto_consumers()
         for key in changes:
             if key not in _SPEC_BY_NAME:
                 raise _unknown_key_error(key)

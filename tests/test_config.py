@@ -720,3 +720,14 @@ def test_unknown_preset_lists_available() -> None:
     assert "available presets: tutorial" in message
     with pytest.raises(ConfigError, match="unknown preset"):
         load_preset("../config")
+
+
+def test_auto_consumers_is_cpu_count_minus_one() -> None:
+    import os
+
+    from engine.config import apply_overrides, load_preset
+
+    want = max(1, (os.cpu_count() or 2) - 1)
+    assert apply_overrides(RunConfig(), ["consumers=auto"]).consumers == want
+    assert load_preset("many-consumers").consumers == want
+    assert RunConfig().replace(consumers="auto").consumers == want

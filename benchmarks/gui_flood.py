@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import gc
 import json
 import os
 import statistics
@@ -77,6 +78,16 @@ def main() -> int:
 
         setattr(obj, name, g)
 
+    gc_pauses: list[float] = []
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append(time.perf_counter() - gc_start[0])
+
+    gc.callbacks.append(on_gc)
     timed(Run, "poll", "Run.poll")
     timed(w.charts, "refresh", "charts.refresh")
     timed(w.event_log, "flush", "event_log.flush")
@@ -97,6 +108,9 @@ def main() -> int:
         "gap_max_ms": round(g[-1] * 1000, 1),
         "platform": os.environ["QT_QPA_PLATFORM"],
     }
+    gc_pauses.sort()
+    out["gc_collections"] = len(gc_pauses)
+    out["gc_pause_max_ms"] = round(gc_pauses[-1] * 1000, 1) if gc_pauses else 0.0
     for label, v in cost.items():
         v.sort()
         out[f"{label}_p50_ms"] = round(v[len(v) // 2] * 1000, 2)

@@ -28,6 +28,7 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED = (
 )
 perf_counter = time.perf_counter
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
+WORKER_NICENESS = 5
 
 
 class TaskFailure(Exception):
@@ -55,6 +56,7 @@ class _Worker:
         self.spec = spec
         self.rec: _rec.Recorder | None = None
         _set_process_title(f"queuelab {spec.name}")
+        _yield_to_the_window()
         _watch_parent()
         # A busy main thread would otherwise keep the queue's feeder thread and our flusher
         # waiting up to 5 ms per switch; 1 ms keeps event latency and handoff short.
@@ -213,6 +215,19 @@ def _fails(cfg: RunConfig, label: int, attempt: int) -> bool:
     if cfg.seed is None:
         return random.random() < cfg.failure_rate
     return random.Random(f"{cfg.seed}:{label}:{attempt}").random() < cfg.failure_rate
+
+
+def _yield_to_the_window() -> None:
+    """Run workers a little below normal priority.
+
+    On a 2-core machine a few busy workers would otherwise take the CPU from the parent's
+    window for 100-300 ms at a time, and the charts would freeze; the workers only lose what
+    the parent actually uses.
+    """
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):
+        pass  # Windows has no nice(); priority stays as it is
 
 
 def _grow_pipe(conn: Any) -> None:

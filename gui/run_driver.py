@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import threading
@@ -15,6 +16,7 @@ from engine.runner import Run, RunStatus
 from engine.tracefile import TraceWriter
 
 POLL_INTERVAL_MS = 16
+GC_FREEZE_EVERY_S = 1.0
 POLL_BUDGET_S = 0.008  # half a tick: the rest is left for painting and input
 MIN_POLL_BUDGET_S = 0.0002
 FRAME_PERIOD_S = 1.0 / 60.0
@@ -42,6 +44,7 @@ class RunDriver(QObject):
         super().__init__(parent)
         self._run: Run | None = None
         self._trace: TraceWriter | None = None
+        self._next_freeze = 0.0
         self._stopper: threading.Thread | None = None
         self._end_reported = False
         self._join_reported = False
@@ -182,6 +185,7 @@ class RunDriver(QObject):
         self.drop_recording()
         if self._run is not None:
             self._run = None
+            gc.unfreeze()  # let the collector see the dropped run's objects again
             self._end_reported = False
             self.events_per_s = 0.0
             self.sig_status.emit(RunStatus.IDLE)
@@ -195,6 +199,12 @@ class RunDriver(QObject):
         # Read before polling: if it is set, every event was delivered before the poll.
         ended = run.ended
         tick = time.monotonic()
+        if tick >= self._next_freeze:
+            # The model only grows, and a full collection walking hundreds of thousands of
+            # its records froze the window for 100-300 ms at a time. Frozen objects are
+            # skipped by the collector (refcounting still frees them when a run is dropped).
+            gc.freeze()
+            self._next_freeze = tick + GC_FREEZE_EVERY_S
         if self._framed_last_tick and self._last_tick:
             # The repaint a frame asked for ran between the last tick and this one.
             cost = max(0.0, tick - self._last_tick - POLL_INTERVAL_MS / 1000.0)

@@ -24,6 +24,9 @@ from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker
 K = Kind
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _RETURN_TIMED = frozenset((int(Kind.PUT), int(Kind.GET)))
+_TASK_STEPS = frozenset(
+    int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
+)
 
 
 class Activity(IntEnum):
@@ -266,6 +269,10 @@ class RunModel:
 
     def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
         kind = r[0]
+        if kind in _TASK_STEPS and r[2] in self._held_gets:
+            # The worker's own get of this task waits for its put: keep the worker's order.
+            self._held_dones.setdefault(r[2], []).append((src, r))
+            return
         t = self.rel(r[1])
         self.last_t = max(self.last_t, t)
         if kind == K.PUT:

@@ -116,3 +116,40 @@ def test_hang_timeout_exits_3_with_a_diagnosis() -> None:
 def test_presets_lists_tutorial() -> None:
     p = cli("presets")
     assert p.returncode == 0 and p.stdout.splitlines()[0].startswith("tutorial")
+
+
+PRESET_OUTCOMES = {
+    # preset: (exit code, premature join, words the diagnosis must contain)
+    "tutorial": (0, False, []),
+    "join-race": (0, True, ["premature join", "producer-0"]),
+    "one-sentinel-many-consumers": (3, False, ["sentinel", "consumer-"]),
+    "forgot-task-done": (3, False, ["task_done", "consumer-0"]),
+    "extra-task-done": (0, False, []),
+    "join-immediately": (0, False, []),
+    "bounded-queue": (0, False, []),
+    "failure-retry": (0, False, []),
+    "counter-not-removal": (0, False, []),
+    "many-consumers": (0, False, []),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", sorted(PRESET_OUTCOMES))
+def test_every_preset_headless_exit_code_and_diagnosis(preset: str) -> None:
+    code, premature, words = PRESET_OUTCOMES[preset]
+    p = cli("run", "--preset", preset, "--json", "--hang-timeout", "2.5",
+            "--set", "time_scale=0.3", timeout=120)
+    assert p.returncode == code, (p.returncode, p.stderr[-2000:])
+    d = json.loads(p.stdout)
+    assert d["premature_join"] is premature
+    text = " ".join(d["diagnosis"])
+    for w in words:
+        assert w in text, (w, d["diagnosis"])
+    if code == 0 and not premature:
+        assert d["join_returned"] and d["unfinished"] == 0
+
+
+def test_every_preset_has_an_expected_outcome() -> None:
+    from engine.config import list_presets
+
+    assert {name for name, _title in list_presets()} == set(PRESET_OUTCOMES)

@@ -10,18 +10,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import psutil
 import pytest
 
-from engine.config import RunConfig, load_preset
-from engine.distributions import Distribution
+from engine.config import load_preset
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import Run, RunStatus
+from tests.faults import (
+    RUN_TIMEOUT_S,
+    START_TIMEOUT_S,
+    all_started,
+    config,
+    const,
+    poll_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [
@@ -31,45 +36,10 @@ LINUX = sys.platform.startswith("linux")
 # The issue's functional deadline for stop(); the slack absorbs a loaded 2-core machine.
 STOP_DEADLINE_S = 2.0
 STOP_SLACK_S = 0.6
-# Generous bounds for things that normally take milliseconds: only a hang should hit them.
-START_TIMEOUT_S = 20.0
-RUN_TIMEOUT_S = 60.0
 
 real_counter_on_linux = pytest.mark.skipif(
     not LINUX, reason="Semaphore.get_value() is only reliable on Linux"
 )
-
-
-def const(x: float) -> Distribution:
-    return Distribution.constant(x)
-
-
-def config(**changes: Any) -> RunConfig:
-    """A small, fast, reproducible run; tests change what they are about."""
-    base: dict[str, Any] = {
-        "producers": 1,
-        "consumers": 1,
-        "tasks_per_producer": 4,
-        "task_duration": const(0.0),
-        "seed": 7,
-    }
-    base.update(changes)
-    return RunConfig(**base)
-
-
-def poll_until(run: Run, pred: Callable[[RunModel], bool], timeout: float) -> bool:
-    """Feed the model until ``pred(model)`` holds; False if it did not within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        run.poll(0.05, wait_s=0.02)
-        if pred(run.model):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-
-
-def all_started(model: RunModel) -> bool:
-    return bool(model.workers) and all(w.pid for w in model.workers.values())
 
 
 def real_unfinished(run: Run) -> int:

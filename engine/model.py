@@ -208,7 +208,8 @@ class RunModel:
         """
         if w.activity in (Activity.EXITED, Activity.DIED) and w.exit_t is not None:
             return
-        t = max(t, w.since)
+        if t < w.since:
+            return  # older than what the worker is shown doing: it happened before that
         if t > w.since:
             label = self.tasks[w.task][0] if w.task in self.tasks else -1
             w.intervals.append((w.since, t, int(w.activity), label))

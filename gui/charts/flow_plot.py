@@ -7,7 +7,16 @@ import pyqtgraph as pg
 
 from gui.charts.curves import BandItem, FastCurve, LinesItem
 from gui.charts.palette import Theme, qcolor
-from gui.charts.plotkit import Style, YRange, axis_label, line_sample, pen, style_axes, swatch
+from gui.charts.plotkit import (
+    Style,
+    YRange,
+    axis_label,
+    line_sample,
+    pen,
+    style_axes,
+    swatch,
+    time_only_navigation,
+)
 from gui.charts.series import ModelSeries
 
 TITLE = "Cumulative flow"
@@ -21,9 +30,7 @@ class FlowChart:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=True, y=False)
+        time_only_navigation(plot)
         self.band_queued = BandItem()
         self.band_in_flight = BandItem()
         plot.addItem(self.band_queued)

@@ -49,6 +49,13 @@ class Style:
         return f
 
 
+def time_only_navigation(plot: pg.PlotItem) -> None:
+    """Every chart pans and zooms along time only, with pyqtgraph's menu and buttons hidden."""
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(x=True, y=False)
+
+
 def pen(color: str, width: float = 1.0, dash: bool = False) -> object:
     p = pg.mkPen(qcolor(color), width=width)
     if dash:

@@ -7,7 +7,15 @@ import pyqtgraph as pg
 
 from gui.charts.curves import FastCurve
 from gui.charts.palette import Theme
-from gui.charts.plotkit import Style, YRange, axis_label, line_sample, pen, style_axes
+from gui.charts.plotkit import (
+    Style,
+    YRange,
+    axis_label,
+    line_sample,
+    pen,
+    style_axes,
+    time_only_navigation,
+)
 from gui.charts.series import RATE_WINDOW_S, ModelSeries
 
 TITLE = "Rates"
@@ -21,9 +29,7 @@ class RatesChart:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=True, y=False)
+        time_only_navigation(plot)
         # One point per 50 ms: 72k points an hour, so the throughput is peak-downsampled; the
         # means are not (a chunk with a NaN gap would vanish) and are drawn only in view.
         self.rate = FastCurve(downsample=True)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
 from gui.charts.palette import ACTIVITY_WORDS, Theme, qcolor
-from gui.charts.plotkit import Style, style_axes, swatch
+from gui.charts.plotkit import Style, style_axes, swatch, time_only_navigation
 from gui.charts.ring import GrowBuffer
 
 TITLE = "Workers"
@@ -263,9 +263,7 @@ class TimelineChart:
 
     def __init__(self, plot: pg.PlotItem, theme: Theme) -> None:
         self.plot = plot
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=True, y=False)
+        time_only_navigation(plot)
         plot.invertY(True)
         self.item = TimelineItem(theme)
         plot.addItem(self.item)

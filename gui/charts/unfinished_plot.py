@@ -8,7 +8,16 @@ import pyqtgraph as pg
 from engine.model import RunModel
 from gui.charts.curves import BandItem, FastCurve, LinesItem
 from gui.charts.palette import Theme, qcolor
-from gui.charts.plotkit import Style, YRange, axis_label, line_sample, pen, style_axes, swatch
+from gui.charts.plotkit import (
+    Style,
+    YRange,
+    axis_label,
+    line_sample,
+    pen,
+    style_axes,
+    swatch,
+    time_only_navigation,
+)
 from gui.charts.series import ModelSeries
 
 TITLE = "Unfinished tasks"
@@ -25,9 +34,7 @@ class UnfinishedChart:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=True, y=False)
+        time_only_navigation(plot)
         self.band_in_flight = BandItem()
         self.band_queued = BandItem()
         # Drawn in this order: the unfinished line last, on top where nothing is queued.

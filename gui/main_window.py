@@ -219,10 +219,11 @@ class MainWindow(QMainWindow):
         # Re-applied when the real charts replace the placeholder: a new central widget
         # makes Qt share the width out again, and the docks would take most of it. A cap
         # keeps them from it; people can still drag the splitter up to that.
-        cap = max(self._left_width(), int(self.width() * 0.34))
+        # On a wide screen the side columns stay about 25% each, so the charts keep half.
+        cap = max(self._left_width(), min(int(self.width() * 0.34), 480))
         right = (self.log_dock, self.code_dock)
         for dock in (self.lesson_dock, self.config_dock, *right):
-            dock.setMaximumWidth(cap if dock not in right or not self.log_beside else 560)
+            dock.setMaximumWidth(cap if dock not in right or not self.log_beside else 480)
         self.resizeDocks([self.config_dock], [self._left_width()], Qt.Orientation.Horizontal)
         if self.log_beside:
             self.resizeDocks([self.log_dock], [RIGHT_COLUMN_PX], Qt.Orientation.Horizontal)

@@ -11,6 +11,8 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
+from tests.faults import running, wait_gone
+
 # A worker may still be unwinding when its test returns (SIGTERM sent, exit not reaped yet), so
 # leftovers get this long to disappear before they count as leaked.
 LEAK_GRACE_S = 3.0
@@ -48,23 +50,6 @@ def queuelab_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
 
 
-def wait_gone(pids: list[int], timeout: float) -> list[int]:
-    """Wait until none of ``pids`` is a running process; return those still running."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = [pid for pid in pids if pid_running(pid)]
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.02)
-
-
-def pid_running(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def _describe(procs: list[psutil.Process]) -> str:
     out = []
     for p in procs:
@@ -83,7 +68,7 @@ def proc_tools() -> SimpleNamespace:
         is_queuelab_process=is_queuelab_process,
         queuelab_descendants=queuelab_descendants,
         wait_gone=wait_gone,
-        pid_running=pid_running,
+        pid_running=running,
     )
 
 

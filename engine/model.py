@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from operator import itemgetter
 
-from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 
 K = Kind
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
@@ -135,6 +135,9 @@ class RunModel:
         self._held_gets: dict[int, tuple[int, tuple]] = {}
         self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
+        self._closed_streams: set[int] = set()  # workers whose process is gone: no more records
+        # Per stream: puts proven by a get whose own record died unsent with its worker.
+        self.puts_stood_in: dict[int, int] = {}
         # Chart series, run-relative seconds; one point per counter change.
         self.s_t: list[float] = []
         self.s_puts: list[int] = []
@@ -156,7 +159,7 @@ class RunModel:
         self.last_t = 0.0
         self.events = 0
         self._expect_seq: dict[int, int] = {}
-        self._gaps = 0
+        self._gaps: dict[int, int] = {}  # per stream: records missing between batches
         self._pauses: list[float] = []  # absolute starts
         self._pause_offsets: list[float] = []  # cumulative paused time before each start
         self._pause_total = 0.0
@@ -170,7 +173,7 @@ class RunModel:
         for src, first, records in batches:
             exp = self._expect_seq.get(src, 0)
             if first > exp:
-                self._gaps += first - exp
+                self._gaps[src] = self._gaps.get(src, 0) + first - exp
             self._expect_seq[src] = max(exp, first + len(records))
             self.events += len(records)
             # Puts and gets are ordered by when they returned: a put blocked on a full queue
@@ -268,6 +271,18 @@ class RunModel:
             held_put = self._held_puts.popleft()
             self._apply(held_put[0], held_put[1], applied)
 
+    def _stand_in_put(self, tid: int, get: tuple, applied: list[tuple[int, tuple]]) -> None:
+        """A get proves its put happened; that put's record died unsent with its producer.
+
+        (A worker killed with events still in its buffer.) Apply a put in its place, just
+        before the get returned, so the counters stay true and the get is not held for ever;
+        the lost record is counted in ``events_lost``.
+        """
+        src = tid >> 32
+        self.puts_stood_in[src] = self.puts_stood_in.get(src, 0) + 1
+        stand_in = (int(K.PUT), get[2], get[2], tid, LABEL_OTHER, 0.0)
+        self._apply_put(src, stand_in, self.rel(get[2]), applied)
+
     def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
         kind = r[0]
         if kind in _TASK_STEPS and r[2] in self._held_gets:
@@ -292,8 +307,10 @@ class RunModel:
                         self._apply_put(psrc, pr, self.rel(pr[1]), applied)
                         break
                 else:
-                    self._held_gets[tid] = (src, r)
-                    return
+                    if tid >> 32 not in self._closed_streams:
+                        self._held_gets[tid] = (src, r)
+                        return
+                    self._stand_in_put(tid, r, applied)
             self._apply_get(src, r, t, applied)
         elif kind == K.TASK_DONE:
             tid = r[2]
@@ -369,6 +386,7 @@ class RunModel:
             applied.append((src, r))
         elif kind == K.PROC_EXIT:
             w = self._worker(r[2])
+            self._closed_streams.add(r[2])
             code = r[3]
             w.exitcode = code
             if w.exit_t is None:
@@ -377,6 +395,8 @@ class RunModel:
             elif code:
                 w.activity = Activity.DIED
             applied.append((src, r))
+            for tid in [tid for tid in self._held_gets if tid >> 32 == r[2]]:
+                self._stand_in_put(tid, self._held_gets[tid][1], applied)
         elif kind == K.PAUSED:
             w = self._worker(src)
             self._set(w, t, Activity.PAUSED, w.task)
@@ -431,11 +451,19 @@ class RunModel:
 
     @property
     def events_lost(self) -> int:
-        tail = 0
-        for src, w in self.workers.items():
-            if w.records_sent is not None:
-                tail += max(0, w.records_sent - self._expect_seq.get(src, 0))
-        return self._gaps + tail
+        """Records known to be missing: sequence gaps, an unsent tail, puts proven by gets.
+
+        Per stream the larger of the counted gaps and the stood-in puts: a dropped put shows
+        up in both when its batch went missing in the middle of a stream.
+        """
+        lost = 0
+        for src in set(self._gaps) | set(self.puts_stood_in) | set(self.workers):
+            w = self.workers.get(src)
+            missing = self._gaps.get(src, 0)
+            if w is not None and w.records_sent is not None:
+                missing += max(0, w.records_sent - self._expect_seq.get(src, 0))
+            lost += max(missing, self.puts_stood_in.get(src, 0))
+        return lost
 
     @property
     def paused(self) -> bool:

@@ -256,8 +256,14 @@ def deliveries(draw: st.DrawFn, bounded: bool = False) -> Case:
 
 
 def expected_counts(delivered: list[tuple[int, tuple]]) -> tuple[int, int, int]:
-    """What the model can count from these records: a get needs its put, a done its get."""
+    """What the model can count from these records: a get needs its put, a done its get.
+
+    A get stands in for its put once the putting worker's process is known gone (PROC_EXIT):
+    nothing more can come from that worker, so the put's record was lost with it.
+    """
+    gone = {r[2] for _s, r in delivered if r[0] == Kind.PROC_EXIT}
     put_tids = {r[3] for _s, r in delivered if r[0] == Kind.PUT}
+    put_tids |= {r[3] for _s, r in delivered if r[0] == Kind.GET and r[3] >> 32 in gone}
     got_tids = {r[3] for _s, r in delivered if r[0] == Kind.GET and r[3] in put_tids}
     dones = sum(1 for _s, r in delivered if r[0] == Kind.TASK_DONE and r[2] in got_tids)
     return len(put_tids), len(got_tids), dones
@@ -476,3 +482,31 @@ def test_get_before_its_put_is_held_until_the_put_arrives() -> None:
     assert w.activity == Activity.PROCESS and list(w.held) == [tid]
     assert m.held_task_labels(w) == [0]
     assert m.tasks[tid][5] == pytest.approx(0.2)
+
+
+def _killed_producer_feed(proc_exit_first: bool) -> RunModel:
+    """producer-0 (src 1) put task 0 but was SIGKILLed before that record left its buffer."""
+    tid = (1 << 32) + 1
+    main = [(int(Kind.RUN_START), 1.0, 1, 1, 1)]
+    get = (2, 0, [(int(Kind.WORKER_START), 1.1, 200, ROLE_CONSUMER, 0),
+                  (int(Kind.GET), 1.2, 1.5, tid)])
+    death = (0, 1, [(int(Kind.PROC_EXIT), 1.6, 1, -9)])
+    m = RunModel()
+    m.feed([(0, 0, main)])
+    m.feed([death] if proc_exit_first else [get])
+    m.feed([get] if proc_exit_first else [death])
+    return m
+
+
+@pytest.mark.parametrize("proc_exit_first", [False, True], ids=["get-first", "death-first"])
+def test_get_of_a_put_lost_with_its_killed_producer_is_not_held_forever(
+    proc_exit_first: bool,
+) -> None:
+    m = _killed_producer_feed(proc_exit_first)
+    consumer = m.workers[2]
+    # The get proves the put: both count, the consumer shows the task, the loss is counted.
+    assert (m.puts, m.gets, m.unfinished, m.depth, m.in_flight) == (1, 1, 1, 0, 1)
+    assert list(consumer.held) == [(1 << 32) + 1]
+    assert consumer.activity == Activity.PROCESS
+    assert m.events_lost == 1
+    assert m.workers[1].activity == Activity.DIED

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", action="store_true", help="start the run at once")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window when the run ends")
     p.add_argument("--quit-when-done", action="store_true", help="exit when the run has ended")
+    p.add_argument(
+        "--presenter",
+        action="store_true",
+        help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
+    )
 
     p = sub.add_parser("run", help="run headless, printing the tutorial's lines")
     _config_args(p)
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 start=args.start,
                 screenshot=args.screenshot,
                 quit_when_done=args.quit_when_done,
+                presenter=args.presenter,
             )
         if command == "replay":
             return _replay(args)

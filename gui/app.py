@@ -111,8 +111,12 @@ def run_gui(
     start: bool = False,
     screenshot: str | None = None,
     quit_when_done: bool = False,
+    presenter: bool = False,
 ) -> int:
     """Show the main window on ``cfg`` and run the event loop.
+
+    ``presenter`` opens it in presenter mode (what F5 toggles), for handouts taken with
+    ``screenshot`` and for a projector.
 
     With ``quit_when_done`` the window closes once the run is over and the result is 0 when
     queue.join() returned, 3 otherwise; without it, closing the window returns 0.
@@ -124,6 +128,9 @@ def run_gui(
     window = MainWindow(
         cfg, preset, screenshot=screenshot, quit_when_done=quit_when_done, defer_charts=True
     )
+    if presenter:
+        # Before the first paint, so the window never shows at the normal size first.
+        window.set_presenter(True)
     window.show()
     window.showMaximized()
     # Zero-delay timers run after the pending paint of the window: it is visible by then.

@@ -322,6 +322,43 @@ class CodeEdit(QPlainTextEdit):
         painter.end()
 
 
+class FitLabel(QLabel):
+    """A label that shows the longest of its wordings that fits whole, or nothing.
+
+    A caption cut in the middle of a word looks broken on a projector; a shorter wording (or
+    none) does not. It never asks for width, so it never widens its dock.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, *texts: str) -> None:
+        """Wordings from the longest to the shortest."""
+        self._texts = texts
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._texts[0] if self._texts else ""
+
+    def _fit(self) -> None:
+        room = self.contentsRect().width() - 2 * self.margin() - self.indent()
+        fm = self.fontMetrics()
+        shown = next((t for t in self._texts if fm.horizontalAdvance(t) <= room), "")
+        if shown != self.text():
+            self.setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+
+
 class CodeView(QWidget):
     """The program generate_program() writes for a config, and live worker positions in it."""
 
@@ -340,11 +377,10 @@ class CodeView(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         top = QHBoxLayout()
-        self.caption = QLabel(self)
+        # The buttons matter more than the caption: it gets shorter, never widens the dock.
+        self.caption = FitLabel(self)
         self.caption.setObjectName("code_caption")
         self.caption.setProperty("role", "muted")
-        # The buttons matter more than the caption: it may be cut, never widen the dock.
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.caption.setToolTip(
             "The program this configuration stands for: it runs with plain python. During a "
             "run the lines the workers execute light up, named on the right."
@@ -371,13 +407,15 @@ class CodeView(QWidget):
     def show_config(self, cfg: RunConfig | None) -> None:
         """Write the program for ``cfg``; an invalid config (None) leaves the last one shown."""
         if cfg is None:
-            self.caption.setText("Options invalid: last valid program")
+            self.caption.set_texts("Options invalid: last valid program", "Last valid program")
             return
         if cfg == self._cfg:
             return
         self._cfg = cfg
         program = generate_program(cfg)
-        self.caption.setText("Standalone program (plain python)")
+        self.caption.set_texts(
+            "Standalone program (plain python)", "Plain python program", "Plain python"
+        )
         if program == self._program:
             return
         self._program = program

@@ -37,6 +37,8 @@ _HEADINGS = {
     DiagnosisState.OK: "✔ Diagnosis",
     DiagnosisState.PROBLEM: "⚠ Problem found",
 }
+# Nothing wrong fits on the heading's line: the lesson's height goes to what matters.
+_OK_HEADINGS = {False: f"✔ {OK_TEXT}", True: f"✔ {OK_END_TEXT}"}
 
 
 class DiagnosisView(QFrame):
@@ -78,7 +80,9 @@ class DiagnosisView(QFrame):
         """The heading and the plain text shown, for tests and the clipboard."""
         if self._sentences:
             return self.heading.text() + "\n" + "\n".join(self._sentences)
-        return self.heading.text() + "\n" + (OK_END_TEXT if self._ended else OK_TEXT)
+        if self._state is DiagnosisState.OK:
+            return self.heading.text()
+        return self.heading.text() + "\n" + self.body.text()
 
     def show_idle(self) -> bool:
         """No run: say what the panel is for. True when that changed what is shown."""
@@ -124,7 +128,9 @@ class DiagnosisView(QFrame):
     def _restyle(self) -> None:
         dark = self.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.45
         bg, border, head, text = _LOOK[dark][self._state]
-        self.heading.setText(_HEADINGS[self._state])
+        ok = self._state is DiagnosisState.OK
+        self.heading.setText(_OK_HEADINGS[self._ended] if ok else _HEADINGS[self._state])
+        self.body.setVisible(not ok)
         width = 1 if self._state is DiagnosisState.IDLE else 2
         # Colours only: a font in a style sheet would stop the zoom from reaching these labels.
         sheet = (

@@ -7,19 +7,32 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QMainWindow,
+    QMenuBar,
     QMessageBox,
+    QSizePolicy,
+    QStyle,
     QToolBar,
     QWidget,
 )
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
+from engine.diagnosis import SETTLE_S
 from engine.model import RunModel
 from engine.report import diagnosis, summary_lines
 from engine.runner import RunStatus
@@ -30,7 +43,7 @@ from gui.event_log import EventLog
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
-from gui.status_bar import RunStatusBar
+from gui.status_bar import RunStatusBar, run_alert
 
 if TYPE_CHECKING:
     from gui.charts import ChartsPanel
@@ -46,6 +59,9 @@ ZOOM_MAX = 3.0
 LESSON_SHARE = 0.4
 LESSON_SHARE_PROBLEM = 0.5
 DIAGNOSE_PERIOD_S = 0.5
+# Workers still running after join() returned (one sentinel, many consumers) are the lesson: the
+# handout waits this long past the delay for the diagnosis that explains them.
+SHOT_SETTLE_S = SETTLE_S + 2 * DIAGNOSE_PERIOD_S
 # --quit-when-done: a run whose hang diagnosis holds this long is stopped (exit code 3), since
 # nobody is there to press Stop.
 UNATTENDED_HANG_S = 3.0
@@ -81,8 +97,10 @@ class MainWindow(QMainWindow):
         self._quit_when_done = quit_when_done
         self._auto_done = False
         self._shot_waits_for_end = False
+        self._shot_deadline = 0.0
         self._next_diagnosis = 0.0
         self._stuck_since: float | None = None
+        self._deaths_seen = 0  # workers seen dead in this run: a new one is diagnosed at once
         self._diagnoses_shown: set[str] = set()
         self._closing = False
         self._presenter = False
@@ -90,6 +108,8 @@ class MainWindow(QMainWindow):
         self._base_font: QFont | None = None  # the application font before any scaling
         self.last_error_box: QMessageBox | None = None
         self._laid_out = False  # the docks exist and have their sizes (see _size_for_screen)
+        self._refit_pending = False
+        self._widths_pending = False
 
         self.driver = RunDriver(self)
         # pyqtgraph takes about as long to import as the rest of the window: with
@@ -175,6 +195,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(charts)  # deletes the placeholder
         if self._laid_out:
             self._apply_dock_widths()
+            self._widths_pending = True  # and again once Qt has shared the width out
+            self._refit_lesson_soon()
 
     def set_lesson_widget(self, widget: QWidget) -> None:
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
@@ -213,14 +235,20 @@ class MainWindow(QMainWindow):
         self._fit_lesson_height(self._left_width(), height)
 
     def _left_width(self) -> int:
-        return 380 if self.log_beside else 340
+        """The left column: a third of the window, 340-480 px (380 when the log is beside).
+
+        The lesson and the code (which shares this column below 1700 px) read best with their
+        lines unwrapped; the charts keep the rest.
+        """
+        floor = 380 if self.log_beside else 340
+        return max(floor, min(int(self.width() * 0.34), 480))
 
     def _apply_dock_widths(self) -> None:
         # Re-applied when the real charts replace the placeholder: a new central widget
         # makes Qt share the width out again, and the docks would take most of it. A cap
         # keeps them from it; people can still drag the splitter up to that.
         # On a wide screen the side columns stay about 25% each, so the charts keep half.
-        cap = max(self._left_width(), min(int(self.width() * 0.34), 480))
+        cap = self._left_width()
         right = (self.log_dock, self.code_dock)
         for dock in (self.lesson_dock, self.config_dock, *right):
             dock.setMaximumWidth(cap if dock not in right or not self.log_beside else 480)
@@ -228,17 +256,49 @@ class MainWindow(QMainWindow):
         if self.log_beside:
             self.resizeDocks([self.log_dock], [RIGHT_COLUMN_PX], Qt.Orientation.Horizontal)
 
+    def _refit_lesson_soon(self) -> None:
+        """Fit the lesson once Qt has laid the docks out again (it shares heights out anew)."""
+        if not self._refit_pending:
+            self._refit_pending = True
+            QTimer.singleShot(0, self._on_refit_timer_timeout)
+
+    def _on_refit_timer_timeout(self) -> None:
+        self._refit_pending = False
+        if self.isVisible() and not self._closing:
+            if self._widths_pending:
+                self._widths_pending = False
+                self._apply_dock_widths()
+            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._refit_lesson_soon()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._laid_out:
+            self._refit_lesson_soon()
+
     def _fit_lesson_height(self, width: int, height: int) -> None:
         """Give the lesson just the height its text needs; the rest goes to the options."""
-        # Measured a scroll bar narrower than the dock, + its title bar and frame.
-        need = self.lesson_view.text_height(width - 28) + 28
-        problem = bool(self.lesson_view.diagnosis_view.sentences())
+        lv = self.lesson_view
+        if self.isVisible() and lv.width() > 50:
+            # Measured: the text at the width it gets beside a scroll bar (so a scroll bar
+            # that shows for a moment cannot stay because it narrowed the text), plus what
+            # the dock adds around it (title bar, frames).
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, lv)
+            need = lv.text_height(lv.width() - 2 * lv.frameWidth() - bar)
+            need += self.lesson_dock.height() - lv.viewport().height()
+        else:
+            need = lv.text_height(width - 28) + 28  # before the first layout: an estimate
+        problem = bool(lv.diagnosis_view.sentences())
         share = LESSON_SHARE_PROBLEM if problem else LESSON_SHARE
         lesson = max(120, min(need, int(height * share)))
         # resizeDocks shares the column's real height out in proportion to the sizes given:
-        # they must add up to it, or the lesson gets less than it needs.
+        # they must add up to it (separator included), or the lesson gets less than it needs.
         central = self.centralWidget()
         column = central.height() if self.isVisible() and central is not None else height - 110
+        column -= self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
         self.resizeDocks(
             [self.lesson_dock, self.config_dock],
             [lesson, max(200, column - lesson)],
@@ -343,7 +403,9 @@ class MainWindow(QMainWindow):
             "zoom_reset", "&Actual size", "Ctrl+0", self.zoom_reset, "Text at its normal size"
         )
 
-        bar = self.menuBar()
+        bar = QMenuBar(self)
+        bar.setObjectName("menu_bar")
+        self._menu_bar = bar
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
@@ -379,8 +441,24 @@ class MainWindow(QMainWindow):
         tools.addAction(self.follow_action)
         tools.addAction(self.presenter_action)
         tools.addAction(self.screenshot_action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
         self.toolbar = tools
+        # Menus and run buttons share one row: on a 1280x800 projector every line of height
+        # goes to the charts, which need it most in presenter mode.
+        chrome = QWidget(self)
+        chrome.setObjectName("chrome_row")
+        row = QHBoxLayout(chrome)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        bar.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        # No line under the menus: the row is one strip. Colours only (the zoom sets fonts).
+        bar.setStyleSheet("QMenuBar#menu_bar { background: transparent; border: none; }")
+        row.addWidget(bar, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(tools, 1)
+        self.setMenuWidget(chrome)
+
+    def menuBar(self) -> QMenuBar:
+        """The menu bar in the top row (QMainWindow's own would replace that row)."""
+        return self._menu_bar
 
     # ------------------------------------------------------------------ run commands
     @property
@@ -409,7 +487,9 @@ class MainWindow(QMainWindow):
         self._diagnoses_shown.clear()
         self._stuck_since = None
         self._next_diagnosis = 0.0
+        self._deaths_seen = 0
         self._show_diagnosis([])
+        self.status_bar.show_alert(None)
         self.code_view.show_config(cfg)
         self.code_view.clear_running()
         self.charts.set_follow(self.follow_action.isChecked())
@@ -449,6 +529,7 @@ class MainWindow(QMainWindow):
         self.event_log.set_model(None)
         self.code_view.clear_running()
         self._show_diagnosis(None)
+        self.status_bar.show_alert(None)
         self._show_log_or_options(log=False)
         self._refresh_controls()
         self._refresh_status(force=True)
@@ -463,6 +544,12 @@ class MainWindow(QMainWindow):
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
+        # A death is said at once (status bar chip), not at the next half-second diagnosis.
+        m = self.driver.model
+        deaths = 0 if m is None else sum(w.exitcode not in (None, 0) for w in m.workers.values())
+        if deaths != self._deaths_seen:
+            self._deaths_seen = deaths
+            self._next_diagnosis = 0.0
         if now >= self._next_diagnosis and self.driver.active:
             self._next_diagnosis = now + DIAGNOSE_PERIOD_S
             self._diagnose(now)
@@ -476,6 +563,8 @@ class MainWindow(QMainWindow):
         found = diagnosis(m, t)
         self._log_diagnoses(found, t)
         self._show_diagnosis(found)
+        live = self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED)
+        self.status_bar.show_alert(run_alert(m, t, found, live=live))
         if not self._quit_when_done or m.join_returned_t is not None:
             return
         self._stuck_since = (self._stuck_since or now) if found else None
@@ -493,7 +582,7 @@ class MainWindow(QMainWindow):
         """Findings in the lesson pane (None: no run); its height follows what they need."""
         changed = self.lesson_view.show_diagnosis(found, ended=ended)
         if changed and self.isVisible():
-            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+            self._refit_lesson_soon()
 
     def _show_code_lines(self) -> None:
         """Light up the lines the workers execute; frozen once a stop kills them."""
@@ -514,6 +603,7 @@ class MainWindow(QMainWindow):
 
     def _on_driver_sig_join_returned(self, t: float) -> None:
         if (self._auto_shot_path or self._quit_when_done) and not self._auto_done:
+            self._shot_deadline = time.monotonic() + SHOT_DELAY_MS / 1000 + SHOT_SETTLE_S
             self._shot_timer.start()
 
     def _on_driver_sig_ended(self, reason: str) -> None:
@@ -529,6 +619,7 @@ class MainWindow(QMainWindow):
             if m.join_returned_t is None or m.dead_workers():
                 self._log_diagnoses(found, end)
             self._show_diagnosis(found, ended=True)
+            self.status_bar.show_alert(run_alert(m, end, found, live=False))
         self._refresh_controls()
         self._refresh_status(force=True)
         waiting = (self._auto_shot_path or self._quit_when_done) and not self._auto_done
@@ -541,6 +632,17 @@ class MainWindow(QMainWindow):
         # whole run, so wait for its end.
         if m is not None and m.premature_join and self.driver.active:
             self._shot_waits_for_end = True
+            return
+        # Workers that go on after join() returned are what the lesson is about: the handout
+        # shows the diagnosis that names them (it needs SETTLE_S of them waiting).
+        waiting_for_words = (
+            m is not None
+            and self.driver.active
+            and not m.all_exited()
+            and not self.lesson_view.diagnosis_view.sentences()
+        )
+        if waiting_for_words and time.monotonic() < self._shot_deadline:
+            self._shot_timer.start()
             return
         self._finish_auto()
 
@@ -590,7 +692,7 @@ class MainWindow(QMainWindow):
         old_text = self.lesson_view.text_label.text()
         self.lesson_view.show_config(cfg)
         if self.isVisible() and self.lesson_view.text_label.text() != old_text:
-            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+            self._refit_lesson_soon()
         if not self.driver.active:  # a live run keeps showing the program it runs
             self.code_view.show_config(cfg)
         self._update_title(cfg)
@@ -670,7 +772,7 @@ class MainWindow(QMainWindow):
         # The charts know two sizes: presenter's, for presenter mode or a zoom as large.
         self.charts.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
         if self.isVisible():
-            self._fit_lesson_height(self.lesson_dock.width(), self.height())
+            self._refit_lesson_soon()
 
     # ------------------------------------------------------------------ files
     def _show_error(self, title: str, text: str) -> None:
@@ -759,6 +861,13 @@ class MainWindow(QMainWindow):
         self.charts.refresh()
         self.event_log.flush(force=True)
         self._refresh_status(force=True)
+        # The run's end has just changed texts ("Run again", the status words) and maybe the
+        # lesson's height: their layouts are still pending, and grab() would draw them in the
+        # old sizes (elided, cut).
+        self._settle_layouts()
+        if self._refit_pending:
+            self._on_refit_timer_timeout()
+            self._settle_layouts()
         pixmap = self.grab()
         ok = pixmap.save(path, "PNG")
         if ok:
@@ -767,6 +876,11 @@ class MainWindow(QMainWindow):
         else:
             self._show_error("Could not save the screenshot", f"{path}: cannot write a PNG there")
         return ok
+
+    @staticmethod
+    def _settle_layouts() -> None:
+        for _ in range(3):  # a resized child asks its parent for a new layout in turn
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _default_dir(self) -> str:
         return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)

@@ -1,15 +1,23 @@
-"""RunStatusBar: run state, elapsed time, counts, event rate, losses and the join state in words."""
+"""RunStatusBar: run state, stall alert, elapsed time, counts, event rate, losses, join state."""
 
 from __future__ import annotations
 
+import signal
 import time
+from dataclasses import dataclass
+from enum import Enum
 
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from engine.model import JoinState, RunModel
+from engine.diagnosis import missing_task_done
+from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER
+from engine.model import Activity, JoinState, RunModel, WorkerInfo
 from engine.runner import RunStatus
+from engine.stall import detect_stall
 
 UPDATE_PERIOD_S = 0.1  # numbers that change 60 times a second cannot be read
+MAX_TASKS_NAMED = 3  # the chip is one line: the tooltip has the full diagnosis
 
 STATE_WORDS: dict[RunStatus, str] = {
     RunStatus.IDLE: "Ready",
@@ -21,15 +29,124 @@ STATE_WORDS: dict[RunStatus, str] = {
 }
 
 
+class AlertLevel(Enum):
+    STALLED = "stalled"  # queue.join() can never return, or the queue itself is broken
+    PROBLEM = "problem"  # a death or a diagnosis finding that does not (yet) stall the run
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What the status bar's chip says: one line, and every finding for its tooltip."""
+
+    level: AlertLevel
+    text: str
+    detail: str
+
+
+# (background, text) of the chip by level; light and dark palettes alike: it must shout.
+_CHIP_COLOURS = {
+    AlertLevel.STALLED: ("#c62828", "#ffffff"),
+    AlertLevel.PROBLEM: ("#9a5b00", "#ffffff"),
+}
+
+
+def run_alert(
+    model: RunModel | None, now_t: float, found: list[str], *, live: bool
+) -> Alert | None:
+    """The chip for a run: a death holding tasks or a broken queue first, then other findings.
+
+    ``found`` is what :func:`engine.report.diagnosis` said at ``now_t`` (run-relative seconds);
+    ``live`` adds what to do about it ("press Stop") while the run still goes on.
+    """
+    if model is None:
+        return None
+    detail = "\n".join(found)
+    act = "; press Stop" if live else ""
+    dead = sorted(model.dead_workers(), key=lambda w: w.src)
+    stall = detect_stall(model, now_t)
+    if stall is not None and dead:
+        culprit = max(dead, key=lambda w: w.exit_t or 0.0)
+        who = _death(culprit) + _where(culprit) + _more(dead, culprit)
+        return Alert(AlertLevel.STALLED, f"STALLED: {who} — the queue is unusable{act}", detail)
+    holders = [
+        (w, labels)
+        for w in dead
+        if w.role == ROLE_CONSUMER and (labels := missing_task_done(model, w))
+    ]
+    if holders and model.join_state != JoinState.RETURNED:
+        w, labels = holders[0]
+        who = f"{_death(w)} holding {_tasks(labels)}{_more(dead, w)}"
+        return Alert(AlertLevel.STALLED, f"STALLED: {who} — join() can never return{act}", detail)
+    if dead:
+        first = dead[0]
+        see = " — see Diagnosis" if found else ""
+        return Alert(AlertLevel.PROBLEM, f"{_death(first)}{_more(dead, first)}{see}", detail)
+    if found:
+        n = len(found)
+        text = f"{n} problem{'s' if n != 1 else ''} found — see Diagnosis"
+        return Alert(AlertLevel.PROBLEM, text, detail)
+    return None
+
+
+def _death(w: WorkerInfo) -> str:
+    code = w.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"{w.name} killed ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"{w.name} killed (signal {-code})"
+    return f"{w.name} died (exit code {code})"
+
+
+def _where(w: WorkerInfo) -> str:
+    """What the worker was in when it died, when that is what broke the queue."""
+    doing = Activity(w.intervals[-1][2]) if w.intervals else w.activity
+    if w.role == ROLE_CONSUMER and doing == Activity.WAIT_GET:
+        return " in get()"
+    if w.role == ROLE_PRODUCER:
+        return " during put()"
+    return ""
+
+
+def _tasks(labels: list[int]) -> str:
+    words = [
+        f"{x}" if x >= 0 else ("the sentinel None" if x == LABEL_NONE else "an item")
+        for x in labels
+    ]
+    if len(words) > MAX_TASKS_NAMED:
+        words = [*words[: MAX_TASKS_NAMED - 1], f"{len(labels) - MAX_TASKS_NAMED + 1} more"]
+    head = "task " if len(labels) == 1 else "tasks "
+    if labels and all(x < 0 for x in labels):
+        head = ""
+    return head + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1])
+
+
+def _more(dead: list[WorkerInfo], named: WorkerInfo) -> str:
+    others = len(dead) - 1 if named in dead else len(dead)
+    return f" (+{others} more dead)" if others > 0 else ""
+
+
+class _FactLabel(QLabel):
+    """A status bar label that never makes the window wider: the bar decides what fits."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+
 def _label(name: str, parent: QWidget, tip: str) -> QLabel:
-    label = QLabel(parent)
+    label = _FactLabel(parent)
     label.setObjectName(name)
     label.setToolTip(tip)
     return label
 
 
 class RunStatusBar(QStatusBar):
-    """Always-visible facts about the run; ``show_run`` refreshes them (throttled)."""
+    """Always-visible facts about the run; ``show_run`` refreshes them (throttled).
+
+    Every label shows its whole text: when the bar is too narrow (a large zoom, a long alert),
+    the least needed facts step aside — the event rate first, then the counts, the elapsed
+    time and the join words. The state, the alert and the events lost always stay.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +154,9 @@ class RunStatusBar(QStatusBar):
         self.setSizeGripEnabled(False)
         self.state_label = _label("status_state", self, "What the run is doing.")
         self.state_label.setProperty("role", "state")
+        self.alert_label = _label("status_alert", self, "")
+        self.alert_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.alert_label.hide()
         self.elapsed_label = _label(
             "status_elapsed",
             self,
@@ -61,6 +181,7 @@ class RunStatusBar(QStatusBar):
             "Events that never reached the window (a worker killed mid-send). Should be 0.",
         )
         self.addWidget(self.state_label)
+        self.addWidget(self.alert_label)
         self.addWidget(self.elapsed_label)
         self.addWidget(self.join_label, 1)
         self.addPermanentWidget(self.counts_label)
@@ -68,8 +189,43 @@ class RunStatusBar(QStatusBar):
         self.addPermanentWidget(self.lost_label)
         self._last = 0.0
         self._state: RunStatus | None = None
+        self._alert: Alert | None = None
+        # Shown unless there is no room (see _fit): the order they give way in.
+        self._optional = [self.rate_label, self.counts_label, self.elapsed_label, self.join_label]
         self.show_run(None, RunStatus.IDLE, 0.0, 0.0, force=True)
 
+    # ------------------------------------------------------------------ alert
+    @property
+    def alert(self) -> Alert | None:
+        return self._alert
+
+    def show_alert(self, alert: Alert | None) -> None:
+        """Show (or, with None, clear) the stall chip."""
+        if alert == self._alert:
+            return
+        self._alert = alert
+        if alert is None:
+            self.alert_label.hide()
+            self.alert_label.clear()
+            self.alert_label.setToolTip("")
+            self._fit()
+            return
+        bg, fg = _CHIP_COLOURS[alert.level]
+        self.alert_label.setProperty("level", alert.level.value)
+        # Colours only: a font in a style sheet would stop the zoom from reaching the chip.
+        self.alert_label.setStyleSheet(
+            f"QLabel#status_alert {{ background: {bg}; color: {fg}; border-radius: 4px;"
+            " padding: 1px 8px; }"
+        )
+        font = self.font()
+        font.setBold(True)
+        self.alert_label.setFont(font)
+        self.alert_label.setText(alert.text)
+        self.alert_label.setToolTip(alert.detail or alert.text)
+        self.alert_label.show()
+        self._fit()
+
+    # ------------------------------------------------------------------ run facts
     def set_state_text(self, text: str, state: str) -> None:
         """Show ``text`` in the state pill, styled by ``state`` (a RunStatus value or "invalid")."""
         self.state_label.setText(f" {text} ")
@@ -78,6 +234,7 @@ class RunStatusBar(QStatusBar):
             # Dynamic properties only restyle after an unpolish/polish cycle.
             self.state_label.style().unpolish(self.state_label)
             self.state_label.style().polish(self.state_label)
+        self._fit()
 
     def show_run(
         self,
@@ -101,6 +258,7 @@ class RunStatusBar(QStatusBar):
             self.lost_label.setText("0 lost")
             self._set_role(self.join_label, "join")
             self._set_role(self.lost_label, "")
+            self._fit()
             return
         self.join_label.setText(model.join_words())
         if model.premature_join:
@@ -115,8 +273,55 @@ class RunStatusBar(QStatusBar):
         )
         self.rate_label.setText(f"{events_per_s:,.0f} events/s")
         lost = model.events_lost
-        self.lost_label.setText(f"{lost:,} lost")
+        # A loss is rare and means the charts miss something: it says so in words.
+        self.lost_label.setText(f"⚠ {lost:,} events lost" if lost else "0 lost")
         self._set_role(self.lost_label, "problem" if lost else "")
+        self._fit()
+
+    # ------------------------------------------------------------------ fitting
+    def hidden_for_room(self) -> list[QLabel]:
+        """The labels that gave way because the bar is too narrow for them."""
+        return [label for label in self._optional if label.isHidden()]
+
+    def _fit(self) -> None:
+        """Show as many optional labels as fit whole; a clipped number would mislead."""
+        if not self.isVisible():
+            return
+        margins = self.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - 8
+        # Each item in a status bar gets a few pixels of frame and spacing around it.
+        gap = 10
+
+        def need(label: QLabel) -> int:
+            return label.sizeHint().width() + gap
+
+        used = need(self.state_label) + need(self.lost_label)
+        if self._alert is not None:
+            used += need(self.alert_label)
+        keep = list(self._optional)
+        total = used + sum(need(label) for label in keep)
+        while keep and total > room:
+            dropped = keep.pop(0)
+            total -= need(dropped)
+        for label in self._optional:
+            label.setVisible(label in keep)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._fit()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            if self._alert is not None:
+                font = self.font()
+                font.setBold(True)
+                self.alert_label.setFont(font)
+            self._fit()
 
     @staticmethod
     def _set_role(label: QLabel, role: str) -> None:

@@ -109,6 +109,21 @@ def worker_pids(pid: int) -> list[int]:
     return out
 
 
+def read_lock_holder(run: Run, consumers: list[int]) -> int | None:
+    """The one consumer blocked reading the queue's pipe: it holds the read lock (Linux /proc).
+
+    None when no consumer, or more than one, is seen there (then nobody can be sure which).
+    """
+    found = None
+    for src in consumers:
+        wchan = Path(f"/proc/{run.processes[src].pid}/wchan").read_text()
+        if "pipe" in wchan:
+            if found is not None:
+                return None
+            found = src
+    return found
+
+
 def wait_for(pred: Callable[[], Any], timeout: float, step: float = 0.02) -> Any:
     deadline = time.monotonic() + timeout
     while True:

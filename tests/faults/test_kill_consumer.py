@@ -25,6 +25,7 @@ from . import (
     const,
     now_t,
     poll_until,
+    read_lock_holder,
     reap,
     titled,
     wait_for,
@@ -156,19 +157,6 @@ def test_cli_killed_takes_every_worker_with_it() -> None:
         reap(p, pids)
 
 
-def _read_lock_holder(run: Run, consumers: list[int]) -> int | None:
-    """The consumer blocked reading the queue's pipe: it holds the read lock; others wait on it."""
-    found = None
-    for src in consumers:
-        pid = run.processes[src].pid
-        wchan = Path(f"/proc/{pid}/wchan").read_text()
-        if "pipe" in wchan:
-            if found is not None:
-                return None
-            found = src
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc wchan")
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])
@@ -178,7 +166,7 @@ def test_consumer_killed_in_get_stalls_the_queue_and_the_next_run_works(method: 
     with Run(cfg) as run:
         m = run.model
         assert poll_until(run, all_started, START_TIMEOUT_S)
-        holder = wait_for(lambda: _read_lock_holder(run, consumers), 3.0)
+        holder = wait_for(lambda: read_lock_holder(run, consumers), 3.0)
         assert holder, "no single consumer was found blocked reading the queue's pipe"
         assert m.puts == 0, "killed before the first put, so it surely waits in an empty get()"
         os.kill(run.processes[holder].pid, signal.SIGKILL)

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.slow
 EXIT_DEADLINE_S = 3.0
 
 
-def gui(*sets: str):  # -> subprocess.Popen
+def gui(*sets: str, flags: tuple[str, ...] = ()):  # -> subprocess.Popen
     """The real window (offscreen), started at once on a run that lasts long enough."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    args = ["gui", "--start", "--set", "consumers=2", "--set", "sentinels=per_consumer"]
+    args = ["gui", "--start", *flags, "--set", "consumers=2", "--set", "sentinels=per_consumer"]
     args += ["--set", "tasks_per_producer=40", "--set", "task_duration=constant(0.5)"]
     for item in sets:
         args += ["--set", item]
@@ -56,6 +56,20 @@ def test_closing_the_window_during_a_healthy_run() -> None:
         pids = started_workers(proc)
         took = close_window(proc)
         print(f"\nFIGURE window closed mid-run: exited after {took:.2f} s")
+        assert took < EXIT_DEADLINE_S
+        assert not wait_gone(pids, 2.0)
+    finally:
+        reap(proc, pids)
+
+
+def test_closing_a_window_opened_in_presenter_mode_during_a_run() -> None:
+    """``gui --presenter`` (handouts, projectors) starts and ends like the normal window."""
+    proc = gui(flags=("--presenter",))
+    pids: list[int] = []
+    try:
+        pids = started_workers(proc)
+        took = close_window(proc)
+        assert proc.returncode == 0, proc.communicate(timeout=5)[1][-2000:]
         assert took < EXIT_DEADLINE_S
         assert not wait_gone(pids, 2.0)
     finally:

@@ -17,9 +17,10 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from engine.codegen import BUG_MARK, code_line_map, generate_program
-from engine.config import load_preset
+from engine.config import list_presets, load_preset
+from gui.code_view import CodeView
 from gui.diagnosis_view import DiagnosisState
-from gui.main_window import PRESENTER_SCALE, MainWindow
+from gui.main_window import LESSON_SHARE, PRESENTER_SCALE, MainWindow
 
 END_TIMEOUT_MS = 30_000
 
@@ -253,3 +254,55 @@ def test_presenter_mode_enlarges_everything_and_toggles_back(window: MainWindow,
     assert not w.presenter and not w.presenter_action.isChecked()
     assert app_pt() == pytest.approx(base)
     assert now() == pytest.approx(fonts)
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
+def test_the_lesson_pane_is_as_tall_as_its_text(window: MainWindow, qtbot, presenter: bool) -> None:
+    """Every preset's lesson shows whole with no empty band under it (unless it hits the cap)."""
+    w = window
+    # Offscreen fonts run large: at 1280x800 in presenter mode every lesson reaches the cap.
+    w.resize(*((1920, 1080) if presenter else (1280, 800)))
+    w.set_presenter(presenter)
+    lv = w.lesson_view
+    line = lv.text_label.fontMetrics().lineSpacing()
+    cap = int(w.height() * LESSON_SHARE)
+    checked = 0
+    for name, _title in list_presets():
+        choose_preset(w, name)
+        qtbot.wait(30)  # the fit waits for Qt to lay the docks out again
+        content = lv.text_height(lv.viewport().width())
+        shown = lv.viewport().height()
+        if w.lesson_dock.height() >= cap - 2:
+            continue  # a long explanation at the cap scrolls; the others must fit
+        checked += 1
+        assert content <= shown, f"{name}: {content - shown} px of the lesson cut off"
+        # The fit measures beside a scroll bar's width: up to two more wrapped lines' room.
+        assert shown - content <= 2 * line + 4, f"{name}: {shown - content} px left empty"
+    assert checked >= 1
+
+
+def test_no_problem_takes_one_line_and_the_code_caption_is_never_cut(window: MainWindow) -> None:
+    w = window
+    diag = w.lesson_view.diagnosis_view
+    diag.show_findings([])
+    assert diag.state is DiagnosisState.OK and "No problem found so far" in diag.heading.text()
+    assert not diag.body.isVisibleTo(diag)
+    diag.show_findings(["something holds it up."])
+    assert diag.body.isVisibleTo(diag) and "Problem found" in diag.heading.text()
+    diag.show_findings([], ended=True)
+    assert diag.text() == "✔ No problem found."
+
+    view = CodeView()  # on its own: the window's code tab may be behind the options
+    view.show_config(load_preset("tutorial"))
+    view.show()
+    caption = view.caption
+    full = caption.full_text()
+    for width in (700, 420, 300, 200, 120):
+        view.resize(width, 400)
+        QApplication.processEvents()
+        text = caption.text()
+        assert caption.fontMetrics().horizontalAdvance(text) <= caption.contentsRect().width()
+        if width == 700:
+            assert text == full
+    assert caption.text() in ("", "Plain python")
+    view.close()

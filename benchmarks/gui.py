@@ -28,6 +28,7 @@ Figures are machine-dependent: compare charts with baseline, measured in the sam
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -50,6 +51,7 @@ from engine.runner import Run
 perf_counter = time.perf_counter
 FRAME_S = 1 / 60  # the window's frame timer
 POLL_BUDGET_S = 0.004  # the window's per-tick drain budget
+GC_FREEZE_EVERY_S = 1.0  # gui.run_driver freezes the collector's view of the model this often
 SYN_TID_BASE = 1000 << 32  # synthetic task ids never collide with a recorder's (src << 32)
 
 
@@ -83,6 +85,12 @@ def synthetic_history(points: int, span_s: float, end: float, seed: int = 1) -> 
         get[i] = g
         done[i] = g + service[i]
         free[c] = done[i] + 1e-6
+    # Slow spells leave a backlog that would finish seconds after ``end``: squeeze the history
+    # so its last event is at ``end``, and the live run's clock takes over from the first frame.
+    last = float(done.max())
+    if last > end:
+        k = (end - t0) / (last - t0)
+        put, get, done = (t0 + (a - t0) * k for a in (put, get, done))
     m = BenchModel()
     recs: dict[int, list[tuple]] = {0: [(int(Kind.RUN_START), t0, 1, 2, n)], 1: [], 2: [], 3: []}
     for s in (1, 2, 3):
@@ -152,7 +160,13 @@ def frame_loop(app, widget, refresh, run: Run, seconds: float, paced: bool,
     ends: list[float] = []
     stop = perf_counter() + seconds
     next_tick = perf_counter()
+    next_freeze = 0.0
     while perf_counter() < stop:
+        if perf_counter() >= next_freeze:
+            # As the window's RunDriver does: the model only grows, and a full collection
+            # walking its records would stall a frame for 100+ ms now and then.
+            gc.freeze()
+            next_freeze = perf_counter() + GC_FREEZE_EVERY_S
         applied = run.poll(POLL_BUDGET_S)
         refresh()
         if full:

@@ -15,13 +15,17 @@ from engine.model import RunModel
 from engine.runner import Run, RunStatus
 from engine.tracefile import TraceWriter
 
-POLL_INTERVAL_MS = 16
+# A tick either drains events or starts a frame, never both: each is one bounded turn of the
+# event loop, and input, paints and other timers get their turn in between. Ticks come often
+# so the drain keeps most of the time when frames are cheap.
+POLL_INTERVAL_MS = 5
 GC_FREEZE_EVERY_S = 1.0
-POLL_BUDGET_S = 0.008  # half a tick: the rest is left for painting and input
+POLL_BUDGET_S = 0.008  # one drain turn
 MIN_POLL_BUDGET_S = 0.0002
 FRAME_PERIOD_S = 1.0 / 60.0
-# Painting a frame may cost more than a tick (big windows, slow GPUs, offscreen rasters): the
-# frame period then stretches so painting takes at most half the time and the drain keeps up.
+# A frame (views' refresh + the repaint) may cost more than a tick (big windows, slow GPUs,
+# offscreen rasters, a flood): the frame period then stretches so frames take at most this
+# share of the time and the drain keeps up.
 MAX_PAINT_SHARE = 0.5
 COST_SMOOTHING = 0.3
 RATE_WINDOW_S = 1.0
@@ -30,8 +34,9 @@ RATE_WINDOW_S = 1.0
 class RunDriver(QObject):
     """Starts, pauses, stops and discards Runs; polls the live one from the GUI thread.
 
-    Data arrives on every tick (``sig_applied``) while repaints are coalesced to at most
-    60 per second (``sig_frame``), so a flood of events never starves the event loop.
+    Data arrives in drain ticks (``sig_applied``) while repaints are coalesced to at most
+    60 per second (``sig_frame``, in ticks of their own), so a flood of events never starves
+    the event loop.
     """
 
     sig_applied = Signal(list)  # [(src, record), ...] applied to the model this tick
@@ -49,9 +54,8 @@ class RunDriver(QObject):
         self._end_reported = False
         self._join_reported = False
         self._next_frame = 0.0
-        self._last_tick = 0.0
-        self._framed_last_tick = False
-        self.frame_cost_s = 0.0  # smoothed time a frame's repaint keeps the event loop busy
+        self._frame_started = 0.0  # when the last frame's tick began, until the next tick
+        self.frame_cost_s = 0.0  # smoothed time a frame (refresh + repaint) keeps the loop busy
         # Run.poll checks its budget while taking batches, before the model is fed: under a
         # flood a poll overshoots, so the budget given is scaled to land at POLL_BUDGET_S.
         self.poll_budget_s = POLL_BUDGET_S
@@ -112,8 +116,7 @@ class RunDriver(QObject):
         self._join_reported = False
         self._dirty = True
         self._next_frame = 0.0
-        self._last_tick = 0.0
-        self._framed_last_tick = False
+        self._frame_started = 0.0
         self.frame_cost_s = 0.0
         self.poll_budget_s = POLL_BUDGET_S
         self._rate_t = time.monotonic()
@@ -205,14 +208,34 @@ class RunDriver(QObject):
             # skipped by the collector (refcounting still frees them when a run is dropped).
             gc.freeze()
             self._next_freeze = tick + GC_FREEZE_EVERY_S
-        if self._framed_last_tick and self._last_tick:
-            # The repaint a frame asked for ran between the last tick and this one.
-            cost = max(0.0, tick - self._last_tick - POLL_INTERVAL_MS / 1000.0)
+        if self._frame_started:
+            # The last tick started a frame; its repaint ran between that tick and this one.
+            cost = max(0.0, tick - self._frame_started - POLL_INTERVAL_MS / 1000.0)
             self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
-        self._last_tick = tick
-        self._framed_last_tick = False
+            self._frame_started = 0.0
+        m = run.model
+        finished = ended and run.pending == 0
+        # While running the clock moves even without events, so the charts keep scrolling.
+        frame_due = (self._dirty or run.status is RunStatus.RUNNING or finished) and (
+            tick >= self._next_frame)
+        if frame_due and not finished:
+            period = max(FRAME_PERIOD_S, self.frame_cost_s / MAX_PAINT_SHARE)
+            # Catch up by at most one period so a late tick does not cause a burst of frames.
+            self._next_frame = max(self._next_frame + period, tick - period)
+            self._dirty = False
+            self._frame_started = tick
+            self.sig_frame.emit()
+        elif not finished:
+            self._drain(run, tick)
+        self._note_progress(m)
+        if finished:
+            self._finish(run)
+
+    def _drain(self, run: Run, tick: float) -> None:
         applied = run.poll(budget_s=self.poll_budget_s)
         spent = time.monotonic() - tick
+        # Run.poll checks its budget between chunks of records: under a flood one chunk may
+        # overshoot it, so the budget given adapts to land near POLL_BUDGET_S.
         if spent > POLL_BUDGET_S:
             self.poll_budget_s = max(MIN_POLL_BUDGET_S, self.poll_budget_s * POLL_BUDGET_S / spent)
         else:
@@ -220,7 +243,8 @@ class RunDriver(QObject):
         if applied:
             self._dirty = True
             self.sig_applied.emit(applied)
-        m = run.model
+
+    def _note_progress(self, m: RunModel) -> None:
         now = time.monotonic()
         if now - self._rate_t >= RATE_WINDOW_S:
             self.events_per_s = (m.events - self._rate_events) / (now - self._rate_t)
@@ -228,17 +252,6 @@ class RunDriver(QObject):
         if not self._join_reported and m.join_returned_t is not None:
             self._join_reported = True
             self.sig_join_returned.emit(m.join_returned_t)
-        finished = ended and run.pending == 0
-        # While running the clock moves even without events, so the charts keep scrolling.
-        if (self._dirty or run.status is RunStatus.RUNNING or finished) and now >= self._next_frame:
-            period = max(FRAME_PERIOD_S, self.frame_cost_s / MAX_PAINT_SHARE)
-            # Catch up by at most one period so a late tick does not cause a burst of frames.
-            self._next_frame = max(self._next_frame + period, now - period)
-            self._dirty = False
-            self._framed_last_tick = True
-            self.sig_frame.emit()
-        if finished:
-            self._finish(run)
 
     def _finish(self, run: Run) -> None:
         self._timer.stop()

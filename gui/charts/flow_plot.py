@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from gui.charts.curves import BandItem, FastCurve, LinesItem
+from gui.charts.curves import BandItem, LinesItem
 from gui.charts.palette import Theme, qcolor
 from gui.charts.plotkit import (
     Style,
@@ -38,7 +38,6 @@ class FlowChart:
         self.lines = LinesItem(("puts", "gets", "dones"))
         self.lines.setZValue(2)
         plot.addItem(self.lines)
-        self.curves: list[FastCurve] = []
         self.yrange = YRange(plot, floor=None, min_span=2.0)
 
     def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QVBoxLayout, QWidget
 
 from engine.model import RunModel
+from gui.charts.axes import GridItem, chart_axes
 from gui.charts.flow_plot import FlowChart
 from gui.charts.legend import ChartLegend
+from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import Theme, qcolor, theme_for_palette
-from gui.charts.plotkit import GridItem, ReadoutLabel, Style, axis_label, pen
+from gui.charts.plotkit import ReadoutLabel, Style, axis_label, hide_from, pen, show_on
 from gui.charts.rates_plot import RatesChart
 from gui.charts.series import RATE_STEP_S, ModelSeries, decimate
 from gui.charts.timeline_plot import TimelineChart
@@ -28,6 +30,10 @@ RISING = frozenset(("puts", "gets", "dones"))
 READOUT_PERIOD_S = 0.1
 FOLLOW_WINDOW_S = 30.0  # while following, the x axis shows at most the last this many seconds
 LIVE_CLOCK_MAX_AHEAD_S = 60.0  # a model further behind the wall clock is a replay, not live
+# What one live refresh takes from the model at most (about 5 ms of work each).
+LIVE_SYNC_POINTS = 20_000  # counter changes
+LIVE_SYNC_DONE = 20_000  # completions
+LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker
 
 
 class ChartsPanel(QWidget):
@@ -41,10 +47,12 @@ class ChartsPanel(QWidget):
         super().__init__(parent)
         self._model: RunModel | None = None
         self._series = ModelSeries()
+        self._lod = StepLOD(DRAWN, RISING)
         self._follow = True
         self._style = Style()
         self._theme: Theme = theme_for_palette(self.palette())
         self._last_key: tuple | None = None
+        self._behind = False  # the last refresh left part of the model for the next one
         self._now = 0.0
         self._hover_t: float | None = None
         self._hover_row: int | None = None
@@ -67,10 +75,11 @@ class ChartsPanel(QWidget):
         ci = self._glw.ci
         self._readout = ReadoutLabel("", justify="left")
         ci.addItem(self._readout, row=0, col=0, colspan=2)
-        self.unfinished = UnfinishedChart(ci.addPlot(row=1, col=0))
-        self.timeline = TimelineChart(ci.addPlot(row=2, col=0), self._theme)
-        self.flow = FlowChart(ci.addPlot(row=3, col=0))
-        self.rates = RatesChart(ci.addPlot(row=4, col=0))
+        self.unfinished = UnfinishedChart(ci.addPlot(row=1, col=0, axisItems=chart_axes()))
+        self.timeline = TimelineChart(ci.addPlot(row=2, col=0, axisItems=chart_axes()),
+                                      self._theme)
+        self.flow = FlowChart(ci.addPlot(row=3, col=0, axisItems=chart_axes()))
+        self.rates = RatesChart(ci.addPlot(row=4, col=0, axisItems=chart_axes(time_axis=True)))
         self.charts = [self.unfinished, self.timeline, self.flow, self.rates]
         self.legends: list[ChartLegend] = []
         for r, chart in enumerate(self.charts, start=1):
@@ -82,15 +91,23 @@ class ChartsPanel(QWidget):
         self.rates.attach()
 
         master = self.unfinished.plot
-        for chart in self.charts[1:]:
-            chart.plot.setXLink(master)
+        # One time axis for all: every view box (and the rates' right-axis overlay) gets the
+        # same x range from _on_view_sig_x_range_changed. pyqtgraph's own x links do the same
+        # through screen geometry, twice per view and scroll.
+        self._x_views: list[pg.ViewBox] = [c.plot.getViewBox() for c in self.charts]
+        self._x_views.append(self.rates.vb2)
+        self._linking = False
         # Time tick labels only under the last chart: a scrolling axis is re-laid out every
-        # frame, and the grid lines carry the ticks up through the charts above.
+        # frame, and the grid lines carry the ticks up through the charts above. Hidden axes
+        # are unlinked too, or they still follow (and re-render for) every scroll.
         for chart in self.charts[:-1]:
             chart.plot.hideAxis("bottom")
+            chart.plot.getAxis("bottom").unlinkFromView()
+        for chart in self.charts:
+            chart.plot.getAxis("top").unlinkFromView()
         x_axis = self.rates.plot.getAxis("bottom")
         x_axis.setStyle(maxTickLevel=1)  # labelled ticks and one minor level: enough, and cheaper
-        # Y axes rarely change: paint them from a pixmap cache (legends: see _apply_look).
+        # Y axes rarely change: paint them from a pixmap cache (legends: see ChartLegend).
         for chart in self.charts:
             for side in ("left", "right"):
                 chart.plot.getAxis(side).setCacheMode(
@@ -102,31 +119,29 @@ class ChartsPanel(QWidget):
             chart.plot.addItem(grid, ignoreBounds=True)
             self._grids.append(grid)
         self._vb = master.getViewBox()
-        self._vb.setLimits(xMin=-1.0)
-        self._vb.disableAutoRange()
         for chart in self.charts:
             chart.plot.disableAutoRange()
+        for vb in self._x_views:
+            vb.setLimits(xMin=-1.0)
+            vb.sigXRangeChanged.connect(self._on_view_sig_x_range_changed)
         self._vb.setXRange(0.0, 1.0, padding=0)
-        self._vb.sigXRangeChanged.connect(self._on_view_x_range_changed)
 
+        # Cursor, playhead and tip join their plots when first shown (see plotkit.show_on).
         self._cursor: list[pg.InfiniteLine] = []
         self._playhead: list[pg.InfiniteLine] = []
-        for chart in self.charts:
+        for _chart in self.charts:
             cur = pg.InfiniteLine(angle=90, movable=False)
             cur.setZValue(20)
             cur.hide()
-            chart.plot.addItem(cur, ignoreBounds=True)
             self._cursor.append(cur)
             ph = pg.InfiniteLine(angle=90, movable=False)
             ph.setZValue(21)
             ph.hide()
-            chart.plot.addItem(ph, ignoreBounds=True)
             self._playhead.append(ph)
         # What the worker under the cursor does: next to the cursor, the counters go on top.
         self._tip = pg.TextItem("", anchor=(0, 1))
         self._tip.setZValue(30)
         self._tip.hide()
-        self.timeline.plot.addItem(self._tip, ignoreBounds=True)
         self._glw.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._glw.viewport().installEventFilter(self)
         self._apply_look()
@@ -136,7 +151,9 @@ class ChartsPanel(QWidget):
         """Show ``model`` (a new run or a replay); clears every curve."""
         self._model = model
         self._series.clear()
+        self._lod.reset()
         self._last_key = None
+        self._behind = False
         self._now = 0.0
         for chart in self.charts:
             if chart is not self.timeline:
@@ -156,41 +173,44 @@ class ChartsPanel(QWidget):
             return
         live = self._live_now(m)
         key = (m.events, m.last_t, live)
-        if key == self._last_key:
+        if key == self._last_key and not self._behind:
             return
         self._last_key = key
         now = max(m.last_t, live if live is not None else 0.0, self._now)
         self._now = now
         s = self._series
-        curves = [c for chart in self.charts for c in chart.curves]
-        for c in curves:
-            c.hold()
-        try:
-            counters = s.sync_counters(m)
-            moved = s.counters.set_now(now)
-            changed_from = s.sync_done(m)
-            rates = s.update_rates(now, changed_from)
-            if self.timeline.sync(m, now):
-                self._rebuild_legend(1)
-            if len(self.timeline.rows) != self._stretch_rows:
-                self._set_row_stretch()
-            if self._follow:
-                self._follow_range(now)
-            if counters or moved:
-                self._drawn_key = None
-            self._draw_counters()
-            if rates:
-                self.rates.update_data(s)
-            self.unfinished.update_markers(m, now)
-            self._fit_y()
-        finally:
-            for c in curves:
-                c.release()
-        # The readout is text: ten updates a second are plenty, and each costs a re-layout.
+        # Live, a frame takes at most so much of what the model added (a flood's backlog is
+        # caught up over a few frames, each of bounded cost); a replay or a finished run is
+        # synced whole.
+        live_run = live is not None
+        s.behind = False
+        counters = s.sync_counters(m, LIVE_SYNC_POINTS if live_run else None)
+        moved = s.counters.set_now(now)
+        changed_from = s.sync_done(m, LIVE_SYNC_DONE if live_run else None)
+        rates = s.update_rates(now, changed_from)
+        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS if live_run else None):
+            self._rebuild_legend(1)
+        self._behind = s.behind or self.timeline.behind
+        if len(self.timeline.rows) != self._stretch_rows:
+            self._set_row_stretch()
+        if self._follow:
+            self._follow_range(now)
+        if counters or moved:
+            self._drawn_key = None
+        self._draw_counters()
+        if rates:
+            self.rates.update_data(s)
+        self.unfinished.update_markers(m, now)
+        self._fit_y()
+        # The readout is text: ten updates a second are plenty.
         t = time.perf_counter()
         if self._hover_t is None and (t - self._readout_at >= READOUT_PERIOD_S or live is None):
             self._readout_at = t
             self._update_readout()
+        # The view boxes apply their new ranges lazily, at the start of the next paint; that
+        # marks every item dirty again *during* the paint, and Qt painted each frame twice.
+        # Applying them now leaves the paint nothing to invalidate.
+        self._glw.scene().prepareForPaint()
 
     def set_follow(self, follow: bool) -> None:
         """True: the x axis scrolls with the run. False: free zoom and pan (starts at 'all')."""
@@ -204,12 +224,12 @@ class ChartsPanel(QWidget):
             self._vb.setXRange(0.0, max(self._now, 0.05) * 1.02, padding=0)
 
     def set_playhead(self, t: float | None) -> None:
-        for ph in self._playhead:
+        for chart, ph in zip(self.charts, self._playhead, strict=True):
             if t is None:
-                ph.hide()
+                hide_from(chart.plot, ph)
             else:
                 ph.setValue(t)
-                ph.show()
+                show_on(chart.plot, ph)
 
     def set_presenter(self, on: bool) -> None:
         """Bigger fonts and thicker lines, for a projector."""
@@ -251,21 +271,23 @@ class ChartsPanel(QWidget):
 
     def _export_svg(self, path: str) -> None:
         # pyqtgraph's SVGExporter rewrites item coordinates and fails on drawRects output;
-        # Qt's own SVG paint device records the scene as it paints, vectors and all.
-        scene = self._glw.scene()
-        rect = scene.sceneRect()
+        # Qt's own SVG paint device records what the view paints, vectors and all. The view's
+        # visible area is what is drawn: the scene's rectangle only ever grows (a window once
+        # larger, a long readout) and would add empty page around the charts.
+        view = self._glw
+        source = view.viewport().rect()
+        w, h = source.width(), source.height()
         gen = QSvgGenerator()
         gen.setFileName(path)
-        gen.setSize(rect.size().toSize())
-        gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+        gen.setSize(QSize(w, h))
+        gen.setViewBox(QRectF(0, 0, w, h))
         gen.setTitle("QueueLab charts")
         painter = QPainter()
         if not painter.begin(gen):
             raise OSError(f"could not write {path}")
         try:
-            painter.fillRect(QRectF(0, 0, rect.width(), rect.height()),
-                             qcolor(self._theme.background))
-            scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+            painter.fillRect(QRectF(0, 0, w, h), qcolor(self._theme.background))
+            view.render(painter, QRectF(0, 0, w, h), source)
         finally:
             painter.end()
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
@@ -323,15 +345,12 @@ class ChartsPanel(QWidget):
             lo, hi = now - FOLLOW_WINDOW_S, now + FOLLOW_WINDOW_S * 0.02
         a, b = self._vb.viewRange()[0]
         if (a, b) != (lo, hi):
-            self._applying_range = True
+            self._applying_range = self._linking = True
             try:
-                self._vb.setXRange(lo, hi, padding=0)
+                for vb in self._x_views:
+                    vb.setXRange(lo, hi, padding=0)
             finally:
-                self._applying_range = False
-        self._drawn_key: tuple | None = None
-        self._readout_html = ""
-        self._readout_at = 0.0
-        self._stretch_rows = -1
+                self._applying_range = self._linking = False
 
     def _draw_counters(self) -> None:
         """Decimate the counters for the visible range once, and hand them to both charts."""
@@ -343,7 +362,16 @@ class ChartsPanel(QWidget):
         self._drawn_key = key
         x = self._series.counters.ex.view()
         ys = {k: self._series.counters.ey[k].view() for k in DRAWN}
-        xd, yd = decimate(x, ys, xmin, xmax, width, rising=RISING)
+        cols = max(16, int(width))
+        # Following, the view ends at the newest point: the bins of the incremental decimation
+        # cover it, and a frame only folds in what arrived (in the first 30 s, while the view
+        # still widens, the bins are rebuilt each time it doubles). Otherwise the visible
+        # range is decimated afresh, as a zoom or pan needs.
+        if self._follow and x.size - int(np.searchsorted(x, xmin)) > 2 * cols:
+            self._lod.update(x, ys, bin_width(xmax - xmin, width))
+            xd, yd = self._lod.decimated(x, ys, xmin, xmax)
+        else:
+            xd, yd = decimate(x, ys, xmin, xmax, width, rising=RISING)
         self.unfinished.update_data(xd, yd)
         self.flow.update_data(xd, yd)
 
@@ -353,7 +381,17 @@ class ChartsPanel(QWidget):
             chart.fit_y(self._series, xmin, xmax)
         self.unfinished.place_labels(xmin, xmax)
 
-    def _on_view_x_range_changed(self, *_: object) -> None:
+    def _on_view_sig_x_range_changed(self, vb: pg.ViewBox, *_: object) -> None:
+        if self._linking:
+            return
+        self._linking = True
+        try:
+            lo, hi = vb.viewRange()[0]
+            for other in self._x_views:
+                if other is not vb:
+                    other.setXRange(lo, hi, padding=0)
+        finally:
+            self._linking = False
         if not self._applying_range:  # the user zoomed or panned: redraw for the new range
             self._draw_counters()
             self._fit_y()
@@ -372,7 +410,6 @@ class ChartsPanel(QWidget):
         legend = self.legends[i]
         legend.set_entries(self.charts[i].legend_entries(self._theme))
         legend.apply(self._theme, self._style)
-        _cache_tree(legend)
 
     def _apply_look(self) -> None:
         theme, style = self._theme, self._style
@@ -381,7 +418,6 @@ class ChartsPanel(QWidget):
             chart.apply(theme, style)
             legend.set_entries(chart.legend_entries(theme))
             legend.apply(theme, style)
-            _cache_tree(legend)  # static text: paint from a pixmap, not item by item
         bottom = self.rates.plot
         axis_label(bottom, "bottom", "time since start", "s", theme, style)
         for chart in self.charts[:-1]:
@@ -427,12 +463,12 @@ class ChartsPanel(QWidget):
 
     def _set_hover(self, t: float | None, row: int | None) -> None:
         self._hover_t, self._hover_row = t, row
-        for cur in self._cursor:
+        for chart, cur in zip(self.charts, self._cursor, strict=True):
             if t is None:
-                cur.hide()
+                hide_from(chart.plot, cur)
             else:
                 cur.setValue(t)
-                cur.show()
+                show_on(chart.plot, cur)
         self._update_tip()
         self._update_readout()
 
@@ -442,12 +478,13 @@ class ChartsPanel(QWidget):
         if t is not None and row is not None and m is not None:
             words = self.timeline.lookup(m, row, t)
         if not words:
-            self._tip.hide()
+            hide_from(self.timeline.plot, self._tip)
             return
         xmin, xmax = self.x_range()
         # Flip to the cursor's left in the right half, so the text stays inside the plot.
         tip = self._tip
-        tip.show()  # TextItem skips its transform update while hidden; the anchor needs it
+        # Shown first: TextItem skips its transform update while hidden; the anchor needs it.
+        show_on(self.timeline.plot, tip)
         tip.setText(words)
         tip.setPos(t, row - 0.36)
         tip.updateTransform(force=True)
@@ -506,12 +543,6 @@ class ChartsPanel(QWidget):
         if html != self._readout_html:  # setHtml re-lays out the text: only when it changed
             self._readout_html = html
             self._readout.setText(text, color=theme.foreground, size=f"{style.font_pt + 1}pt")
-
-
-def _cache_tree(item: QGraphicsItem) -> None:
-    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    for child in item.childItems():
-        _cache_tree(child)
 
 
 def _fmt_s(x: float) -> str:

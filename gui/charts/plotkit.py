@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 
 from gui.charts.palette import Theme, qcolor
 
@@ -54,6 +54,26 @@ def time_only_navigation(plot: pg.PlotItem) -> None:
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(x=True, y=False)
+
+
+def show_on(plot: pg.PlotItem, item: pg.GraphicsObject) -> None:
+    """Show ``item`` in ``plot``, adding it there on first use.
+
+    A hidden item that sits in a plot still handles every range and transform change of its
+    view (a labelled InfiniteLine re-places its label each time): while the x axis scrolls,
+    the hidden markers, cursors and playheads cost more than the data.
+    """
+    if item.scene() is None:
+        plot.addItem(item, ignoreBounds=True)
+    if not item.isVisible():
+        item.show()
+
+
+def hide_from(plot: pg.PlotItem, item: pg.GraphicsObject) -> None:
+    """Hide ``item`` and take it out of ``plot`` (see :func:`show_on`)."""
+    item.hide()
+    if item.scene() is not None:
+        plot.removeItem(item)
 
 
 def pen(color: str, width: float = 1.0, dash: bool = False) -> object:
@@ -165,7 +185,27 @@ class YRange:
 
 
 class ReadoutLabel(pg.LabelItem):
-    """A LabelItem that never widens the layout: a long readout is clipped, the charts stay."""
+    """A LabelItem that never widens the layout: a long readout is clipped, the charts stay.
+
+    Changing the text re-lays out the whole chart grid in pyqtgraph (three geometry updates
+    per ``setText``); here only a change of the text's height does, so the ten readout
+    updates a second cost one ``setHtml`` each.
+    """
+
+    def setText(self, text: str, **args: object) -> None:
+        if not hasattr(self, "_shown_height"):  # LabelItem.__init__ sets the first text
+            self._shown_height = -1.0
+        self.text = text
+        self.opts.update(args)
+        style = [f"color: {pg.mkColor(self.opts['color'] or '#000').name()}"]
+        if "size" in self.opts:
+            style.append(f"font-size: {self.opts['size']}")
+        self.item.setHtml(f"<span style='{'; '.join(style)}'>{text}</span>")
+        height = self.item.boundingRect().height()
+        if height != self._shown_height:
+            self._shown_height = height
+            self.updateMin()
+            self.resizeEvent(None)
 
     def updateMin(self) -> None:
         super().updateMin()
@@ -183,64 +223,3 @@ def swatch(color: str) -> pg.BarGraphItem:
 def line_sample(color: str, width: float = 2.0, dash: bool = False) -> pg.PlotDataItem:
     """A line for the legend (never added to a plot)."""
     return pg.PlotDataItem([0, 1], [0, 0], pen=pen(color, width, dash))
-
-
-_TICKS: dict[tuple, list] = {}
-
-
-def cached_ticks(axis: pg.AxisItem, lo: float, hi: float, size: float) -> list:
-    """``axis.tickValues`` (0.3 ms each) memoised: four grids share one x range per frame."""
-    key = (id(axis), lo, hi, size)
-    ticks = _TICKS.get(key)
-    if ticks is None:
-        if len(_TICKS) > 256:
-            _TICKS.clear()
-        ticks = _TICKS[key] = axis.tickValues(lo, hi, size)
-    return ticks
-
-
-class GridItem(pg.GraphicsObject):
-    """Grid lines at the axes' tick positions, drawn behind the data with opaque pens.
-
-    pyqtgraph's own grid is drawn by the axes as translucent lines over the whole plot, and
-    the scrolling x axis re-renders it every frame: that alone cost half the frame time at
-    1280×800. Here one ``drawLines`` per level, under the bands, so fills simply cover it.
-    """
-
-    def __init__(self, x_axis: pg.AxisItem, y_axis: pg.AxisItem | None) -> None:
-        super().__init__()
-        self.x_axis = x_axis
-        self.y_axis = y_axis
-        self.setZValue(-100)
-        self._pens = (pg.mkPen("#dddddd"), pg.mkPen("#eeeeee"))
-
-    def set_colors(self, major: str, minor: str) -> None:
-        self._pens = (pen(major, 1), pen(minor, 1))
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        vb = self.getViewBox()
-        return QRectF() if vb is None else vb.viewRect()
-
-    def viewRangeChanged(self) -> None:
-        self.prepareGeometryChange()
-
-    def paint(self, p: QPainter, *args: object) -> None:
-        vb = self.getViewBox()
-        if vb is None:
-            return
-        r = vb.viewRect()
-        levels: list[list[QLineF]] = [[], []]
-        x0, x1 = sorted((r.left(), r.right()))
-        y0, y1 = sorted((r.top(), r.bottom()))
-        ticks = cached_ticks(self.x_axis, x0, x1, max(1.0, vb.width()))
-        for lvl, (_, values) in enumerate(ticks[:2]):
-            levels[lvl].extend(QLineF(v, y0, v, y1) for v in values)
-        if self.y_axis is not None:
-            ticks = cached_ticks(self.y_axis, y0, y1, max(1.0, vb.height()))
-            for lvl, (_, values) in enumerate(ticks[:2]):
-                levels[lvl].extend(QLineF(x0, v, x1, v) for v in values)
-        for lvl in (1, 0):
-            if levels[lvl]:
-                p.setPen(self._pens[lvl])
-                p.drawLines(levels[lvl])

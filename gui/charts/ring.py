@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
+
+# numpy asks for transparent huge pages on arrays from 4 MB up; the first write into each
+# 2 MB region then stalls while the kernel finds and clears a huge page: appends to the
+# fourteen counter arrays took 60-120 ms now and then. Big buffers are plain anonymous
+# memory instead (4 kB pages, cleared as they are first written).
+_PLAIN_PAGES_FROM_BYTES = 1 << 22
+
+
+def _alloc(n: int) -> np.ndarray:
+    nbytes = n * 8
+    if nbytes < _PLAIN_PAGES_FROM_BYTES:
+        return np.empty(n, dtype=np.float64)
+    if hasattr(mmap, "MAP_PRIVATE"):
+        buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # Windows: anonymous memory, committed page by page
+        buf = mmap.mmap(-1, nbytes)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        buf.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(buf, dtype=np.float64)
 
 
 class GrowBuffer:
@@ -10,12 +31,16 @@ class GrowBuffer:
 
     ``view()`` is a slice of the live storage: no copy per frame. A view taken before a
     reallocation keeps pointing at the old storage, which stays valid.
+
+    Moving a big array is not cheap: the copy lands on fresh pages, and at a million points
+    the fourteen counter arrays took 150-200 ms to move, in one frame. Callers that know how
+    much is coming :meth:`reserve` it up front; untouched capacity costs address space only.
     """
 
     __slots__ = ("_a", "n")
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._a = np.empty(max(16, capacity), dtype=np.float64)
+        self._a = _alloc(max(16, capacity))
         self.n = 0
 
     def __len__(self) -> int:
@@ -26,7 +51,7 @@ class GrowBuffer:
             cap = self._a.size
             while cap < n:
                 cap *= 2
-            a = np.empty(cap, dtype=np.float64)
+            a = _alloc(cap)
             a[: self.n] = self._a[: self.n]
             self._a = a
 
@@ -81,6 +106,13 @@ class StepSeries:
             b.clear()
         self.now = 0.0
 
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` raw points now, so no append has to move the arrays later."""
+        for b in (self.t, *self.cols.values()):
+            b.reserve(n)
+        for b in (self.ex, *self.ey.values()):
+            b.reserve(2 * n)
+
     def append(self, t: np.ndarray, cols: dict[str, np.ndarray]) -> None:
         """Add raw points ``t[k], cols[name][k]`` (``t`` non-decreasing, after the last one)."""
         k = int(t.size)
@@ -92,20 +124,22 @@ class StepSeries:
         for name in self.names:
             self.cols[name].extend(cols[name])
         # Rewrites from the old tail slot (2*n0 - 1) on; the new tail lands at 2*n1 - 1.
+        # Point i (from a = max(n0, 1)) becomes the riser (t[i], y[i-1]) -> (t[i], y[i]) at
+        # slots 2i-1 and 2i: two strided copies per array, no index arrays.
         ex = self.ex.raw(2 * n1)
         tt = self.t.view()
-        i = np.arange(max(n0, 1), n1)
+        a = max(n0, 1)
         if n0 == 0:
             ex[0] = tt[0]
-        ex[2 * i - 1] = tt[i]
-        ex[2 * i] = tt[i]
+        ex[2 * a - 1 : 2 * n1 - 1 : 2] = tt[a:n1]
+        ex[2 * a : 2 * n1 : 2] = tt[a:n1]
         for name in self.names:
             ey = self.ey[name].raw(2 * n1)
             yy = self.cols[name].view()
             if n0 == 0:
                 ey[0] = yy[0]
-            ey[2 * i - 1] = yy[i - 1]
-            ey[2 * i] = yy[i]
+            ey[2 * a - 1 : 2 * n1 - 1 : 2] = yy[a - 1 : n1 - 1]
+            ey[2 * a : 2 * n1 : 2] = yy[a:n1]
             ey[2 * n1 - 1] = yy[n1 - 1]
             self.ey[name].n = 2 * n1
         self.ex.n = 2 * n1

@@ -10,12 +10,17 @@ from gui.charts.ring import GrowBuffer, StepSeries
 COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
 RATE_WINDOW_S = 1.0  # sliding window of the rates chart
 RATE_STEP_S = 0.05  # rates are evaluated on this grid
+# Room reserved up front for what a run announces (three counter changes per task), up to
+# this many points; longer runs grow by doubling from there.
+RESERVE_MAX_POINTS = 1 << 22
 
 
 class ModelSeries:
     """Numpy mirrors of ``RunModel`` series (counters as steps, completions, sliding rates)."""
 
     def __init__(self) -> None:
+        self._reserved_for: tuple[int, int, int] | None = None
+        self.behind = False  # the last sync stopped at its limit: the model has more
         self.counters = StepSeries(COUNTERS)
         self.done_t = GrowBuffer()
         self.cum_wait = GrowBuffer()  # running sums, so a window's mean is two lookups
@@ -26,14 +31,31 @@ class ModelSeries:
         self.mean_service = GrowBuffer()
 
     def clear(self) -> None:
+        self._reserved_for = None
+        self.behind = False
         self.counters.clear()
         for b in (self.done_t, self.cum_wait, self.cum_service, self.grid, self.rate,
                   self.mean_wait, self.mean_service):
             b.clear()
 
     # ------------------------------------------------------------------ sync
-    def sync_counters(self, m: RunModel) -> bool:
+    def _reserve_for(self, m: RunModel) -> None:
+        key = (m.tasks_total, m.producers, m.consumers)
+        if key == self._reserved_for:
+            return
+        self._reserved_for = key
+        tasks = m.tasks_total + m.producers + m.consumers  # sentinels included
+        self.counters.reserve(min(RESERVE_MAX_POINTS, 3 * tasks + 64))
+        for b in (self.done_t, self.cum_wait, self.cum_service):
+            b.reserve(min(RESERVE_MAX_POINTS, tasks + 64))
+
+    def sync_counters(self, m: RunModel, limit: int | None = None) -> bool:
+        """Take the counter changes the model added (at most ``limit``); True if any."""
+        self._reserve_for(m)
         n0, n1 = len(self.counters), len(m.s_t)
+        if limit is not None and n1 - n0 > limit:
+            n1 = n0 + limit
+            self.behind = True
         if n1 == n0:
             return False
         t = np.asarray(m.s_t[n0:n1], dtype=np.float64)
@@ -46,14 +68,18 @@ class ModelSeries:
         )
         return True
 
-    def sync_done(self, m: RunModel) -> float | None:
-        """Take new completions; return the earliest completion time among them (None: none).
+    def sync_done(self, m: RunModel, limit: int | None = None) -> float | None:
+        """Take new completions (at most ``limit``); return the earliest completion time among
+        them (None: none).
 
         Completions arrive through per-worker pipes, so a batch may hold times earlier than
         ones already taken. The arrays stay sorted by merging the new ones into the short
         suffix they overlap (never a full re-sort), and the running sums are redone from there.
         """
         n0, n1 = len(self.done_t), len(m.done_t)
+        if limit is not None and n1 - n0 > limit:
+            n1 = n0 + limit
+            self.behind = True
         if n1 == n0:
             return None
         t = np.asarray(m.done_t[n0:n1], dtype=np.float64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import Qt as pgQt
@@ -18,6 +20,7 @@ TITLE = "Workers"
 BAR_HEIGHT = 0.72  # of a row; the gap keeps neighbouring rows apart
 ALWAYS_IN_LEGEND = (int(Activity.PROCESS), int(Activity.WAIT_GET))
 MAX_LABELS = 400  # text items drawn per frame at most: beyond that nothing is readable anyway
+ROW_RESERVE_MAX = 1 << 20  # intervals reserved per row up front, at most
 _ENDED = (int(Activity.EXITED), int(Activity.DIED))
 
 
@@ -33,13 +36,22 @@ class TimelineRow:
         self.failed = GrowBuffer()  # indices of FAILED intervals: never lost to sampling
         self.seen = 0
 
-    def sync(self) -> bool:
-        """Take the intervals added since the last call; True if there were any."""
+    def reserve(self, n: int) -> None:
+        for b in (self.t0, self.t1, self.act, self.label):
+            b.reserve(n)
+
+    def sync(self, limit: int | None = None) -> bool:
+        """Take the intervals added since the last call (at most ``limit``); True if any."""
         src = self.worker.intervals
         n = len(src)
+        if limit is not None:
+            n = min(n, self.seen + limit)
         if n == self.seen:
             return False
-        a = np.array(src[self.seen : n], dtype=np.float64).reshape(-1, 4)
+        # fromiter over the flattened tuples: np.array() on a list of tuples first works out
+        # its shape, element by element, at three times the cost.
+        a = np.fromiter(chain.from_iterable(src[self.seen : n]), dtype=np.float64,
+                        count=4 * (n - self.seen)).reshape(-1, 4)
         base = self.t0.n
         self.t0.extend(a[:, 0])
         self.t1.extend(a[:, 1])
@@ -81,6 +93,9 @@ class TimelineItem(pg.GraphicsObject):
         super().__init__()
         self.rows: list[TimelineRow] = []
         self.now = 0.0
+        self.behind = False
+        self._bounds_key: tuple[float, int] | None = None
+        self._bounds = QRectF()
         self.theme = theme
         self._version = 0
         self._cache_key: tuple | None = None
@@ -111,11 +126,14 @@ class TimelineItem(pg.GraphicsObject):
         self._version += 1
         self.update()
 
-    def sync(self, now: float) -> bool:
-        """Pull new intervals from the workers; True if anything visible changed."""
+    def sync(self, now: float, limit: int | None = None) -> bool:
+        """Pull new intervals from the workers (at most ``limit`` per row); True if anything
+        visible changed. ``behind`` tells whether a row has more waiting."""
         changed = False
+        self.behind = False
         for row in self.rows:
-            changed |= row.sync()
+            changed |= row.sync(limit)
+            self.behind |= row.seen < len(row.worker.intervals)
         if now != self.now:
             if int(now) != int(self.now):
                 self.prepareGeometryChange()
@@ -128,7 +146,11 @@ class TimelineItem(pg.GraphicsObject):
 
     def boundingRect(self) -> QRectF:
         right = max(1.0, float(int(self.now) + 1))
-        return QRectF(0.0, -0.5, right, max(1, len(self.rows)))
+        key = (right, len(self.rows))
+        if key != self._bounds_key:  # asked several times a frame: built once per change
+            self._bounds_key = key
+            self._bounds = QRectF(0.0, -0.5, right, max(1, len(self.rows)))
+        return self._bounds
 
     # ----------------------------------------------------------------- geometry
     def _geometry(self, xmin: float, xmax: float, width_px: float) -> None:
@@ -136,16 +158,31 @@ class TimelineItem(pg.GraphicsObject):
         if key == self._cache_key:
             return
         self._cache_key = key
-        per_act: dict[int, list[np.ndarray]] = {}
         labels: list[tuple[float, float, int, str]] = []
         cols = max(16, int(width_px))
         px = (xmax - xmin) / cols if xmax > xmin else 1.0
+        # Rects as parallel columns (x start, x end, row, activity), gathered from every row
+        # and split by activity once at the end.
+        xs_parts: list[np.ndarray] = []
+        xe_parts: list[np.ndarray] = []
+        r_parts: list[np.ndarray] = []
+        a_parts: list[np.ndarray] = []
+
+        def add(xs: np.ndarray, xe: np.ndarray, r: int | np.ndarray, ac: np.ndarray) -> None:
+            if xs.size:
+                xs_parts.append(xs)
+                xe_parts.append(xe)
+                r_parts.append(np.broadcast_to(np.asarray(r, dtype=np.float64), xs.shape))
+                a_parts.append(ac)
+
+        sampled: list[int] = []
+        samples: list[np.ndarray] = []
+        centres = xmin + (np.arange(cols) + 0.5) * px
         for r, row in enumerate(self.rows):
             t0, t1 = row.t0.view(), row.t1.view()
             act, lab = row.act.view(), row.label.view()
             lo = int(np.searchsorted(t1, xmin, side="left"))
-            hi = int(np.searchsorted(t0, xmax, side="right"))
-            hi = max(hi, lo)
+            hi = max(lo, int(np.searchsorted(t0, xmax, side="right")))
             if hi - lo <= cols:
                 xs, xe, ac = t0[lo:hi], t1[lo:hi], act[lo:hi]
                 lb = lab[lo:hi]
@@ -157,53 +194,58 @@ class TimelineItem(pg.GraphicsObject):
                     & (lb >= 0)
                 )[: MAX_LABELS - len(labels)]:
                     labels.append((float(xs[i]), float(xe[i]), r, str(int(lb[i]))))
+                add(xs, xe, r, ac)
             else:
-                # Sample once per pixel column: what the worker did at the column's centre.
-                c = xmin + (np.arange(cols) + 0.5) * px
-                idx = lo + np.searchsorted(t1[lo:hi], c, side="left")
-                ok = idx < hi
-                idx = np.minimum(idx, hi - 1)
-                ok &= t0[idx] <= c
-                a = np.where(ok, act[idx], -1.0)
-                edge = np.flatnonzero(np.diff(a)) + 1
-                starts = np.concatenate(([0], edge))
-                ends = np.concatenate((edge, [cols]))
-                ac = a[starts]
-                keep = ac >= 0
-                xs = xmin + starts[keep] * px
-                xe = xmin + ends[keep] * px
-                ac = ac[keep]
+                # More intervals than pixels: what the worker did at each column's centre.
+                found = lo + np.searchsorted(t1[lo:hi], centres, side="left")
+                idx = np.minimum(found, hi - 1)
+                covered = (found < hi) & (t0[idx] <= centres)
+                samples.append(np.where(covered, act[idx], -1.0))
+                sampled.append(r)
                 f = row.failed.view().astype(np.intp)
                 if f.size:
                     f = f[(t1[f] >= xmin) & (t0[f] <= xmax)]
                     # At least one pixel wide, so a failure never disappears when zoomed out.
-                    xs = np.concatenate((xs, t0[f]))
-                    xe = np.concatenate((xe, np.maximum(t1[f], t0[f] + px)))
-                    ac = np.concatenate((ac, act[f]))
+                    add(t0[f], np.maximum(t1[f], t0[f] + px), r, act[f])
             w = row.worker
             if w.since <= xmax and self.now >= xmin:
                 end = max(self.now, w.since)
                 if w.activity in _ENDED:
                     end = max(end, w.since + px)
-                xs = np.concatenate((xs, [w.since]))
-                xe = np.concatenate((xe, [end]))
-                ac = np.concatenate((ac, [float(w.activity)]))
+                add(np.array([w.since]), np.array([end]), r, np.array([float(w.activity)]))
                 if w.activity == Activity.DIED:
                     labels.append((w.since, end, r, f"died · exit code {w.exitcode}"))
-            if xs.size:
-                y = np.full(xs.size, r - BAR_HEIGHT / 2)
-                block = np.column_stack((xs, y, xe - xs, np.full(xs.size, BAR_HEIGHT)))
-                for a_val in np.unique(ac):
-                    per_act.setdefault(int(a_val), []).append(block[ac == a_val])
+        if samples:
+            # Runs of equal columns, in all sampled rows at once (a row's first column always
+            # starts a run).
+            grid = np.vstack(samples)
+            start = np.ones(grid.shape, dtype=bool)
+            start[:, 1:] = grid[:, 1:] != grid[:, :-1]
+            rr, cc = np.nonzero(start)
+            nxt = np.empty_like(cc)
+            nxt[:-1] = cc[1:]
+            nxt[-1] = cols
+            nxt[:-1][rr[1:] != rr[:-1]] = cols
+            ac = grid[rr, cc]
+            keep = ac >= 0
+            add(xmin + cc[keep] * px, xmin + nxt[keep] * px,
+                np.asarray(sampled, dtype=np.float64)[rr[keep]], ac[keep])
         rects: dict[int, object] = {}
-        for a_val, blocks in per_act.items():
-            arr = np.concatenate(blocks)
-            prim = self._prims.get(a_val)
-            if prim is None:  # kept across frames: only its numpy storage is rewritten
-                prim = self._prims[a_val] = pgQt.internals.PrimitiveArray(QRectF, 4)
-            prim.resize(arr.shape[0])
-            prim.ndarray()[:] = arr
-            rects[a_val] = prim
+        if xs_parts:
+            xs = np.concatenate(xs_parts)
+            xe = np.concatenate(xe_parts)
+            rows = np.concatenate(r_parts)
+            acts = np.concatenate(a_parts)
+            block = np.column_stack((xs, rows - BAR_HEIGHT / 2, xe - xs,
+                                     np.full(xs.size, BAR_HEIGHT)))
+            for a_val in np.unique(acts):
+                arr = block[acts == a_val]
+                prim = self._prims.get(int(a_val))
+                if prim is None:  # kept across frames: only its numpy storage is rewritten
+                    prim = self._prims[int(a_val)] = pgQt.internals.PrimitiveArray(QRectF, 4)
+                prim.resize(arr.shape[0])
+                prim.ndarray()[:] = arr
+                rects[int(a_val)] = prim
         self._rects = rects
         self._labels = labels
 
@@ -267,9 +309,9 @@ class TimelineChart:
         plot.invertY(True)
         self.item = TimelineItem(theme)
         plot.addItem(self.item)
-        self.curves: list = []
         self.rows: list[TimelineRow] = []
         self._n_workers = -1
+        self._reserved_for = -1
         self.seen: set[int] = set(ALWAYS_IN_LEGEND)
         self._checked: dict[int, int] = {}
         self._set_ticks()
@@ -299,6 +341,7 @@ class TimelineChart:
 
     def set_model(self, model: RunModel | None) -> None:
         self.rows = worker_rows(model)
+        self._reserved_for = -1
         self._n_workers = len(model.workers) if model is not None else -1
         self.seen = set(ALWAYS_IN_LEGEND)
         self._checked = {}
@@ -312,12 +355,25 @@ class TimelineChart:
         n = max(1, len(self.rows))
         self.plot.setYRange(-0.5, n - 0.5, padding=0.02)
 
-    def sync(self, model: RunModel, now: float) -> bool:
-        """Pull new intervals; True if the legend needs new entries."""
+    def sync(self, model: RunModel, now: float, limit: int | None = None) -> bool:
+        """Pull new intervals (at most ``limit`` per row); True if the legend needs new
+        entries."""
         if len(model.workers) != self._n_workers:
             self.set_model(model)
-        self.item.sync(now)
+        if model.tasks_total != self._reserved_for:
+            # Room for what the run announced (a get and a task per task at most, per row),
+            # so a flood's rows never move their arrays mid-run (see GrowBuffer).
+            self._reserved_for = model.tasks_total
+            n = min(ROW_RESERVE_MAX, 2 * (model.tasks_total + len(self.rows)) + 64)
+            for row in self.rows:
+                row.reserve(n)
+        self.item.sync(now, limit)
         return self._note_activities()
+
+    @property
+    def behind(self) -> bool:
+        """The last sync stopped at its limit: some worker has more intervals waiting."""
+        return self.item.behind
 
     def lookup(self, model: RunModel, row: int, t: float) -> str | None:
         """Words for what worker ``row`` did at time ``t`` (for the hover readout)."""

@@ -6,14 +6,16 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.model import RunModel
-from gui.charts.curves import BandItem, FastCurve, LinesItem
+from gui.charts.curves import BandItem, LinesItem
 from gui.charts.palette import Theme, qcolor
 from gui.charts.plotkit import (
     Style,
     YRange,
     axis_label,
+    hide_from,
     line_sample,
     pen,
+    show_on,
     style_axes,
     swatch,
     time_only_navigation,
@@ -42,11 +44,10 @@ class UnfinishedChart:
         for z, item in enumerate((self.band_in_flight, self.band_queued, self.lines)):
             item.setZValue(z)
             plot.addItem(item)
-        self.curves: list[FastCurve] = []
+        # The join band and lines join the plot when first shown (see plotkit.show_on).
         self.band = pg.LinearRegionItem(values=(0, 0), movable=False)
         self.band.setZValue(-5)
         self.band.hide()
-        plot.addItem(self.band, ignoreBounds=True)
         # Labels at different heights, and the return's on the left of its line: the three
         # moments are often within a few pixels of each other.
         right, left = [(0, 0), (0, 0)], [(1, 0), (1, 0)]
@@ -64,7 +65,6 @@ class UnfinishedChart:
         for item in (self.called_line, self.return_line, self.producers_line):
             item.setZValue(5)
             item.hide()
-            plot.addItem(item, ignoreBounds=True)
         self.yrange = YRange(plot, floor=0.0, min_span=2.0)
         self._premature = False
         self._theme: Theme | None = None
@@ -123,7 +123,7 @@ class UnfinishedChart:
         self.band_queued.set_band(e, None, e)
         self.band_in_flight.set_band(e, None, e)
         for item in (self.band, self.called_line, self.return_line, self.producers_line):
-            item.hide()
+            hide_from(self.plot, item)
         self._set_premature(False)
         self.yrange.reset()
 
@@ -139,13 +139,18 @@ class UnfinishedChart:
             end = m.join_returned_t if m.join_returned_t is not None else max(now, m.join_called_t)
             if tuple(self.band.getRegion()) != (m.join_called_t, end) or not self.band.isVisible():
                 self.band.setRegion((m.join_called_t, end))
-                self.band.show()
-            _show_at(self.called_line, m.join_called_t)
+                show_on(self.plot, self.band)
+            self._show_at(self.called_line, m.join_called_t)
         if m.join_returned_t is not None:
-            _show_at(self.return_line, m.join_returned_t)
+            self._show_at(self.return_line, m.join_returned_t)
             self._set_premature(m.premature_join)
         if m.producers_joined_t is not None:
-            _show_at(self.producers_line, m.producers_joined_t)
+            self._show_at(self.producers_line, m.producers_joined_t)
+
+    def _show_at(self, line: pg.InfiniteLine, t: float) -> None:
+        if line.value() != t or not line.isVisible():
+            line.setValue(t)
+            show_on(self.plot, line)
 
     def place_labels(self, xmin: float, xmax: float) -> None:
         """Labels go on the side of their line that has room, never past the plot's edge."""
@@ -162,16 +167,10 @@ class UnfinishedChart:
                 line.label.updatePosition()
 
     def fit_y(self, s: ModelSeries, xmin: float, xmax: float) -> None:
-        x, y = s.counters.xy("unfinished")
+        # The drawn (decimated) line keeps every peak of what is in view, at a few points per
+        # pixel: its maximum is the visible maximum without a scan of the whole series.
+        x, y = self.lines.xy("unfinished")
         if not x.size:
             return
-        lo = max(0, int(np.searchsorted(x, xmin, side="left")) - 1)
-        hi = int(np.searchsorted(x, xmax, side="right"))
-        seg = y[lo:hi]
-        self.yrange.fit(0.0, float(seg.max()) if seg.size else 0.0)
+        self.yrange.fit(0.0, float(y.max()))
 
-
-def _show_at(line: pg.InfiniteLine, t: float) -> None:
-    if line.value() != t or not line.isVisible():
-        line.setValue(t)
-        line.show()

@@ -123,7 +123,7 @@ PRESET_OUTCOMES = {
     "tutorial": (0, False, []),
     "join-race": (0, True, ["premature join", "producer-0"]),
     "one-sentinel-many-consumers": (3, False, ["sentinel", "consumer-"]),
-    "forgot-task-done": (3, False, ["task_done", "consumer-0"]),
+    "forgot-task-done": (3, False, ["task_done() missing", "consumer-", "took task"]),
     "extra-task-done": (0, False, []),
     "join-immediately": (0, False, []),
     "bounded-queue": (0, False, []),

@@ -7,20 +7,23 @@ the 30 s the charts follow), then a real run of one producer and two busy consum
 feeding the same model while frames are drawn in a real window (the Qt platform in use is
 printed: offscreen, xcb under Xvfb, ...). Each frame is what the window's frame timer does:
 ``run.poll`` (time-boxed), ``ChartsPanel.refresh()``, a synchronous ``repaint()`` and
-``processEvents()``.
+``processEvents()``. As the window's RunDriver does, the garbage collector's view of the
+(only growing) model is frozen once a second. The synthetic history ends when the live run
+starts, so the charts' live clock and scrolling are on from the first frame.
 
-Three phases, in the same process and on the same model:
+Four phases, in the same process and on the same model:
 
-* **charts**: ChartsPanel, frames back to back, each a full ``repaint()`` of the panel:
-  frames/s is the capacity (median of 1 s blocks);
+* **charts**: ChartsPanel, frames back to back, each a full synchronous ``repaint()`` of the
+  charts' view (legends and axes included, whether they changed or not): frames/s is the
+  capacity (median of 1 s blocks);
 * **dirty region**: the same, but Qt paints only what changed, in ``processEvents()`` (what the
   window's timer gets; the paint events are counted to show every frame was drawn);
 * **baseline**: pyqtgraph defaults on the same curves (plain PlotDataItems, antialiasing,
   autorange, the model's lists converted whole every frame), interleaved block by block with
   *charts* so both see the same load and the same history length;
-* **paced**: ChartsPanel at the window's 60 Hz frame timer; event-to-screen latency is the time
-  from each event's own timestamp (``perf_counter`` in the worker) to the end of the repaint that
-  drew it, reported as p50/p95/max.
+* **paced**: ChartsPanel at the window's 60 Hz frame timer, dirty region only (the window
+  path); event-to-screen latency is the time from each event's own timestamp
+  (``perf_counter`` in the worker) to the end of the repaint that drew it, as p50/p95/max.
 
 Figures are machine-dependent: compare charts with baseline, measured in the same run.
 """
@@ -150,11 +153,11 @@ class PaintCounter(QObject):
         return False
 
 
-def frame_loop(app, widget, refresh, run: Run, seconds: float, paced: bool,
+def frame_loop(app, view, refresh, run: Run, seconds: float, paced: bool,
                lat: list[float] | None, full: bool = True) -> list[float]:
     """Draw frames for ``seconds``; return the end time of every frame.
 
-    ``full``: repaint the whole widget each frame (conservative). Otherwise only what Qt
+    ``full``: repaint the whole ``view`` each frame (conservative). Otherwise only what Qt
     marked dirty is painted, inside ``processEvents`` — what the window's timer gets.
     """
     ends: list[float] = []
@@ -170,7 +173,9 @@ def frame_loop(app, widget, refresh, run: Run, seconds: float, paced: bool,
         applied = run.poll(POLL_BUDGET_S)
         refresh()
         if full:
-            widget.repaint()
+            # The graphics view's viewport: QWidget.repaint() on the panel around it does not
+            # reach it.
+            view.viewport().repaint()
         app.processEvents()
         now = perf_counter()
         ends.append(now)
@@ -235,22 +240,23 @@ def main() -> None:
         panel.set_model(model)
         t_first = perf_counter()
         panel.refresh()
-        panel.repaint()
+        panel._glw.viewport().repaint()
         app.processEvents()
         first_frame_ms = (perf_counter() - t_first) * 1000
         # Let the workers start and the live events flow before measuring.
-        frame_loop(app, panel, panel.refresh, run, 1.0, False, None)
+        frame_loop(app, panel._glw, panel.refresh, run, 1.0, False, None)
         blocks = max(2, round(args.seconds))
         for _ in range(blocks):
             for which in ("charts", "baseline"):
-                widget = panel if which == "charts" else base.w
+                shown = panel if which == "charts" else base.w
                 other = base.w if which == "charts" else panel
                 other.hide()
-                widget.show()
+                shown.show()
                 app.processEvents()
+                view = panel._glw if which == "charts" else base.w
                 refresh = panel.refresh if which == "charts" else (lambda: base.refresh(model))
                 start = perf_counter()
-                ends = frame_loop(app, widget, refresh, run, args.seconds / blocks, False, None)
+                ends = frame_loop(app, view, refresh, run, args.seconds / blocks, False, None)
                 (charts_fps if which == "charts" else base_fps).append(block_fps(ends, start))
         base.w.hide()
         panel.show()
@@ -260,15 +266,16 @@ def main() -> None:
         viewport.installEventFilter(counter)
         for _ in range(blocks):
             start = perf_counter()
-            ends = frame_loop(app, panel, panel.refresh, run, args.seconds / blocks, False, None,
-                              full=False)
+            ends = frame_loop(app, panel._glw, panel.refresh, run, args.seconds / blocks, False,
+                              None, full=False)
             panel_frames += len(ends)
             dirty_fps.append(block_fps(ends, start))
         viewport.removeEventFilter(counter)
         run.poll(1.0)
         panel.refresh()
         start = perf_counter()
-        paced_ends = frame_loop(app, panel, panel.refresh, run, args.seconds, True, lat)
+        paced_ends = frame_loop(app, panel._glw, panel.refresh, run, args.seconds, True, lat,
+                                full=False)
         paced_fps = block_fps(paced_ends, start)
         points1 = len(model.s_t)
         live_tasks = model.task_dones - (points0 // 3)

@@ -41,13 +41,13 @@ class ViewSizedItem(pg.GraphicsObject):
 
 
 class SeriesLine(ViewSizedItem):
-    """One live series drawn as line segments: only the part in view, a gap at each NaN, and
-    peak-decimated (min and max per pixel column) when the view holds more points than pixels.
+    """One live series as polylines: only the part in view, a gap at each NaN, and
+    peak-decimated (max and min per pixel column) when the view holds more points than pixels.
 
     ``set_data`` takes the series' live arrays (views, no copy) and costs nothing; the
-    segments are rebuilt at paint time, once per data version and view, straight into a
-    preallocated line array. A PlotDataItem re-ran its clip/downsample/path pipeline (and a
-    NaN split) on every ``setData`` and again on every scroll.
+    polylines are rebuilt at paint time, once per data version and view, straight from numpy.
+    A PlotDataItem re-ran its clip/downsample/path pipeline (and a NaN split) on every
+    ``setData`` and again on every scroll.
     """
 
     def __init__(self) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QColor, QImage, QPalette
@@ -17,7 +19,11 @@ from engine.events import Kind
 from engine.model import Activity, RunModel
 from engine.runner import Run
 from gui.charts import ChartsPanel
+from gui.charts.axes import ChartAxis
+from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import DARK, LIGHT
+from gui.charts.panel import LIVE_SYNC_POINTS
+from gui.charts.ring import StepSeries
 from gui.charts.series import RATE_STEP_S, RATE_WINDOW_S, decimate
 
 COUNTERS = {
@@ -372,3 +378,101 @@ def test_decimate_keeps_peaks_and_shares_x():
     assert yd["spiky"].max() == 7.0  # one point among 10k survives
     assert yd["up"][0] == up[0] and yd["up"][-1] == up[-1]
     assert np.all(np.diff(xd) >= 0)
+
+
+# ----------------------------------------------------------------------------- speed machinery
+def test_export_svg_is_the_panel_not_the_scene(panel, short_run_model, qtbot, tmp_path):
+    panel.set_model(short_run_model)
+    panel.resize(1600, 1000)  # the scene's rectangle grows to this and never shrinks back
+    qtbot.waitUntil(lambda: panel._glw.viewport().width() == 1600)
+    panel.resize(1280, 800)
+    qtbot.waitUntil(lambda: panel._glw.viewport().width() == 1280)
+    assert panel._glw.scene().sceneRect().width() >= 1600  # what the old export drew
+    svg = tmp_path / "charts.svg"
+    panel.export_image(str(svg))
+    head = svg.read_text()[:2000]
+    view_box = re.search(r'viewBox="([^"]+)"', head).group(1)
+    assert [float(v) for v in view_box.split()] == [0, 0, panel.width(), panel.height()]
+    w_mm, h_mm = (float(v) for v in re.search(r'width="([\d.]+)mm" height="([\d.]+)mm"',
+                                              head).groups())
+    assert w_mm / h_mm == pytest.approx(panel.width() / panel.height(), rel=1e-3)
+
+
+def test_follow_decimation_is_incremental_and_keeps_every_peak():
+    rng = np.random.default_rng(5)
+    names = ("up", "wiggle")
+    s = StepSeries(names)
+    lod = StepLOD(names, frozenset(("up",)))
+    t, up = 0.0, 0.0
+    for _ in range(120):  # batches of points while the view grows, then scrolls
+        k = int(rng.integers(1, 3000))
+        tt = t + np.cumsum(rng.exponential(3e-3, k))
+        u = up + np.cumsum(rng.integers(0, 2, k))
+        t, up = float(tt[-1]), float(u[-1])
+        s.append(tt, {"up": u, "wiggle": rng.integers(0, 50, k).astype(float)})
+        s.set_now(t + 0.01)
+        x = s.ex.view()
+        ys = {n: s.ey[n].view() for n in names}
+        xmin, xmax = (0.0, x[-1] * 1.02) if x[-1] <= 30 else (x[-1] - 30, x[-1] + 0.6)
+        bw = bin_width(xmax - xmin, 1000)
+        lod.update(x, ys, bw)
+        xd, yd = lod.decimated(x, ys, xmin, xmax)
+        fresh = StepLOD(names, frozenset(("up",)))
+        fresh.update(x, ys, bw)
+        xf, yf = fresh.decimated(x, ys, xmin, xmax)
+        np.testing.assert_array_equal(xd, xf)  # folding in new points = starting over
+        for n in names:
+            np.testing.assert_array_equal(yd[n], yf[n])
+        vis = (x >= xmin) & (x <= xmax)
+        assert yd["wiggle"].max() == ys["wiggle"][vis].max()  # no peak is lost
+        assert yd["wiggle"].min() <= ys["wiggle"][vis].min()
+        assert xd[-1] == x[-1] and yd["up"][-1] == ys["up"][-1]  # "now" is drawn
+        assert np.all(np.diff(xd) >= 0) and xd.size <= 4 * 1000 + 8
+    assert x.size > 100_000 and t > 30
+
+
+def test_a_live_backlog_is_drawn_over_frames_then_equals_the_model(panel):
+    """Live, one refresh takes a bounded share of what the model added; the rest follows."""
+    m = RunModel()
+    start = time.perf_counter() - 2.0  # a run that started 2 s ago and is still going
+    n = 12_000
+    recs: dict[int, list[tuple]] = {0: [(int(Kind.RUN_START), start, 1, 1, n)], 1: [], 2: []}
+    for i in range(n):
+        t = start + 1.5 * i / n
+        tid = (1 << 32) + i
+        recs[1].append((int(Kind.PUT), t, t, tid, i, 0.1))
+        recs[2].append((int(Kind.GET), t + 1e-5, t + 1e-5, tid))
+        recs[2].append((int(Kind.TASK_DONE), t + 2e-5, tid))
+    m.feed([(s, 0, r) for s, r in recs.items()])
+    assert len(m.s_t) > LIVE_SYNC_POINTS and m.end_t is None
+    panel.set_model(m)  # refreshes once
+    assert panel.curve_data()["puts"][0].size == 2 * LIVE_SYNC_POINTS  # a bounded share
+    for _ in range(10):
+        panel.refresh()
+    assert_curves_equal_model(panel, m)
+    for row in panel.timeline.rows:
+        np.testing.assert_array_equal(row.t1.view(), [iv[1] for iv in row.worker.intervals])
+
+
+@pytest.mark.parametrize("orientation, lo, hi", [("bottom", 3.37, 33.37), ("left", 0, 2500),
+                                                 ("right", 0.0004, 0.0031), ("left", -7, 12)])
+def test_chart_axes_draw_what_pyqtgraph_draws(qtbot, orientation, lo, hi):
+    """ChartAxis builds its ticks and labels its own (cheaper) way: the pixels must not change."""
+    images = []
+    for ours in (False, True):
+        w = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(w)
+        w.resize(700, 400)
+        w.setBackground("w")
+        axes = {orientation: ChartAxis(orientation)} if ours else {}
+        plot = w.addPlot(axisItems=axes)
+        plot.showAxis(orientation)
+        plot.getAxis(orientation).setStyle(maxTickLevel=1)
+        if orientation == "bottom":
+            plot.setXRange(lo, hi, padding=0)
+        else:
+            plot.setYRange(lo, hi, padding=0)
+        w.show()
+        qtbot.waitExposed(w)
+        images.append(w.grab().toImage())
+    assert images[0] == images[1]

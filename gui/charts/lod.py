@@ -12,10 +12,11 @@ MIN_POINTS_FOR_BINS = 4  # a region this short is drawn point by point
 
 
 def bin_width(span: float, width_px: float) -> float:
-    """The power of two (in seconds) nearest to one pixel column of ``span`` over ``width_px``:
-    it stays the same while the span changes by less than a factor of ~1.4."""
+    """The smallest power of two (in seconds) at least one pixel column of ``span`` over
+    ``width_px`` wide: bins of one to two pixels, two points each, and the same width while
+    the span changes by less than a factor of two."""
     px = span / max(16.0, width_px)
-    return 2.0 ** round(math.log2(px)) if px > 0 else 0.0
+    return 2.0 ** math.ceil(math.log2(px)) if px > 0 else 0.0
 
 
 class StepLOD:

@@ -17,8 +17,9 @@ import psutil
 import pytest
 
 from engine.config import load_preset
+from engine.events import Kind
 from engine.model import Activity, JoinState, RunModel
-from engine.runner import Run, RunStatus
+from engine.runner import FEED_CHUNK, Run, RunStatus
 from tests.faults import (
     RUN_TIMEOUT_S,
     START_TIMEOUT_S,
@@ -430,3 +431,16 @@ def test_parent_killed_leaves_no_worker(method: str, proc_tools: SimpleNamespace
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+
+
+def test_poll_feeds_a_big_batch_in_chunks_within_its_budget() -> None:
+    """One 2048-record batch is split: the model gets its head, the rest waits in line, in order."""
+    run = Run(config(tasks_per_producer=0))
+    records = [(int(Kind.WORKER_START), 1.0, 100, 0, 0)]
+    records += [(int(Kind.PAUSED), 1.0 + i * 1e-6) for i in range(2047)]
+    run._deliver((1, 0, records))
+    applied = run.poll(budget_s=0.0)  # the first look at the clock is after one chunk
+    assert len(applied) == FEED_CHUNK and run.pending == 1
+    while run.pending:
+        run.poll(budget_s=0.0)
+    assert run.model.events == 2048 and run.model.events_lost == 0

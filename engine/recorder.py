@@ -83,9 +83,6 @@ class Recorder:
     def records_sent(self) -> int:
         return self._sent
 
-    def next_tid(self) -> int:
-        return next(self.tids)
-
     def emit(self, record: tuple) -> None:
         buf = self._buf
         buf.append(record)

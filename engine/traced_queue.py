@@ -25,7 +25,7 @@ from queue import Empty, Full
 from typing import Any
 
 from engine import recorder as _rec
-from engine.events import LABEL_NONE, LABEL_OTHER, Kind
+from engine.events import LABEL_NONE, LABEL_OTHER, Kind, label_of
 
 __all__ = ["TracedJoinableQueue", "UnpicklableTaskError"]
 
@@ -220,9 +220,7 @@ def _tuple_label(obj: tuple) -> tuple[int, float]:
     """Label and value of a tuple item; trial-pickles it unless it holds only scalars."""
     if len(obj) > 16 or any(type(x) not in _SCALARS for x in obj):
         _check_picklable(obj)
-    if obj and type(obj[0]) is int:
-        return obj[0], (obj[1] if len(obj) > 1 and type(obj[1]) is float else 0.0)
-    return LABEL_OTHER, 0.0
+    return label_of(obj)
 
 
 def _check_picklable(obj: Any) -> None:

@@ -69,6 +69,9 @@ def gone(pids: list[int]) -> bool:
     return True
 
 
+LAYOUT_TIMEOUT_MS = 2000
+
+
 def shown_whole(label: QLabel) -> bool:
     """Visible in the window and given at least the width its text needs."""
     return label.isVisibleTo(label.window()) and label.width() >= label.sizeHint().width()
@@ -114,7 +117,9 @@ def test_a_consumer_killed_mid_task_turns_the_status_bar_red_until_the_next_star
     text = chip(w)
     assert f"{victim.name} killed (SIGKILL) holding task {label}" in text, text
     assert "join() can never return" in text and text.endswith("press Stop"), text
-    assert shown_whole(sb.alert_label) and shown_whole(sb.state_label)
+    # The chip's text is set at once; the bar lays itself out on the next turn of the loop.
+    qtbot.waitUntil(lambda: shown_whole(sb.alert_label) and shown_whole(sb.state_label),
+                    timeout=LAYOUT_TIMEOUT_MS)
     assert victim.name in sb.alert_label.toolTip()  # the diagnosis, sentence by sentence
     assert any(victim.name in s for s in w.lesson_view.diagnosis_view.sentences())
 
@@ -165,7 +170,7 @@ def test_a_consumer_killed_in_get_shows_the_stall_and_the_next_start_works(
     name = m.workers[holder[-1]].name
     text = chip(w)
     assert f"{name} killed (SIGKILL) in get() — the queue is unusable; press Stop" in text, text
-    assert shown_whole(w.status_bar.alert_label)
+    qtbot.waitUntil(lambda: shown_whole(w.status_bar.alert_label), timeout=LAYOUT_TIMEOUT_MS)
 
     pids = [p.pid for p in run.processes.values()]
     w.stop_run()

@@ -13,10 +13,17 @@ later and join() would hang).
 
 from __future__ import annotations
 
+import errno
+import pickle
 import reprlib
+import struct
+import sys
+import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
+from multiprocessing import queues as _mpq
 from multiprocessing import util as _mp_util
 from multiprocessing.queues import JoinableQueue
 from multiprocessing.reduction import ForkingPickler
@@ -40,6 +47,10 @@ _TD, _TD_ERR, _JB, _JE = (
     int(Kind.JOIN_END),
 )
 _dumps = ForkingPickler.dumps
+_plain_dumps = pickle.dumps
+_HEADER = struct.Struct("!i")  # Connection.send_bytes' length prefix
+_SMALL_MESSAGE = 16384  # send_bytes writes bigger messages in two writes; so do we, alone
+FEED_CHUNK_BYTES = 32768
 # Called directly, not through super(): building a super object per call costs ~0.1 µs.
 _base_put = JoinableQueue.put
 _base_get = JoinableQueue.get
@@ -72,6 +83,36 @@ class TracedJoinableQueue(JoinableQueue):
     def __setstate__(self, state: tuple) -> None:
         super().__setstate__(state)
         self._init_tracing()
+
+    def _start_thread(self) -> None:
+        # CPython's Queue._start_thread (3.11-3.13), starting _feed above instead of its own.
+        if not _FAST_FEED:
+            return super()._start_thread()
+        self._buffer.clear()
+        self._thread = threading.Thread(
+            target=_feed,
+            args=(
+                self._buffer, self._notempty, self._send_bytes, self._wlock, self._reader.close,
+                self._writer.close, self._ignore_epipe, self._on_queue_feeder_error, self._sem,
+                getattr(self._writer, "_send", None),
+            ),
+            name="QueueFeederThread",
+            daemon=True,
+        )
+        try:
+            self._thread.start()
+        except BaseException:
+            self._thread = None  # gh-109047: starting a thread can fail at interpreter exit
+            raise
+        if not self._joincancelled:
+            self._jointhread = _mp_util.Finalize(
+                self._thread, _mpq.Queue._finalize_join, [weakref.ref(self._thread)],
+                exitpriority=-5,
+            )
+        self._close = _mp_util.Finalize(
+            self, _mpq.Queue._finalize_close, [self._buffer, self._notempty], exitpriority=10
+        )
+        return None
 
     def bind_recorder(self, recorder: _rec.Recorder | None) -> None:
         """Record this instance's calls in this process to ``recorder`` (the parent uses it)."""
@@ -232,3 +273,143 @@ def _check_picklable(obj: Any) -> None:
             f"task {reprlib.repr(obj)} cannot be put on the queue: it cannot be pickled "
             f"({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def _feed_dumps(obj: Any) -> Any:
+    """Pickle one queued item as ``ForkingPickler.dumps`` would, 5-10x faster for plain items.
+
+    ForkingPickler builds a pickler and copies its dispatch table for every item (about 4 µs
+    here, most of what a queue's feeder thread spends per item); for numbers, strings, None
+    and tuples of them the C pickler writes the very same bytes in a tenth of the time.
+    Anything else (connections, sockets, user classes) still goes through ForkingPickler.
+    """
+    inner = obj[2] if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC else obj
+    t = type(inner)
+    if t is tuple:
+        if (len(inner) == 2 and type(inner[0]) is int and type(inner[1]) is float) or (
+            len(inner) <= 16 and all(type(x) in _SCALARS for x in inner)
+        ):
+            return _plain_dumps(obj)
+    elif t in _SCALARS:
+        return _plain_dumps(obj)
+    return _dumps(obj)
+
+
+def _feed(
+    buffer: deque,
+    notempty: threading.Condition,
+    send_bytes: Callable[[Any], None],
+    writelock: Any,
+    reader_close: Callable[[], None],
+    writer_close: Callable[[], None],
+    ignore_epipe: bool,
+    onerror: Callable[[Exception, Any], None],
+    queue_sem: Any,
+    send_raw: Callable[[Any], None] | None = None,
+) -> None:
+    """CPython's ``Queue._feed`` (the same in 3.10-3.13), with two changes that keep the bytes
+    on the pipe identical: ``_feed_dumps`` pickles, and with ``send_raw`` (the pipe's own
+    write-all) the messages of items queued together go out in one write of up to
+    ``FEED_CHUNK_BYTES`` instead of one write each.
+
+    One write per item costs a system call and usually a wake-up of the reader: under a flood
+    that made the feeder, not the consumers, the slowest part of a run. The reader still gets
+    one message per item, each framed as ``Connection.send_bytes`` frames it.
+    """
+    nacquire = notempty.acquire
+    nrelease = notempty.release
+    nwait = notempty.wait
+    bpopleft = buffer.popleft
+    sentinel = _mpq._sentinel
+    if sys.platform != "win32":
+        wacquire = writelock.acquire
+        wrelease = writelock.release
+    else:
+        wacquire = None
+        send_raw = None
+    pack = _HEADER.pack
+    chunk: list[Any] = []  # framed messages waiting for one write
+    lost = 0  # items in ``chunk``: what a failed write takes with it
+    obj: Any = None
+
+    def write(data: Any, raw: bool) -> None:
+        send = send_raw if raw else send_bytes
+        if wacquire is None:
+            send(data)
+            return
+        wacquire()
+        try:
+            send(data)
+        finally:
+            wrelease()
+
+    while True:
+        try:
+            nacquire()
+            try:
+                if not buffer:
+                    nwait()
+            finally:
+                nrelease()
+            try:
+                size = 0
+                while True:
+                    obj = bpopleft()
+                    if obj is sentinel:
+                        if chunk:
+                            write(b"".join(chunk), True)
+                            chunk.clear()
+                        reader_close()
+                        writer_close()
+                        return
+                    try:
+                        data = _feed_dumps(obj)
+                    except Exception:
+                        # Only this item is lost (as in CPython): send the ones before it.
+                        if chunk:
+                            write(b"".join(chunk), True)
+                            chunk.clear()
+                            lost = size = 0
+                        raise
+                    n = len(data)
+                    if send_raw is None or n > _SMALL_MESSAGE:
+                        if chunk:
+                            write(b"".join(chunk), True)
+                            chunk.clear()
+                            lost = size = 0
+                        write(data, False)
+                        continue
+                    chunk.append(pack(n))
+                    chunk.append(data)
+                    lost += 1
+                    size += n + 4
+                    if size >= FEED_CHUNK_BYTES:
+                        write(b"".join(chunk), True)
+                        chunk.clear()
+                        lost = size = 0
+            except IndexError:
+                if chunk:
+                    write(b"".join(chunk), True)
+                    chunk.clear()
+                    lost = 0
+        except Exception as e:
+            chunk.clear()
+            if ignore_epipe and getattr(e, "errno", 0) == errno.EPIPE:
+                return
+            if _mp_util.is_exiting():
+                _mp_util.info("error in queue thread: %s", e)
+                return
+            # Items never sent: give their slots back, as CPython's feeder does for one.
+            for _ in range(max(lost, 1)):
+                queue_sem.release()
+            lost = 0
+            onerror(e, obj)
+
+
+# Our feeder replaces CPython's only where its internals are the ones it was copied from.
+_FEED_ARGS = (
+    "buffer", "notempty", "send_bytes", "writelock", "reader_close", "writer_close",
+    "ignore_epipe", "onerror", "queue_sem",
+)
+_code = _mpq.Queue._feed.__code__
+_FAST_FEED = _code.co_varnames[: _code.co_argcount] == _FEED_ARGS and hasattr(_mpq, "_sentinel")

@@ -1,0 +1,167 @@
+"""The traced queue's own feeder thread: same bytes, same order and errors as CPython's."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue as std_queue
+import time
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import traced_queue as tq
+from engine.traced_queue import TracedJoinableQueue
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+    st.binary(max_size=30), st.complex_numbers(allow_nan=False),
+)
+items = st.one_of(scalars, st.tuples(st.integers(), st.floats(allow_nan=False)),
+                  st.lists(scalars, max_size=20).map(tuple))
+
+
+@settings(max_examples=300, deadline=None)
+@given(item=items, tid=st.integers(min_value=0, max_value=1 << 40), wrap=st.booleans())
+def test_plain_items_pickle_to_the_bytes_forkingpickler_writes(item: Any, tid: int, wrap: bool):
+    obj = (tq._MAGIC, tid, item) if wrap else item
+    assert bytes(tq._feed_dumps(obj)) == bytes(ForkingPickler.dumps(obj))
+
+
+def test_other_items_still_go_through_forkingpickler(monkeypatch):
+    seen = []
+    real = tq._dumps
+
+    def spy(obj: Any) -> Any:
+        seen.append(obj)
+        return real(obj)
+
+    monkeypatch.setattr(tq, "_dumps", spy)
+    tq._feed_dumps([1, 2])
+    tq._feed_dumps((tq._MAGIC, 1, {"a": 1}))
+    tq._feed_dumps((1, [2]))
+    tq._feed_dumps((1, 2.0))
+    tq._feed_dumps("x")
+    assert seen == [[1, 2], (tq._MAGIC, 1, {"a": 1}), (1, [2])]
+
+
+def test_our_feeder_runs_on_this_python():
+    ctx = multiprocessing.get_context("spawn")
+    q = TracedJoinableQueue(ctx=ctx)
+    try:
+        q.put((1, 0.5))
+        assert tq._FAST_FEED
+        assert q._thread is not None and q._thread._target is tq._feed
+        assert q.get(timeout=5) == (1, 0.5)
+    finally:
+        q.close()
+        q.join_thread()
+
+
+def _put_all(q: Any, tag: int, n: int) -> None:
+    for i in range(n):
+        if i % 97 == 0:
+            q.put((tag, i, b"x" * 40_000))  # bigger than one framed message: its own write
+        elif i % 31 == 0:
+            q.put((tag, i, "s" * 3000))
+        else:
+            q.put((tag, i))
+    q.close()
+    q.join_thread()
+
+
+@pytest.mark.parametrize("method", ["forkserver", "fork"])
+def test_two_producers_every_item_arrives_whole_and_in_each_producers_order(method: str):
+    ctx = multiprocessing.get_context(method)
+    q = TracedJoinableQueue(ctx=ctx)
+    n = 4000
+    procs = [ctx.Process(target=_put_all, args=(q, tag, n)) for tag in (1, 2)]
+    for p in procs:
+        p.start()
+    got: dict[int, list[int]] = {1: [], 2: []}
+    try:
+        for _ in range(2 * n):
+            item = q.get(timeout=20)
+            tag, i = item[0], item[1]
+            if i % 97 == 0:
+                assert item[2] == b"x" * 40_000
+            elif i % 31 == 0:
+                assert item[2] == "s" * 3000
+            else:
+                assert len(item) == 2
+            got[tag].append(i)
+            q.task_done()
+        with pytest.raises(std_queue.Empty):
+            q.get(timeout=0.2)
+    finally:
+        for p in procs:
+            p.join(10)
+            if p.exitcode is None:
+                p.kill()
+    assert got == {1: list(range(n)), 2: list(range(n))}
+    deadline = time.monotonic() + 5
+    assert tq.join_until(q, lambda: time.monotonic() > deadline)  # every task_done counted
+
+
+class _PicklesOnce:
+    """Passes put()'s trial pickle, then fails in the feeder thread."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __reduce__(self) -> Any:
+        self.calls += 1
+        if self.calls > 1:
+            raise pickle.PicklingError("second pickling refused")
+        return (_PicklesOnce, ())
+
+
+class _RecordingQueue(TracedJoinableQueue):
+    def __init__(self, *a: Any, **k: Any) -> None:
+        super().__init__(*a, **k)
+        self.feeder_errors: list[tuple[str, Any]] = []
+
+    def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
+        self.feeder_errors.append((type(e).__name__, obj))
+
+
+def test_a_feeder_pickling_error_loses_only_that_item_like_cpython():
+    ctx = multiprocessing.get_context("spawn")
+    q = _RecordingQueue(ctx=ctx)
+    bad = _PicklesOnce()
+    try:
+        # One put call per item from this thread: the feeder may batch any of them together.
+        for i in range(50):
+            q.put((i, 0.0))
+        q.put(bad)
+        for i in range(50, 100):
+            q.put((i, 0.0))
+        got = [q.get(timeout=5)[0] for _ in range(100)]
+        assert got == list(range(100))
+        with pytest.raises(std_queue.Empty):
+            q.get(timeout=0.2)
+        assert [name for name, _ in q.feeder_errors] == ["PicklingError"]
+        assert q.feeder_errors[0][1] is bad
+    finally:
+        q.close()
+        q.join_thread()
+
+
+def test_bounded_queue_slots_come_back_after_a_feeder_error():
+    ctx = multiprocessing.get_context("spawn")
+    q = _RecordingQueue(3, ctx=ctx)
+    try:
+        q.put(_PicklesOnce())
+        q.put((1, 0.0))
+        assert q.get(timeout=5) == (1, 0.0)
+        # The lost item's slot was given back: three more fit without blocking.
+        for i in range(3):
+            q.put((i, 0.0), timeout=2)
+        with pytest.raises(std_queue.Full):
+            q.put((9, 0.0), timeout=0.2)
+    finally:
+        q.close()
+        q.join_thread()

@@ -4,10 +4,13 @@ Both use QueueLab's own producer and consumer processes; ``trace=False`` swaps i
 ``multiprocessing.JoinableQueue`` and records nothing. Modes, alternated within each repeat so
 drift on a shared machine hits them alike:
   raw        plain JoinableQueue, no events
+  queue-only TracedJoinableQueue with no recorder anywhere: what the queue itself costs (its
+             own feeder thread pickles plain items faster and batches writes, so it can beat raw)
   traced     TracedJoinableQueue, every event shipped to the parent and counted there
   traced+model  as traced, and the parent also reduces every event into the RunModel live
-Prints a table of median seconds and traced/raw ratios; ``--json`` prints one JSON line with
-``ratio_median_c1``, ``ratio_median_c2``, ``ratio_median_c4`` (traced ÷ raw).
+Prints a table of median seconds and ratios to raw, plus traced ÷ queue-only: the cost of
+recording alone. ``--json`` prints one JSON line with ``ratio_median_c1``, ``ratio_median_c2``,
+``ratio_median_c4`` (traced ÷ raw) and ``ratio_recording_c1`` ... (traced ÷ queue-only).
 """
 
 from __future__ import annotations
@@ -21,11 +24,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from engine.config import RunConfig
 from engine.distributions import Distribution
 from engine.runner import Run
+from engine.traced_queue import TracedJoinableQueue
 
-MODES = ("raw", "traced", "traced+model")
+MODES = ("raw", "queue-only", "traced", "traced+model")
+
+
+@contextmanager
+def queue_only(start_method: str) -> Iterator[None]:
+    """Make an untraced Run use TracedJoinableQueue (benchmark only: Run picks its queue)."""
+    ctx_cls = type(multiprocessing.get_context(start_method))
+    original = ctx_cls.JoinableQueue
+
+    def make(self: object, maxsize: int = 0) -> TracedJoinableQueue:
+        return TracedJoinableQueue(maxsize, ctx=self.get_context())  # type: ignore[attr-defined]
+
+    ctx_cls.JoinableQueue = make  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ctx_cls.JoinableQueue = original  # type: ignore[method-assign]
 
 
 def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[float, int]:
@@ -37,12 +61,17 @@ def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[f
         put_interval=Distribution.constant(0),
         sentinels="per_consumer",
         start_method=start_method,
-        trace=mode != "raw",
+        trace=mode not in ("raw", "queue-only"),
         seed=1,
     )
     run = Run(cfg)
     t0 = time.perf_counter()
-    run.start()
+    if mode == "queue-only":
+        with queue_only(start_method):
+            run.start()
+        assert isinstance(run.queue, TracedJoinableQueue)
+    else:
+        run.start()
     ok = run.wait(600, feed=mode == "traced+model")
     elapsed = time.perf_counter() - t0
     run.stop()
@@ -82,9 +111,17 @@ def main() -> int:
             med = statistics.median(times[(c, mode)])
             ratio = med / raw
             row += [f"{med:.2f}", f"{ratio:.3f}"]
-            key = "ratio_median" if mode == "traced" else "ratio_model_median"
+            key = {"traced": "ratio_median", "queue-only": "ratio_queue_only_median"}.get(
+                mode, "ratio_model_median"
+            )
             result[f"{key}_c{c}"] = round(ratio, 4)
             result[f"events_c{c}"] = events[(c, "traced")] if "traced" in args.modes else 0
+        if "traced" in args.modes and "queue-only" in args.modes:
+            rec = statistics.median(times[(c, "traced")]) / statistics.median(
+                times[(c, "queue-only")]
+            )
+            row.append(f"{rec:.3f}")
+            result[f"ratio_recording_c{c}"] = round(rec, 4)
         rows.append(row)
     if args.json:
         result.update(tasks=args.tasks, repeats=args.repeats)
@@ -95,6 +132,8 @@ def main() -> int:
     head = ["consumers", "raw s"]
     for mode in args.modes[1:]:
         head += [f"{mode} s", "ratio"]
+    if "traced" in args.modes and "queue-only" in args.modes:
+        head.append("rec. ratio")
     print("  ".join(f"{h:>13}" for h in head))
     for row in rows:
         print("  ".join(f"{x:>13}" for x in row))

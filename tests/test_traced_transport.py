@@ -1,4 +1,4 @@
-"""The traced queue's own feeder thread: same bytes, same order and errors as CPython's."""
+"""The traced queue's own transport: feeder and reader write and read what CPython's do."""
 
 from __future__ import annotations
 
@@ -165,3 +165,92 @@ def test_bounded_queue_slots_come_back_after_a_feeder_error():
     finally:
         q.close()
         q.join_thread()
+
+
+SIZES = [0, 1, 4, 100, 16384, 16385, 70_000, 300_000]
+
+
+def test_read_message_reads_what_send_bytes_wrote():
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    got: list[bytes] = []
+
+    def write_all() -> None:
+        for n in SIZES:
+            writer.send_bytes(bytes(range(256)) * (n // 256) + b"z" * (n % 256))
+
+    import threading
+
+    t = threading.Thread(target=write_all)
+    t.start()  # big messages need a reader at the same time as the writer
+    try:
+        for _ in SIZES:
+            got.append(tq._read_message(reader))
+    finally:
+        t.join(10)
+        reader.close()
+        writer.close()
+    assert [len(b) for b in got] == SIZES
+    assert got[-1] == bytes(range(256)) * (SIZES[-1] // 256) + b"z" * (SIZES[-1] % 256)
+
+
+def test_read_message_end_of_file_as_recv_bytes_reports_it():
+    import os
+    import struct
+
+    for cut, expected in [(b"", EOFError), (struct.pack("!i", 10) + b"abc", OSError),
+                          (b"\x00\x00", OSError)]:
+        for read in (tq._read_message, lambda c: c.recv_bytes()):
+            reader, writer = multiprocessing.Pipe(duplex=False)
+            os.write(writer.fileno(), cut)
+            writer.close()
+            with pytest.raises(expected):
+                read(reader)
+            reader.close()
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    reader.close()
+    writer.close()
+    with pytest.raises(OSError, match="handle is closed"):
+        tq._read_message(reader)
+
+
+def test_lean_get_and_task_done_keep_the_base_classes_errors():
+    ctx = multiprocessing.get_context("spawn")
+    q = TracedJoinableQueue(ctx=ctx)
+    plain = ctx.JoinableQueue()
+    for queue_ in (q, plain):
+        with pytest.raises(ValueError) as info:
+            queue_.task_done()
+        assert str(info.value) == "task_done() called too many times"
+        queue_.put((1, 0.5))
+        assert queue_.get() == (1, 0.5)
+        queue_.task_done()
+        queue_.close()
+        with pytest.raises(ValueError, match="is closed"):
+            queue_.get()
+        queue_.join_thread()
+    assert tq._FAST_IO
+
+
+def _slow_put(q: Any) -> None:
+    time.sleep(0.3)
+    q.put((7, 0.25))
+    q.close()
+    q.join_thread()
+
+
+def test_lean_get_blocks_until_another_process_puts_and_join_sees_the_task_done():
+    ctx = multiprocessing.get_context("forkserver")
+    q = TracedJoinableQueue(ctx=ctx)
+    p = ctx.Process(target=_slow_put, args=(q,))
+    p.start()
+    try:
+        t0 = time.monotonic()
+        assert q.get() == (7, 0.25)
+        assert time.monotonic() - t0 > 0.1  # it waited for the put
+        assert not q._unfinished_tasks._semlock._is_zero()
+        q.task_done()
+        assert q._unfinished_tasks._semlock._is_zero()
+        deadline = time.monotonic() + 5
+        assert tq.join_until(q, lambda: time.monotonic() > deadline)
+    finally:
+        p.join(5)

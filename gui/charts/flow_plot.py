@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.charts.curves import BandItem, LinesItem
+from gui.charts.legend import Entry
 from gui.charts.palette import Theme, qcolor
 from gui.charts.plotkit import (
     Style,
@@ -40,11 +41,13 @@ class FlowChart:
         plot.addItem(self.lines)
         self.yrange = YRange(plot, floor=None, min_span=2.0)
 
-    def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+    def legend_entries(self, theme: Theme) -> list[Entry]:
         return [
-            (self._sample(theme.puts, theme.queued_fill), "puts (gap to gets: queued)"),
-            (self._sample(theme.gets, theme.in_flight_fill), "gets (gap to done: in progress)"),
-            (line_sample(theme.dones, 2), "task_done() calls"),
+            (self._sample(theme.puts, theme.queued_fill), "puts (gap to gets: queued)",
+             "puts (gap: queued)"),
+            (self._sample(theme.gets, theme.in_flight_fill), "gets (gap to done: in progress)",
+             "gets (gap: in progress)"),
+            (line_sample(theme.dones, 2), "task_done() calls", "task_done()"),
         ]
 
     @staticmethod
@@ -56,7 +59,7 @@ class FlowChart:
     def apply(self, theme: Theme, style: Style) -> None:
         style_axes(self.plot, theme, style)
         self.plot.getAxis("right").setStyle(showValues=False)
-        axis_label(self.plot, "left", "tasks (total)", None, theme, style)
+        axis_label(self.plot, "left", "tasks (total)", None, theme, style, short=("total",))
         lw = style.line_width
         self.lines.set_pen("puts", pen(theme.puts, lw))
         self.lines.set_pen("gets", pen(theme.gets, lw))

@@ -21,6 +21,13 @@ ACTIVITY_WORDS: dict[Activity, str] = {
     Activity.EXITED: "exited",
     Activity.DIED: "died (exit code)",
 }
+# The same, where a legend strip over the timeline is short of width.
+ACTIVITY_SHORT: dict[Activity, str] = {
+    **ACTIVITY_WORDS,
+    Activity.RUNNING: "producing",
+    Activity.BLOCK_PUT: "blocked in put()",
+    Activity.DIED: "died",
+}
 
 
 @dataclass(frozen=True)

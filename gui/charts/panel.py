@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QResizeEvent, QTextDocument
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QVBoxLayout, QWidget
 
@@ -28,6 +28,9 @@ from gui.charts.unfinished_plot import UnfinishedChart
 DRAWN = ("in_flight", "unfinished", "puts", "gets", "dones")  # depth is the band between
 RISING = frozenset(("puts", "gets", "dones"))
 READOUT_PERIOD_S = 0.1
+# Below this plot width, a legend column beside the charts costs them too much: the legends
+# become strips over each chart (presenter mode always uses strips: its text is big).
+SIDE_LEGEND_MIN_PLOT_PX = 480
 FOLLOW_WINDOW_S = 30.0  # while following, the x axis shows at most the last this many seconds
 LIVE_CLOCK_MAX_AHEAD_S = 60.0  # a model further behind the wall clock is a replay, not live
 # What one live refresh takes from the model at most (about 5 ms of work each).
@@ -60,7 +63,11 @@ class ChartsPanel(QWidget):
         self._drawn_key: tuple | None = None
         self._readout_html = ""
         self._readout_at = 0.0
+        self._measure = QTextDocument()  # measures readout parts as the label lays them out
+        self._measure.setDocumentMargin(0)
+        self._measured: dict[str, float] = {}
         self._stretch_rows = -1
+        self._stretch: tuple[int, ...] = ()
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setAntialiasing(False)
@@ -81,11 +88,19 @@ class ChartsPanel(QWidget):
         self.flow = FlowChart(ci.addPlot(row=3, col=0, axisItems=chart_axes()))
         self.rates = RatesChart(ci.addPlot(row=4, col=0, axisItems=chart_axes(time_axis=True)))
         self.charts = [self.unfinished, self.timeline, self.flow, self.rates]
+        # Each legend has two forms and shows one: a column beside its chart (``legends``) or
+        # a strip in the chart's title row (``strips``), chosen by _place_legends.
         self.legends: list[ChartLegend] = []
+        self.strips: list[ChartLegend] = []
         for r, chart in enumerate(self.charts, start=1):
             legend = ChartLegend(chart.title)
             ci.addItem(legend, row=r, col=1)
             self.legends.append(legend)
+            strip = ChartLegend(chart.title, strip_host=chart.plot)
+            strip.set_collapsed(True)
+            strip.sig_height_changed.connect(self._on_strip_sig_height_changed)
+            self.strips.append(strip)
+        self._legend_strips = False
         ci.layout.setColumnStretchFactor(0, 6)
         ci.layout.setColumnStretchFactor(1, 0)
         self.rates.attach()
@@ -397,27 +412,74 @@ class ChartsPanel(QWidget):
             self._fit_y()
 
     def _set_row_stretch(self) -> None:
-        """Share the height: the timeline grows with its rows, up to about half the panel."""
+        """Share the height: the timeline gets room for its rows (a fifth to about a third of
+        the panel), the other charts share the rest 6:4:4 (the join() counter first), each with
+        its legend strip on top.
+
+        QGraphicsGridLayout gives rows heights in proportion to their stretch factors (the
+        plots ask for little), so the factors are the heights wanted, in pixels.
+        """
         rows = len(self.timeline.rows)
         self._stretch_rows = rows
+        style = self._style
+        strip = [s.strip_height for s in self.strips]
+        total = max(300.0, self._glw.viewport().height() - self._readout.size().height() - 24)
+        time_axis = 3.0 * style.font_pt + 12  # ticks and title under the last chart
+        row_px = 30 if style.presenter else 24
+        timeline = min(max(max(1, rows) * row_px + 16 + strip[1], 0.2 * total), 0.36 * total)
+        rest = max(60.0, total - timeline - strip[0] - strip[2] - strip[3] - time_axis)
+        heights = (rest * 6 / 14 + strip[0], timeline, rest * 4 / 14 + strip[2],
+                   rest * 4 / 14 + strip[3] + time_axis)
+        factors = tuple(max(1, round(h)) for h in heights)
+        if factors == self._stretch:
+            return  # a new factor re-lays out the whole chart grid
+        self._stretch = factors
         lay = self._glw.ci.layout
-        lay.setRowStretchFactor(1, 5)
-        lay.setRowStretchFactor(2, min(12, 2 + max(1, rows)))
-        lay.setRowStretchFactor(3, 4)
-        lay.setRowStretchFactor(4, 4)
+        for row, factor in enumerate(factors, start=1):
+            lay.setRowStretchFactor(row, factor)
+
+    def _on_strip_sig_height_changed(self) -> None:
+        self._set_row_stretch()
 
     def _rebuild_legend(self, i: int) -> None:
-        legend = self.legends[i]
-        legend.set_entries(self.charts[i].legend_entries(self._theme))
-        legend.apply(self._theme, self._style)
+        entries = self.charts[i].legend_entries(self._theme)
+        for legend in (self.legends[i], self.strips[i]):
+            legend.set_entries(entries)
+            legend.apply(self._theme, self._style)
+        self._place_legends()
+
+    def _place_legends(self) -> None:
+        """Legends beside the charts while the plots keep enough width, else strips above them.
+
+        A legend someone hid (the compare window hides them) stays hidden in both forms.
+        """
+        style = self._style
+        column = max(legend.column_size.width() for legend in self.legends)
+        plot_w = self.width() - column - style.left_axis_px - style.right_axis_px - 24
+        strips = style.presenter or plot_w < SIDE_LEGEND_MIN_PLOT_PX
+        self._legend_strips = strips
+        for legend, strip in zip(self.legends, self.strips, strict=True):
+            hidden = not legend.isVisible()
+            if not hidden:
+                legend.set_collapsed(strips)
+            strip.set_collapsed(hidden or not strips)
+        self._set_row_stretch()
+
+    @property
+    def legend_strips(self) -> bool:
+        """True while the legends are strips above the charts (not a column beside them)."""
+        return self._legend_strips
 
     def _apply_look(self) -> None:
         theme, style = self._theme, self._style
         self._glw.setBackground(qcolor(theme.background))
-        for chart, legend in zip(self.charts, self.legends, strict=True):
+        for chart, legend, strip in zip(self.charts, self.legends, self.strips, strict=True):
             chart.apply(theme, style)
-            legend.set_entries(chart.legend_entries(theme))
-            legend.apply(theme, style)
+            entries = chart.legend_entries(theme)
+            for form in (legend, strip):
+                form.set_entries(entries)
+                form.apply(theme, style)
+        self._place_legends()
         bottom = self.rates.plot
         axis_label(bottom, "bottom", "time since start", "s", theme, style)
         for chart in self.charts[:-1]:
@@ -435,6 +497,11 @@ class ChartsPanel(QWidget):
             ph.setPen(pen(theme.playhead, 2 if not style.presenter else 3))
         self._set_row_stretch()
         self._last_key = None
+        self._update_readout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_legends()  # and the rows' heights
         self._update_readout()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -480,15 +547,77 @@ class ChartsPanel(QWidget):
         if not words:
             hide_from(self.timeline.plot, self._tip)
             return
-        xmin, xmax = self.x_range()
-        # Flip to the cursor's left in the right half, so the text stays inside the plot.
         tip = self._tip
-        # Shown first: TextItem skips its transform update while hidden; the anchor needs it.
+        # Shown first: TextItem skips its transform update while hidden.
         show_on(self.timeline.plot, tip)
         tip.setText(words)
-        tip.setPos(t, row - 0.36)
+        # Placed in pixels, then clamped into the plot: beside the cursor on the side with
+        # room, above the hovered bar (below it on the top row); the view box clips the rest.
+        vb = self.timeline.plot.getViewBox()
+        box = vb.sceneBoundingRect()
+        size = tip.boundingRect()  # pixels: the text ignores the view's scale
+        w, h = size.width(), size.height()
+        at = vb.mapViewToScene(QPointF(t, row))
+        half_bar = abs(vb.mapViewToScene(QPointF(t, row + 0.36)).y() - at.y())
+        gap = 8.0
+        x = at.x() + gap if at.x() + gap + w <= box.right() - 1 else at.x() - gap - w
+        y = at.y() - half_bar - h
+        if y < box.top() + 1:
+            y = at.y() + half_bar
+        x = max(box.left() + 1, min(x, box.right() - 1 - w))
+        y = max(box.top() + 1, min(y, box.bottom() - 1 - h))
+        tip.setAnchor((0.0, 0.0))
+        tip.setPos(vb.mapSceneToView(QPointF(x, y)))
         tip.updateTransform(force=True)
-        tip.setAnchor((1.0, 1.0) if t > (xmin + xmax) / 2 else (0.0, 1.0))
+
+    def tip_scene_rect(self) -> QRectF | None:
+        """Where the timeline's hover tip is drawn (scene pixels), None when hidden."""
+        return self._tip.sceneBoundingRect() if self._tip.isVisible() else None
+
+    def _readout_room(self) -> float:
+        """Width the readout's text may take: the panel's, less margins."""
+        w = self._readout.size().width()
+        if w <= 1:
+            w = self._glw.viewport().width() - 8
+        return w - 10  # the text item's document margins (4 each side) and a little slack
+
+    def _readout_lines(self, parts: list[str], hint: str) -> str:
+        """``parts`` joined on as few lines as fit the panel's width, ``hint`` added if it fits
+        on the last line: a readout cut at the window's edge hides what it is there for."""
+        size = f"font-size:{self._style.font_pt + 1}pt"
+        doc = self._measure
+        doc.setDefaultFont(self._readout.item.font())
+        font = doc.defaultFont().key()
+        room = self._readout_room()
+        sep = "&nbsp;&nbsp;│&nbsp;&nbsp;"
+
+        widths = self._measured
+        if len(widths) > 256:
+            widths.clear()
+
+        def width(html: str) -> float:
+            key = f"{font}|{size}|{html}"
+            w = widths.get(key)
+            if w is None:  # a text layout each: the separator and the hint are asked often
+                doc.setHtml(f"<span style='{size}'>{html}</span>")
+                w = widths[key] = doc.idealWidth()
+            return w
+
+        sep_w = width(sep)
+        lines: list[list[str]] = []
+        used = 0.0
+        for part in parts:
+            pw = width(part)
+            if lines and used + sep_w + pw <= room:
+                lines[-1].append(part)
+                used += sep_w + pw
+            else:
+                lines.append([part])
+                used = pw
+        text = "<br>".join(sep.join(line) for line in lines)
+        if hint and used + width(hint) <= room:
+            text += hint
+        return text
 
     def _update_readout(self) -> None:
         theme, style = self._theme, self._style
@@ -496,6 +625,7 @@ class ChartsPanel(QWidget):
         t = self._hover_t
         at = t if t is not None else self._now
         parts: list[str] = []
+        hint = ""
 
         def span(text: str, color: str | None = None, bold: bool = False) -> str:
             c = f"color:{color};" if color else ""
@@ -503,7 +633,7 @@ class ChartsPanel(QWidget):
             return f"<span style='{c}{b}'>{text}</span>"
 
         if m is None:
-            text = "No run yet — start one to see its charts."
+            parts.append("No run yet — start one to see its charts.")
         else:
             i = s.counters.index_at(at) if len(s.counters) else -1
             started = len(s.counters) > 0 or self._now > 0
@@ -524,21 +654,18 @@ class ChartsPanel(QWidget):
                     j = min(g.size - 1, max(0, math.floor(at / RATE_STEP_S)))
                     r = s.rate.view()[j]
                     w, sv = s.mean_wait.view()[j], s.mean_service.view()[j]
-                    rate = f"{r:.1f} done/s"
+                    # Three figures at most: the readout then fits two lines in presenter mode.
+                    rate = f"{r:.0f} done/s" if r >= 100 else f"{r:.1f} done/s"
                     if math.isfinite(w):
                         rate += f" · wait {_fmt_s(w)} · service {_fmt_s(sv)}"
                     parts.append(span(rate, theme.rate))
-                sep = "&nbsp;&nbsp;│&nbsp;&nbsp;"
-                if style.presenter and len(parts) > 2:  # big text: two lines, nothing clipped
-                    text = sep.join(parts[:2]) + "<br>" + sep.join(parts[2:])
-                else:
-                    text = sep.join(parts)
             elif t is not None:
-                text = span(f"t = {t:.3f} s", theme.foreground, True)
+                parts.append(span(f"t = {t:.3f} s", theme.foreground, True))
             else:
-                text = "Waiting for the first events…"
+                parts.append("Waiting for the first events…")
             if t is None and i >= 0 and not style.presenter:
-                text += span("&nbsp;&nbsp;(hover a chart to read values)", theme.crosshair[:7])
+                hint = span("&nbsp;&nbsp;(hover a chart to read values)", theme.crosshair[:7])
+        text = self._readout_lines(parts, hint)
         html = f"{text}|{theme.name}|{style.font_pt}"
         if html != self._readout_html:  # setHtml re-lays out the text: only when it changed
             self._readout_html = html
@@ -548,4 +675,6 @@ class ChartsPanel(QWidget):
 def _fmt_s(x: float) -> str:
     if x >= 1:
         return f"{x:.2f} s"
+    if x >= 0.1:
+        return f"{x * 1000:.0f} ms"
     return f"{x * 1000:.1f} ms"

@@ -119,9 +119,14 @@ def no_si_prefix(ax: pg.AxisItem) -> None:
 
 
 def axis_label(plot: pg.PlotItem, side: str, text: str, units: str | None, theme: Theme,
-               style: Style, si_prefix: bool = False) -> None:
+               style: Style, si_prefix: bool = False, short: tuple[str, ...] = ()) -> None:
+    """The axis' label; ``short`` wordings (``{units}`` allowed), shortest last, for an axis
+    too short for it."""
     plot.setLabel(side, text, units=units, **{"color": theme.foreground,
                                                "font-size": f"{style.font_pt}pt"})
+    set_short = getattr(plot.getAxis(side), "set_short_label", None)
+    if set_short is not None:  # a ChartAxis
+        set_short(*short)
     # No automatic SI prefix by default: the linked time axes must all read in seconds.
     if si_prefix:
         plot.getAxis(side).enableAutoSIPrefix(True)

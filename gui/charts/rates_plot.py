@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.charts.curves import SeriesLine
+from gui.charts.legend import Entry
 from gui.charts.palette import Theme
 from gui.charts.plotkit import (
     Style,
@@ -61,17 +62,18 @@ class RatesChart:
         self.vb2.setGeometry(self.plot.vb.sceneBoundingRect())
         self.vb2.linkedViewChanged(self.plot.vb, self.vb2.XAxis)
 
-    def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+    def legend_entries(self, theme: Theme) -> list[Entry]:
         w = f"{RATE_WINDOW_S:g} s"
         return [
-            (line_sample(theme.rate, 2), f"tasks done per second ({w} window)"),
-            (line_sample(theme.wait, 2), "mean wait in queue (right axis)"),
-            (line_sample(theme.service, 2), "mean service time (right axis)"),
+            (line_sample(theme.rate, 2), f"tasks done per second ({w} window)", "done per second"),
+            (line_sample(theme.wait, 2), "mean wait in queue (right axis)", "mean wait (right)"),
+            (line_sample(theme.service, 2), "mean service time (right axis)",
+             "mean service (right)"),
         ]
 
     def apply(self, theme: Theme, style: Style) -> None:
         style_axes(self.plot, theme, style)
-        axis_label(self.plot, "left", "done", "tasks/s", theme, style)
+        axis_label(self.plot, "left", "done", "tasks/s", theme, style, short=("done/s",))
         self._theme, self._style = theme, style
         self._ms = None
         self._set_time_unit(True)
@@ -88,7 +90,7 @@ class RatesChart:
             return
         self._ms = ms
         axis_label(self.plot, "right", "mean time", "ms" if ms else "s", self._theme,
-                   self._style)
+                   self._style, short=("mean ({units})", "({units})"))
         self.plot.getAxis("right").setScale(1000.0 if ms else 1.0)
 
     def clear(self) -> None:

@@ -8,11 +8,12 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import Qt as pgQt
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
-from gui.charts.palette import ACTIVITY_WORDS, Theme, qcolor
+from gui.charts.legend import Entry
+from gui.charts.palette import ACTIVITY_SHORT, ACTIVITY_WORDS, Theme, qcolor
 from gui.charts.plotkit import Style, style_axes, swatch, time_only_navigation
 from gui.charts.ring import GrowBuffer
 
@@ -109,11 +110,7 @@ class TimelineItem(pg.GraphicsObject):
     # ----------------------------------------------------------------- state
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self._brushes = {a: pg.mkBrush(qcolor(c)) for a, c in theme.activities.items()}
-        # Hatched, so "not started yet" never reads as "waiting in get()".
-        hatch = pg.mkBrush(qcolor(theme.activities[Activity.WAIT_GET]))
-        hatch.setStyle(Qt.BrushStyle.BDiagPattern)
-        self._brushes[int(Activity.STARTING)] = hatch
+        self._brushes = {int(a): activity_brush(theme, Activity(a)) for a in theme.activities}
         self.update()
 
     def set_font(self, font: QFont) -> None:
@@ -291,6 +288,16 @@ class TimelineItem(pg.GraphicsObject):
         p.restore()
 
 
+def activity_brush(theme: Theme, a: Activity) -> QBrush:
+    """How the bars of activity ``a`` are filled (the legend's squares too)."""
+    if a == Activity.STARTING:
+        # Hatched, so "not started yet" never reads as "waiting in get()".
+        hatch = pg.mkBrush(qcolor(theme.activities[Activity.WAIT_GET]))
+        hatch.setStyle(Qt.BrushStyle.BDiagPattern)
+        return hatch
+    return pg.mkBrush(qcolor(theme.activities[a]))
+
+
 def worker_rows(model: RunModel | None) -> list[TimelineRow]:
     """Rows in display order: producers then consumers, as the model numbers them."""
     if model is None:
@@ -316,10 +323,17 @@ class TimelineChart:
         self._checked: dict[int, int] = {}
         self._set_ticks()
 
-    def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+    def legend_entries(self, theme: Theme) -> list[Entry]:
         """The colours this run has shown so far (a short key: the full one has nine)."""
-        return [(swatch(theme.activities[a]), words) for a, words in ACTIVITY_WORDS.items()
-                if a in self.seen]
+        return [(self._swatch(theme, a), words, ACTIVITY_SHORT[a])
+                for a, words in ACTIVITY_WORDS.items() if a in self.seen]
+
+    def _swatch(self, theme: Theme, a: Activity) -> pg.BarGraphItem:
+        """The legend's square for ``a``, filled as the bars are (hatched for "starting")."""
+        item = swatch(theme.activities[a])
+        if a == Activity.STARTING:
+            item.setOpts(brush=activity_brush(theme, a))
+        return item
 
     def _note_activities(self) -> bool:
         """Add the activities of new intervals to ``seen``; True if that grew it."""
@@ -336,6 +350,8 @@ class TimelineChart:
     def apply(self, theme: Theme, style: Style) -> None:
         style_axes(self.plot, theme, style)
         self.plot.getAxis("right").setStyle(showValues=False)
+        # Worker names have no tick marks before them: air between a name and the axis line.
+        self.plot.getAxis("left").setStyle(tickTextOffset=8)
         self.item.set_theme(theme)
         self.item.set_font(style.font())
 

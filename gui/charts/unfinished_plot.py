@@ -7,6 +7,7 @@ import pyqtgraph as pg
 
 from engine.model import RunModel
 from gui.charts.curves import BandItem, LinesItem
+from gui.charts.legend import Entry
 from gui.charts.palette import Theme, qcolor
 from gui.charts.plotkit import (
     Style,
@@ -69,13 +70,16 @@ class UnfinishedChart:
         self._premature = False
         self._theme: Theme | None = None
         self._style = Style()
+        self._stack_key: tuple = ()
+        plot.getViewBox().sigResized.connect(self._on_vb_sig_resized)
 
-    def legend_entries(self, theme: Theme) -> list[tuple[object, str]]:
+    def legend_entries(self, theme: Theme) -> list[Entry]:
         # The join and producer lines carry their own labels, in their own colours.
         return [
-            (line_sample(theme.unfinished, 2), "unfinished: what join() waits on"),
-            (swatch(theme.queued_fill), "queued (put, not taken yet)"),
-            (swatch(theme.in_flight_fill), "in progress (taken, not done)"),
+            (line_sample(theme.unfinished, 2), "unfinished: what join() waits on",
+             "unfinished (join() waits on it)", "unfinished"),
+            (swatch(theme.queued_fill), "queued (put, not taken yet)", "queued"),
+            (swatch(theme.in_flight_fill), "in progress (taken, not done)", "in progress"),
             (swatch(theme.join_band[:7] + "66"), "join() waiting"),
         ]
 
@@ -165,6 +169,29 @@ class UnfinishedChart:
             if line.label.anchors != anchors:
                 line.label.anchors = anchors
                 line.label.updatePosition()
+        self._stack_labels()
+
+    def _on_vb_sig_resized(self, *_: object) -> None:
+        self._stack_labels()
+
+    def _stack_labels(self) -> None:
+        """One label under the other, from the top: spread as far as on a tall plot, never
+        closer than a label's height, so a short plot (a small window, presenter mode's big
+        text) does not pile them on each other."""
+        shown = tuple(line for line in (self.called_line, self.return_line,
+                                        self.producers_line) if line.isVisible())
+        height = self.plot.getViewBox().height()
+        key = (height, shown, self._style.presenter)
+        if key == self._stack_key or height <= 0:
+            return
+        self._stack_key = key
+        top = 0.07 * height
+        for line in shown:
+            h = line.label.boundingRect().height()
+            # Too short for all of them: the last ones overlap, but none is cut at the bottom.
+            at = max(0.0, min(top, height - h - 2))
+            line.label.setPosition(min(1.0, max(0.0, 1.0 - at / height)))
+            top += max(h + 1, 0.15 * height)
 
     def fit_y(self, s: ModelSeries, xmin: float, xmax: float) -> None:
         # The drawn (decimated) line keeps every peak of what is in view, at a few points per

@@ -11,21 +11,24 @@ drawn, and where the GUI thread's time went.
 
 Diagnostics (not what the window does): ``--nice N`` lowers the workers' CPU priority by N
 once they started; ``--switch-interval S`` sets the interpreter's GIL switch interval after
-the run set its own; ``--split-batches N`` makes ``Run.poll`` feed batches in slices of at
-most N records (a proposed engine change: today a poll feeds whole batches of up to 2048
-records, 15-30 ms each, whatever its budget). They show where the gaps come from.
+the run set its own; ``--gaps N`` explains the N longest gaps: the GUI thread's own CPU time,
+its wait for a CPU (run queue, from /proc schedstat), the rest (blocked: waiting for the GIL,
+or idle), the other threads' CPU (the collector's on its own) and the timed calls inside.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import cProfile
 import functools
 import gc
 import json
 import os
+import pstats
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,40 +40,43 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def split_batches(run_cls: type, most: int) -> None:
-    """Diagnostic: Run.poll as proposed for the engine. It is today's poll, except that a
-    chunk holds at most ``most`` records: a longer batch is cut, ``(src, first_seq,
-    records[:k])`` fed now and ``(src, first_seq + k, records[k:])`` put back at the head of
-    the inbox, so the time budget holds whatever the workers' batch size (2048 records)."""
+def schedstat(tid: int | str) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting in the run queue) of a thread of this process, (0, 0) if unknown."""
+    path = f"/proc/{tid}/schedstat" if tid == "thread-self" else f"/proc/self/task/{tid}/schedstat"
+    try:
+        with open(path) as f:
+            run_ns, wait_ns, _ = f.read().split()
+        return int(run_ns), int(wait_ns)
+    except (OSError, ValueError):
+        return 0, 0
 
-    def sliced_poll(self: object, budget_s: float = 0.01, wait_s: float = 0.0, *,
-                    feed: bool = True) -> list:
-        inbox = self._inbox
-        if not inbox and wait_s > 0:
-            self._wake.wait(wait_s)
-        self._wake.clear()
-        deadline = time.perf_counter() + budget_s
-        applied: list = []
-        while inbox:
-            batches = []
-            n = 0
-            while inbox and n < most:
-                src, first, records = inbox.popleft()
-                room = most - n
-                if len(records) > room:
-                    inbox.appendleft((src, first + room, records[room:]))
-                    records = records[:room]
-                batches.append((src, first, records))
-                n += len(records)
-            self.received_batches += len(batches)
-            applied.extend(self.model.feed(batches))
-            if time.perf_counter() > deadline:
-                break
-        if inbox:
-            self._wake.set()
-        return applied
 
-    run_cls.poll = sliced_poll
+def explain_gaps(gaps: list[float], gap_ends: list[int], ticks: list, spans: list,
+                 n: int) -> list[dict]:
+    """The ``n`` longest gaps: where the GUI thread's wall time went, and what it called."""
+    rows = []
+    for i in sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:n]:
+        j = gap_ends[i]
+        (t1, (run1, wait1), (crun1, _), cpu1), (t0, (run0, wait0), (crun0, _), cpu0) = (
+            ticks[j], ticks[j - 1])
+        gui_cpu = (run1 - run0) / 1e6
+        runq = (wait1 - wait0) / 1e6
+        calls: dict[str, float] = collections.defaultdict(float)
+        for a, b, label in spans:
+            if b > t0 and a < t1:
+                calls[label] += (min(b, t1) - max(a, t0)) * 1000
+        row = {
+            "at_s": round(t0 - ticks[0][0], 2),
+            "wall": round((t1 - t0) * 1000, 1),
+            "gui_cpu": round(gui_cpu, 1),
+            "runq_wait": round(runq, 1),
+            "blocked": round((t1 - t0) * 1000 - gui_cpu - runq, 1),
+            "other": round((cpu1 - cpu0) * 1000 - gui_cpu, 1),
+            "collector": round((crun1 - crun0) / 1e6, 1),
+        }
+        row.update({k: round(v, 1) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])})
+        rows.append(row)
+    return rows
 
 
 def main() -> int:
@@ -81,8 +87,12 @@ def main() -> int:
     ap.add_argument("--nice", type=int, default=0, help="diagnostic: renice the workers by N")
     ap.add_argument("--switch-interval", type=float, default=None,
                     help="diagnostic: sys.setswitchinterval(S) once the run started")
-    ap.add_argument("--split-batches", type=int, default=0,
-                    help="diagnostic: Run.poll feeds at most N records at a time")
+    ap.add_argument("--gaps", type=int, default=0,
+                    help="diagnostic: explain the N longest gaps (GUI thread CPU, run-queue "
+                         "wait, other threads' CPU, calls inside)")
+    ap.add_argument("--profile", metavar="LABEL", default="",
+                    help="diagnostic: profile every call of one timed LABEL (e.g. charts.refresh)"
+                         " and print its costliest functions to stderr")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -110,11 +120,19 @@ def main() -> int:
 
     gaps: list[float] = []
     last: list[float | None] = [None]
+    # --gaps: per tick, (time, GUI thread's schedstat, collector's schedstat, process CPU)
+    ticks: list[tuple[float, tuple[int, int], tuple[int, int], float]] = []
+    gap_ends: list[int] = []  # index in ticks of each gap's closing tick
+    collector_tid = [0]
 
     def tick() -> None:
         now = time.perf_counter()
+        if args.gaps:
+            ticks.append((now, schedstat("thread-self"), schedstat(collector_tid[0]),
+                          time.process_time()))
         if last[0] is not None and w.driver.active:
             gaps.append(now - last[0])
+            gap_ends.append(len(ticks) - 1)
         last[0] = now
 
     ticker = QTimer()
@@ -124,6 +142,8 @@ def main() -> int:
     frames = [0]
     w.driver.sig_frame.connect(lambda: frames.__setitem__(0, frames[0] + 1))
     cost: dict[str, list[float]] = collections.defaultdict(list)
+    spans: list[tuple[float, float, str]] = []  # every timed call: (start, end, label)
+    profiler = cProfile.Profile()
 
     def timed(owner: object, name: str, label: str) -> None:
         f = getattr(owner, name)
@@ -132,9 +152,13 @@ def main() -> int:
         def g(*a: object, **k: object) -> object:
             t = time.perf_counter()
             try:
+                if label == args.profile:
+                    return profiler.runcall(f, *a, **k)
                 return f(*a, **k)
             finally:
-                cost[label].append(time.perf_counter() - t)
+                end = time.perf_counter()
+                cost[label].append(end - t)
+                spans.append((t, end, label))
 
         setattr(owner, name, g)
 
@@ -148,18 +172,33 @@ def main() -> int:
             gc_pauses.append(time.perf_counter() - gc_start[0])
 
     gc.callbacks.append(on_gc)
-    if args.split_batches:
-        split_batches(Run, args.split_batches)
     timed(Run, "poll", "Run.poll")
     timed(w.charts, "refresh", "charts.refresh")
     timed(pg.GraphicsView, "paintEvent", "charts.paint")
     timed(w.event_log, "flush", "event_log.flush")
     timed(w, "_on_driver_sig_frame", "window.frame")
+    timed(w, "_on_driver_sig_applied", "window.applied")
+    timed(w, "start_run", "window.start_run")
+    timed(w.status_bar, "show_run", "status_bar.show_run")
+    timed(w, "_diagnose", "window.diagnose")
+    timed(w, "_show_code_lines", "code_view.show_run")
+    if args.gaps:
+        def on_gc_span(phase: str, info: dict) -> None:
+            if phase == "stop" and threading.current_thread() is threading.main_thread():
+                spans.append((gc_start[0], time.perf_counter(), f"gc{info['generation']}"))
+
+        gc.callbacks.append(on_gc_span)
     status_lost = [""]
+
+    started_at = [0.0]
 
     def start() -> None:
         w.start_run()
+        started_at[0] = time.perf_counter()
         run = w.driver.run
+        for th in threading.enumerate():
+            if th.name == "queuelab-collector" and th.native_id:
+                collector_tid[0] = th.native_id
         if args.nice and run is not None:
             for p in run.processes.values():
                 try:
@@ -169,12 +208,18 @@ def main() -> int:
         if args.switch_interval is not None:
             sys.setswitchinterval(args.switch_interval)
 
+    ended_at = [0.0]
+
     def finish() -> None:
         status_lost[0] = w.status_bar.lost_label.text()
         w.close()
 
+    def on_ended(_reason: str) -> None:
+        ended_at[0] = time.perf_counter()
+        QTimer.singleShot(300, finish)
+
     QTimer.singleShot(300, start)
-    w.driver.sig_ended.connect(lambda _r: QTimer.singleShot(300, finish))
+    w.driver.sig_ended.connect(on_ended)
     app.exec()
     ticker.stop()
     m = w.model
@@ -189,6 +234,9 @@ def main() -> int:
                  f"{args.tasks:,} no-op tasks per producer = {args.producers * args.tasks:,}",
         "end_reason": m.end_reason,
         "run_s": round(m.end_t or m.last_t, 2),
+        # How long after the run's last record the window had applied everything: a window
+        # that cannot keep up with the flood falls behind instead of freezing.
+        "drain_lag_s": round(ended_at[0] - m.t0 - (m.end_t or m.last_t), 2),
         "events": m.events,
         "records_sent": sent,
         "records_received": received,
@@ -196,6 +244,7 @@ def main() -> int:
         "received_plus_lost_equals_sent": received + m.events_lost == sent,
         "status_bar_lost": status_lost[0],
         "frames": frames[0],
+        "gaps": len(g),
         "gap_p50_ms": round(statistics.median(g) * 1000, 1),
         "gap_p99_ms": round(percentile(g, 0.99) * 1000, 1),
         "gap_max_ms": round(g[-1] * 1000, 1),
@@ -206,8 +255,6 @@ def main() -> int:
         out["workers_nice"] = args.nice
     if args.switch_interval is not None:
         out["switch_interval_s"] = args.switch_interval
-    if args.split_batches:
-        out["split_batches"] = args.split_batches
     gc_pauses.sort()
     out["gc_collections"] = len(gc_pauses)
     out["gc_pause_max_ms"] = round(gc_pauses[-1] * 1000, 1) if gc_pauses else 0.0
@@ -216,11 +263,28 @@ def main() -> int:
         out[f"{label}_p50_ms"] = round(statistics.median(v) * 1000, 2)
         out[f"{label}_p99_ms"] = round(percentile(v, 0.99) * 1000, 1)
         out[f"{label}_max_ms"] = round(v[-1] * 1000, 1)
+    # Where the GUI thread's time went while the run was live (nested calls overlap: window.frame
+    # holds charts.refresh; the paint and the log's flush come in turns of their own).
+    live_s = ended_at[0] - started_at[0]
+    out["live_s"] = round(live_s, 2)
+    for label in ("Run.poll", "window.frame", "charts.paint", "event_log.flush"):
+        busy = sum(b - a for a, b, lb in spans if lb == label and a >= started_at[0])
+        out[f"share_{label}_pct"] = round(100 * busy / live_s, 1) if live_s > 0 else None
+    if args.gaps:
+        out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
+    if args.profile:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
     if args.json:
         print(json.dumps(out))
     else:
         for k, v in out.items():
-            print(f"{k:32} {v}")
+            if k == "longest_gaps":
+                print("longest gaps (ms): wall = gui_cpu + runq_wait + blocked (GIL, sleep);"
+                      " other = other threads' CPU; collector = its CPU")
+                for row in v:
+                    print("  " + "  ".join(f"{a}={b}" for a, b in row.items()))
+            else:
+                print(f"{k:32} {v}")
     return 0
 
 

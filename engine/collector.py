@@ -3,6 +3,10 @@
 One channel per process means a worker killed while writing (even holding a lock) can only
 break its own pipe (cpython#87971 describes a shared Queue's write lock left held). The same
 thread waits on every process's sentinel, so a death is seen as soon as it happens.
+
+The thread only moves bytes: it hands each batch on still pickled. Unpickling holds the GIL
+(one C call per batch) and, done here, it landed in the middle of the GUI thread's frames; the
+consumer (``Run.poll``) unpickles within its own time budget instead.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ Batch = tuple[int, int, list[tuple]]
 
 
 class Collector:
-    def __init__(self, deliver: Callable[[Batch], None], on_exit: Callable[[int, int], None]):
+    """``deliver(payload)`` gets each worker batch as the pickled bytes of a :data:`Batch`, in
+    the order of its pipe; a worker's batches are all delivered before ``on_exit`` is called."""
+
+    def __init__(self, deliver: Callable[[bytes], None], on_exit: Callable[[int, int], None]):
         self._deliver = deliver
         self._on_exit = on_exit
         self._conns: dict[Any, int] = {}  # reader -> src
@@ -67,7 +74,7 @@ class Collector:
 
     def _read_one(self, reader: Connection) -> bool:
         try:
-            batch = reader.recv()
+            payload = reader.recv_bytes()
         except EOFError:
             self._drop(reader)
             return False
@@ -76,7 +83,7 @@ class Collector:
             self.broken_messages += 1
             self._drop(reader)
             return False
-        self._deliver(batch)
+        self._deliver(payload)
         return True
 
     def _drain(self, reader: Connection) -> None:

@@ -74,9 +74,9 @@ def run_headless(
         found = diagnosis(run.model, run.model.rel(time.perf_counter())) if code else []
         if code == EXIT_ABNORMAL and not run.ended:
             run.stop(reason="hang timeout")
-        if not as_json:
-            for line in narrator.lines(run.poll(1.0)):
-                print(line, file=out, flush=True)
+        # Everything that arrived is fed before the summary: under a flood the model (and,
+        # through it, the trace) can be seconds behind the processes.
+        _feed_rest(run, narrator, None if as_json else out, budget_s=120.0)
     except KeyboardInterrupt:
         run.stop(reason="interrupted")
         print("queuelab: interrupted; every worker was stopped", file=err)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import pickle
 import sys
 import threading
 import time
@@ -57,19 +58,23 @@ class Run:
         self.processes: dict[int, Any] = {}
         self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
         self._exit_cond = threading.Condition()
-        self._inbox: deque[Batch] = deque()
+        # Batches in arrival order: the parent's own as tuples, the workers' still pickled
+        # (the collector thread only moves bytes; poll unpickles them within its budget).
+        self._inbox: deque[Batch | bytes] = deque()
+        self._rest: Batch | None = None  # the tail of a batch poll split, fed first next time
         self._listeners: list[Callable[[Batch], None]] = []
         self._wake = threading.Event()
         self._stop_evt = threading.Event()
         self._state_lock = threading.Lock()
         self._ended = threading.Event()
         self._coordinator: threading.Thread | None = None
-        self.collector = Collector(self._deliver, self._on_process_exit)
+        self.collector = Collector(self._deliver_raw, self._on_process_exit)
         self.rec = Recorder(0, self._deliver, batch=1)
         self.queue: Any = None
         self.end_reason: str | None = None
         self.received_batches = 0
         self.received_records = 0
+        self.undecodable_batches = 0  # arrived whole but would not unpickle: counted as lost
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Run:
@@ -256,17 +261,23 @@ class Run:
 
     # ------------------------------------------------------------ events
     def add_listener(self, listener: Callable[[Batch], None]) -> None:
-        """Also hand every batch to ``listener`` as it arrives (before the model sees it).
+        """Also hand every batch to ``listener``, in the order the model gets them.
 
-        Called on the collector's thread (or whichever thread recorded a parent event), so it
-        must be quick and must not raise; the trace writer uses it.
+        Called by :meth:`poll` (on the polling thread) as it takes each whole batch from the
+        inbox, before the model sees any of it; so only batches that were polled are heard
+        (:meth:`wait` and :meth:`drain` poll everything). It must not raise; the trace writer
+        uses it.
         """
         self._listeners.append(listener)
 
     def _deliver(self, batch: Batch) -> None:
-        for listener in self._listeners:
-            listener(batch)
+        """A batch of the parent's own records (stream 0), from whichever thread made them."""
         self._inbox.append(batch)
+        self._wake.set()
+
+    def _deliver_raw(self, payload: bytes) -> None:
+        """A worker's pickled batch, on the collector's thread: queued as it came, undecoded."""
+        self._inbox.append(payload)
         self._wake.set()
 
     def _on_process_exit(self, src: int, exitcode: int) -> None:
@@ -274,6 +285,24 @@ class Run:
             self.exit_codes[src] = exitcode
             self._exit_cond.notify_all()
         self.rec.emit((int(Kind.PROC_EXIT), perf_counter(), src, exitcode))
+
+    def _next_batch(self) -> Batch | None:
+        """The next whole batch of the inbox, unpickled and heard by the listeners."""
+        inbox = self._inbox
+        while inbox:
+            entry = inbox.popleft()
+            if type(entry) is bytes:
+                try:
+                    entry = pickle.loads(entry)
+                except Exception:
+                    # Whole on the pipe yet unreadable: its records become a seq gap, counted
+                    # as lost by the model like those of a torn message.
+                    self.undecodable_batches += 1
+                    continue
+            for listener in self._listeners:
+                listener(entry)
+            return entry
+        return None
 
     def poll(
         self, budget_s: float = 0.01, wait_s: float = 0.0, *, feed: bool = True
@@ -283,42 +312,46 @@ class Run:
         Call it from one thread only (the GUI's timer or the CLI's loop): the model is not
         shared. ``wait_s`` blocks that long for the first batch when none is waiting.
         """
-        if not self._inbox and wait_s > 0:
+        if not self._inbox and self._rest is None and wait_s > 0:
             self._wake.wait(wait_s)
         self._wake.clear()
         deadline = perf_counter() + budget_s
-        inbox = self._inbox
         applied: list[tuple[int, tuple]] = []
-        while inbox:
+        while self._inbox or self._rest is not None:
             # Feed in chunks of FEED_CHUNK records, checking the clock between chunks, so a backlog
             # never holds the caller (the GUI thread) much past its budget.
             batches: list[Batch] = []
             n = 0
-            while inbox and n < FEED_CHUNK:
-                batch = inbox.popleft()
+            while n < FEED_CHUNK:
+                batch, self._rest = self._rest, None
+                if batch is None:
+                    batch = self._next_batch()
+                    if batch is None:
+                        break
+                    self.received_batches += 1
                 src, first, records = batch
                 if n + len(records) > FEED_CHUNK:
                     # A worker's batch holds up to 2048 records (15-30 ms of reducing under a
-                    # flood): feed its head now and leave the rest first in line.
+                    # flood): feed its head now and keep the rest first in line.
                     take = max(FEED_CHUNK - n, 1)
-                    inbox.appendleft((src, first + take, records[take:]))
+                    self._rest = (src, first + take, records[take:])
                     batch = (src, first, records[:take])
                 batches.append(batch)
                 n += len(batch[2])
-            self.received_batches += len(batches)
             if feed:
                 applied.extend(self.model.feed(batches))
             else:  # benchmarks: measure the event path without the reducer
                 self.received_records += n
             if perf_counter() > deadline:
                 break
-        if inbox:
+        if self._inbox or self._rest is not None:
             self._wake.set()
         return applied
 
     @property
     def pending(self) -> int:
-        return len(self._inbox)
+        """Batches (or what is left of one) not fed to the model yet."""
+        return len(self._inbox) + (self._rest is not None)
 
     @property
     def ended(self) -> bool:
@@ -332,7 +365,7 @@ class Run:
             if left is not None and left <= 0:
                 return False
             self.poll(0.05, wait_s=0.05 if left is None else min(0.05, left), feed=feed)
-        while self._inbox:
+        while self.pending:
             self.poll(1.0, feed=feed)
         return True
 

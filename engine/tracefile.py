@@ -285,9 +285,11 @@ class TraceWriter:
         self.close()
 
     def attach(self, run: Any) -> None:
-        """Write every batch ``run`` delivers, as it arrives; call before ``run.start()``.
+        """Write every batch ``run`` delivers; call before ``run.start()``.
 
-        The batches are written in the very order the run's model receives them. A write error
+        ``Run.poll`` hands each batch to the writer as it unpickles it, just before the model
+        gets it, so batches are written in the very order the model receives them (and only
+        batches that were polled: ``Run.wait`` and the CLI poll everything). A write error
         (disk full, ...) never disturbs the run: writing stops and the error is kept in
         :attr:`error` for the caller to report.
         """

@@ -33,9 +33,12 @@ from engine.narration import Narrator
 MAX_LINES = 5_000
 FLUSH_PERIOD_S = 0.1  # a log that changes faster than this cannot be read anyway
 MAX_FLUSH_SHARE = 0.1  # a flood must not let the log take more than this share of the time
-# Records narrated per flush (about 200 lines): more than anyone reads in a tenth of a second,
-# and narrating and laying out a whole flood would freeze the window. The rest is counted.
+# Records kept for the next flush: more than anyone reads in a tenth of a second, and
+# narrating a whole flood would freeze the window. The older ones are counted, not listed.
 MAX_PENDING_RECORDS = 500
+# Lines appended per flush, the newest: laying out and colouring a line costs 30-40 µs, and
+# under a flood 300 of them (12-30 ms) made the longest event-loop gaps. The rest is counted.
+MAX_FLUSH_LINES = 100
 
 
 # The charts' hues (gui/charts/palette.py), repeated here so the log does not import pyqtgraph:
@@ -192,6 +195,11 @@ class EventLog(QWidget):
             self._skipped += min(overflow, len(self._pending) + len(applied))
         self._pending.extend(applied)
 
+    @property
+    def pending(self) -> int:
+        """Records waiting for the next flush."""
+        return len(self._pending)
+
     def add_note(self, text: str, t: float | None = None) -> None:
         """A line from the window itself (run started, summary, warnings)."""
         self.flush(force=True)
@@ -212,12 +220,11 @@ class EventLog(QWidget):
     def _flush(self) -> None:
         if not self._pending or self._narrator is None or self._model is None:
             return
-        lines: list[str] = []
-        if self._skipped:
-            lines.append(" " * TIME_WIDTH + f"— {self._skipped:,} events came too fast to list —")
-            self._skipped = 0
+        lines: list[str] = []  # newest first, until MAX_FLUSH_LINES
         rel, line_of = self._model.rel, self._narrator.line
-        for src, r in self._pending:
+        pending = self._pending
+        while pending and len(lines) < MAX_FLUSH_LINES:
+            src, r = pending.pop()
             text = line_of(src, r)
             if text is None and src == 0:
                 # Written here, not when the button is pressed, so the line sits after the
@@ -225,7 +232,12 @@ class EventLog(QWidget):
                 text = _PARENT_NOTES.get(r[0])
             if text is not None:
                 lines.append(_stamp(rel(r[1])) + text)
-        self._pending.clear()
+        self._skipped += len(pending)
+        pending.clear()
+        if self._skipped:
+            lines.append(" " * TIME_WIDTH + f"— {self._skipped:,} events came too fast to list —")
+            self._skipped = 0
+        lines.reverse()
         self._append(lines)
 
     def lines(self) -> list[str]:

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
 
         self.driver.sig_applied.connect(self._on_driver_sig_applied)
         self.driver.sig_frame.connect(self._on_driver_sig_frame)
+        self.driver.sig_log_frame.connect(self._on_driver_sig_log_frame)
         self.driver.sig_status.connect(self._on_driver_sig_status)
         self.driver.sig_join_returned.connect(self._on_driver_sig_join_returned)
         self.driver.sig_ended.connect(self._on_driver_sig_ended)
@@ -540,7 +541,6 @@ class MainWindow(QMainWindow):
 
     def _on_driver_sig_frame(self) -> None:
         self.charts.refresh()
-        self.event_log.flush()
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
@@ -553,6 +553,11 @@ class MainWindow(QMainWindow):
         if now >= self._next_diagnosis and self.driver.active:
             self._next_diagnosis = now + DIAGNOSE_PERIOD_S
             self._diagnose(now)
+
+    def _on_driver_sig_log_frame(self) -> None:
+        self.event_log.flush()
+        if self.event_log.pending:
+            self.driver.request_log_frame()
 
     def _diagnose(self, now: float) -> None:
         """Explain a hang in the log as soon as the events prove it (each sentence once)."""

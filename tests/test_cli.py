@@ -153,3 +153,21 @@ def test_every_preset_has_an_expected_outcome() -> None:
     from engine.config import list_presets
 
     assert {name for name, _title in list_presets()} == set(PRESET_OUTCOMES)
+
+
+@pytest.mark.slow
+def test_run_json_and_trace_hold_every_event_of_a_flood(tmp_path):
+    # 3 records per task arrive faster than the parent reduces them: the summary and the
+    # trace must still hold every one once the run has ended.
+    trace = tmp_path / "flood.qltrace"
+    r = cli("run", "--set", "tasks_per_producer=30000", "--set", "consumers=2",
+            "--set", "task_duration=0", "--set", "put_interval=0",
+            "--set", "sentinels=per_consumer",
+            "--json", "--trace", str(trace), timeout=180)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert (summary["puts"], summary["gets"], summary["task_dones"]) == (30002, 30002, 30002)
+    assert summary["events_lost"] == 0
+    from engine.tracefile import read_trace
+
+    assert read_trace(str(trace)).n_events == summary["events"]

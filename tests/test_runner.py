@@ -19,6 +19,7 @@ import pytest
 from engine.config import load_preset
 from engine.events import Kind
 from engine.model import Activity, JoinState, RunModel
+from engine.recorder import dumps_batch
 from engine.runner import FEED_CHUNK, Run, RunStatus
 from tests.faults import (
     RUN_TIMEOUT_S,
@@ -444,3 +445,34 @@ def test_poll_feeds_a_big_batch_in_chunks_within_its_budget() -> None:
     while run.pending:
         run.poll(budget_s=0.0)
     assert run.model.events == 2048 and run.model.events_lost == 0
+
+
+def test_worker_batches_arrive_pickled_and_are_decoded_in_poll_in_order() -> None:
+    """The collector hands batches on as bytes; poll unpickles them, and every listener hears
+    each whole batch once, in the model's order, even when poll feeds it in chunks."""
+    run = Run(config(tasks_per_producer=0))
+    heard: list[tuple[int, int, int]] = []
+    run.add_listener(lambda b: heard.append((b[0], b[1], len(b[2]))))
+    big = [(int(Kind.WORKER_START), 1.0, 100, 0, 0)]
+    big += [(int(Kind.PAUSED), 1.0 + i * 1e-6) for i in range(2 * FEED_CHUNK)]
+    run._deliver_raw(dumps_batch((1, 0, big)))
+    run._deliver((0, 0, [(int(Kind.PAUSE), 2.0)]))  # the parent's own, already a tuple
+    run._deliver_raw(dumps_batch((1, len(big), [(int(Kind.PAUSED), 3.0)])))
+    assert heard == [] and run.pending == 3  # nothing decoded before a poll
+    applied = run.poll(budget_s=0.0)
+    assert len(applied) == FEED_CHUNK and heard == [(1, 0, len(big))]
+    while run.pending:
+        run.poll(budget_s=0.0)
+    assert heard == [(1, 0, len(big)), (0, 0, 1), (1, len(big), 1)]
+    assert run.model.events == len(big) + 2 and run.model.events_lost == 0
+
+
+def test_a_batch_that_will_not_unpickle_is_counted_as_lost() -> None:
+    run = Run(config(tasks_per_producer=0))
+    run._deliver_raw(dumps_batch((1, 0, [(int(Kind.WORKER_START), 1.0, 100, 0, 0)])))
+    run._deliver_raw(b"\x80\x05 torn")  # two records that arrived unreadable
+    run._deliver_raw(dumps_batch((1, 3, [(int(Kind.PAUSED), 2.0)])))
+    while run.pending:
+        run.poll(1.0)
+    assert run.undecodable_batches == 1
+    assert run.model.events == 2 and run.model.events_lost == 2

@@ -256,6 +256,57 @@ def test_log_is_bounded(window: MainWindow) -> None:
     assert log.lines()[-1] == f"line {MAX_LINES + 49}"
 
 
+def test_log_under_a_flood_lists_the_newest_lines_and_counts_the_rest(window: MainWindow) -> None:
+    """One flush appends at most MAX_FLUSH_LINES lines (laying out hundreds made the longest
+    event-loop gaps): the newest, in order, after a note counting the events left out."""
+    from engine.events import Kind
+    from gui.event_log import MAX_FLUSH_LINES, MAX_PENDING_RECORDS
+
+    log = window.event_log
+    m = RunModel()
+    m.feed([(0, 0, [(int(Kind.RUN_START), 1.0, 1, 1, 10_000)])])
+    log.set_model(m)
+    before = len(log.lines())
+    n = MAX_PENDING_RECORDS + 200
+    puts = [(int(Kind.PUT), 1.0 + i * 1e-4, 1.0 + i * 1e-4, (1 << 32) + i, i, 0.5)
+            for i in range(n)]
+    log.add_records(m.feed([(1, 0, puts)]))
+    log.flush(force=True)
+    new = log.lines()[before:]
+    assert len(new) == MAX_FLUSH_LINES + 1
+    assert new[0].strip() == f"— {n - MAX_FLUSH_LINES:,} events came too fast to list —"
+    labels = [int(ln.split("(", 1)[1].split(",", 1)[0]) for ln in new[1:]]
+    assert labels == list(range(n - MAX_FLUSH_LINES, n))
+    assert log.pending == 0
+
+
+def test_event_log_and_chart_frames_get_event_loop_turns_of_their_own(
+    qtbot, window: MainWindow
+) -> None:
+    """A driver tick drains events, draws a chart frame or updates the log: never two of them
+    (each is one bounded turn of the event loop), and the log keeps up while the run goes on."""
+    d = window.driver
+    seen: list[set[str]] = []
+    real_tick = d._on_timer_timeout
+
+    def tick() -> None:
+        seen.append(set())
+        real_tick()
+
+    d._timer.timeout.disconnect(d._on_timer_timeout)
+    d._timer.timeout.connect(tick)
+    d.sig_frame.connect(lambda: seen and seen[-1].add("frame"))
+    d.sig_log_frame.connect(lambda: seen and seen[-1].add("log"))
+    d.sig_applied.connect(lambda _a: seen and seen[-1].add("drain"))
+    lines_while_running: list[int] = []
+    d.sig_log_frame.connect(lambda: lines_while_running.append(len(window.event_log.lines())))
+    run_to_end(qtbot, window)
+    kinds = [k for k in seen if k]
+    assert all(len(k) == 1 for k in kinds[:-1]), [k for k in kinds if len(k) > 1]
+    assert {"frame", "log", "drain"} <= set().union(*kinds)
+    assert max(lines_while_running) > 5  # narrated lines showed up before the run's end
+
+
 # ---------------------------------------------------------------------------- pause / resume
 
 

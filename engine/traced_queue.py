@@ -59,6 +59,7 @@ _base_put = JoinableQueue.put
 _base_get = JoinableQueue.get
 _base_task_done = JoinableQueue.task_done
 _loads = pickle.loads  # what ForkingPickler.loads is
+_TOO_MANY = "task_done() called too many times"  # JoinableQueue's own words
 _read = os.read
 perf_counter = time.perf_counter
 
@@ -183,11 +184,22 @@ class TracedJoinableQueue(JoinableQueue):
         if rec is None:
             return _unwrap(self._get(block, timeout))
         t0 = perf_counter()
-        try:
-            obj = self._get(block, timeout)
-        except Empty:
-            rec.emit((_GET_EMPTY, t0, perf_counter()))
-            raise
+        if block and timeout is None and _FAST_IO and not self._closed:
+            # _get's blocking path, inlined: a Python call per task is worth saving here.
+            lock = self._rlock._semlock
+            lock.acquire()
+            try:
+                res = _read_message(self._reader)
+            finally:
+                lock.release()
+            self._sem.release()
+            obj = _loads(res)
+        else:
+            try:
+                obj = self._get(block, timeout)
+            except Empty:
+                rec.emit((_GET_EMPTY, t0, perf_counter()))
+                raise
         t1 = perf_counter()
         if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
             tid = obj[1]
@@ -211,7 +223,7 @@ class TracedJoinableQueue(JoinableQueue):
         lock.acquire()
         try:
             if not self._unfinished_tasks.acquire(False):
-                raise ValueError("task_done() called too many times")
+                raise ValueError(_TOO_MANY)
             if self._unfinished_tasks._semlock._is_zero():
                 self._cond.notify_all()
         finally:
@@ -220,15 +232,29 @@ class TracedJoinableQueue(JoinableQueue):
 
     def task_done(self) -> None:
         rec = self._recorder or _rec._current
-        if rec is None:
-            return self._task_done()
-        # Stamp before the call: a joiner woken by it must not see its return precede this.
-        t = perf_counter()
-        try:
-            self._task_done()
-        except ValueError as exc:
-            rec.emit((_TD_ERR, perf_counter(), str(exc)))
-            raise
+        if rec is None or not _FAST_IO:
+            if rec is None:
+                return self._task_done()
+            t = perf_counter()
+            try:
+                self._task_done()
+            except ValueError as exc:
+                rec.emit((_TD_ERR, perf_counter(), str(exc)))
+                raise
+        else:
+            # Stamp before the call: a joiner woken by it must not see its return precede
+            # this. _task_done, inlined (it runs once per task).
+            t = perf_counter()
+            lock = self._cond._lock._semlock
+            lock.acquire()
+            try:
+                if not self._unfinished_tasks.acquire(False):
+                    rec.emit((_TD_ERR, perf_counter(), _TOO_MANY))
+                    raise ValueError(_TOO_MANY)
+                if self._unfinished_tasks._semlock._is_zero():
+                    self._cond.notify_all()
+            finally:
+                lock.release()
         taken = self._taken
         buf = rec._buf
         buf.append((_TD, t, taken.pop() if taken else -1))
@@ -293,8 +319,11 @@ def _read_exact(fd: int, n: int) -> bytes:
     if n <= 0:
         return b""
     data = _read(fd, n)
-    if len(data) == n:
-        return data
+    return data if len(data) == n else _read_rest(fd, data, n)
+
+
+def _read_rest(fd: int, data: bytes, n: int) -> bytes:
+    """Complete a short read of ``n`` bytes that began with ``data`` (a pipe may split one)."""
     if not data:
         raise EOFError
     parts = [data]
@@ -313,10 +342,16 @@ def _read_message(conn: Any) -> bytes:
     fd = conn._handle
     if fd is None:
         conn._check_closed()  # raises the OSError recv_bytes would
-    size = _HEADER.unpack(_read_exact(fd, 4))[0]
+    head = _read(fd, 4)
+    if len(head) != 4:
+        head = _read_rest(fd, head, 4)
+    size = _HEADER.unpack(head)[0]
     if size == -1:
         size = _LONG_HEADER.unpack(_read_exact(fd, 8))[0]
-    return _read_exact(fd, size)
+    if size <= 0:
+        return b""
+    data = _read(fd, size)
+    return data if len(data) == size else _read_rest(fd, data, size)
 
 
 def _unwrap(obj: Any) -> Any:

@@ -361,6 +361,9 @@ def _unwrap(obj: Any) -> Any:
 
 
 _SCALARS = frozenset((type(None), bool, int, float, str, bytes, complex))
+# What the C pickler writes itself, never asking a dispatch table: the same bytes whatever
+# reducers ForkingPickler was given (complex is pickled through copyreg, so it is not here).
+_FEED_PLAIN = _SCALARS - {complex}
 
 
 def _tuple_label(obj: tuple) -> tuple[int, float]:
@@ -393,10 +396,10 @@ def _feed_dumps(obj: Any) -> Any:
     t = type(inner)
     if t is tuple:
         if (len(inner) == 2 and type(inner[0]) is int and type(inner[1]) is float) or (
-            len(inner) <= 16 and all(type(x) in _SCALARS for x in inner)
+            len(inner) <= 16 and all(type(x) in _FEED_PLAIN for x in inner)
         ):
             return _plain_dumps(obj)
-    elif t in _SCALARS:
+    elif t in _FEED_PLAIN:
         return _plain_dumps(obj)
     return _dumps(obj)
 
@@ -435,8 +438,11 @@ def _feed(
         send_raw = None
     pack = _HEADER.pack
     chunk: list[Any] = []  # framed messages waiting for one write
-    lost = 0  # items in ``chunk``: what a failed write takes with it
-    obj: Any = None
+    in_chunk = 0  # items framed in ``chunk``: what a failed write takes with it
+    in_hand = False  # an item taken from the buffer, neither framed nor written yet
+    size = 0  # bytes in ``chunk``
+    closing = False  # the sentinel was taken: the thread ends whatever happens next
+    last: Any = None  # the last item taken, for ``onerror``
 
     def write(data: Any, raw: bool) -> None:
         send = send_raw if raw else send_bytes
@@ -449,6 +455,14 @@ def _feed(
         finally:
             wrelease()
 
+    def flush() -> None:
+        nonlocal in_chunk, size
+        if chunk:
+            data = b"".join(chunk)
+            chunk.clear()
+            write(data, True)  # if it raises, in_chunk still counts what was lost
+        in_chunk = size = 0
+
     while True:
         try:
             nacquire()
@@ -458,58 +472,58 @@ def _feed(
             finally:
                 nrelease()
             try:
-                size = 0
                 while True:
                     obj = bpopleft()
                     if obj is sentinel:
-                        if chunk:
-                            write(b"".join(chunk), True)
-                            chunk.clear()
+                        closing = True
+                        flush()
                         reader_close()
                         writer_close()
                         return
+                    last = obj
+                    in_hand = True
                     try:
                         data = _feed_dumps(obj)
                     except Exception:
-                        # Only this item is lost (as in CPython): send the ones before it.
-                        if chunk:
-                            write(b"".join(chunk), True)
-                            chunk.clear()
-                            lost = size = 0
+                        flush()  # only this item is lost (as in CPython), not the ones before
                         raise
                     n = len(data)
                     if send_raw is None or n > _SMALL_MESSAGE:
-                        if chunk:
-                            write(b"".join(chunk), True)
-                            chunk.clear()
-                            lost = size = 0
+                        flush()
                         write(data, False)
+                        in_hand = False
                         continue
                     chunk.append(pack(n))
                     chunk.append(data)
-                    lost += 1
+                    in_chunk += 1
+                    in_hand = False
                     size += n + 4
                     if size >= FEED_CHUNK_BYTES:
-                        write(b"".join(chunk), True)
-                        chunk.clear()
-                        lost = size = 0
+                        flush()
             except IndexError:
-                if chunk:
-                    write(b"".join(chunk), True)
-                    chunk.clear()
-                    lost = 0
+                flush()
         except Exception as e:
+            lost = in_chunk + in_hand
             chunk.clear()
+            in_chunk = size = 0
+            in_hand = False
             if ignore_epipe and getattr(e, "errno", 0) == errno.EPIPE:
                 return
             if _mp_util.is_exiting():
                 _mp_util.info("error in queue thread: %s", e)
                 return
-            # Items never sent: give their slots back, as CPython's feeder does for one.
-            for _ in range(max(lost, 1)):
+            # Items that never reached the pipe: give their slots back, as CPython's feeder
+            # does for its one item. (A write that fails part-way may have put whole
+            # messages before the failure on the pipe; only EPIPE does that, and then no
+            # one reads them.)
+            for _ in range(lost):
                 queue_sem.release()
-            lost = 0
-            onerror(e, obj)
+            onerror(e, last)
+            if closing:
+                # close() was called: end as CPython's feeder would after its last item.
+                reader_close()
+                writer_close()
+                return
 
 
 # Our feeder replaces CPython's only where its internals are the ones it was copied from.

@@ -6,6 +6,7 @@ import multiprocessing
 import pickle
 import queue as std_queue
 import time
+from multiprocessing.queues import JoinableQueue
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
@@ -43,9 +44,23 @@ def test_other_items_still_go_through_forkingpickler(monkeypatch):
     tq._feed_dumps([1, 2])
     tq._feed_dumps((tq._MAGIC, 1, {"a": 1}))
     tq._feed_dumps((1, [2]))
+    tq._feed_dumps(1j)  # complex is pickled through copyreg: a reducer may be registered
     tq._feed_dumps((1, 2.0))
     tq._feed_dumps("x")
-    assert seen == [[1, 2], (tq._MAGIC, 1, {"a": 1}), (1, [2])]
+    assert seen == [[1, 2], (tq._MAGIC, 1, {"a": 1}), (1, [2]), 1j]
+
+
+def test_a_reducer_registered_with_forkingpickler_is_still_used():
+    ForkingPickler.register(complex, _complex_as_text)
+    try:
+        for obj in (2j, (1, 2j), (tq._MAGIC, 5, 3j)):
+            assert bytes(tq._feed_dumps(obj)) == bytes(ForkingPickler.dumps(obj))
+    finally:
+        ForkingPickler._extra_reducers.pop(complex, None)
+
+
+def _complex_as_text(c: complex) -> tuple:
+    return (complex, (str(c),))
 
 
 def test_our_feeder_runs_on_this_python():
@@ -254,3 +269,30 @@ def test_lean_get_blocks_until_another_process_puts_and_join_sees_the_task_done(
         assert tq.join_until(q, lambda: time.monotonic() > deadline)
     finally:
         p.join(5)
+
+
+def _feeder_ends_after_close_when_its_last_write_fails(cls: type) -> bool:
+    """Items and the sentinel taken in one pass, the pipe broken: does the feeder end?"""
+    import multiprocessing.queues as mpq
+
+    ctx = multiprocessing.get_context("fork")
+    q = cls(10, ctx=ctx)
+    q.put(0)
+    q._thread.join(0.3)  # the feeder has sent item 0 and waits for more
+    q._reader.close()  # what Queue._terminate_broken (3.12+) does first: writes now fail
+    with q._notempty:  # the feeder waits on this: it takes all three below in one pass
+        for i in (1, 2):
+            q._sem.acquire()
+            q._buffer.append(i)
+        q._closed = True
+        q._buffer.append(mpq._sentinel)
+        q._notempty.notify()
+    q._thread.join(5)
+    alive = q._thread.is_alive()
+    q.cancel_join_thread()
+    return not alive
+
+
+def test_the_feeder_ends_after_close_even_when_its_last_write_fails(capfd):
+    assert _feeder_ends_after_close_when_its_last_write_fails(JoinableQueue)  # CPython's does
+    assert _feeder_ends_after_close_when_its_last_write_fails(TracedJoinableQueue)

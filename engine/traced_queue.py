@@ -89,6 +89,8 @@ class TracedJoinableQueue(JoinableQueue):
     def __setstate__(self, state: tuple) -> None:
         super().__setstate__(state)
         self._init_tracing()
+        # A process that got the queue by pickling may fork in turn: reset there too.
+        _mp_util.register_after_fork(self, TracedJoinableQueue._init_tracing)
 
     def _start_thread(self) -> None:
         # CPython's Queue._start_thread (3.11-3.13), starting _feed above instead of its own.
@@ -248,13 +250,15 @@ class TracedJoinableQueue(JoinableQueue):
             lock = self._cond._lock._semlock
             lock.acquire()
             try:
-                if not self._unfinished_tasks.acquire(False):
-                    rec.emit((_TD_ERR, perf_counter(), _TOO_MANY))
-                    raise ValueError(_TOO_MANY)
-                if self._unfinished_tasks._semlock._is_zero():
+                ok = self._unfinished_tasks.acquire(False)
+                if ok and self._unfinished_tasks._semlock._is_zero():
                     self._cond.notify_all()
             finally:
                 lock.release()
+            if not ok:
+                # Recorded after the lock is let go: a flush must never hold other processes.
+                rec.emit((_TD_ERR, perf_counter(), _TOO_MANY))
+                raise ValueError(_TOO_MANY)
         taken = self._taken
         buf = rec._buf
         buf.append((_TD, t, taken.pop() if taken else -1))

@@ -162,32 +162,13 @@ class TracedJoinableQueue(JoinableQueue):
             rec.flush()
         return None
 
-    def _get(self, block: bool, timeout: float | None) -> Any:
-        """``JoinableQueue.get`` with a leaner blocking path (POSIX pipes), same behaviour.
-
-        ``Connection.recv_bytes`` spends ~2 µs of Python per message (checks, two BytesIO
-        buffers, struct); a consumer of small tasks spent a third of its time there.
-        """
-        if not (block and timeout is None and _FAST_IO):
-            return _base_get(self, block, timeout)
-        if self._closed:
-            raise ValueError(f"Queue {self!r} is closed")
-        lock = self._rlock._semlock
-        lock.acquire()
-        try:
-            res = _read_message(self._reader)
-        finally:
-            lock.release()
-        self._sem.release()
-        return _loads(res)
-
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         rec = self._recorder or _rec._current
-        if rec is None:
-            return _unwrap(self._get(block, timeout))
-        t0 = perf_counter()
+        t0 = perf_counter() if rec is not None else 0.0
         if block and timeout is None and _FAST_IO and not self._closed:
-            # _get's blocking path, inlined: a Python call per task is worth saving here.
+            # JoinableQueue.get's blocking path, leaner: Connection.recv_bytes spends ~2 µs
+            # of Python per message (checks, two BytesIO buffers, struct), a third of what
+            # a consumer of small tasks spent. Same lock, framing, errors and result.
             lock = self._rlock._semlock
             lock.acquire()
             try:
@@ -198,10 +179,13 @@ class TracedJoinableQueue(JoinableQueue):
             obj = _loads(res)
         else:
             try:
-                obj = self._get(block, timeout)
+                obj = _base_get(self, block, timeout)
             except Empty:
-                rec.emit((_GET_EMPTY, t0, perf_counter()))
+                if rec is not None:
+                    rec.emit((_GET_EMPTY, t0, perf_counter()))
                 raise
+        if rec is None:
+            return _unwrap(obj)
         t1 = perf_counter()
         if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
             tid = obj[1]
@@ -216,37 +200,13 @@ class TracedJoinableQueue(JoinableQueue):
             rec.flush()
         return obj
 
-    def _task_done(self) -> None:
-        # JoinableQueue.task_done, taking the condition's lock without two Python-level
-        # __enter__/__exit__ wrappers in between (it runs once per task).
-        if not _FAST_IO:
-            return _base_task_done(self)
-        lock = self._cond._lock._semlock
-        lock.acquire()
-        try:
-            if not self._unfinished_tasks.acquire(False):
-                raise ValueError(_TOO_MANY)
-            if self._unfinished_tasks._semlock._is_zero():
-                self._cond.notify_all()
-        finally:
-            lock.release()
-        return None
-
     def task_done(self) -> None:
         rec = self._recorder or _rec._current
-        if rec is None or not _FAST_IO:
-            if rec is None:
-                return self._task_done()
-            t = perf_counter()
-            try:
-                self._task_done()
-            except ValueError as exc:
-                rec.emit((_TD_ERR, perf_counter(), str(exc)))
-                raise
-        else:
-            # Stamp before the call: a joiner woken by it must not see its return precede
-            # this. _task_done, inlined (it runs once per task).
-            t = perf_counter()
+        # Stamp before the call: a joiner woken by it must not see its return precede this.
+        t = perf_counter() if rec is not None else 0.0
+        if _FAST_IO:
+            # JoinableQueue.task_done, taking the condition's lock without two Python-level
+            # __enter__/__exit__ wrappers in between (it runs once per task).
             lock = self._cond._lock._semlock
             lock.acquire()
             try:
@@ -257,8 +217,18 @@ class TracedJoinableQueue(JoinableQueue):
                 lock.release()
             if not ok:
                 # Recorded after the lock is let go: a flush must never hold other processes.
-                rec.emit((_TD_ERR, perf_counter(), _TOO_MANY))
+                if rec is not None:
+                    rec.emit((_TD_ERR, perf_counter(), _TOO_MANY))
                 raise ValueError(_TOO_MANY)
+        else:
+            try:
+                _base_task_done(self)
+            except ValueError as exc:
+                if rec is not None:
+                    rec.emit((_TD_ERR, perf_counter(), str(exc)))
+                raise
+        if rec is None:
+            return None
         taken = self._taken
         buf = rec._buf
         buf.append((_TD, t, taken.pop() if taken else -1))

@@ -204,7 +204,7 @@ class _Writer:
         if self.needs_sleep:
             self.emit(0, "from time import sleep")
         if cfg.workload == "cpu":
-            self.emit(0, "from time import perf_counter")
+            self.emit(0, "from time import thread_time")
         names = sorted(self.random_names)
         if names:
             self.emit(0, f"from random import {', '.join(names)}")
@@ -234,11 +234,14 @@ class _Writer:
             self.emit(
                 0,
                 "",
-                "# keep a CPU busy for the given number of seconds (QueueLab's cpu workload)",
+                "# compute for the given number of seconds of this process's own CPU time",
+                "# (QueueLab's cpu workload): with more busy processes than CPUs it takes",
+                "# longer on the clock, as real work does",
                 "def work(seconds):",
-                "    end = perf_counter() + seconds",
-                "    while perf_counter() < end:",
-                "        pass",
+                "    end = thread_time() + seconds",
+                "    while thread_time() < end:",
+                "        for _ in range(1000):",
+                "            pass",
             )
         if cfg.failure_rate > 0 and self.seeded:
             self.emit(

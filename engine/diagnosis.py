@@ -35,11 +35,26 @@ def diagnose(model: RunModel, now_t: float | None = None) -> list[str]:
     view = _View(model, now_t)
     found: list[str] = []
     found += _deaths(view)
+    found += _lost_items(model)
     found += _premature_join(model)
     found += _task_done_missing(view)
     found += _missing_sentinels(view)
     found += _stranded_items(view)
     found += _extra_task_done(model)
+    return found
+
+
+def _lost_items(model: RunModel) -> list[str]:
+    """Items the feeder thread could not pickle: put() returned, the task never arrived."""
+    found = []
+    for _t, _tid, label, text in getattr(model, "lost_items", ()):
+        who = "an item" if label < 0 else f"task {label}"
+        found.append(
+            f"{who[0].upper()}{who[1:]} could not be pickled ({text}): put() returned, but the "
+            "queue's feeder thread dropped it, so it never reached a consumer. It still counts "
+            "as unfinished, so queue.join() can never return. Put only picklable objects on a "
+            "multiprocessing queue (plain data, module-level functions and classes)."
+        )
     return found
 
 

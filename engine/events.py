@@ -20,11 +20,12 @@ class Kind(IntEnum):
     PUT = 1  # (K, t_begin, t_return, tid, label, value)  label: item[0] if int, -1 for None
     PUT_FULL = 2  # (K, t_begin, t_raise)                  queue.Full raised
     GET = 3  # (K, t_begin, t_return, tid)
-    GET_EMPTY = 4  # (K, t_begin, t_raise)                 queue.Empty raised
+    GET_EMPTY = 4  # (K, t_first, t_last, count)          consecutive queue.Empty raised
     TASK_DONE = 5  # (K, t, tid)                          tid -1: nothing taken in this process
     TASK_DONE_ERROR = 6  # (K, t, text)                   ValueError: called too many times
     JOIN_BEGIN = 7  # (K, t)
     JOIN_END = 8  # (K, t)
+    FEED_ERROR = 9  # (K, t, tid, text)                 the feeder could not send the item
     # worker lifecycle and work, recorded by QueueLab's own workers
     WORKER_START = 20  # (K, t, pid, role, index)        role: 0 producer, 1 consumer
     WORKER_EXIT = 21  # (K, t, exitcode, records_sent)   records_sent includes this one
@@ -52,12 +53,12 @@ LABEL_OTHER = -2  # not an (int, ...) tuple
 
 # Number of fields (kind included) per record kind; the trace reader checks against it.
 SHAPES: dict[Kind, int] = {
-    Kind.PUT: 6, Kind.PUT_FULL: 3, Kind.GET: 4, Kind.GET_EMPTY: 3, Kind.TASK_DONE: 3,
-    Kind.TASK_DONE_ERROR: 3, Kind.JOIN_BEGIN: 2, Kind.JOIN_END: 2, Kind.WORKER_START: 5,
-    Kind.WORKER_EXIT: 4, Kind.TASK_START: 3, Kind.TASK_END: 3, Kind.TASK_FAIL: 4,
-    Kind.TASK_RETRY: 4, Kind.PAUSED: 2, Kind.RUN_START: 5, Kind.PRODUCERS_JOINED: 2,
-    Kind.PROC_EXIT: 4, Kind.PAUSE: 2, Kind.RESUME: 2, Kind.STOP: 3, Kind.RUN_END: 3,
-    Kind.STALL: 3, Kind.QUEUE_INFO: 3,
+    Kind.PUT: 6, Kind.PUT_FULL: 3, Kind.GET: 4, Kind.GET_EMPTY: 4, Kind.TASK_DONE: 3,
+    Kind.TASK_DONE_ERROR: 3, Kind.JOIN_BEGIN: 2, Kind.JOIN_END: 2, Kind.FEED_ERROR: 4,
+    Kind.WORKER_START: 5, Kind.WORKER_EXIT: 4, Kind.TASK_START: 3, Kind.TASK_END: 3,
+    Kind.TASK_FAIL: 4, Kind.TASK_RETRY: 4, Kind.PAUSED: 2, Kind.RUN_START: 5,
+    Kind.PRODUCERS_JOINED: 2, Kind.PROC_EXIT: 4, Kind.PAUSE: 2, Kind.RESUME: 2, Kind.STOP: 3,
+    Kind.RUN_END: 3, Kind.STALL: 3, Kind.QUEUE_INFO: 3,
 }
 
 

@@ -274,7 +274,9 @@ class _ChromeBuilder:
                 if r[3] != -1:
                     taken[r[3]] = (src, r[2])
             elif kind == K.GET_EMPTY:
-                self.slice(src, "get → queue.Empty", "wait", r[1], r[2])
+                n = r[3]
+                polls = "get → queue.Empty" if n == 1 else f"get → queue.Empty ×{n}"
+                self.slice(src, polls, "wait", r[1], r[2], {"calls": n})
             elif kind == K.PUT:
                 label = r[4]
                 shown = "None" if label == LABEL_NONE else label

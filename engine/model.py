@@ -156,6 +156,9 @@ class RunModel:
         self.end_t: float | None = None
         self.stop_t: float | None = None  # Stop was asked for: deaths after it are not faults
         self.stalls: list[str] = []
+        # Tasks the putting process's feeder thread could not send (cpython#79423): counted as
+        # put (the unfinished counter was raised) but never in the queue. (t, tid, label, text)
+        self.lost_items: list[tuple[float, int, int, str]] = []
         self.last_t = 0.0
         self.events = 0
         self._expect_seq: dict[int, int] = {}
@@ -432,13 +435,19 @@ class RunModel:
         elif kind == K.STALL:
             self.stalls.append(r[2])
             applied.append((src, r))
+        elif kind == K.FEED_ERROR:
+            task = self.tasks.get(r[2])
+            self.lost_items.append((t, r[2], task[0] if task is not None else LABEL_OTHER, r[3]))
+            self._point(t)
+            applied.append((src, r))
         else:
             applied.append((src, r))
 
     # ----------------------------------------------------------------- derived
     @property
     def depth(self) -> int:
-        return self.puts - self.gets
+        """Items in the queue: put, not taken, and not lost by a feeder thread."""
+        return self.puts - self.gets - len(self.lost_items)
 
     @property
     def in_flight(self) -> int:
@@ -446,7 +455,7 @@ class RunModel:
 
     @property
     def unfinished(self) -> int:
-        """The counter queue.join() waits on."""
+        """The counter queue.join() waits on (a lost item still counts: it was put)."""
         return self.puts - self.task_dones
 
     @property

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import itertools
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -77,6 +79,7 @@ class Recorder:
         self.tids = itertools.count(((src if tid_base is None else tid_base) << 32) + 1)
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
+        self._pending: list[Callable[[], None]] = []  # records held open (a run of Empty)
         self.broken = False
 
     @property
@@ -91,20 +94,54 @@ class Recorder:
 
     def flush(self) -> None:
         with self._lock:
-            buf = self._buf
-            n = len(buf)
-            if not n or self.broken:
-                return
-            chunk = buf[:n]
-            del buf[:n]
-            first = self._sent
-            self._sent += n
-            self._last_flush = perf_counter()
-            try:
-                self._send((self.src, first, chunk))
-            except (OSError, EOFError, ValueError):
-                # The parent is gone or closed the channel; nobody is left to tell.
-                self.broken = True
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        buf = self._buf
+        n = len(buf)
+        if not n or self.broken:
+            return
+        chunk = buf[:n]
+        del buf[:n]
+        first = self._sent
+        self._sent += n
+        self._last_flush = perf_counter()
+        try:
+            self._send((self.src, first, chunk))
+        except (OSError, EOFError, ValueError):
+            # The parent is gone or closed the channel; nobody is left to tell.
+            self.broken = True
+
+    def watch_pending(self, close: Callable[[], None]) -> None:
+        """``close()`` appends a record still held open; called before the process ends."""
+        self._pending.append(close)
+
+    def unwatch_pending(self, close: Callable[[], None]) -> None:
+        try:
+            self._pending.remove(close)
+        except ValueError:
+            pass
+
+    def flush_all(self, wait_s: float | None = None) -> bool:
+        """Close held records and ship everything; False when the lock could not be had.
+
+        ``wait_s`` bounds the wait for the lock: a signal handler may interrupt this very
+        thread inside a flush, and then waiting would never end (the batch in progress is sent
+        whole; only what came after it is lost).
+        """
+        for close in list(self._pending):
+            close()
+        self._pending.clear()
+        if wait_s is None:
+            self.flush()
+            return True
+        if not self._lock.acquire(timeout=wait_s):
+            return False
+        try:
+            self._flush_locked()
+        finally:
+            self._lock.release()
+        return True
 
     def start_flusher(self) -> None:
         """Flush from a thread too, so events of a worker blocked in get() still arrive."""
@@ -125,10 +162,45 @@ class Recorder:
         self._closed.set()
         if self._thread is not None:
             self._thread.join(1.0)
+        for close in list(self._pending):
+            close()
+        self._pending.clear()
         if exitcode is not None:
             total = self._sent + len(self._buf) + 1
             self._buf.append((_WORKER_EXIT, perf_counter(), exitcode, total))
         self.flush()
+
+    def flush_at_exit(self) -> None:
+        """Ship this process's last records however it ends, as far as a process can.
+
+        A daemon child is terminated (SIGTERM) when the main program exits, a worker may be
+        stopped the same way, and a child started by multiprocessing leaves through
+        ``os._exit`` after its finalizers: each path flushes first. SIGTERM then does what it
+        did before (the previous handler, or the default death by the signal), so exit codes
+        stay what the plain program gives. SIGKILL cannot be caught: its records are counted
+        lost. Call from the main thread (signal handlers can only be set there).
+        """
+        atexit.register(self.flush_all, 0.5)
+        from multiprocessing import util
+
+        util.Finalize(None, self.flush_all, args=(0.5,), exitpriority=100)
+        try:
+            previous = signal.getsignal(signal.SIGTERM)
+        except (AttributeError, ValueError):
+            return
+
+        def on_term(signum: int, frame: object) -> None:
+            self.flush_all(0.2)
+            if callable(previous):
+                previous(signum, frame)
+                return
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        try:
+            signal.signal(signal.SIGTERM, on_term)
+        except ValueError:
+            pass  # not the main thread: atexit and the finalizer still flush
 
 
 _current: Recorder | None = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED = (
     int(Kind.PAUSED),
 )
 perf_counter = time.perf_counter
+thread_time = time.thread_time
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
-WORKER_NICENESS = 10  # see _yield_to_the_window
 
 
 class TaskFailure(Exception):
@@ -55,17 +54,17 @@ class _Worker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self.rec: _rec.Recorder | None = None
+        # No niceness, no switch interval, nothing a plain program lacks: the measured
+        # processes run as the user's own would (benchmarks/fidelity.py checks it). The window
+        # keeps itself responsive by what the parent does.
         _set_process_title(f"queuelab {spec.name}")
-        _yield_to_the_window()
         _watch_parent()
-        # A busy main thread would otherwise keep the queue's feeder thread and our flusher
-        # waiting up to 5 ms per switch; 1 ms keeps event latency and handoff short.
-        sys.setswitchinterval(0.001)
         if spec.events is not None:
             _grow_pipe(spec.events)
             self.rec = _rec.Recorder(spec.src, _rec.connection_sender(spec.events))
             _rec.activate(self.rec)
             self.rec.start_flusher()
+            self.rec.flush_at_exit()
             self.rec.emit((_WORKER_START, perf_counter(), os.getpid(), spec.role, spec.index))
             self.rec.flush()
         self._paused = spec.paused
@@ -86,28 +85,28 @@ class _Worker:
     def work(self, seconds: float, cpu: bool) -> None:
         if seconds <= 0:
             return
-        end = perf_counter() + seconds
         if cpu:
-            # Check the clock every few thousand iterations: cheap enough to stay busy.
-            while True:
-                for _ in range(2000):
+            # Work, not wall time: compute until this thread has had ``seconds`` of CPU. On an
+            # idle core that takes ``seconds``; with more busy processes than cores it takes
+            # longer, as a real CPU-bound task does. A paused worker sleeps in gate(), which
+            # costs no CPU time, so the task resumes where it was.
+            end = thread_time() + seconds
+            while thread_time() < end:
+                for _ in range(1000):
                     pass
-                now = perf_counter()
-                if now >= end:
-                    return
                 if self._paused.value:
                     self.gate()
-                    end += perf_counter() - now
-        else:
-            while True:
-                left = end - perf_counter()
-                if left <= 0:
-                    return
-                time.sleep(min(left, SLEEP_STEP_S))
-                if self._paused.value:
-                    t = perf_counter()
-                    self.gate()
-                    end += perf_counter() - t
+            return
+        end = perf_counter() + seconds
+        while True:
+            left = end - perf_counter()
+            if left <= 0:
+                return
+            time.sleep(min(left, SLEEP_STEP_S))
+            if self._paused.value:
+                t = perf_counter()
+                self.gate()
+                end += perf_counter() - t
 
     def finish(self, exitcode: int) -> None:
         if self.rec is not None:
@@ -217,26 +216,12 @@ def _fails(cfg: RunConfig, label: int, attempt: int) -> bool:
     return random.Random(f"{cfg.seed}:{label}:{attempt}").random() < cfg.failure_rate
 
 
-def _yield_to_the_window() -> None:
-    """Run workers a little below normal priority.
-
-    On a 2-core machine a few busy workers would otherwise take the CPU from the parent's
-    window for 100-300 ms at a time, and the charts would freeze; the workers only lose what
-    the parent actually uses. Niceness 10 rather than 5: under a flood of 2 producers and 2
-    consumers the window's longest event-loop gaps (p99) went from 45 to 38 ms (medians of 3,
-    benchmarks/gui_flood.py), and the run itself took no longer.
-    """
-    try:
-        os.nice(WORKER_NICENESS)
-    except (AttributeError, OSError):
-        pass  # Windows has no nice(); priority stays as it is
-
-
 def _grow_pipe(conn: Any) -> None:
     """Give the event pipe 1 MiB of buffer (Linux), so a send never waits for the parent.
 
-    With the default 64 KiB, a worker whose parent is busy redrawing blocks in send(), and
-    tracing would slow the very run it watches.
+    This is QueueLab's own side channel, not the measured queue's pipe (which keeps the size a
+    plain program gets). With the default 64 KiB, a worker whose parent is busy redrawing
+    blocks in send(), and tracing would slow the very run it watches.
     """
     try:
         import fcntl

@@ -16,7 +16,7 @@ import pytest
 from engine import recorder as rec_mod
 from engine.events import LABEL_NONE, LABEL_OTHER, Kind
 from engine.recorder import Recorder, activate
-from engine.traced_queue import TracedJoinableQueue, UnpicklableTaskError
+from engine.traced_queue import TracedJoinableQueue
 
 METHODS = [
     m for m in ("spawn", "forkserver", "fork") if m in multiprocessing.get_all_start_methods()
@@ -498,22 +498,29 @@ def test_deactivated_recorder_stops_recording(recorded: Records) -> None:
     ],
     ids=["lambda", "lock", "tuple-with-lock", "nested-lambda", "module-in-dict"],
 )
-def test_unpicklable_item_is_refused_at_put(recorded: Records, item: Any) -> None:
-    q = TracedJoinableQueue(ctx=multiprocessing.get_context(METHODS[0]))
-    with pytest.raises(UnpicklableTaskError) as info:
-        q.put(item)
-    assert isinstance(info.value, TypeError)
-    text = str(info.value)
-    assert repr(item)[:12] in text, f"the message should name the task: {text}"
-    assert "pickle" in text
-    assert q._unfinished_tasks.get_value() == 0
-    assert joins_within(q, 2), "the refused item still counts as an unfinished task"
-    assert recorded.of(Kind.PUT) == []
-    # The queue still works after the refusal.
-    q.put((1, 0.0))
-    assert q.get(timeout=5) == (1, 0.0)
-    q.task_done()
-    close_queue(q)
+def test_unpicklable_item_is_lost_as_in_cpython_and_recorded(recorded: Records, item: Any) -> None:
+    # cpython#79423: put() returns, the feeder drops the item, the counter stays raised.
+    ctx = multiprocessing.get_context(METHODS[0])
+    plain, q = ctx.JoinableQueue(), TracedJoinableQueue(ctx=ctx)
+    for each in (plain, q):
+        each.put(item)  # no exception, as in CPython
+        each.put((1, 0.0))
+        assert each.get(timeout=5) == (1, 0.0), "the next item still arrives"
+        each.task_done()
+        with pytest.raises(queue.Empty):
+            each.get(timeout=0.2)  # the unpicklable item never arrives
+        assert each._unfinished_tasks.get_value() == 1
+        assert not joins_within(each, 0.5), "join() returned although a task was lost"
+    lost = recorded.of(Kind.FEED_ERROR)
+    assert len(lost) == 1, "the feeder's error is recorded once"
+    put_tids = [r[3] for r in recorded.of(Kind.PUT)]
+    assert lost[0][2] == put_tids[0], "the lost task is named by its identity"
+    assert "pickle" in lost[0][3].lower() or "Can't" in lost[0][3], lost[0][3]
+    for each in (plain, q):
+        each._unfinished_tasks.acquire()  # let the helper threads' join() return
+        with each._cond:
+            each._cond.notify_all()
+        close_queue(each)
 
 
 def test_bound_recorder_stays_in_the_binding_process(

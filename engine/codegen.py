@@ -66,7 +66,8 @@ def code_line_map(program: str) -> dict[str, int]:
     first("sentinel_put", r"queue\.put\(None\)")
     first("get", r"task = queue\.get\(\)", consumer)
     first("sentinel_check", r"if task is None:", consumer)
-    process = first("process", r"(sleep|work)\((task\[1\]|value)( \* TIME_SCALE)?\)", consumer)
+    work = r"(sleep|work)\((task\[1\]|value)( \* TIME_SCALE)?(, speed)?\)"
+    process = first("process", work, consumer)
     first("fail", r"raise Exception\(.*\)", consumer)
     first("retry_put", r"queue\.put\(\(label, value, attempt \+ 1\)\)", consumer)
     got = first("_got", r"print\(f'\.consumer.* got \{task\}', flush=True\)", process or consumer)
@@ -141,6 +142,10 @@ class _Writer:
         rest = " ".join(wrapped[1:])
         for line in textwrap.wrap(rest, width - 2):
             self.emit(indent, f"#   {line}")
+
+    @property
+    def speed_arg(self) -> str:
+        return ", speed" if self.cfg.workload == "cpu" else ""
 
     def seconds(self, expr: str) -> str:
         return f"{expr} * TIME_SCALE" if self.scaled else expr
@@ -234,14 +239,23 @@ class _Writer:
             self.emit(
                 0,
                 "",
-                "# compute for the given number of seconds of this process's own CPU time",
-                "# (QueueLab's cpu workload): with more busy processes than CPUs it takes",
-                "# longer on the clock, as real work does",
-                "def work(seconds):",
-                "    end = thread_time() + seconds",
-                "    while thread_time() < end:",
-                "        for _ in range(1000):",
-                "            pass",
+                "# how many loop iterations one core runs in a second of its own CPU time",
+                "# (QueueLab measures it the same way, once, before its workers start)",
+                "def calibrate():",
+                "    best = min(timed_loop(200_000) for _ in range(7))",
+                "    return 200_000 / best",
+                "",
+                "def timed_loop(n):",
+                "    start = thread_time()",
+                "    for _ in range(n):",
+                "        pass",
+                "    return thread_time() - start",
+                "",
+                "# CPU-bound work: the computation that takes the given seconds on one idle",
+                "# core; when more processes than cores share the CPU it takes longer",
+                "def work(seconds, speed):",
+                "    for _ in range(int(seconds * speed)):",
+                "        pass",
             )
         if cfg.failure_rate > 0 and self.seeded:
             self.emit(
@@ -321,10 +335,13 @@ class _Writer:
     def consumer(self) -> None:
         cfg = self.cfg
         start, finish, dot = self.who("consumer")
+        speed = ", speed" if cfg.workload == "cpu" else ""
         if self.many_consumers:
-            self.emit(0, "# task for a consumer process", "def consumer(queue, identifier):")
+            self.emit(
+                0, "# task for a consumer process", f"def consumer(queue, identifier{speed}):"
+            )
         else:
-            self.emit(0, "# task for the consumer process", "def consumer(queue):")
+            self.emit(0, "# task for the consumer process", f"def consumer(queue{speed}):")
         self.emit(1, f"print({_fstr(start)}, flush=True)")
         if cfg.extra_task_done:
             self.emit(1, "first_task = True")
@@ -344,7 +361,7 @@ class _Writer:
         if cfg.failure_rate > 0:
             self.failing_work(do, dot)
         else:
-            self.emit(2, "# process the item", f"{do}({self.seconds('task[1]')})")
+            self.emit(2, "# process the item", f"{do}({self.seconds('task[1]')}{self.speed_arg})")
         self.emit(
             2,
             f"print(f'{dot} got {{task}}', flush=True)",
@@ -388,7 +405,7 @@ class _Writer:
             "attempt = task[2] if len(task) > 2 else 0",
             "try:",
             "    # process the item",
-            f"    {do}({self.seconds('value')})",
+            f"    {do}({self.seconds('value')}{self.speed_arg})",
         )
         if self.seeded:
             self.emit(
@@ -457,12 +474,17 @@ class _Writer:
                 "producer_process = Process(target=producer, args=(queue,))",
                 "producer_process.start()",
             )
+        speed = ", speed" if cfg.workload == "cpu" else ""
+        if speed:
+            self.emit(1, "# measure this machine's speed once, for every consumer")
+            self.emit(1, "speed = calibrate()")
         if self.many_consumers:
             self.emit(
                 1,
                 "# create and start the consumer processes",
                 "consumer_processes = [",
-                f"    Process(target=consumer, args=(queue, i)) for i in range({cfg.consumers})",
+                f"    Process(target=consumer, args=(queue, i{speed}))",
+                f"    for i in range({cfg.consumers})",
                 "]",
                 "for process in consumer_processes:",
                 "    process.start()",
@@ -471,7 +493,7 @@ class _Writer:
             self.emit(
                 1,
                 "# create and start the consumer process",
-                "consumer_process = Process(target=consumer, args=(queue,))",
+                f"consumer_process = Process(target=consumer, args=(queue{speed or ','}))",
                 "consumer_process.start()",
             )
         if cfg.join_delay > 0:

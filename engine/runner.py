@@ -15,6 +15,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+from engine import cpuwork
 from engine.collector import Batch, Collector
 from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
@@ -100,6 +101,8 @@ class Run:
         else:
             self.queue = ctx.JoinableQueue(cfg.maxsize)
         self._paused = ctx.RawValue("b", 0)
+        # Measured here once per process, and by the generated program the same way.
+        cpu_speed = cpuwork.calibrate() if cfg.workload == "cpu" else 0.0
         total = cfg.producers * cfg.tasks_per_producer
         self.status = RunStatus.RUNNING
         _live_runs.add(self)
@@ -113,7 +116,8 @@ class Run:
                 # Made just before each start and our write end closed just after, so a
                 # worker started later by fork does not inherit another worker's write end.
                 reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
-                spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused)
+                spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
+                                  cpu_speed)  # fmt: skip
                 target = producer_main if role == ROLE_PRODUCER else consumer_main
                 proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
                                    daemon=True)

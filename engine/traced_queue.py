@@ -149,17 +149,29 @@ class TracedJoinableQueue(JoinableQueue):
         rec = self._recorder or _rec._current
         if rec is None:
             return _base_task_done(self)
-        # Stamp before the call: a joiner woken by it must not see its return precede this.
-        t = perf_counter()
+        # Stamp and record before the call: a joiner woken by it must not see its return
+        # precede this, and a main program whose join() this call releases may end at once and
+        # terminate this (daemon) process before another line of ours runs.
+        taken = self._taken
+        tid = taken.pop() if taken else -1
+        record = (_TD, perf_counter(), tid)
+        buf = rec._buf
+        buf.append(record)
         try:
             _base_task_done(self)
         except ValueError as exc:
+            # Called too many times: take the record back (the flusher ships only a buffer
+            # that was quiet for a while, so it is still there) and say what happened.
+            with rec._lock:
+                try:
+                    buf.remove(record)
+                except ValueError:
+                    pass
+            if tid != -1:
+                taken.append(tid)
             rec.emit((_TD_ERR, perf_counter(), str(exc)))
             raise
-        taken = self._taken
-        buf = rec._buf
-        buf.append((_TD, t, taken.pop() if taken else -1))
-        if len(buf) >= rec._batch or t - rec._last_flush >= rec._interval:
+        if len(buf) >= rec._batch or record[1] - rec._last_flush >= rec._interval:
             rec.flush()
         return None
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from engine import cpuwork
 from engine import recorder as _rec
 from engine.config import RunConfig
 from engine.events import Kind
@@ -26,7 +27,6 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED = (
     int(Kind.PAUSED),
 )
 perf_counter = time.perf_counter
-thread_time = time.thread_time
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
 
 
@@ -46,6 +46,7 @@ class WorkerSpec:
     queue: Any  # TracedJoinableQueue, or a plain JoinableQueue when tracing is off
     events: Any  # write end of this worker's own event pipe (None when tracing is off)
     paused: Any  # shared flag: nonzero while the run is paused
+    cpu_speed: float = 0.0  # loop iterations per second of one core (engine.cpuwork), cpu runs
 
 
 class _Worker:
@@ -86,16 +87,10 @@ class _Worker:
         if seconds <= 0:
             return
         if cpu:
-            # Work, not wall time: compute until this thread has had ``seconds`` of CPU. On an
-            # idle core that takes ``seconds``; with more busy processes than cores it takes
-            # longer, as a real CPU-bound task does. A paused worker sleeps in gate(), which
-            # costs no CPU time, so the task resumes where it was.
-            end = thread_time() + seconds
-            while thread_time() < end:
-                for _ in range(1000):
-                    pass
-                if self._paused.value:
-                    self.gate()
+            # Work, not a deadline: a calibrated number of loop iterations, which takes longer
+            # when more processes than cores compete, as the user's own computation would.
+            cpuwork.work(seconds, self.spec.cpu_speed, lambda: bool(self._paused.value),
+                         self.gate)  # fmt: skip
             return
         end = perf_counter() + seconds
         while True:

@@ -1,0 +1,53 @@
+"""CPU work as a fixed amount of computation, calibrated once per process to seconds on one core.
+
+A ``cpu`` task of d seconds runs the loop iterations that take d seconds of one idle core's time.
+It is work, not a deadline: with more busy processes than cores, or a busy sibling hyperthread,
+it takes longer on the clock, exactly as the user's own CPU-bound function would. The program
+``main.py code`` generates calibrates and works the same way (see engine/codegen.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+CALIBRATION_LOOP = 200_000  # iterations per timed sample (about 5-10 ms)
+CALIBRATION_SAMPLES = 7
+CHUNK = 20_000  # iterations between two looks at the pause flag (well under a millisecond)
+
+_speed: float | None = None
+
+
+def _spin(n: int) -> None:
+    for _ in range(n):
+        pass
+
+
+def calibrate() -> float:
+    """Loop iterations per second of this thread's CPU time (the least disturbed sample).
+
+    Measured on the thread's CPU clock, so time the host or a neighbour takes from us while we
+    measure does not count; the fastest sample is the one least slowed by a busy sibling core.
+    """
+    global _speed
+    if _speed is None:
+        best = float("inf")
+        for _ in range(CALIBRATION_SAMPLES):
+            c0 = time.thread_time()
+            _spin(CALIBRATION_LOOP)
+            best = min(best, time.thread_time() - c0)
+        _speed = CALIBRATION_LOOP / max(best, 1e-9)
+    return _speed
+
+
+def work(seconds: float, speed: float, paused: Callable[[], bool] | None = None,
+         hold: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """Run ``seconds`` x ``speed`` iterations; between chunks ``hold()`` while ``paused()``."""
+    left = int(seconds * speed)
+    while left > 0:
+        n = CHUNK if left > CHUNK else left
+        for _ in range(n):
+            pass
+        left -= n
+        if paused is not None and hold is not None and paused():
+            hold()

@@ -1,0 +1,238 @@
+"""What QueueLab measures is what a plain program gives: CPU work that is work, records kept."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import cpuwork
+from engine.config import RunConfig
+from engine.distributions import Distribution
+from engine.events import Kind
+from engine.recorder import Recorder, activate
+from engine.runner import Run
+from engine.traced_queue import EMPTY_RUN_MAX_S, TracedJoinableQueue
+
+TASKS = 16
+TASK_S = 0.05
+RUN_TIMEOUT_S = 120.0
+
+
+def _spin(n: int) -> None:
+    for _ in range(n):
+        pass
+
+
+def _plain_consumer(q: Any, n: int) -> None:
+    while q.get() is not None:
+        _spin(n)
+        q.task_done()
+    q.task_done()
+
+
+def _plain_throughput(consumers: int, n: int) -> float:
+    """Tasks/s of the tutorial's shape on a plain JoinableQueue with fixed work per task."""
+    ctx = multiprocessing.get_context("forkserver")
+    q = ctx.JoinableQueue()
+    procs = [ctx.Process(target=_plain_consumer, args=(q, n)) for _ in range(consumers)]
+    for p in procs:
+        p.start()
+    time.sleep(0.3)  # let every consumer reach get(), as QueueLab's run does before its puts
+    t0 = time.perf_counter()
+    for i in range(TASKS):
+        q.put((i, TASK_S))
+    q.join()
+    elapsed = time.perf_counter() - t0
+    for _ in procs:
+        q.put(None)
+    for p in procs:
+        p.join(30)
+    return TASKS / elapsed
+
+
+def _queuelab_run(consumers: int) -> tuple[float, float]:
+    """(tasks/s, seconds from the first put to the last task_done) of a cpu run."""
+    cfg = RunConfig(
+        producers=1, consumers=consumers, tasks_per_producer=TASKS,
+        task_duration=Distribution.constant(TASK_S), put_interval=Distribution.constant(0),
+        workload="cpu", sentinels="per_consumer", seed=1,
+    )  # fmt: skip
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S), "the cpu run did not end"
+        m = run.model
+        assert m.task_dones == TASKS + consumers
+        first_put = min(t[3] for t in m.tasks.values())
+        span = max(m.done_t) - first_put
+    return TASKS / span, span
+
+
+@pytest.mark.slow
+def test_cpu_tasks_do_not_scale_past_the_cores_nor_past_a_plain_program() -> None:
+    # 4 consumers of CPU-bound tasks: a real program on 2 cores gets at most 2 cores' worth.
+    # A wall-clock busy loop would end each task on time however many processes share them.
+    consumers = 4
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = int(TASK_S * cpuwork.calibrate())  # the generated program calibrates this way too
+    plain, ours, spans = [], [], []
+    for _ in range(2):  # interleaved: a noisy neighbour hits both alike
+        plain.append(_plain_throughput(consumers, n))
+        rate, span = _queuelab_run(consumers)
+        ours.append(rate)
+        spans.append(span)
+    # Work is conserved: TASKS x TASK_S of CPU cannot be done faster than the cores allow.
+    bound = TASKS * TASK_S / min(consumers, cores or 1)
+    assert min(spans) >= 0.9 * bound, f"{TASKS} tasks took {min(spans):.3f} s < {bound:.3f} s"
+    # And the figure is the plain program's, within generous bounds for a shared machine.
+    assert max(ours) <= max(plain) * 1.4, f"QueueLab {ours} tasks/s, plain program {plain}"
+    assert max(ours) >= max(plain) * 0.6, f"QueueLab {ours} tasks/s, plain program {plain}"
+
+
+def test_generated_program_calibrates_and_works_like_queuelab() -> None:
+    from engine.codegen import generate_program
+
+    code = generate_program(RunConfig(workload="cpu", consumers=3))
+    assert "perf_counter" not in code, "a wall-clock deadline is not work"
+    ns: dict[str, Any] = {}
+    start = code.index("def calibrate(")
+    exec("from time import thread_time\n" + code[start : code.index("# task for", start)], ns)
+    speed = ns["calibrate"]()
+    # The same measure as QueueLab's within noise (both take the fastest of 7 samples).
+    assert 0.5 < speed / cpuwork.calibrate() < 2.0
+    c0 = time.thread_time()
+    ns["work"](0.05, speed)
+    assert 0.03 <= time.thread_time() - c0 < 0.5
+    assert "args=(queue, i, speed)" in code
+
+
+# ------------------------------------------------------------------ records kept to the end
+
+_DAEMON_PROGRAM = textwrap.dedent(
+    """
+    import multiprocessing, pickle, sys
+    from engine.recorder import Recorder, activate
+    from engine.traced_queue import TracedJoinableQueue
+
+    def consumer(q, path):
+        out = open(path, "ab")
+        rec = Recorder(2, lambda batch: (out.write(pickle.dumps(batch)), out.flush()),
+                       interval=3600.0)  # nothing leaves before the end: only exit paths flush
+        activate(rec)
+        rec.flush_at_exit()
+        while True:
+            q.get()
+            q.task_done()
+
+    if __name__ == "__main__":
+        method, path = sys.argv[1], sys.argv[2]
+        ctx = multiprocessing.get_context(method)
+        q = TracedJoinableQueue(ctx=ctx)
+        p = ctx.Process(target=consumer, args=(q, path), daemon=True)
+        p.start()
+        for i in range(5):
+            q.put((i, 0.0))
+        q.join()
+        # the main program ends here: multiprocessing terminates the daemon consumer
+    """
+)
+
+
+def _read_batches(path: Path) -> list[tuple]:
+    records: list[tuple] = []
+    with path.open("rb") as f:
+        while True:
+            try:
+                records.extend(pickle.load(f)[2])
+            except EOFError:
+                return records
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
+def test_daemon_consumer_terminated_at_exit_keeps_its_records(tmp_path: Path, method: str) -> None:
+    script = tmp_path / "program.py"
+    script.write_text(_DAEMON_PROGRAM)
+    out = tmp_path / "records.bin"
+    out.touch()
+    root = Path(__file__).resolve().parent.parent
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, str(script), method, str(out)], env=env, timeout=60,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    kinds = [r[0] for r in _read_batches(out)]
+    assert kinds.count(Kind.GET) == 5, kinds
+    assert kinds.count(Kind.TASK_DONE) == 5, kinds
+
+
+def test_recorder_flushes_what_it_holds_on_sigterm(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.JoinableQueue()
+    out = tmp_path / "records.bin"
+    out.touch()
+    p = ctx.Process(target=_hold_then_wait, args=(str(out), q))
+    p.start()
+    try:
+        assert q.get(timeout=30) == "ready"
+        p.terminate()
+        p.join(30)
+    finally:
+        if p.is_alive():
+            p.kill()
+            p.join()
+    assert p.exitcode == -15, "SIGTERM still ends the process as it did"
+    assert [r[0] for r in _read_batches(out)] == [Kind.PAUSED] * 3
+
+
+def _hold_then_wait(path: str, q: Any) -> None:
+    out = open(path, "ab")  # noqa: SIM115 (kept open until the process dies)
+    rec = Recorder(1, lambda b: (out.write(pickle.dumps(b)), out.flush()), interval=3600.0)
+    rec.flush_at_exit()
+    for _ in range(3):
+        rec.emit((int(Kind.PAUSED), time.perf_counter()))
+    q.put("ready")
+    time.sleep(60)
+
+
+# ------------------------------------------------------------------ polling is one fact
+
+
+def test_consecutive_empty_polls_are_one_record() -> None:
+    batches: list[tuple] = []
+    rec = Recorder(1, batches.append)
+    activate(rec)
+    q = TracedJoinableQueue(ctx=multiprocessing.get_context("spawn"))
+    try:
+        for _ in range(500):
+            with pytest.raises(queue.Empty):
+                q.get(block=False)
+        q.put((1, 0.0))
+        while True:
+            try:
+                q.get(block=False)
+                break
+            except queue.Empty:
+                continue
+        q.task_done()
+        rec.flush()
+    finally:
+        activate(None)
+        q.close()
+        q.join_thread()
+    records = [r for b in batches for r in b[2]]
+    empties = [r for r in records if r[0] == Kind.GET_EMPTY]
+    assert sum(r[3] for r in empties) >= 500
+    # One record per run of polls, or one per EMPTY_RUN_MAX_S of a long run: never per call.
+    span = max(r[2] for r in empties) - min(r[1] for r in empties)
+    assert len(empties) <= 2 + span / EMPTY_RUN_MAX_S, len(empties)
+    kinds = [r[0] for r in records]
+    assert kinds.index(Kind.PUT) > kinds.index(Kind.GET_EMPTY), "the run ends before the put"

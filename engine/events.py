@@ -1,7 +1,7 @@
 """Event kinds and the compact record shapes that cross from worker processes to the parent.
 
 A *record* is a plain tuple whose first item is a :class:`Kind`; the rest depends on the kind
-(see ``SHAPES``). Records travel in batches ``(src, first_seq, [record, ...])`` so the i-th
+(see ``SCHEMA``). Records travel in batches ``(src, first_seq, [record, ...])`` so the i-th
 record of a batch has sequence number ``first_seq + i`` in its source's stream. Plain tuples of
 ints, floats and short strings keep pickling cheap: the tracing budget is about 1 µs per task.
 
@@ -12,7 +12,6 @@ producers then consumers (see :func:`worker_name`).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple
 
 
 class Kind(IntEnum):
@@ -51,31 +50,56 @@ ROLE_CONSUMER = 1
 LABEL_NONE = -1  # the item put was None: the tutorial's sentinel
 LABEL_OTHER = -2  # not an (int, ...) tuple
 
-# Number of fields (kind included) per record kind; the trace reader checks against it.
-SHAPES: dict[Kind, int] = {
-    Kind.PUT: 6, Kind.PUT_FULL: 3, Kind.GET: 4, Kind.GET_EMPTY: 4, Kind.TASK_DONE: 3,
-    Kind.TASK_DONE_ERROR: 3, Kind.JOIN_BEGIN: 2, Kind.JOIN_END: 2, Kind.FEED_ERROR: 4,
-    Kind.WORKER_START: 5, Kind.WORKER_EXIT: 4, Kind.TASK_START: 3, Kind.TASK_END: 3,
-    Kind.TASK_FAIL: 4, Kind.TASK_RETRY: 4, Kind.PAUSED: 2, Kind.RUN_START: 5,
-    Kind.PRODUCERS_JOINED: 2, Kind.PROC_EXIT: 4, Kind.PAUSE: 2, Kind.RESUME: 2, Kind.STOP: 3,
-    Kind.RUN_END: 3, Kind.STALL: 3, Kind.QUEUE_INFO: 3,
+# ------------------------------------------------------------------------------ the schema
+# One table says what every record holds. Everything else is derived from it: the field count
+# (SHAPES), the names (FIELD_NAMES), the trace file's type checks (engine/tracefile.py) and
+# which time orders a record (effect_time). Types: "num" a number, "int" an integer, "str"
+# text, "val" a number or null (a put's value; null where it was NaN or infinite).
+# Queue calls are recorded when they return (or raise): that second time is the one that
+# orders them, within a stream and across streams (RETURNED).
+SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
+    Kind.PUT: (("t_return", "num"), ("tid", "int"), ("label", "int"), ("value", "val")),
+    Kind.PUT_FULL: (("t_raise", "num"),),
+    Kind.GET: (("t_return", "num"), ("tid", "int")),
+    Kind.GET_EMPTY: (("t_last", "num"), ("count", "int")),
+    Kind.TASK_DONE: (("tid", "int"),),
+    Kind.TASK_DONE_ERROR: (("text", "str"),),
+    Kind.JOIN_BEGIN: (),
+    Kind.JOIN_END: (),
+    Kind.FEED_ERROR: (("tid", "int"), ("text", "str")),
+    Kind.WORKER_START: (("pid", "int"), ("role", "int"), ("index", "int")),
+    Kind.WORKER_EXIT: (("exitcode", "int"), ("records_sent", "int")),
+    Kind.TASK_START: (("tid", "int"),),
+    Kind.TASK_END: (("tid", "int"),),
+    Kind.TASK_FAIL: (("tid", "int"), ("text", "str")),
+    Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
+    Kind.PAUSED: (),
+    Kind.RUN_START: (("producers", "int"), ("consumers", "int"), ("tasks_total", "int")),
+    Kind.PRODUCERS_JOINED: (),
+    Kind.PROC_EXIT: (("worker_src", "int"), ("exitcode", "int")),
+    Kind.PAUSE: (),
+    Kind.RESUME: (),
+    Kind.STOP: (("reason", "str"),),
+    Kind.RUN_END: (("reason", "str"),),
+    Kind.STALL: (("text", "str"),),
+    Kind.QUEUE_INFO: (("maxsize", "int"),),
 }
+RETURNED = frozenset((Kind.PUT, Kind.PUT_FULL, Kind.GET, Kind.GET_EMPTY))
+
+# Number of fields (kind included) per record kind.
+SHAPES: dict[Kind, int] = {k: 2 + len(f) for k, f in SCHEMA.items()}
+# Field names after the kind, "t" first.
+FIELD_NAMES: dict[Kind, tuple[str, ...]] = {
+    k: ("t", *(name for name, _ in f)) for k, f in SCHEMA.items()
+}
+# Index of the time that orders a record: its return for queue calls, else its one time.
+EFFECT_AT: dict[int, int] = {int(k): 2 if k in RETURNED else 1 for k in SCHEMA}
+_RETURNED_INTS = frozenset(int(k) for k in RETURNED)
 
 
-class Event(NamedTuple):
-    """One decoded record with its origin; what logs, traces and tests look at."""
-
-    src: int
-    seq: int
-    kind: Kind
-    t: float
-    fields: tuple  # the record's items after (kind, t)
-
-
-def decode(src: int, first_seq: int, records: list[tuple]) -> list[Event]:
-    return [
-        Event(src, first_seq + i, Kind(r[0]), r[1], tuple(r[2:])) for i, r in enumerate(records)
-    ]
+def effect_time(r: tuple) -> float:
+    """When a record took effect: a queue call when it returned, anything else at its time."""
+    return r[2] if r[0] in _RETURNED_INTS else r[1]
 
 
 def worker_name(src: int, producers: int) -> str:

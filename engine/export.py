@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+from engine.events import (
+    LABEL_NONE,
+    LABEL_OTHER,
+    RETURNED,
+    ROLE_CONSUMER,
+    ROLE_PRODUCER,
+    Kind,
+    effect_time,
+    worker_name,
+)
 from engine.tracefile import PathLike, Trace, read_trace
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "export_chrome", "export_csv", "export_main"]
@@ -25,7 +34,7 @@ CSV_COLUMNS = (
 K = Kind
 # Records that carry a task id in field 2 (PUT and GET carry it in field 3).
 _TID_AT_2 = frozenset((K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY))
-_ENDED = frozenset((K.PUT, K.PUT_FULL, K.GET, K.GET_EMPTY))  # field 2 is when the call returned
+_ENDED = RETURNED  # field 2 is when the call returned
 BLOCKED_PUT_US = 1000  # a put longer than this was blocked on a full queue (as in engine.model)
 
 
@@ -248,7 +257,7 @@ class _ChromeBuilder:
     def _slices(self, streams: dict[int, list[tuple]]) -> None:
         labels = _task_labels(self.trace)
         end_t = (
-            max((r[2] if r[0] in _ENDED else r[1]) for rs in streams.values() for r in rs)
+            max(effect_time(r) for rs in streams.values() for r in rs)
             if any(streams.values())
             else self.t0
         )

@@ -19,11 +19,18 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from operator import itemgetter
 
-from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+from engine.events import (
+    LABEL_NONE,
+    LABEL_OTHER,
+    ROLE_CONSUMER,
+    ROLE_PRODUCER,
+    Kind,
+    effect_time,
+    worker_name,
+)
 
 K = Kind
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
-_RETURN_TIMED = frozenset((int(Kind.PUT), int(Kind.GET)))
 _TASK_STEPS = frozenset(
     int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
 )
@@ -181,7 +188,7 @@ class RunModel:
             self.events += len(records)
             # Puts and gets are ordered by when they returned: a put blocked on a full queue
             # completes only after the get that made room for it.
-            items.extend((r[2] if r[0] in _RETURN_TIMED else r[1], src, r) for r in records)
+            items.extend((effect_time(r), src, r) for r in records)
         items.sort(key=itemgetter(0))
         applied: list[tuple[int, tuple]] = []
         for _t, src, r in items:

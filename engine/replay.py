@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 
-from engine.events import Kind
+from engine.events import effect_time
 from engine.model import RunModel
 from engine.tracefile import Batch, PathLike, Trace, gc_paused, read_trace
 
@@ -52,12 +52,7 @@ def replay_summary(
     return summary_json(replay_model(read_trace(path, on_warning=on_warning)))
 
 
-_RETURN_TIMED = frozenset((int(Kind.PUT), int(Kind.GET)))
-
-
-def _order_time(r: tuple) -> float:
-    """When a record takes effect, as RunModel.feed orders it: puts and gets when they return."""
-    return r[2] if r[0] in _RETURN_TIMED else r[1]
+_order_time = effect_time  # when a record takes effect, as RunModel.feed orders it
 
 
 class Replayer:

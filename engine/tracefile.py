@@ -23,7 +23,7 @@ from itertools import product
 from typing import IO, Any
 
 from engine.config import START_METHODS, ConfigError, RunConfig, default_start_method
-from engine.events import Kind
+from engine.events import EFFECT_AT, FIELD_NAMES, SCHEMA, Kind
 
 __all__ = [
     "FORMAT_NAME",
@@ -62,66 +62,16 @@ _INT = (int,)
 _STR = (str,)
 _VAL = (float, int, type(None))  # a put's value: null where the float was NaN or infinite
 
-# Field types after (kind, t) per kind; the order follows engine/events.py.
+_TYPES = {"num": _NUM, "int": _INT, "str": _STR, "val": _VAL}
+# Field types after (kind, t) per kind, from the one schema in engine/events.py.
 _FIELDS: dict[Kind, tuple[tuple[type, ...], ...]] = {
-    Kind.PUT: (_NUM, _INT, _INT, _VAL),
-    Kind.PUT_FULL: (_NUM,),
-    Kind.GET: (_NUM, _INT),
-    Kind.GET_EMPTY: (_NUM, _INT),
-    Kind.TASK_DONE: (_INT,),
-    Kind.TASK_DONE_ERROR: (_STR,),
-    Kind.JOIN_BEGIN: (),
-    Kind.JOIN_END: (),
-    Kind.FEED_ERROR: (_INT, _STR),
-    Kind.WORKER_START: (_INT, _INT, _INT),
-    Kind.WORKER_EXIT: (_INT, _INT),
-    Kind.TASK_START: (_INT,),
-    Kind.TASK_END: (_INT,),
-    Kind.TASK_FAIL: (_INT, _STR),
-    Kind.TASK_RETRY: (_INT, _INT),
-    Kind.PAUSED: (),
-    Kind.RUN_START: (_INT, _INT, _INT),
-    Kind.PRODUCERS_JOINED: (),
-    Kind.PROC_EXIT: (_INT, _INT),
-    Kind.PAUSE: (),
-    Kind.RESUME: (),
-    Kind.STOP: (_STR,),
-    Kind.RUN_END: (_STR,),
-    Kind.STALL: (_STR,),
-    Kind.QUEUE_INFO: (_INT,),
+    k: tuple(_TYPES[t] for _name, t in f) for k, f in SCHEMA.items()
 }
-# tests/test_tracefile.py checks that these agree with engine.events.SHAPES.
-
 # Every accepted (kind, type of each field...) tuple: one set lookup checks a whole record.
 _VALID: frozenset[tuple] = frozenset(
     (int(k), *types) for k, f in _FIELDS.items() for types in product((int,), _NUM, *f)
 )
 _TYPE_WORDS = {_NUM: "a number", _INT: "an integer", _STR: "a string", _VAL: "a number or null"}
-_FIELD_NAMES: dict[Kind, tuple[str, ...]] = {
-    Kind.PUT: ("t_return", "tid", "label", "value"),
-    Kind.PUT_FULL: ("t_raise",),
-    Kind.GET: ("t_return", "tid"),
-    Kind.GET_EMPTY: ("t_last", "count"),
-    Kind.TASK_DONE: ("tid",),
-    Kind.TASK_DONE_ERROR: ("text",),
-    Kind.FEED_ERROR: ("tid", "text"),
-    Kind.WORKER_START: ("pid", "role", "index"),
-    Kind.WORKER_EXIT: ("exitcode", "records_sent"),
-    Kind.TASK_START: ("tid",),
-    Kind.TASK_END: ("tid",),
-    Kind.TASK_FAIL: ("tid", "text"),
-    Kind.TASK_RETRY: ("tid", "attempt"),
-    Kind.RUN_START: ("producers", "consumers", "tasks_total"),
-    Kind.PROC_EXIT: ("worker_src", "exitcode"),
-    Kind.STOP: ("reason",),
-    Kind.RUN_END: ("reason",),
-    Kind.STALL: ("text",),
-    Kind.QUEUE_INFO: ("maxsize",),
-}
-# Which time orders a record in its stream: queue calls are emitted when they return (or
-# raise), so that time (field 2), not their start, is the one that only grows.
-_CALL_KINDS = frozenset((Kind.PUT, Kind.PUT_FULL, Kind.GET, Kind.GET_EMPTY))
-_TIME_AT: dict[int, int] = {int(k): 2 if k in _CALL_KINDS else 1 for k in _FIELDS}
 _RUN_START = int(Kind.RUN_START)
 # json turns 1e999 into inf without complaint; only a 3-digit exponent can overflow a float.
 _BIG_EXPONENT = re.compile(rb"[0-9][eE]\+?[0-9]{3}")
@@ -380,7 +330,7 @@ def _describe_record_problem(r: object) -> str:
     shape = len(types) + 2
     if len(r) != shape:
         return f"{kind.name} record has {len(r)} fields, expected {shape} (kind, t, ...)"
-    names = ("t", *_FIELD_NAMES.get(kind, ()))
+    names = FIELD_NAMES[kind]
     for i, (x, allowed) in enumerate(zip(r[1:], (_NUM, *types), strict=True)):
         if type(x) not in allowed:
             return (
@@ -613,7 +563,7 @@ class TraceReader:
                 line,
             )
         valid = _VALID
-        time_at = _TIME_AT
+        time_at = EFFECT_AT
         tol = TIME_TOLERANCE_S
         prev = last_t.get(src, -math.inf)
         floor = prev - tol

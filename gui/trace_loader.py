@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.events import Kind
+from engine.events import effect_time
 from engine.replay import Replayer
 from engine.tracefile import Trace, TraceError, read_trace
 
 # Share of the progress bar given to reading the file; the rest is the Replayer's merge of the
 # streams, which takes about a fifth of the time of parsing and checking.
 READ_SHARE = 0.85
-_RETURN_TIMED = frozenset((int(Kind.PUT), int(Kind.GET)))
 
 
 class LoadCancelled(Exception):
@@ -51,7 +50,7 @@ class LoadedRun:
 def effective_times(trace: Trace, t0: float) -> list[float]:
     """When each record takes effect, as RunModel orders it (puts and gets when they return)."""
     out = [
-        (r[2] if r[0] in _RETURN_TIMED else r[1]) - t0
+        effect_time(r) - t0
         for _, _, records in trace.batches
         for r in records
     ]

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from operator import itemgetter
 
+import numpy as np
+
+from engine.columns import GrowArray, IntervalLog
 from engine.events import (
     LABEL_NONE,
     LABEL_OTHER,
@@ -28,6 +31,8 @@ from engine.events import (
     effect_time,
     worker_name,
 )
+from engine.summary import Summary, WorkerSummary
+from engine.tasks import TaskTable
 
 K = Kind
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
@@ -70,57 +75,13 @@ class WorkerInfo:
     since: float = 0.0
     task: int = -1  # tid being processed, -1 none
     held: deque[int] = field(default_factory=deque)  # taken, not yet task_done
-    intervals: list[tuple[float, float, int, int]] = field(default_factory=list)
+    intervals: IntervalLog = field(default_factory=IntervalLog)
     errors: list[str] = field(default_factory=list)
     records_sent: int | None = None  # from WORKER_EXIT: how many records it says it sent
 
     @property
     def alive(self) -> bool:
         return self.exitcode is None
-
-
-@dataclass(frozen=True)
-class WorkerSummary:
-    name: str
-    pid: int
-    exitcode: int | None
-    tasks_done: int
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What ``run --json`` prints and every summary view shows."""
-
-    puts: int
-    gets: int
-    task_dones: int
-    unfinished: int
-    depth: int
-    in_flight: int
-    join_returned: bool
-    join_returned_at_s: float | None
-    premature_join: bool
-    makespan_s: float
-    throughput_per_s: float
-    mean_wait_s: float
-    mean_service_s: float
-    events: int
-    events_lost: int
-    failures: int
-    retries: int
-    task_done_errors: int
-    workers: tuple[WorkerSummary, ...]
-    diagnosis: tuple[str, ...]
-
-    def to_json(self) -> dict:
-        d = {
-            k: getattr(self, k)
-            for k in self.__dataclass_fields__
-            if k not in ("workers", "diagnosis")
-        }
-        d["workers"] = [w.__dict__.copy() for w in self.workers]
-        d["diagnosis"] = list(self.diagnosis)
-        return d
 
 
 class RunModel:
@@ -137,8 +98,8 @@ class RunModel:
         self.task_puts = 0
         self.failures = self.retries = self.task_done_errors = self.extra_task_dones = 0
         self.workers: dict[int, WorkerInfo] = {}
-        # tid -> [label, value, put_src, t_put, get_src, t_get, t_done]
-        self.tasks: dict[int, list] = {}
+        # tid -> Task(label, value, put_src, t_put, get_src, t_get, t_done), as columns
+        self.tasks = TaskTable()
         self._held_gets: dict[int, tuple[int, tuple]] = {}
         self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
@@ -146,14 +107,14 @@ class RunModel:
         # Per stream: puts proven by a get whose own record died unsent with its worker.
         self.puts_stood_in: dict[int, int] = {}
         # Chart series, run-relative seconds; one point per counter change.
-        self.s_t: list[float] = []
-        self.s_puts: list[int] = []
-        self.s_gets: list[int] = []
-        self.s_dones: list[int] = []
+        self.s_t = GrowArray(np.float64)
+        self.s_puts = GrowArray(np.int64)
+        self.s_gets = GrowArray(np.int64)
+        self.s_dones = GrowArray(np.int64)
         # One entry per completed (non-sentinel) task: completion time, wait, service.
-        self.done_t: list[float] = []
-        self.done_wait: list[float] = []
-        self.done_service: list[float] = []
+        self.done_t = GrowArray(np.float64)
+        self.done_wait = GrowArray(np.float64)
+        self.done_service = GrowArray(np.float64)
         self.join_state = JoinState.NOT_CALLED
         self.join_called_t: float | None = None
         self.join_returned_t: float | None = None
@@ -224,9 +185,13 @@ class RunModel:
         if t < w.since:
             return  # older than what the worker is shown doing: it happened before that
         if t > w.since:
-            label = self.tasks[w.task][0] if w.task in self.tasks else -1
-            w.intervals.append((w.since, t, int(w.activity), label))
+            w.intervals.append((w.since, t, int(w.activity), self.label_of(w.task)))
         w.activity, w.since, w.task = activity, t, task
+
+    def label_of(self, tid: int) -> int:
+        """The label a task was put with; -1 for no task or one not known."""
+        found = self.tasks.find(tid)
+        return -1 if found is None else int(found[0].label[found[1]])
 
     def _point(self, t: float) -> None:
         t = max(t, self._last_series_t)
@@ -247,7 +212,7 @@ class RunModel:
             if self.join_returned_t is not None and t_ret <= self.join_returned_t:
                 # Arrived after the join's return but happened before it.
                 self.puts_at_join_return = (self.puts_at_join_return or 0) + 1
-        self.tasks[tid] = [label, r[5], src, t_ret, -1, None, None]
+        self.tasks.put(tid, label, r[5], src, t_ret)
         self._point(t_ret)
         if src:
             w = self._worker(src)
@@ -265,10 +230,11 @@ class RunModel:
         tid = r[3]
         t_ret = self.rel(r[2])
         self.gets += 1
-        task = self.tasks.get(tid)
-        if task is not None:
-            t_ret = max(t_ret, task[3])
-            task[4], task[5] = src, t_ret
+        found = self.tasks.find(tid)
+        if found is not None:
+            rows, i = found
+            t_ret = max(t_ret, float(rows.t_put[i]))
+            rows.get_src[i], rows.t_get[i] = src, t_ret
         self._point(t_ret)
         w = self._worker(src)
         self._set(w, t, Activity.WAIT_GET)
@@ -324,9 +290,9 @@ class RunModel:
             self._apply_get(src, r, t, applied)
         elif kind == K.TASK_DONE:
             tid = r[2]
-            task = self.tasks.get(tid)
-            if tid != -1 and (task is None or task[5] is None):
-                self._held_dones.setdefault(tid, []).append((src, r))
+            found = self.tasks.find(tid)
+            if tid != -1 and (found is None or np.isnan(found[0].t_get[found[1]])):
+                self._held_dones.setdefault(tid, []).append((src, r))  # its get is not in yet
                 return
             self.task_dones += 1
             w = self._worker(src)
@@ -334,14 +300,16 @@ class RunModel:
                 w.held.remove(tid)
             else:
                 self.extra_task_dones += 1
-            if task is not None:
-                t = max(t, task[5])
-                task[6] = t
-                if task[0] != LABEL_NONE:
+            if found is not None:
+                rows, i = found
+                t_get = float(rows.t_get[i])
+                t = max(t, t_get)
+                rows.t_done[i] = t
+                if rows.label[i] != LABEL_NONE:
                     w.tasks_done += 1
                     self.done_t.append(t)
-                    self.done_wait.append(task[5] - task[3])
-                    self.done_service.append(t - task[5])
+                    self.done_wait.append(t_get - float(rows.t_put[i]))
+                    self.done_service.append(t - t_get)
             self._point(t)
             if w.role == ROLE_CONSUMER and w.alive:
                 # The consumer loop goes straight back to get(): it waits there from now on.
@@ -359,8 +327,7 @@ class RunModel:
             w.errors.append(r[3])
             # The failed attempt is drawn red from its start to the failure.
             start = w.since if w.activity == Activity.PROCESS else t
-            label = self.tasks[r[2]][0] if r[2] in self.tasks else -1
-            w.intervals.append((start, t, int(Activity.FAILED), label))
+            w.intervals.append((start, t, int(Activity.FAILED), self.label_of(r[2])))
             w.activity, w.since, w.task = Activity.PROCESS, t, r[2]
             applied.append((src, r))
         elif kind == K.TASK_RETRY:
@@ -443,8 +410,8 @@ class RunModel:
             self.stalls.append(r[2])
             applied.append((src, r))
         elif kind == K.FEED_ERROR:
-            task = self.tasks.get(r[2])
-            self.lost_items.append((t, r[2], task[0] if task is not None else LABEL_OTHER, r[3]))
+            label = self.label_of(r[2])
+            self.lost_items.append((t, r[2], label if r[2] in self.tasks else LABEL_OTHER, r[3]))
             self._point(t)
             applied.append((src, r))
         else:
@@ -518,7 +485,7 @@ class RunModel:
         ]
 
     def held_task_labels(self, w: WorkerInfo) -> list[int]:
-        return [self.tasks[tid][0] for tid in w.held if tid in self.tasks]
+        return [self.label_of(tid) for tid in w.held if tid in self.tasks]
 
     def all_exited(self) -> bool:
         return bool(self.workers) and all(not w.alive for w in self.workers.values())

@@ -1,0 +1,123 @@
+"""The model's task table: one row per task identity, kept as numpy columns per stream.
+
+A task id is ``(stream << 32) + n`` with n counting the puts of that stream's process (see
+engine/recorder.py), so a stream's tasks sit at dense rows ``n``: no dict entry and no Python
+object per task. Reads through :class:`TaskTable` look like the former ``dict[tid, list]``:
+``table[tid]`` is a :class:`Task` (a tuple, indexable as before), missing times are ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+MASK = (1 << 32) - 1
+NAN = float("nan")
+
+
+class Task(NamedTuple):
+    label: int
+    value: float
+    put_src: int
+    t_put: float
+    get_src: int
+    t_get: float | None
+    t_done: float | None
+
+
+class Rows:
+    """One stream's tasks: column arrays indexed by n, grown by doubling."""
+
+    __slots__ = ("get_src", "label", "n", "put_src", "t_done", "t_get", "t_put", "value")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0  # rows in use: 1 + the highest n seen
+        self.label = np.zeros(capacity, np.int64)
+        self.value = np.zeros(capacity, np.float64)
+        self.put_src = np.zeros(capacity, np.int32)
+        self.t_put = np.full(capacity, NAN)
+        self.get_src = np.full(capacity, -1, np.int32)
+        self.t_get = np.full(capacity, NAN)
+        self.t_done = np.full(capacity, NAN)
+
+    def reserve(self, rows: int) -> None:
+        cap = self.label.size
+        if rows <= cap:
+            if rows > self.n:
+                self.n = rows
+            return
+        while cap < rows:
+            cap *= 2
+        for name, fill in (("label", 0), ("value", 0.0), ("put_src", 0), ("t_put", NAN),
+                           ("get_src", -1), ("t_get", NAN), ("t_done", NAN)):  # fmt: skip
+            old = getattr(self, name)
+            new = np.full(cap, fill, old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self.n = rows
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, k).nbytes for k in self.__slots__ if k != "n")
+
+
+class TaskTable(Mapping):
+    """Every task put so far, by id; ``len`` counts tasks with a put."""
+
+    def __init__(self) -> None:
+        self.streams: dict[int, Rows] = {}
+        self.count = 0
+
+    # ------------------------------------------------------------------ single rows
+    def rows_for(self, tid: int) -> tuple[Rows, int]:
+        s, i = tid >> 32, tid & MASK
+        rows = self.streams.get(s)
+        if rows is None:
+            rows = self.streams[s] = Rows()
+        rows.reserve(i + 1)
+        return rows, i
+
+    def find(self, tid: int) -> tuple[Rows, int] | None:
+        """The row of a task that was put, else None."""
+        if tid < 0:
+            return None
+        rows = self.streams.get(tid >> 32)
+        i = tid & MASK
+        if rows is None or i >= rows.n or rows.t_put[i] != rows.t_put[i]:  # NaN: no put
+            return None
+        return rows, i
+
+    def put(self, tid: int, label: int, value: float, src: int, t: float) -> None:
+        rows, i = self.rows_for(tid)
+        if rows.t_put[i] != rows.t_put[i]:
+            self.count += 1
+        rows.label[i], rows.value[i], rows.put_src[i], rows.t_put[i] = label, value, src, t
+        rows.get_src[i], rows.t_get[i], rows.t_done[i] = -1, NAN, NAN
+
+    # ------------------------------------------------------------------ Mapping
+    def __getitem__(self, tid: int) -> Task:
+        found = self.find(tid)
+        if found is None:
+            raise KeyError(tid)
+        rows, i = found
+        t_get, t_done = float(rows.t_get[i]), float(rows.t_done[i])
+        return Task(
+            int(rows.label[i]), float(rows.value[i]), int(rows.put_src[i]),
+            float(rows.t_put[i]), int(rows.get_src[i]),
+            None if t_get != t_get else t_get, None if t_done != t_done else t_done,
+        )  # fmt: skip
+
+    def __contains__(self, tid: object) -> bool:
+        return isinstance(tid, int) and self.find(tid) is not None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[int]:
+        for s, rows in sorted(self.streams.items()):
+            for i in np.flatnonzero(~np.isnan(rows.t_put[: rows.n])).tolist():
+                yield (s << 32) + i
+
+    def nbytes(self) -> int:
+        return sum(r.nbytes() for r in self.streams.values())

@@ -7,6 +7,7 @@ Kept light at import time: with spawn/forkserver every worker re-imports this mo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
@@ -34,10 +35,11 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="main.py",
+        prog=_prog_name(),
         description="QueueLab: real producer/consumer processes on a multiprocessing "
         "JoinableQueue, traced and charted. Without a command, opens the window.",
     )
+    _app_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("gui", help="open the window (the default)")
@@ -106,6 +108,8 @@ def load_run_config(args: argparse.Namespace):  # -> RunConfig
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.app_flag:
+        return _run_app_flag(parser, args)
     command = args.command or "gui"
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
@@ -190,6 +194,65 @@ def _replay(args: argparse.Namespace) -> int:
     from gui.app import run_replay
 
     return run_replay(args.file)
+
+
+# ----------------------------------------------- --version and the desktop entry (issue 17)
+
+
+def _prog_name() -> str:
+    """The name usage and errors give: the installed ``queuelab`` command, or main.py."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "queuelab" if name.startswith("queuelab") else "main.py"
+
+
+def _app_flags(parser: argparse.ArgumentParser) -> None:
+    flags = parser.add_mutually_exclusive_group()
+    for flag, text in (
+        ("--version", "print QueueLab's version and those of Python, Qt, PySide6, pyqtgraph"),
+        (
+            "--install-desktop-entry",
+            "add QueueLab to the desktop's application menu (Linux: writes a .desktop file "
+            "and the icon under your own data directory, ~/.local/share by default)",
+        ),
+        ("--uninstall-desktop-entry", "remove what --install-desktop-entry wrote"),
+    ):
+        flags.add_argument(flag, dest="app_flag", action="store_const", const=flag, help=text)
+
+
+def _run_app_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command is not None:
+        parser.error(f"{args.app_flag} takes no command")
+    if args.app_flag == "--version":
+        from engine.about import versions
+
+        found = versions()
+        shown = {"QueueLab": found.pop("QueueLab"), "Python": found.pop("Python")}
+        try:  # imported only here: nothing else about these flags needs Qt
+            from PySide6.QtCore import qVersion
+
+            shown["Qt"] = qVersion()
+        except ImportError as exc:  # --version is what one asks a broken install first
+            shown["Qt"] = f"unavailable ({exc})"
+        shown.update(found)
+        for name, version in shown.items():
+            print(f"{name} {version}")
+        return 0
+    from engine import desktop_entry
+
+    try:
+        if args.app_flag == "--install-desktop-entry":
+            files = desktop_entry.install(desktop_entry.launch_command(sys.argv[0], sys.executable))
+            print(f"installed {files.desktop_file}\ninstalled {files.icon_file}")
+        else:
+            removed = desktop_entry.uninstall()
+            for path in removed:
+                print(f"removed {path}")
+            if not removed:
+                print("no QueueLab desktop entry was installed")
+    except desktop_entry.DesktopEntryError as exc:
+        print(f"queuelab: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

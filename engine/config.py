@@ -18,6 +18,7 @@ except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same p
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .distributions import Distribution, format_number, parse_distribution
+from .resources_path import resource_dir
 
 __all__ = [
     "FIELDS",
@@ -37,7 +38,7 @@ __all__ = [
     "save_config",
 ]
 
-PRESETS_DIR: Path = Path(__file__).resolve().parent.parent / "resources" / "presets"
+PRESETS_DIR: Path = resource_dir("presets")
 
 # All start methods QueueLab knows, in order of preference.
 START_METHODS: tuple[str, ...] = ("forkserver", "spawn", "fork")

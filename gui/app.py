@@ -12,8 +12,9 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from engine.config import RunConfig
+from engine.resources_path import resource_dir
 
-STYLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
+STYLES_DIR: Path = resource_dir("styles")
 THEME_ENV = "QUEUELAB_THEME"  # "dark" or "light" overrides what the system says
 SIGNAL_POLL_MS = 200  # Python runs signal handlers only between bytecodes, not inside Qt
 

@@ -8,9 +8,10 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from engine.resources_path import resource_dir
 from engine.runner import RunStatus
 
-ICONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ICONS_DIR: Path = resource_dir("icons")
 
 
 def icon(name: str) -> QIcon:

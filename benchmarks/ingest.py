@@ -6,7 +6,8 @@ The batches are what a flood of no-op tasks sends (1 producer, 2 consumers; put,
 task_done per task, pickled by the workers' own ``engine.recorder.dumps_batch`` in batches of
 up to 2048 records, interleaved by stream as a live run delivers them). Printed:
 ``decode_events_per_s`` (``pickle.loads`` of every batch: the limit), ``model_events_per_s``
-(decoding plus ``RunModel.feed``, as ``Run.poll`` does), and ``bytes_per_task`` (memory the
+(decoding plus ``RunModel.feed`` in chunks of ``engine.runner.FEED_CHUNK`` records, as
+``Run.poll`` does), and ``bytes_per_task`` (memory the
 model holds per task after the whole run, measured with tracemalloc). Goals (issue 11):
 model_events_per_s >= 1,000,000 and bytes_per_task <= 100.
 """
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.events import Kind
 from engine.model import RunModel
 from engine.recorder import dumps_batch
+from engine.runner import FEED_CHUNK
 
 BATCH = 2048
 CONSUMERS = 2
@@ -57,8 +59,7 @@ def flood_batches(tasks: int) -> list[bytes]:
         last[c] = tg + 2e-6
         streams[2 + c].append((done, last[c], tid))
     t_end = t0 + 0.1 + (tasks + CONSUMERS) * dt
-    streams[0] += [(int(Kind.JOIN_BEGIN), t0 + 0.06), (int(Kind.JOIN_END), t_end)]
-    streams[0].append((int(Kind.RUN_END), t_end + 0.01, "joined"))
+    streams[0].append((int(Kind.JOIN_BEGIN), t0 + 0.06))
     out: list[bytes] = []
     cursors = {s: 0 for s in streams}
     while any(cursors[s] < len(r) for s, r in streams.items()):
@@ -67,6 +68,9 @@ def flood_batches(tasks: int) -> list[bytes]:
             if i < len(recs):
                 out.append(dumps_batch((s, i, recs[i : i + BATCH])))
                 cursors[s] = i + BATCH
+    # The parent's last records come when the run ends, after everything else.
+    end = [(int(Kind.JOIN_END), t_end), (int(Kind.RUN_END), t_end + 0.01, "joined")]
+    out.append(dumps_batch((0, len(streams[0]), end)))
     return out
 
 
@@ -76,10 +80,19 @@ def decode(payloads: list[bytes]) -> int:
 
 
 def into_model(payloads: list[bytes]) -> RunModel:
+    """Decode and feed as ``Run.poll`` does: up to FEED_CHUNK records per ``feed`` call."""
     m = RunModel()
     loads = pickle.loads
+    group: list = []
+    n = 0
     for p in payloads:
-        m.feed([loads(p)])
+        batch = loads(p)
+        group.append(batch)
+        n += len(batch[2])
+        if n >= FEED_CHUNK:
+            m.feed(group)
+            group, n = [], 0
+    m.feed(group)
     return m
 
 

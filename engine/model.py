@@ -14,13 +14,14 @@ never go below zero.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
-from operator import itemgetter
 
 import numpy as np
 
+from engine import bulk
 from engine.columns import GrowArray, IntervalLog
 from engine.events import (
     LABEL_NONE,
@@ -35,6 +36,8 @@ from engine.summary import Summary, WorkerSummary
 from engine.tasks import TaskTable
 
 K = Kind
+# Shorter runs of put/get/task_done are applied one by one: numpy's set-up would cost more.
+BULK_MIN = 32
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _TASK_STEPS = frozenset(
     int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
@@ -139,21 +142,46 @@ class RunModel:
 
     # ----------------------------------------------------------------- feeding
     def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied."""
-        items: list[tuple[float, int, tuple]] = []
-        for src, first, records in batches:
+        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied.
+
+        Records are applied in the order they took effect (:func:`effect_time`): a put blocked
+        on a full queue completes only after the get that made room for it. Runs of
+        put/get/task_done go through :mod:`engine.bulk` at once where that is exact.
+        """
+        srcs: list[int] = []
+        records: list[tuple] = []
+        for src, first, recs in batches:
             exp = self._expect_seq.get(src, 0)
             if first > exp:
                 self._gaps[src] = self._gaps.get(src, 0) + first - exp
-            self._expect_seq[src] = max(exp, first + len(records))
-            self.events += len(records)
-            # Puts and gets are ordered by when they returned: a put blocked on a full queue
-            # completes only after the get that made room for it.
-            items.extend((effect_time(r), src, r) for r in records)
-        items.sort(key=itemgetter(0))
+            self._expect_seq[src] = max(exp, first + len(recs))
+            self.events += len(recs)
+            srcs.extend([src] * len(recs))
+            records.extend(recs)
         applied: list[tuple[int, tuple]] = []
-        for _t, src, r in items:
-            self._apply(src, r, applied)
+        n = len(records)
+        if not n:
+            return applied
+        kinds = np.fromiter((r[0] for r in records), np.int8, n)
+        cols = bulk.columns(records, srcs, kinds)
+        eff = cols["te"]
+        odd = np.flatnonzero(~cols["ok"]).tolist()
+        if odd:
+            eff[odd] = [effect_time(records[i]) for i in odd]
+        order = np.argsort(eff, kind="stable")
+        hot = cols["ok"][order]
+        # Runs of hot records (put/get/task_done) go at once where exact; the rest one by one.
+        edges = np.flatnonzero(np.diff(hot.astype(np.int8))) + 1
+        bounds = [0, *edges.tolist(), n]
+        order_l = order.tolist()
+        for a, b in itertools.pairwise(bounds):
+            if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
+                idx = order[a:b]
+                run = {k: v[idx] for k, v in cols.items()}
+                if bulk.apply_hot(self, run, [records[i] for i in order_l[a:b]], applied):
+                    continue
+            for i in order_l[a:b]:
+                self._apply(srcs[i], records[i], applied)
         return applied
 
     def rel(self, t: float) -> float:

@@ -27,7 +27,9 @@ from engine.workers import WorkerSpec, consumer_main, producer_main, sentinel_co
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
 TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
-FEED_CHUNK = 250  # records fed to the model between two looks at the clock
+# Records fed to the model between two looks at the clock: a flood's put/get/task_done runs go
+# through the model's bulk path (a few ms for this many); other records cost ~7 µs each.
+FEED_CHUNK = 4096
 
 
 class RunStatus(Enum):

@@ -15,6 +15,9 @@ import numpy as np
 
 MASK = (1 << 32) - 1
 NAN = float("nan")
+# A stream's rows grow to take an id up to this far past what it holds; an id further out (a
+# hand-made or damaged trace) gets a row in the overflow table instead of gigabytes of columns.
+DENSE_SLACK = 1 << 16
 
 
 class Task(NamedTuple):
@@ -68,10 +71,24 @@ class TaskTable(Mapping):
     def __init__(self) -> None:
         self.streams: dict[int, Rows] = {}
         self.count = 0
+        self.overflow: dict[int, int] = {}  # tid -> row of overflow_rows, for far-out ids
+        self.overflow_rows = Rows(16)
+
+    def dense(self, s: int, i: int) -> bool:
+        """Whether id ``(s << 32) + i`` has (or may take) a row in its stream's columns."""
+        rows = self.streams.get(s)
+        return i < 2 * (rows.n if rows is not None else 0) + DENSE_SLACK
 
     # ------------------------------------------------------------------ single rows
     def rows_for(self, tid: int) -> tuple[Rows, int]:
         s, i = tid >> 32, tid & MASK
+        if self.overflow and tid in self.overflow:
+            return self.overflow_rows, self.overflow[tid]
+        if tid < 0 or not self.dense(s, i):
+            j = self.overflow_rows.n
+            self.overflow_rows.reserve(j + 1)
+            self.overflow[tid] = j
+            return self.overflow_rows, j
         rows = self.streams.get(s)
         if rows is None:
             rows = self.streams[s] = Rows()
@@ -80,6 +97,10 @@ class TaskTable(Mapping):
 
     def find(self, tid: int) -> tuple[Rows, int] | None:
         """The row of a task that was put, else None."""
+        if self.overflow:
+            j = self.overflow.get(tid)
+            if j is not None:
+                return self.overflow_rows, j
         if tid < 0:
             return None
         rows = self.streams.get(tid >> 32)
@@ -118,6 +139,7 @@ class TaskTable(Mapping):
         for s, rows in sorted(self.streams.items()):
             for i in np.flatnonzero(~np.isnan(rows.t_put[: rows.n])).tolist():
                 yield (s << 32) + i
+        yield from self.overflow
 
     def nbytes(self) -> int:
-        return sum(r.nbytes() for r in self.streams.values())
+        return sum(r.nbytes() for r in self.streams.values()) + self.overflow_rows.nbytes()

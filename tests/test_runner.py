@@ -435,16 +435,17 @@ def test_parent_killed_leaves_no_worker(method: str, proc_tools: SimpleNamespace
 
 
 def test_poll_feeds_a_big_batch_in_chunks_within_its_budget() -> None:
-    """One 2048-record batch is split: the model gets its head, the rest waits in line, in order."""
+    """A batch bigger than a chunk is split: the model gets its head, the rest waits, in order."""
     run = Run(config(tasks_per_producer=0))
+    size = 2 * FEED_CHUNK + 5
     records = [(int(Kind.WORKER_START), 1.0, 100, 0, 0)]
-    records += [(int(Kind.PAUSED), 1.0 + i * 1e-6) for i in range(2047)]
+    records += [(int(Kind.PAUSED), 1.0 + i * 1e-6) for i in range(size - 1)]
     run._deliver((1, 0, records))
     applied = run.poll(budget_s=0.0)  # the first look at the clock is after one chunk
     assert len(applied) == FEED_CHUNK and run.pending == 1
     while run.pending:
         run.poll(budget_s=0.0)
-    assert run.model.events == 2048 and run.model.events_lost == 0
+    assert run.model.events == size and run.model.events_lost == 0
 
 
 def test_worker_batches_arrive_pickled_and_are_decoded_in_poll_in_order() -> None:

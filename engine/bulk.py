@@ -1,0 +1,383 @@
+"""The model's fast path: a run of put/get/task_done records applied as numpy columns at once.
+
+Under a flood nearly every record is a put, a get or a task_done; applying them one Python call
+at a time held the model to ~150,000 records/s. :func:`apply_hot` gives exactly the state the
+one-at-a-time path (``RunModel._apply``) gives for the same records in the same order,
+including its holds (a get whose put is still in another pipe waits for it; a task_done waits
+for its get) and its timeline rule (a worker's row never goes back in time). Whatever it is not
+sure to do exactly (a bounded queue, a pause, an untracked item, a stand-in put, a task_done
+for a task this worker did not take) it leaves to the slow path: it returns False before
+changing anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
+from engine.tasks import MASK
+
+if TYPE_CHECKING:
+    from engine.model import RunModel, WorkerInfo
+
+PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
+HOT = frozenset((PUT, GET, DONE))
+_ACT_PROCESS, _ACT_WAIT, _ACT_RUNNING = 3, 2, 1  # Activity values (engine/model.py)
+_EXITED, _DIED = 7, 8
+
+
+def eligible(m: RunModel) -> bool:
+    """Model states in which the fast path is exact."""
+    return (
+        not m.maxsize
+        and m.t0 is not None
+        and not m._pauses
+        and m._paused_at is None
+        and m.join_returned_t is None
+        and not m._held_puts
+    )
+
+
+def columns(recs: list[tuple], srcs: list[int], kind: np.ndarray) -> dict[str, np.ndarray]:
+    """The fields of records as arrays, absolute times; ``ok`` False where a record is not a
+    well-formed put/get/task_done (those go the slow way)."""
+    n = len(recs)
+    tid = np.zeros(n, np.int64)
+    t1 = np.zeros(n, np.float64)
+    te = np.zeros(n, np.float64)
+    label = np.zeros(n, np.int64)
+    value = np.zeros(n, np.float64)
+    ok = np.zeros(n, bool)
+    for k, width in ((PUT, 6), (GET, 4), (DONE, 3)):
+        at = np.flatnonzero(kind == k)
+        if not at.size:
+            continue
+        rows = [recs[i] for i in at.tolist()]
+        try:
+            a = np.fromiter(itertools.chain.from_iterable(rows), np.float64, width * at.size)
+        except (TypeError, ValueError):
+            continue  # a null value (from a trace), a wrong shape: the slow path
+        a = a.reshape(-1, width)
+        t1[at] = a[:, 1]
+        te[at] = a[:, 2] if k != DONE else a[:, 1]
+        ids = a[:, 3] if k != DONE else a[:, 2]
+        tid[at] = ids
+        good = (tid[at] == ids) & (ids >= 0) & (ids < 1 << 53)
+        if k == PUT:
+            label[at], value[at] = a[:, 4], a[:, 5]
+            good &= label[at] == a[:, 4]
+        ok[at] = good
+    return {
+        "kind": kind, "src": np.asarray(srcs, np.int64), "t1": t1, "te": te, "tid": tid,
+        "label": label, "value": value, "ok": ok,
+    }  # fmt: skip
+
+
+def _has_repeats(a: np.ndarray) -> bool:
+    if a.size < 2:
+        return False
+    d = np.diff(a)
+    if (d > 0).all():
+        return False  # increasing, as one stream's ids are
+    s = np.sort(a)
+    return bool((s[1:] == s[:-1]).any())
+
+
+def _match(keys: np.ndarray, at: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``want``: (found?, ``at`` of the equal key). ``keys`` are unique."""
+    if not keys.size or not want.size:
+        return np.zeros(want.size, bool), np.zeros(want.size, np.int64)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    j = np.minimum(np.searchsorted(sk, want), sk.size - 1)
+    found = sk[j] == want
+    return found, at[order[j]]
+
+
+def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied: list) -> bool:
+    """Apply ``recs`` (put/get/task_done in effect-time order; ``c`` their columns).
+
+    Returns False, with the model untouched, where only the slow path is exact.
+    """
+    if not c["ok"].all():
+        return False
+    t0 = m.t0
+    c = dict(c, t1=c["t1"] - t0, te=c["te"] - t0)
+    srcs = c["src"].tolist()
+    n = len(recs)
+    kind, tid = c["kind"], c["tid"]
+    table = m.tasks
+    if table.overflow and np.isin(tid, np.fromiter(table.overflow, np.int64)).any():
+        return False
+    for s, _at, rows in _split(tid):
+        if not table.dense(s, int(rows.max())):
+            return False  # far-out ids: the table's overflow rows, one at a time
+    ip, ig, id_ = (np.flatnonzero(kind == k) for k in (PUT, GET, DONE))
+    # Puts: new ids only.
+    p_tid = tid[ip]
+    if _has_repeats(p_tid) or (~np.isnan(_gather(table, p_tid, "t_put"))).any():
+        return False
+    held_gets = m._held_gets
+    held_keys = np.fromiter(held_gets, np.int64, len(held_gets))
+    key = np.arange(n, dtype=np.float64)  # application order: position, then rank after it
+    sub = np.zeros(n, np.int64)
+    keep = np.ones(n, bool)  # applied now (False: held for a later feed)
+    # Gets: their put is in the table, earlier here (or later: then right after it), or not
+    # in yet (held).
+    g_tid = tid[ig]
+    if _has_repeats(g_tid) or (held_keys.size and np.isin(g_tid, held_keys).any()):
+        return False
+    known = ~np.isnan(_gather(table, g_tid, "t_put"))
+    here, k_put = _match(p_tid, ip, g_tid)
+    missing = ~known & ~here
+    if missing.any() and m._closed_streams:
+        streams = np.fromiter(m._closed_streams, np.int64, len(m._closed_streams))
+        if np.isin(g_tid[missing] >> 32, streams).any():
+            return False  # a stand-in put: slow path
+    keep[ig[missing]] = False
+    late = ~known & here & (k_put > ig)
+    key[ig[late]], sub[ig[late]] = k_put[late], 1
+    # Gets held by earlier feeds whose put is here now: right after it, then their dones.
+    rel_found, rel_k = _match(p_tid, ip, held_keys)
+    extra: list[tuple] = []
+    extra_src: list[int] = []
+    extra_key: list[tuple[int, int]] = []
+    released = held_keys[rel_found].tolist()
+    for t, k in zip(released, rel_k[rel_found].tolist(), strict=True):
+        gsrc, grec = held_gets[t]
+        extra.append(grec)
+        extra_src.append(gsrc)
+        extra_key.append((k, 1))
+        for j, (dsrc, drec) in enumerate(m._held_dones.get(t, ())):
+            if drec[0] != DONE or j > 60:
+                return False  # a task's start/end held with its get: slow path
+            extra.append(drec)
+            extra_src.append(dsrc)
+            extra_key.append((k, 2 + j))
+    # Dones: after their get (applied before, earlier here, or released here), else held.
+    d_tid, d_src = tid[id_], c["src"][id_]
+    if _has_repeats(d_tid) or (~np.isnan(_gather(table, d_tid, "t_done"))).any():
+        return False
+    kept_g = ig[keep[ig]]
+    in_feed, g_at = _match(tid[kept_g], kept_g, d_tid)
+    was_got = ~np.isnan(_gather(table, d_tid, "t_get"))
+    rel_d, rel_at = _match(np.asarray(released, np.int64), np.arange(len(released)), d_tid)
+    blocked = (np.isin(d_tid, held_keys) if held_keys.size else np.zeros(id_.size, bool)) & ~rel_d
+    if m._held_dones:
+        blocked |= np.isin(d_tid, np.fromiter(m._held_dones, np.int64, len(m._held_dones)))
+        blocked &= ~rel_d
+    held_d = blocked | ~(in_feed | was_got | rel_d)
+    keep[id_[held_d]] = False
+    # The worker that marks a task done must be the one that took it (else: slow path).
+    got_by = np.where(was_got, _gather(table, d_tid, "get_src", missing=-2), -2)
+    got_by[in_feed] = c["src"][g_at[in_feed]]
+    rel_src = np.asarray(extra_src, np.int64)
+    rel_gets = [i for i, r in enumerate(extra) if r[0] == GET]
+    if rel_d.any():
+        got_by[rel_d] = rel_src[np.asarray(rel_gets)[rel_at[rel_d]]]
+    if (got_by[~held_d] != d_src[~held_d]).any():
+        return False
+    gkey, gsub = key[g_at], sub[g_at]
+    after = in_feed & ~held_d & ((gkey > id_) | ((gkey == id_) & (gsub > 0)))
+    key[id_[after]], sub[id_[after]] = gkey[after], 2 + 64
+    if rel_d.any():
+        rk = np.asarray([extra_key[rel_gets[i]][0] for i in rel_at[rel_d].tolist()], np.float64)
+        mv = rk > id_[rel_d]
+        key[id_[rel_d][mv]], sub[id_[rel_d][mv]] = rk[mv], 2 + 64
+    for s in np.unique(c["src"][ip]).tolist():
+        w = m.workers.get(s)
+        if s and (w is None or w.role != ROLE_PRODUCER):
+            return False  # a consumer's re-put (retry) or an unknown putter: slow path
+
+    # ---- from here on the model changes
+    for t in released:
+        del held_gets[t]
+        m._held_dones.pop(t, None)
+    _hold(m, srcs, recs, keep)
+    m.last_t = max(m.last_t, float(c["t1"].max()))
+    if extra:
+        e = columns(extra, extra_src, np.fromiter((r[0] for r in extra), np.int8, len(extra)))
+        e = dict(e, t1=e["t1"] - t0, te=e["te"] - t0)
+        ek = np.asarray(extra_key, np.float64)
+        cols = {k: np.concatenate((v[keep], e[k])) for k, v in c.items()}
+        k_all = np.concatenate((key[keep], ek[:, 0]))
+        s_all = np.concatenate((sub[keep], ek[:, 1].astype(np.int64)))
+        recs_all = [recs[i] for i in np.flatnonzero(keep)] + extra
+        m.last_t = max(m.last_t, float(e["t1"].max()))
+    else:
+        cols = {k: v[keep] for k, v in c.items()}
+        k_all, s_all = key[keep], sub[keep]
+        recs_all = [recs[i] for i in np.flatnonzero(keep)] if not keep.all() else recs
+    if not k_all.size:
+        return True
+    rank = np.lexsort((np.arange(k_all.size), s_all, k_all))
+    cols = {k: v[rank] for k, v in cols.items()}
+    recs_all = [recs_all[i] for i in rank.tolist()]
+    _apply_ordered(m, cols)
+    applied.extend(zip(cols["src"].tolist(), recs_all, strict=True))
+    return True
+
+
+def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
+    kind, srcs, tid, t1 = c["kind"], c["src"], c["tid"], c["t1"]
+    is_put, is_get, is_done = kind == PUT, kind == GET, kind == DONE
+    ip, ig, id_ = np.flatnonzero(is_put), np.flatnonzero(is_get), np.flatnonzero(is_done)
+    table = m.tasks
+    point_t = c["te"].copy()
+    labels = c["label"]
+    if ip.size:
+        _scatter_puts(table, tid[ip], labels[ip], c["value"][ip], srcs[ip], point_t[ip])
+    if ig.size:
+        point_t[ig] = np.maximum(point_t[ig], _gather(table, tid[ig], "t_put"))
+        _scatter(table, tid[ig], "get_src", srcs[ig])
+        _scatter(table, tid[ig], "t_get", point_t[ig])
+    t_get = _gather(table, tid[id_], "t_get")
+    t_put_d = _gather(table, tid[id_], "t_put")
+    d_label = _gather(table, tid[id_], "label", missing=-1)
+    point_t[id_] = np.maximum(t1[id_], t_get)
+    _scatter(table, tid[id_], "t_done", point_t[id_])
+    # Counters and the series: one point per record, never back in time.
+    ser_t = np.maximum.accumulate(np.concatenate(([m._last_series_t], point_t)))[1:]
+    c_put = m.puts + np.cumsum(is_put)
+    c_get = m.gets + np.cumsum(is_get)
+    c_done = m.task_dones + np.cumsum(is_done)
+    m.s_t.extend(ser_t)
+    m.s_puts.extend(c_put)
+    m.s_gets.extend(c_get)
+    m.s_dones.extend(c_done)
+    m._last_series_t = float(ser_t[-1])
+    m.puts, m.gets, m.task_dones = int(c_put[-1]), int(c_get[-1]), int(c_done[-1])
+    sentinels = int((labels[ip] == LABEL_NONE).sum())
+    m.sentinel_puts += sentinels
+    m.task_puts += ip.size - sentinels
+    real = d_label != LABEL_NONE
+    m.done_t.extend(point_t[id_][real])
+    m.done_wait.extend((t_get - t_put_d)[real])
+    m.done_service.extend((point_t[id_] - t_get)[real])
+    # Workers: held tasks, counts and timelines, each worker's records in order.
+    for s in np.unique(srcs).tolist():
+        if not s:
+            continue
+        mine = np.flatnonzero(srcs == s)
+        w = m._worker(s)
+        k = kind[mine]
+        if w.role == ROLE_CONSUMER:
+            tids = tid[mine]
+            w.held.extend(tids[k == GET].tolist())
+            dones = set(tids[k == DONE].tolist())
+            if dones:
+                kept = [t for t in w.held if t not in dones]
+                w.held.clear()
+                w.held.extend(kept)
+                w.tasks_done += int(real[np.searchsorted(id_, mine[k == DONE])].sum())
+        _timeline(m, w, k, t1[mine], point_t[mine], tid[mine])
+
+
+def _timeline(
+    m: RunModel, w: WorkerInfo, kind: np.ndarray, t1: np.ndarray, t_ret: np.ndarray,
+    tid: np.ndarray,
+) -> None:  # fmt: skip
+    """``RunModel._set`` for a worker's records in order, at once.
+
+    A call changes the row only if its time is not before the row's current start; the
+    start is then the running maximum of the calls' times.
+    """
+    if w.activity in (_EXITED, _DIED) and w.exit_t is not None:
+        return
+    if w.role == ROLE_PRODUCER:
+        put = kind == PUT
+        t = t_ret[put]
+        act = np.full(t.size, _ACT_RUNNING, np.int8)
+        task = np.full(t.size, -1, np.int64)
+    elif w.role == ROLE_CONSUMER:
+        # get: waiting from its start, processing from its return; done: waiting again
+        g, d = kind == GET, kind == DONE
+        cnt = np.where(g, 2, np.where(d & w.alive, 1, 0))
+        idx = np.repeat(np.arange(kind.size), cnt)
+        second = np.zeros(idx.size, bool)
+        second[1:] = (idx[1:] == idx[:-1])
+        t = np.where(g[idx], np.where(second, t_ret[idx], t1[idx]), t1[idx])
+        t = np.where(d[idx], t_ret[idx], t)
+        act = np.where(g[idx] & second, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
+        task = np.where(g[idx] & second, tid[idx], -1)
+    else:
+        return
+    if not t.size:
+        return
+    start = np.maximum.accumulate(np.concatenate(([w.since], t)))
+    valid = t >= start[:-1]
+    if not valid.any():
+        return
+    vt, vact, vtask = t[valid], act[valid], task[valid]
+    prev_t = start[:-1][valid]
+    prev_act = np.concatenate(([int(w.activity)], vact[:-1]))
+    prev_task = np.concatenate(([w.task], vtask[:-1]))
+    grow = vt > prev_t
+    if grow.any():
+        labels = np.full(int(grow.sum()), -1, np.int64)
+        pt = prev_task[grow]
+        has = pt >= 0
+        if has.any():
+            labels[has] = _gather(m.tasks, pt[has], "label", missing=-1)
+        w.intervals.extend_columns(prev_t[grow], vt[grow], prev_act[grow], labels)
+    from engine.model import Activity
+
+    w.activity, w.since, w.task = Activity(int(vact[-1])), float(vt[-1]), int(vtask[-1])
+
+
+def _hold(m: RunModel, srcs: list[int], recs: list[tuple], keep: np.ndarray) -> None:
+    for i in np.flatnonzero(~keep).tolist():
+        r, s = recs[i], srcs[i]
+        if r[0] == GET:
+            m._held_gets[r[3]] = (s, r)
+        else:
+            m._held_dones.setdefault(r[2], []).append((s, r))
+
+
+def _split(tids: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(stream, positions in ``tids``, rows) per stream."""
+    if not tids.size:
+        return []
+    streams = tids >> 32
+    rows = tids & MASK
+    lo, hi = int(streams.min()), int(streams.max())
+    if lo == hi:  # the usual case: one producer
+        return [(lo, np.arange(tids.size), rows)]
+    out = []
+    for s in np.unique(streams).tolist():
+        at = np.flatnonzero(streams == s)
+        out.append((s, at, rows[at]))
+    return out
+
+
+def _scatter_puts(table, tids, labels, values, srcs, t) -> None:  # type: ignore[no-untyped-def]
+    for s, at, rows in _split(tids):
+        r, _ = table.rows_for(int((s << 32) + int(rows.max())))
+        r.label[rows], r.value[rows], r.put_src[rows], r.t_put[rows] = (
+            labels[at], values[at], srcs[at], t[at]
+        )
+        r.get_src[rows], r.t_get[rows], r.t_done[rows] = -1, np.nan, np.nan
+    table.count += tids.size
+
+
+def _scatter(table, tids, column: str, values) -> None:  # type: ignore[no-untyped-def]
+    for s, at, rows in _split(tids):
+        getattr(table.streams[s], column)[rows] = values[at]
+
+
+def _gather(table, tids, column: str, missing: float = np.nan) -> np.ndarray:  # type: ignore[no-untyped-def]
+    out = None
+    for s, at, rows in _split(tids):
+        r = table.streams.get(s)
+        col = getattr(r, column) if r is not None else None
+        if out is None:
+            dtype = col.dtype if col is not None else np.float64
+            out = np.full(tids.size, missing, dtype)
+        if col is None:
+            continue
+        ok = rows < r.n
+        out[at[ok]] = col[rows[ok]]
+    return out if out is not None else np.empty(0)

@@ -1,0 +1,151 @@
+"""The model's bulk path gives exactly the state (and the applied order) of the one-by-one path."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import model as model_mod
+from engine.events import Kind
+from engine.model import RunModel
+
+PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
+T0 = 500.0
+
+
+def flood(producers: int, consumers: int, tasks: int, rng: random.Random, *, busy: float = 0.0,
+          held_open: bool = False) -> dict[int, list[tuple]]:  # fmt: skip
+    """Every stream's records of a run, as its processes would emit them."""
+    start = (int(Kind.RUN_START), T0, producers, consumers, tasks * producers)
+    streams: dict[int, list[tuple]] = {0: [start, (int(Kind.QUEUE_INFO), T0, 0)]}
+    streams[0].append((int(Kind.JOIN_BEGIN), T0 + 0.001))
+    for s in range(1, producers + consumers + 1):
+        role = 0 if s <= producers else 1
+        idx = s - 1 if role == 0 else s - 1 - producers
+        streams[s] = [(int(Kind.WORKER_START), T0 + 0.002 + rng.random() * 1e-3, 9000 + s,
+                       role, idx)]  # fmt: skip
+    items: list[tuple[int, float, int]] = []  # (tid, t_put, label)
+    for p in range(1, producers + 1):
+        t = T0 + 0.005
+        for n in range(1, tasks + 1 + (consumers if p == producers else 0)):
+            t += rng.random() * 2e-5
+            label = (p - 1) * tasks + n - 1 if n <= tasks else -1
+            tid = (p << 32) + n
+            streams[p].append((PUT, t, t, tid, label, rng.random()))
+            items.append((tid, t, label))
+    items.sort(key=lambda x: x[1])
+    free = {c: T0 + 0.004 for c in range(producers + 1, producers + consumers + 1)}
+    for tid, t_put, label in items:
+        c = min(free, key=lambda k: (free[k], rng.random()))
+        start = free[c]
+        ret = max(start, t_put) + rng.random() * 1e-5 + 1e-7
+        streams[c].append((GET, start, ret, tid))
+        end = ret + rng.random() * 1e-6
+        if busy and label >= 0 and rng.random() < busy:
+            streams[c].append((int(Kind.TASK_START), ret + 1e-7, tid))
+            end = ret + rng.random() * 1e-4
+            streams[c].append((int(Kind.TASK_END), end, tid))
+        if held_open and label >= 0 and rng.random() < 0.02:
+            free[c] = end + 1e-6
+            continue  # this task_done comes much later or never
+        streams[c].append((DONE, end + 1e-7, tid))
+        free[c] = end + 2e-7
+    return streams
+
+
+def deliveries(
+    streams: dict[int, list[tuple]], rng: random.Random, max_batch: int
+) -> list[list[tuple[int, int, list[tuple]]]]:
+    """Batches in an order the collector could deliver them, grouped into feed calls."""
+    cuts: dict[int, list[tuple[int, int, list[tuple]]]] = {}
+    for s, recs in streams.items():
+        out, i = [], 0
+        while i < len(recs):
+            k = rng.randint(1, max_batch)
+            out.append((s, i, recs[i : i + k]))
+            i += k
+        cuts[s] = out
+    order: list[tuple[int, int, list[tuple]]] = []
+    while any(cuts.values()):
+        s = rng.choice([s for s, b in cuts.items() if b])
+        order.append(cuts[s].pop(0))
+    calls, i = [], 0
+    while i < len(order):
+        k = rng.randint(1, 6)
+        calls.append(order[i : i + k])
+        i += k
+    return calls
+
+
+def state(m: RunModel) -> dict[str, Any]:
+    return {
+        "counts": (m.puts, m.gets, m.task_dones, m.sentinel_puts, m.task_puts,
+                   m.extra_task_dones, m.events, m.events_lost),
+        "series": (list(m.s_t), list(m.s_puts), list(m.s_gets), list(m.s_dones)),
+        "done": (list(m.done_t), list(m.done_wait), list(m.done_service)),
+        "tasks": sorted(m.tasks.items()),
+        "workers": {
+            s: (w.activity, w.since, w.task, list(w.held), list(w.intervals), w.tasks_done)
+            for s, w in sorted(m.workers.items())
+        },
+        "held": (sorted(m._held_gets.items()), sorted(m._held_dones.items())),
+        "times": (m.last_t, m._last_series_t, m.join_returned_t),
+    }
+
+
+def both(calls: list, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+    results = []
+    for bulk_min in (10**9, 1):
+        monkeypatch.setattr(model_mod, "BULK_MIN", bulk_min)
+        m = RunModel()
+        applied = []
+        snaps = []
+        for call in calls:
+            applied.append(m.feed(call))
+            snaps.append(state(m))
+        results.append((snaps, applied))
+    return results[0], results[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    producers=st.integers(1, 3),
+    consumers=st.integers(1, 4),
+    tasks=st.integers(1, 120),
+    max_batch=st.sampled_from([1, 7, 50, 300]),
+    busy=st.sampled_from([0.0, 0.3]),
+    held_open=st.booleans(),
+)
+def test_bulk_path_equals_the_one_by_one_path(
+    seed: int, producers: int, consumers: int, tasks: int, max_batch: int, busy: float,
+    held_open: bool,
+) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    calls = deliveries(flood(producers, consumers, tasks, rng, busy=busy, held_open=held_open),
+                       rng, max_batch)  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        (slow, slow_applied), (fast, fast_applied) = both(calls, mp)
+    for i, (a, b) in enumerate(zip(slow, fast, strict=True)):
+        for key in a:
+            assert a[key] == b[key], f"after feed call {i}: {key} differs"
+    assert slow_applied == fast_applied
+
+
+def test_the_bulk_path_is_taken_for_a_flood(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Proves the comparison above compares something: the fast path really runs.
+    from engine import bulk
+
+    taken = []
+    real = bulk.apply_hot
+    monkeypatch.setattr(bulk, "apply_hot", lambda *a: taken.append(real(*a)) or taken[-1])
+    rng = random.Random(1)
+    m = RunModel()
+    for call in deliveries(flood(1, 2, 2000, rng), rng, 2048):
+        m.feed(call)
+    assert taken and all(taken), taken
+    assert m.task_dones == 2002 and m.unfinished == 0

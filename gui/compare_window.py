@@ -128,6 +128,7 @@ class CompareWindow(QMainWindow):
             title.setObjectName(f"compare_title_{name.lower()}")
             panel = ReplayCharts(box)
             hide_legends(panel)
+            panel.set_trace_marks(trace)
             panel.set_model(model)
             panel.set_follow(False)
             lay.addWidget(title)

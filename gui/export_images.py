@@ -116,6 +116,7 @@ def _draw(trace: Trace, out_path: PathLike, size: tuple[int, int]) -> None:
     panel.resize(*size)
     panel.show()
     try:
+        panel.set_trace_marks(trace)
         panel.set_model(model)
         panel.set_follow(False)
         QApplication.processEvents()

@@ -537,6 +537,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ driver slots
     def _on_driver_sig_applied(self, applied: list) -> None:
+        self.charts.note_records(applied)
         self.event_log.add_records(applied)
 
     def _on_driver_sig_frame(self) -> None:

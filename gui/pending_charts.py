@@ -28,6 +28,9 @@ class PendingCharts(QWidget):
     def refresh(self) -> None:
         pass
 
+    def note_records(self, applied: list[tuple[int, tuple]]) -> None:
+        pass  # the run has just started: nothing can have failed yet
+
     def set_follow(self, follow: bool) -> None:
         self.follow = follow
 

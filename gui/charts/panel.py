@@ -173,6 +173,7 @@ class ChartsPanel(QWidget):
         for chart in self.charts:
             if chart is not self.timeline:
                 chart.clear()
+        self.timeline.marks.clear()
         self.timeline.set_model(model)
         self._rebuild_legend(1)
         self._drawn_key = None
@@ -226,6 +227,11 @@ class ChartsPanel(QWidget):
         # marks every item dirty again *during* the paint, and Qt painted each frame twice.
         # Applying them now leaves the paint nothing to invalidate.
         self._glw.scene().prepareForPaint()
+
+    def note_records(self, applied: list[tuple[int, tuple]]) -> None:
+        """Records a live run applied to the model: the timeline marks task_done() errors."""
+        if self.timeline.marks.note(applied):
+            self._last_key = None
 
     def set_follow(self, follow: bool) -> None:
         """True: the x axis scrolls with the run. False: free zoom and pan (starts at 'all')."""
@@ -544,6 +550,11 @@ class ChartsPanel(QWidget):
         words = None
         if t is not None and row is not None and m is not None:
             words = self.timeline.lookup(m, row, t)
+            # A task_done() error within a few pixels of the cursor is what to read first.
+            px = self.timeline.plot.getViewBox().viewPixelSize()[0]
+            mark = self.timeline.marks.near(row, t, 8 * px)
+            if mark:
+                words = f"{mark}\n{words}" if words else mark
         if not words:
             hide_from(self.timeline.plot, self._tip)
             return

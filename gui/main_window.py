@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self._zoom = 1.0
         self._base_font: QFont | None = None  # the application font before any scaling
         self.last_error_box: QMessageBox | None = None
+        # --screenshot: why the PNG could not be written (run_gui prints it and exits 1).
+        self.screenshot_error: str | None = None
         self._laid_out = False  # the docks exist and have their sizes (see _size_for_screen)
         self._refit_pending = False
         self._widths_pending = False
@@ -660,7 +662,8 @@ class MainWindow(QMainWindow):
     def _finish_auto(self) -> None:
         self._auto_done = True
         if self._auto_shot_path:
-            self.save_screenshot(self._auto_shot_path)
+            # Unattended (--quit-when-done) nobody would read a dialog: the command says it.
+            self.save_screenshot(self._auto_shot_path, quiet=self._quit_when_done)
         if self._quit_when_done:
             self.sig_done.emit(self.exit_code)
             QTimer.singleShot(0, self.close)
@@ -862,8 +865,11 @@ class MainWindow(QMainWindow):
         self._compare_window = CompareWindow(first, second, self)
         self._compare_window.show()
 
-    def save_screenshot(self, path: str) -> bool:
-        """Save a PNG of the whole window, drawn from the current model state."""
+    def save_screenshot(self, path: str, *, quiet: bool = False) -> bool:
+        """Save a PNG of the whole window, drawn from the current model state.
+
+        A failure is shown in a dialog (``quiet``: only kept in ``screenshot_error``).
+        """
         self.charts.refresh()
         self.event_log.flush(force=True)
         self._refresh_status(force=True)
@@ -880,7 +886,11 @@ class MainWindow(QMainWindow):
             self.sig_screenshot_saved.emit(path)
             self.event_log.add_note(f"— Screenshot saved to {path}")
         else:
-            self._show_error("Could not save the screenshot", f"{path}: cannot write a PNG there")
+            self.screenshot_error = f"could not save the screenshot to {path}"
+            if not quiet:
+                self._show_error(
+                    "Could not save the screenshot", f"{path}: cannot write a PNG there"
+                )
         return ok
 
     @staticmethod

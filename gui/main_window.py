@@ -700,7 +700,10 @@ class MainWindow(QMainWindow):
     def _on_config_panel_sig_config_changed(self, cfg: RunConfig | None) -> None:
         old_text = self.lesson_view.text_label.text()
         self.lesson_view.show_config(cfg)
-        if self.isVisible() and self.lesson_view.text_label.text() != old_text:
+        panel = self.config_panel
+        title = (panel.preset_title or panel.modified_from) if panel.modified_from else None
+        modified = self.lesson_view.show_modified(title, panel.changes())
+        if self.isVisible() and (self.lesson_view.text_label.text() != old_text or modified):
             self._refit_lesson_soon()
         if not self.driver.active:  # a live run keeps showing the program it runs
             self.code_view.show_config(cfg)
@@ -818,6 +821,7 @@ class MainWindow(QMainWindow):
             )
             return False
         self.event_log.add_note(f"— Options saved to {path}")
+        self.status_bar.flash(f"✔ Options saved to {path}")
         return True
 
     def save_run_file(self, path: str) -> bool:
@@ -832,11 +836,21 @@ class MainWindow(QMainWindow):
             self._show_error("Could not save the run", f"{path}: {error.strerror or error}")
             return False
         self.event_log.add_note(f"— Run saved to {path}")
+        self.status_bar.flash(f"✔ Run saved to {path}")
         return True
 
+    def suggested_run_name(self) -> str:
+        """``tutorial-2026-12-02-1430.qltrace``: the preset the run came from and when."""
+        panel = self.config_panel
+        preset = panel.preset or "custom"
+        if panel.modified_from is not None:
+            preset = f"{panel.modified_from}-modified"
+        return f"{preset}-{time.strftime('%Y-%m-%d-%H%M')}.qltrace"
+
     def _on_save_run_action_triggered(self) -> None:
+        suggested = str(Path(self._default_dir()) / self.suggested_run_name())
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save run", self._default_dir(), "QueueLab runs (*.qltrace)"
+            self, "Save run", suggested, "QueueLab runs (*.qltrace)"
         )
         if path:
             self.save_run_file(path if path.endswith(".qltrace") else path + ".qltrace")
@@ -885,6 +899,7 @@ class MainWindow(QMainWindow):
         if ok:
             self.sig_screenshot_saved.emit(path)
             self.event_log.add_note(f"— Screenshot saved to {path}")
+            self.status_bar.flash(f"✔ Screenshot saved to {path}")
         else:
             self.screenshot_error = f"could not save the screenshot to {path}"
             if not quiet:
@@ -899,9 +914,20 @@ class MainWindow(QMainWindow):
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _default_dir(self) -> str:
-        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        """Where file dialogs open: Documents, or the home folder when there is none.
+
+        Qt names Documents even where the folder does not exist; a dialog given a missing
+        folder pre-fills its name as the file name (Enter wrote ~/Documents.qltrace).
+        """
+        docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        for folder in (docs, str(Path.home())):
+            if folder and Path(folder).is_dir():
+                return folder
+        return str(Path.cwd())
 
     def _on_open_action_triggered(self) -> None:
+        if not self.config_panel.confirm_discard("Opening a configuration file"):
+            return
         path, _ = QFileDialog.getOpenFileName(
             self, "Open configuration", self._default_dir(), "QueueLab config (*.toml);;All (*)"
         )
@@ -929,6 +955,7 @@ class MainWindow(QMainWindow):
             self._show_error("Could not save the program", f"{path}: {error.strerror or error}")
             return False
         self.event_log.add_note(f"— Program saved to {path}")
+        self.status_bar.flash(f"✔ Program saved to {path}")
         return True
 
     def _on_save_program_action_triggered(self) -> None:

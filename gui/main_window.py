@@ -894,7 +894,12 @@ class MainWindow(QMainWindow):
         if self._refit_pending:
             self._on_refit_timer_timeout()
             self._settle_layouts()
-        pixmap = self.grab()
+        # A handout cannot be hovered: no "hover a chart" hint in the picture.
+        self.charts.set_interactive(False)
+        try:
+            pixmap = self.grab()
+        finally:
+            self.charts.set_interactive(True)
         ok = pixmap.save(path, "PNG")
         if ok:
             self.sig_screenshot_saved.emit(path)

@@ -96,3 +96,23 @@ def test_style_sheet_texts_are_readable(name: str) -> None:
         if ratio < TEXT:
             failing[selector] = f"{fg} on {bg}: {ratio:.2f}:1"
     assert not failing, failing
+
+
+def test_the_diagnosis_panel_follows_the_light_theme(qtbot) -> None:
+    """Its idle look (a transparent frame) once made every later look the dark theme's."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QWidget
+
+    from gui.diagnosis_view import DiagnosisView
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    pal = host.palette()
+    pal.setColor(QPalette.ColorRole.Window, QColor("#efefef"))
+    host.setPalette(pal)
+    view = DiagnosisView(host)
+    host.show()
+    view.show_findings(["something is wrong"])
+    assert "#fdecea" in view.styleSheet()  # the light theme's problem background
+    view.show_findings([], ended=True)
+    assert "#e7f5ee" in view.styleSheet()

@@ -433,6 +433,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.lesson_dock, self.code_dock, self.config_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
+        from gui.help_menu import HelpMenu
+
+        self.help_menu = HelpMenu(self, bar)
 
         tools = QToolBar("Run", self)
         tools.setObjectName("run_toolbar")

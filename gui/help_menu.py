@@ -161,7 +161,7 @@ class HelpDialog(QDialog):
     """A page of help text (HTML or Markdown) with a Close button; not modal."""
 
     def __init__(self, title: str, parent: QWidget | None = None, *, html_text: str = "",
-                 markdown: str = "") -> None:
+                 markdown: str = "", size: tuple[int, int] = (720, 560)) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"QueueLab — {title}")
         self.setObjectName("help_dialog")
@@ -177,7 +177,7 @@ class HelpDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.browser, 1)
         lay.addWidget(buttons)
-        self.resize(720, 560)
+        self.resize(*size)
 
     def text(self) -> str:
         return self.browser.toPlainText()
@@ -218,18 +218,18 @@ class HelpMenu:
         menu.addSeparator()
         self.about_action = action("help_about", "&About QueueLab", None, self.show_about)
 
-    def _open(self, title: str, **text: str) -> HelpDialog:
+    def _open(self, title: str, **text: object) -> HelpDialog:
         """One help page at a time: the previous one makes way (and is freed)."""
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
-        dialog = HelpDialog(title, self.window, **text)
+        dialog = HelpDialog(title, self.window, **text)  # type: ignore[arg-type]
         self.dialog = dialog
         dialog.show()
         return dialog
 
     def show_shortcuts(self) -> HelpDialog:
-        return self._open("Keyboard shortcuts",
+        return self._open("Keyboard shortcuts", size=(600, 680),
                           html_text=shortcuts_html(shortcut_rows(self.window, self.menu_bar)))
 
     def show_charts(self) -> HelpDialog:
@@ -243,4 +243,4 @@ class HelpMenu:
         return self._open("The tutorial's program", markdown=text)
 
     def show_about(self) -> HelpDialog:
-        return self._open("About", html_text=about_html())
+        return self._open("About", html_text=about_html(), size=(520, 330))

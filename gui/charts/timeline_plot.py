@@ -300,8 +300,17 @@ class TimelineItem(pg.GraphicsObject):
                 continue
             if fm.height() > box.height() + 2:
                 continue
-            if ending:
-                box.setWidth(max(box.width(), fm.horizontalAdvance(words) + 8))
+            if ending and fm.horizontalAdvance(words) + 8 > box.width():
+                # The ending's bar is too short for its word (a run that ended right after):
+                # the word goes beside the bar, in a colour that reads on the background.
+                beside = QRectF(box.right() + 4, box.top(), fm.horizontalAdvance(words) + 8,
+                                box.height())
+                colour = self.theme.warning if text.startswith("died") else self.theme.foreground
+                p.setPen(qcolor(colour))
+                p.drawText(beside, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                           words)
+                p.setPen(qcolor(self.theme.label_text))
+                continue
             p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), words)
         p.restore()
 

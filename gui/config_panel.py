@@ -211,8 +211,12 @@ class ConfigPanel(QWidget):
             return []
         out = []
         for name, editor in self.editors.items():
-            new = editor.value()
             old = getattr(ref, name)
+            try:  # the editor's raw value (a distribution's table) as the config holds it
+                new = getattr(_BASE.replace(**{name: editor.value()}), name)
+            except ConfigError:
+                out.append(f"{editor.spec.label or name}: {_words(old)} → (invalid)")
+                continue
             if new != old:
                 out.append(f"{editor.spec.label or name}: {_words(old)} → {_words(new)}")
         return out

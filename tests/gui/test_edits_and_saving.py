@@ -125,3 +125,11 @@ def test_an_edited_run_is_named_after_its_preset_and_modified(window: MainWindow
     w.config_panel.editors["consumers"].spin.setValue(3)
     assert re.fullmatch(r"tutorial-modified-\d{4}-\d{2}-\d{2}-\d{4}\.qltrace",
                         w.suggested_run_name())
+
+
+def test_the_modified_note_names_only_what_changed(window: MainWindow) -> None:
+    """Distributions compare as values, not as their editors' tables."""
+    w = window
+    w.config_panel.editors["consumers"].spin.setValue(4)
+    assert w.config_panel.changes() == ["Consumers: 1 → 4"]
+    assert "Task duration" not in w.lesson_view.modified_label.text()

@@ -279,10 +279,11 @@ class TimelineItem(pg.GraphicsObject):
             p.setBrush(self._brushes.get(a_val, pg.mkBrush("#888888")))
             p.drawRects(*self._rects[a_val].drawargs())
         if self._labels:
-            self._paint_labels(p)
+            self._paint_labels(p, xmax)
 
-    def _paint_labels(self, p: QPainter) -> None:
+    def _paint_labels(self, p: QPainter, xmax: float) -> None:
         tr = p.transform()
+        right_edge = tr.map(QPointF(xmax, 0.0)).x()  # the view's right side, in pixels
         fm = QFontMetricsF(self._font)
         p.save()
         p.resetTransform()
@@ -305,6 +306,11 @@ class TimelineItem(pg.GraphicsObject):
                 # the word goes beside the bar, in a colour that reads on the background.
                 beside = QRectF(box.right() + 4, box.top(), fm.horizontalAdvance(words) + 8,
                                 box.height())
+                if beside.right() > right_edge - 2:
+                    # No room after the bar (it ends at the view's edge): the word goes over
+                    # the bars before it, on a patch of background so it stays readable.
+                    beside.moveRight(min(box.left(), right_edge) - 2)
+                    p.fillRect(beside, qcolor(self.theme.background))
                 colour = self.theme.warning if text.startswith("died") else self.theme.foreground
                 p.setPen(qcolor(colour))
                 p.drawText(beside, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),

@@ -133,3 +133,23 @@ def test_the_modified_note_names_only_what_changed(window: MainWindow) -> None:
     w.config_panel.editors["consumers"].spin.setValue(4)
     assert w.config_panel.changes() == ["Consumers: 1 → 4"]
     assert "Task duration" not in w.lesson_view.modified_label.text()
+
+
+def test_an_unattended_screenshot_that_fails_at_the_end_is_reported_not_boxed(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The folder goes away during the run: no dialog (nobody is there), the reason is kept
+    for run_gui, which prints it and exits 1."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    out = folder / "x.png"
+    cfg = load_preset("tutorial").replace(time_scale=0.05)
+    w = MainWindow(cfg, "tutorial", screenshot=str(out), quit_when_done=True)
+    qtbot.addWidget(w)
+    w.show()
+    folder.rmdir()
+    with qtbot.waitSignal(w.sig_done, timeout=END_MS):
+        assert w.start_run()
+    assert not out.exists()
+    assert w.screenshot_error == f"could not save the screenshot to {out}"
+    assert w.last_error_box is None

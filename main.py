@@ -45,8 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", help="open the window (the default)")
     _config_args(p)
     p.add_argument("--start", action="store_true", help="start the run at once")
-    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window when the run ends")
-    p.add_argument("--quit-when-done", action="store_true", help="exit when the run has ended")
+    p.add_argument(
+        "--screenshot", metavar="PNG",
+        help="save a PNG of the window when the run ends (starts the run, as --start does)",
+    )
+    p.add_argument(
+        "--quit-when-done", action="store_true",
+        help="exit when the run has ended (starts the run, as --start does)",
+    )
     p.add_argument(
         "--presenter",
         action="store_true",

@@ -55,7 +55,11 @@ class Narrator:
                 w = m.workers.get(r[2])
                 held = ", ".join(str(x) for x in m.held_task_labels(w)) if w else ""
                 name = w.name if w else f"worker {r[2]}"
-                text = f"!{name} died with exit code {r[3]}"
+                if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
+                    # Ended by Stop (or the hang timeout): not a fault of the worker.
+                    text = f"{name} stopped (exit code {r[3]})"
+                else:
+                    text = f"!{name} died with exit code {r[3]}"
                 return text + (f" while holding task {held}" if held else "")
             if kind == K.STOP:
                 return f"Main stopped the run ({r[2]})"

@@ -106,6 +106,22 @@ def make_app() -> QApplication:
     return app
 
 
+def check_screenshot_path(path: str) -> None:
+    """Raise OSError (one line) when a PNG cannot be written at ``path``.
+
+    Checked before Qt starts: an unattended ``--screenshot --quit-when-done`` would otherwise
+    run the whole lesson and end with nothing written.
+    """
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise OSError(f"cannot save the screenshot to {path}: it is a folder")
+    if not folder.is_dir():
+        raise OSError(f"cannot save the screenshot to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise OSError(f"cannot save the screenshot to {path}: permission denied")
+
+
 def run_gui(
     cfg: RunConfig,
     preset: str | None = None,
@@ -121,7 +137,15 @@ def run_gui(
 
     With ``quit_when_done`` the window closes once the run is over and the result is 0 when
     queue.join() returned, 3 otherwise; without it, closing the window returns 0.
+
+    ``screenshot`` and ``quit_when_done`` start the run at once (as ``start`` does): both
+    wait for the run's end, which would never come otherwise. A screenshot path that cannot
+    be written raises OSError before anything starts (main.py: one line, exit code 2); one
+    that fails at the end prints one line and returns 1.
     """
+    if screenshot:
+        check_screenshot_path(screenshot)
+    start = start or bool(screenshot) or quit_when_done
     app = make_app()
     # Imported here so `main.py run` never pays for Qt widgets and pyqtgraph.
     from gui.main_window import MainWindow
@@ -153,6 +177,9 @@ def run_gui(
         wake.stop()
         window.driver.shutdown()
     code = window.exit_code if quit_when_done else 0
+    if window.screenshot_error is not None:
+        print(f"queuelab: error: {window.screenshot_error}", file=sys.stderr)
+        code = 1
     window.deleteLater()
     return code
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -25,6 +25,7 @@ from engine.model import RunModel
 from engine.replay import replay_model, summary_json
 from engine.tracefile import Trace
 from gui.replay_window import ReplayCharts
+from gui.run_ending import ended_cleanly, ending_words
 from gui.trace_loader import warn_to_stderr
 
 # (summary key, row label, unit); the rows the table shows, in this order.
@@ -44,6 +45,10 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("events_lost", "events lost", ""),
 )
 COLUMNS = ("figure", "A", "B", "B − A", "B ÷ A")
+ENDED_ROW = "how it ended"
+PROBLEMS_ROW = "problems found"
+# Verdict colours (foreground) for light and dark windows: fine, then a problem.
+_VERDICT = {False: ("#00704f", "#c62828"), True: ("#5fe0b0", "#ff6b6b")}
 
 
 def _scaled(key: str, v: object) -> float | None:
@@ -84,6 +89,39 @@ def compare_rows(a: dict, b: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def ended_short(m: RunModel) -> str:
+    """How a run ended, in a few words for a table cell (the full sentence is its tooltip)."""
+    if m.join_returned_t is not None:
+        words = "join() returned early" if m.premature_join else "join() returned"
+        return words + (", a worker died" if m.dead_workers() else "")
+    if m.dead_workers():
+        return "a worker died; join() waiting"
+    if m.stop_t is not None:
+        return "stopped; join() waiting"  # why it was stopped: the tooltip and the title say
+    return f"ended ({m.end_reason}); join() waiting" if m.end_reason else "not ended"
+
+
+def problems_short(found: list[str]) -> str:
+    """``none``, or how many problems and the first one's name ("task_done() missing")."""
+    if not found:
+        return "none"
+    head = found[0].split(":", 1)[0] if ":" in found[0][:60] else found[0][:40] + "…"
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    return f"{head}{more}"
+
+
+def verdict(m: RunModel, found: list[str]) -> tuple[bool, str]:
+    """(healthy, one line for the run's title): how it ended and what went wrong."""
+    healthy = ended_cleanly(m) and not found
+    words = ending_words(m)
+    if found:
+        n = len(found)
+        words += f"; {n} problem{'s' if n != 1 else ''} found: {problems_short(found)}"
+    elif healthy:
+        words += "; no problem found"
+    return healthy, ("✔ " if healthy else "⚠ ") + words
+
+
 def _describe(trace: Trace) -> str:
     c = trace.config
     return (
@@ -91,15 +129,6 @@ def _describe(trace: Trace) -> str:
         f"{c.consumers} consumer{'s' * (c.consumers != 1)}, "
         f"{c.tasks_per_producer} tasks each"
     )
-
-
-def hide_legends(panel: ReplayCharts) -> None:
-    """Give the plots the legends' column: two panels side by side have little width to spare
-    and the table below names what matters."""
-    for legend in panel.legends:
-        legend.hide()
-        legend.setMinimumWidth(0)
-        legend.setMaximumWidth(0)
 
 
 class CompareWindow(QMainWindow):
@@ -115,6 +144,9 @@ class CompareWindow(QMainWindow):
         self.traces = (trace_a, trace_b)
         self.models: tuple[RunModel, RunModel] = (replay_model(trace_a), replay_model(trace_b))
         self.summaries = (summary_json(self.models[0]), summary_json(self.models[1]))
+        self.findings = tuple(list(sm["diagnosis"]) for sm in self.summaries)
+        dark = self.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.45
+        ok_colour, bad_colour = _VERDICT[dark]
 
         split = QSplitter(Qt.Orientation.Vertical, self)
         sides = QSplitter(Qt.Orientation.Horizontal, split)
@@ -126,11 +158,25 @@ class CompareWindow(QMainWindow):
             lay.setSpacing(2)
             title = QLabel(f"<b>{name}</b> — {_describe(trace)}", box)
             title.setObjectName(f"compare_title_{name.lower()}")
+            # How the run ended and what went wrong, where the eye lands first: a run stopped
+            # while join() still waited must not pass for a healthy one.
+            found = self.findings[0 if name == "A" else 1]
+            healthy, words = verdict(model, found)
+            status = QLabel(words, box)
+            status.setObjectName(f"compare_verdict_{name.lower()}")
+            status.setWordWrap(True)
+            status.setToolTip("\n".join([ending_words(model), *found]))
+            status.setStyleSheet(
+                f"QLabel {{ color: {ok_colour if healthy else bad_colour}; font-weight: bold; }}"
+            )
+            status.setProperty("healthy", healthy)
+            # The legends take the strip form over each chart at this width (see ChartsPanel).
             panel = ReplayCharts(box)
-            hide_legends(panel)
+            panel.set_trace_marks(trace)
             panel.set_model(model)
             panel.set_follow(False)
             lay.addWidget(title)
+            lay.addWidget(status)
             lay.addWidget(panel, 1)
             sides.addWidget(box)
             self.panels.append(panel)
@@ -141,13 +187,30 @@ class CompareWindow(QMainWindow):
 
         # Two blocks of figures side by side: the table stays short and the charts keep
         # their height on a 800-pixel screen.
-        self._rows = compare_rows(*self.summaries)
+        ma, mb = self.models
+        fa, fb = self.findings
+        self._rows = [
+            (ENDED_ROW, ended_short(ma), ended_short(mb), "—", "—"),
+            (PROBLEMS_ROW, problems_short(fa), problems_short(fb), "—", "—"),
+            *compare_rows(*self.summaries),
+        ]
+        tips = {
+            (0, 1): ending_words(ma), (0, 2): ending_words(mb),
+            (1, 1): "\n".join(fa) or "No problem found.",
+            (1, 2): "\n".join(fb) or "No problem found.",
+        }
+        bad = {(0, 1): not ended_cleanly(ma), (0, 2): not ended_cleanly(mb),
+               (1, 1): bool(fa), (1, 2): bool(fb)}
         self._per_block = math.ceil(len(self._rows) / 2)
         width = len(COLUMNS)
         self.table = QTableWidget(self._per_block, 2 * width, split)
         self.table.setObjectName("compare_table")
-        names = (f"A ({Path(trace_a.path).name})", f"B ({Path(trace_b.path).name})")
-        self.table.setHorizontalHeaderLabels(["figure", *names, "B − A", "B ÷ A"] * 2)
+        # Short headers (the file names are in the titles above the charts, and in the
+        # headers' tooltips): "A (long-name.qltrace)" was cut off in a stretched column.
+        self.table.setHorizontalHeaderLabels(list(COLUMNS) * 2)
+        for block in range(2):
+            for c, path in ((1, trace_a.path), (2, trace_b.path)):
+                self.table.horizontalHeaderItem(block * width + c).setToolTip(Path(path).name)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -159,12 +222,17 @@ class CompareWindow(QMainWindow):
                 item = QTableWidgetItem(text)
                 if c:
                     item.setTextAlignment(right)
+                if (i, c) in tips:
+                    item.setToolTip(tips[(i, c)])
+                    item.setForeground(QColor(bad_colour if bad[(i, c)] else ok_colour))
                 self.table.setItem(r, block * width + c, item)
         header = self.table.horizontalHeader()
         for c in range(2 * width):
             mode = QHeaderView.ResizeMode
+            # A and B take the room (their words say how each run ended); the figure's
+            # name and the differences only what they need.
             header.setSectionResizeMode(
-                c, mode.ResizeToContents if c % width == 0 else mode.Stretch
+                c, mode.Stretch if c % width in (1, 2) else mode.ResizeToContents
             )
         rows_h = self._per_block * self.table.verticalHeader().defaultSectionSize()
         self.table.setMinimumHeight(rows_h + header.sizeHint().height() + 4)

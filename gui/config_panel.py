@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -53,6 +54,7 @@ class ConfigPanel(QWidget):
         self._preset = ""
         self._loading = False
         self._locked = False
+        self.last_discard_box: QMessageBox | None = None  # while asking (tests answer it)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
@@ -187,6 +189,62 @@ class ConfigPanel(QWidget):
     def is_modified(self) -> bool:
         return self._reference is not None and self._cfg != self._reference
 
+    def has_edits(self) -> bool:
+        """Anything typed since the config was loaded, valid or not (what a new one discards)."""
+        return self.is_modified() or (self._reference is not None and self._cfg is None)
+
+    @property
+    def modified_from(self) -> str | None:
+        """The preset the options were loaded from, once they differ from it (else None)."""
+        return self._preset if self._preset and self.has_edits() else None
+
+    @property
+    def preset_title(self) -> str:
+        """The preset's title as the list shows it ("" when the options came from no preset)."""
+        index = self.preset_combo.findData(self._preset) if self._preset else -1
+        return self.preset_combo.itemText(index) if index >= 0 else ""
+
+    def changes(self) -> list[str]:
+        """What differs from the loaded config, one "label: old → new" per field."""
+        ref = self._reference
+        if ref is None:
+            return []
+        out = []
+        for name, editor in self.editors.items():
+            old = getattr(ref, name)
+            try:  # the editor's raw value (a distribution's table) as the config holds it
+                new = getattr(_BASE.replace(**{name: editor.value()}), name)
+            except ConfigError:
+                out.append(f"{editor.spec.label or name}: {_words(old)} → (invalid)")
+                continue
+            if new != old:
+                out.append(f"{editor.spec.label or name}: {_words(old)} → {_words(new)}")
+        return out
+
+    def confirm_discard(self, what: str) -> bool:
+        """Ask before edits are thrown away (True: go on). No edits: nothing to ask."""
+        if not self.has_edits():
+            return True
+        origin = (
+            f"the preset \u201c{self.preset_title}\u201d" if self._preset else "the loaded options"
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard your edits?",
+            f"You changed options of {origin}. {what} replaces them.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("discard_edits_box")
+        box.setInformativeText("\n".join(self.changes()[:8]))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.last_discard_box = box
+        try:
+            return box.exec() == QMessageBox.StandardButton.Discard
+        finally:
+            self.last_discard_box = None
+            box.deleteLater()
+
     def set_config(self, cfg: RunConfig, preset: str | None = None) -> None:
         """Show ``cfg`` in every editor; ``preset`` names where it came from, if a preset."""
         self._loading = True
@@ -253,8 +311,13 @@ class ConfigPanel(QWidget):
 
     def _on_preset_combo_activated(self, index: int) -> None:
         name = self.preset_combo.itemData(index)
-        if name:
-            self.load_preset(name)
+        if not name:
+            return
+        title = self.preset_combo.itemText(index)
+        if not self.confirm_discard(f"Loading the preset \u201c{title}\u201d"):
+            self._select_preset_item(self._preset)  # the list shows what is still loaded
+            return
+        self.load_preset(name)
 
     def _on_editor_edited(self) -> None:
         if not self._loading:
@@ -300,3 +363,10 @@ class ConfigPanel(QWidget):
             text = ""
         self.note_label.setText(text)
         self.note_label.setVisible(bool(text))
+
+
+def _words(value: object) -> str:
+    """A field's value as the editors show it (a distribution in words, not as TOML)."""
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    return str(value)

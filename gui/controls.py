@@ -60,6 +60,11 @@ class RunControls(QObject):
         # Space belongs to whichever of Start and Pause is enabled; giving it to both would
         # make it ambiguous, so it moves between them in update_state.
         self.pause_action.setShortcuts([])
+        # What Help ▸ Keyboard shortcuts lists for them, whichever holds Space now.
+        self.start_action.setProperty("help_keys", "Space")
+        self.start_action.setProperty("help_text", "Start a run (Run again once it ended)")
+        self.pause_action.setProperty("help_keys", "Space")
+        self.pause_action.setProperty("help_text", "Pause or resume the run going on")
         self.start_action.triggered.connect(self._on_start_action_triggered)
         self.pause_action.triggered.connect(self._on_pause_action_triggered)
         self.stop_action.triggered.connect(self.sig_stop)

@@ -126,7 +126,10 @@ class DiagnosisView(QFrame):
             self._restyle()
 
     def _restyle(self) -> None:
-        dark = self.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.45
+        # The window's palette, not this frame's: the frame's own style sheet sets its
+        # background (transparent when idle, which reads as black), and the next restyle
+        # would take the look of that for the theme's.
+        dark = self.window().palette().color(QPalette.ColorRole.Window).lightnessF() < 0.45
         bg, border, head, text = _LOOK[dark][self._state]
         ok = self._state is DiagnosisState.OK
         self.heading.setText(_OK_HEADINGS[self._ended] if ok else _HEADINGS[self._state])

@@ -36,6 +36,17 @@ def save_charts_image(panel: QWidget, out_path: PathLike) -> None:
     panel's own scene-wide SVG export also takes in items far outside it (a huge, mostly
     empty page).
     """
+    interactive = getattr(panel, "interactive", None)
+    if interactive:
+        panel.set_interactive(False)  # a picture cannot be hovered: no hint to hover it
+    try:
+        _save(panel, out_path)
+    finally:
+        if interactive:
+            panel.set_interactive(True)
+
+
+def _save(panel: QWidget, out_path: PathLike) -> None:
     path = os.fspath(out_path)
     suffix = Path(path).suffix.lower()
     if suffix == ".png":
@@ -116,6 +127,8 @@ def _draw(trace: Trace, out_path: PathLike, size: tuple[int, int]) -> None:
     panel.resize(*size)
     panel.show()
     try:
+        panel.set_trace_marks(trace)
+        panel.set_interactive(False)  # a picture: nothing to hover
         panel.set_model(model)
         panel.set_follow(False)
         QApplication.processEvents()

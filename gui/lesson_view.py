@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QVBoxLa
 from engine.config import RunConfig
 from gui.diagnosis_view import DiagnosisView
 
+MAX_CHANGES_LISTED = 4  # edits named in the "modified from" note; the rest are counted
+
 
 def setup_words(cfg: RunConfig) -> str:
     """One line a class can read off the projector: who runs, how much, and the protocol."""
@@ -50,6 +52,12 @@ class LessonView(QScrollArea):
         self.setup_label.setObjectName("lesson_setup")
         self.setup_label.setProperty("role", "muted")
         self.setup_label.setWordWrap(True)
+        # Once the options differ from the preset, the explanation no longer describes them.
+        self.modified_label = QLabel(body)
+        self.modified_label.setObjectName("lesson_modified")
+        self.modified_label.setProperty("role", "note")
+        self.modified_label.setWordWrap(True)
+        self.modified_label.hide()
         self.text_label = QLabel(body)
         self.text_label.setObjectName("lesson_text")
         self.text_label.setWordWrap(True)
@@ -61,6 +69,7 @@ class LessonView(QScrollArea):
         self.diagnosis_view.hide()
         lay.addWidget(self.title_label)
         lay.addWidget(self.diagnosis_view)
+        lay.addWidget(self.modified_label)
         lay.addWidget(self.text_label)
         lay.addWidget(self.setup_label)
         lay.addStretch(1)
@@ -83,6 +92,7 @@ class LessonView(QScrollArea):
         small.setPointSizeF(small.pointSizeF() * 0.9)
         self.setup_label.setFont(small)
         self.text_label.setFont(QApplication.font())
+        self.modified_label.setFont(QApplication.font())
         self.diagnosis_view.update_fonts()
 
     def show_diagnosis(self, sentences: list[str] | None, *, ended: bool = False) -> bool:
@@ -116,3 +126,27 @@ class LessonView(QScrollArea):
             cfg.explanation
             or "No explanation comes with this configuration. Pick a preset to see one."
         )
+
+    def show_modified(self, preset_title: str | None, changes: list[str]) -> bool:
+        """Say that the options were edited away from ``preset_title`` (None: they were not).
+
+        True when that changed what the pane shows (its height may need to follow).
+        """
+        if preset_title is None:
+            changed = not self.modified_label.isHidden()
+            self.modified_label.hide()
+            self.modified_label.clear()
+            return changed
+        listed = "; ".join(changes[:MAX_CHANGES_LISTED])
+        if len(changes) > MAX_CHANGES_LISTED:
+            listed += f"; and {len(changes) - MAX_CHANGES_LISTED} more"
+        text = (
+            f"\u270e Modified from the preset \u201c{preset_title}\u201d"
+            + (f" ({listed})" if listed else "")
+            + ". The explanation below is the preset's: it describes the options as shipped,"
+            " not your edits."
+        )
+        changed = text != self.modified_label.text() or self.modified_label.isHidden()
+        self.modified_label.setText(text)
+        self.modified_label.show()
+        return changed

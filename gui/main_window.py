@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self._zoom = 1.0
         self._base_font: QFont | None = None  # the application font before any scaling
         self.last_error_box: QMessageBox | None = None
+        # --screenshot: why the PNG could not be written (run_gui prints it and exits 1).
+        self.screenshot_error: str | None = None
         self._laid_out = False  # the docks exist and have their sizes (see _size_for_screen)
         self._refit_pending = False
         self._widths_pending = False
@@ -431,6 +433,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.lesson_dock, self.code_dock, self.config_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
+        from gui.help_menu import HelpMenu
+
+        self.help_menu = HelpMenu(self, bar)
 
         tools = QToolBar("Run", self)
         tools.setObjectName("run_toolbar")
@@ -537,6 +542,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ driver slots
     def _on_driver_sig_applied(self, applied: list) -> None:
+        self.charts.note_records(applied)
         self.event_log.add_records(applied)
 
     def _on_driver_sig_frame(self) -> None:
@@ -659,7 +665,8 @@ class MainWindow(QMainWindow):
     def _finish_auto(self) -> None:
         self._auto_done = True
         if self._auto_shot_path:
-            self.save_screenshot(self._auto_shot_path)
+            # Unattended (--quit-when-done) nobody would read a dialog: the command says it.
+            self.save_screenshot(self._auto_shot_path, quiet=self._quit_when_done)
         if self._quit_when_done:
             self.sig_done.emit(self.exit_code)
             QTimer.singleShot(0, self.close)
@@ -696,7 +703,10 @@ class MainWindow(QMainWindow):
     def _on_config_panel_sig_config_changed(self, cfg: RunConfig | None) -> None:
         old_text = self.lesson_view.text_label.text()
         self.lesson_view.show_config(cfg)
-        if self.isVisible() and self.lesson_view.text_label.text() != old_text:
+        panel = self.config_panel
+        title = (panel.preset_title or panel.modified_from) if panel.modified_from else None
+        modified = self.lesson_view.show_modified(title, panel.changes())
+        if self.isVisible() and (self.lesson_view.text_label.text() != old_text or modified):
             self._refit_lesson_soon()
         if not self.driver.active:  # a live run keeps showing the program it runs
             self.code_view.show_config(cfg)
@@ -814,6 +824,7 @@ class MainWindow(QMainWindow):
             )
             return False
         self.event_log.add_note(f"— Options saved to {path}")
+        self.status_bar.flash(f"✔ Options saved to {path}")
         return True
 
     def save_run_file(self, path: str) -> bool:
@@ -828,11 +839,21 @@ class MainWindow(QMainWindow):
             self._show_error("Could not save the run", f"{path}: {error.strerror or error}")
             return False
         self.event_log.add_note(f"— Run saved to {path}")
+        self.status_bar.flash(f"✔ Run saved to {path}")
         return True
 
+    def suggested_run_name(self) -> str:
+        """``tutorial-2026-12-02-1430.qltrace``: the preset the run came from and when."""
+        panel = self.config_panel
+        preset = panel.preset or "custom"
+        if panel.modified_from is not None:
+            preset = f"{panel.modified_from}-modified"
+        return f"{preset}-{time.strftime('%Y-%m-%d-%H%M')}.qltrace"
+
     def _on_save_run_action_triggered(self) -> None:
+        suggested = str(Path(self._default_dir()) / self.suggested_run_name())
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save run", self._default_dir(), "QueueLab runs (*.qltrace)"
+            self, "Save run", suggested, "QueueLab runs (*.qltrace)"
         )
         if path:
             self.save_run_file(path if path.endswith(".qltrace") else path + ".qltrace")
@@ -861,8 +882,11 @@ class MainWindow(QMainWindow):
         self._compare_window = CompareWindow(first, second, self)
         self._compare_window.show()
 
-    def save_screenshot(self, path: str) -> bool:
-        """Save a PNG of the whole window, drawn from the current model state."""
+    def save_screenshot(self, path: str, *, quiet: bool = False) -> bool:
+        """Save a PNG of the whole window, drawn from the current model state.
+
+        A failure is shown in a dialog (``quiet``: only kept in ``screenshot_error``).
+        """
         self.charts.refresh()
         self.event_log.flush(force=True)
         self._refresh_status(force=True)
@@ -873,13 +897,23 @@ class MainWindow(QMainWindow):
         if self._refit_pending:
             self._on_refit_timer_timeout()
             self._settle_layouts()
-        pixmap = self.grab()
+        # A handout cannot be hovered: no "hover a chart" hint in the picture.
+        self.charts.set_interactive(False)
+        try:
+            pixmap = self.grab()
+        finally:
+            self.charts.set_interactive(True)
         ok = pixmap.save(path, "PNG")
         if ok:
             self.sig_screenshot_saved.emit(path)
             self.event_log.add_note(f"— Screenshot saved to {path}")
+            self.status_bar.flash(f"✔ Screenshot saved to {path}")
         else:
-            self._show_error("Could not save the screenshot", f"{path}: cannot write a PNG there")
+            self.screenshot_error = f"could not save the screenshot to {path}"
+            if not quiet:
+                self._show_error(
+                    "Could not save the screenshot", f"{path}: cannot write a PNG there"
+                )
         return ok
 
     @staticmethod
@@ -888,9 +922,20 @@ class MainWindow(QMainWindow):
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _default_dir(self) -> str:
-        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        """Where file dialogs open: Documents, or the home folder when there is none.
+
+        Qt names Documents even where the folder does not exist; a dialog given a missing
+        folder pre-fills its name as the file name (Enter wrote ~/Documents.qltrace).
+        """
+        docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        for folder in (docs, str(Path.home())):
+            if folder and Path(folder).is_dir():
+                return folder
+        return str(Path.cwd())
 
     def _on_open_action_triggered(self) -> None:
+        if not self.config_panel.confirm_discard("Opening a configuration file"):
+            return
         path, _ = QFileDialog.getOpenFileName(
             self, "Open configuration", self._default_dir(), "QueueLab config (*.toml);;All (*)"
         )
@@ -918,6 +963,7 @@ class MainWindow(QMainWindow):
             self._show_error("Could not save the program", f"{path}: {error.strerror or error}")
             return False
         self.event_log.add_note(f"— Program saved to {path}")
+        self.status_bar.flash(f"✔ Program saved to {path}")
         return True
 
     def _on_save_program_action_triggered(self) -> None:

@@ -28,6 +28,12 @@ class PendingCharts(QWidget):
     def refresh(self) -> None:
         pass
 
+    def set_interactive(self, on: bool) -> None:
+        pass
+
+    def note_records(self, applied: list[tuple[int, tuple]]) -> None:
+        pass  # the run has just started: nothing can have failed yet
+
     def set_follow(self, follow: bool) -> None:
         self.follow = follow
 

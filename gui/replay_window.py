@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 
 from engine.model import RunModel
 from engine.runner import RunStatus
-from engine.tracefile import TraceError
+from engine.tracefile import Trace, TraceError
 from gui.charts import ChartsPanel
 from gui.event_log import EventLog
-from gui.status_bar import RunStatusBar
+from gui.replay_diagnosis import ReplayDiagnosis
+from gui.status_bar import RunStatusBar, run_alert
 from gui.trace_loader import LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -131,6 +132,13 @@ class ReplayCharts(ChartsPanel):
         # "now"; a run recorded a minute ago would otherwise draw past the playhead.
         return None
 
+    def set_trace_marks(self, trace: Trace) -> None:
+        """Mark the recorded run's task_done() errors (each shows once the playhead passes)."""
+        from gui.charts.marks import trace_error_records
+
+        self.timeline.marks.set_fixed(trace_error_records(trace.batches))
+        self._last_key = None
+
 
 class ReplayWindow(QMainWindow):
     """Play, pause, change speed and scrub through a recorded run; File ▸ Open run… loads one."""
@@ -149,6 +157,7 @@ class ReplayWindow(QMainWindow):
         self._fail_exit_code = 0
         self._last_tick = time.monotonic()
         self._warnings: list[str] = []
+        self._told_end = False
 
         self.loader = TraceLoader(self)
         self.loader.sig_progress.connect(self._on_loader_sig_progress)
@@ -262,9 +271,17 @@ class ReplayWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Horizontal, page)
         self.charts = ReplayCharts(split)
         self.charts.set_follow(False)
-        self.log = EventLog(split)
+        # The diagnosis above the log: what held the recorded run up, as the live window said.
+        column = QWidget(split)
+        col = QVBoxLayout(column)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        self.diagnosis = ReplayDiagnosis(column)
+        self.log = EventLog(column)
+        col.addWidget(self.diagnosis)
+        col.addWidget(self.log, 1)
         split.addWidget(self.charts)
-        split.addWidget(self.log)
+        split.addWidget(column)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([860, 420])
@@ -312,6 +329,9 @@ class ReplayWindow(QMainWindow):
         # Time to usable window: reading + preparing on the thread, then the first frame here.
         self.loaded = loaded
         self.playback = Playback(loaded)
+        self.diagnosis.reset()
+        self._told_end = False
+        self.charts.set_trace_marks(loaded.trace)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
         gc.freeze()
@@ -461,6 +481,24 @@ class ReplayWindow(QMainWindow):
         self.status.set_state_text(words, status.value)
         n = self.loaded.n_events if self.loaded is not None else 0
         self.status.rate_label.setText(f"{pb.shown.events:,} of {n:,} events")
+        self._show_diagnosis(at_end and pb.caught_up)
+
+    def _show_diagnosis(self, at_end: bool) -> None:
+        pb = self.playback
+        if pb is None or pb.rebuilding:
+            return
+        m = pb.shown
+        self.diagnosis.update_at(m, pb.target, at_end=at_end, playing=self.playing)
+        found = self.diagnosis.found
+        self.status.show_alert(run_alert(m, m.last_t if at_end else pb.target, found, live=False))
+        if at_end and not self._told_end:
+            # Once per file, in the log too: the recorded run's problems and how it ended.
+            self._told_end = True
+            self.log.flush(force=True)
+            if m.end_reason:
+                self.log.add_note(f"— Run ended: {m.end_reason}", m.end_t)
+            for sentence in found:
+                self.log.add_note(f"! {sentence}", m.last_t)
 
     # ------------------------------------------------------------------ file menu
     def _on_open_action_triggered(self) -> None:

@@ -17,6 +17,7 @@ from engine.runner import RunStatus
 from engine.stall import detect_stall
 
 UPDATE_PERIOD_S = 0.1  # numbers that change 60 times a second cannot be read
+FLASH_MS = 10_000  # how long a confirmation ("Run saved to …") stays
 MAX_TASKS_NAMED = 3  # the chip is one line: the tooltip has the full diagnosis
 
 STATE_WORDS: dict[RunStatus, str] = {
@@ -193,6 +194,20 @@ class RunStatusBar(QStatusBar):
         # Shown unless there is no room (see _fit): the order they give way in.
         self._optional = [self.rate_label, self.counts_label, self.elapsed_label, self.join_label]
         self.show_run(None, RunStatus.IDLE, 0.0, 0.0, force=True)
+        self.messageChanged.connect(self._on_self_messageChanged)
+
+    # ------------------------------------------------------------------ confirmations
+    def flash(self, text: str, ms: int = FLASH_MS) -> None:
+        """Say ``text`` where people look (a file was saved) for ``ms`` milliseconds.
+
+        Qt's temporary message: it stands in for the run's facts on the left for a while;
+        the counts on the right stay.
+        """
+        self.showMessage(text, ms)
+
+    def _on_self_messageChanged(self, text: str) -> None:
+        if not text:
+            self._fit()  # the run's facts are back: lay them out for the width again
 
     # ------------------------------------------------------------------ alert
     @property
@@ -285,8 +300,8 @@ class RunStatusBar(QStatusBar):
 
     def _fit(self) -> None:
         """Show as many optional labels as fit whole; a clipped number would mislead."""
-        if not self.isVisible():
-            return
+        if not self.isVisible() or self.currentMessage():
+            return  # a flashed message has the left side; showing labels would cover it
         margins = self.contentsMargins()
         room = self.width() - margins.left() - margins.right() - 8
         # Each item in a status bar gets a few pixels of frame and spacing around it.

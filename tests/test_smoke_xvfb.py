@@ -94,3 +94,33 @@ def test_gui_start_screenshot_quit_when_done(xvfb_display: str, tmp_path: Path) 
         for x in range(500, image.width() - 300, 4)
     }
     assert len(chart_colours) > 20
+
+
+def _gui(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "main.py", "gui", *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_a_screenshot_path_that_cannot_be_written_is_refused_at_once(tmp_path: Path) -> None:
+    """One line on stderr, exit 2, nothing started (no display needed: Qt never starts)."""
+    out = tmp_path / "missing" / "x.png"
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    done = _gui(["--screenshot", str(out), "--quit-when-done"], env)
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("queuelab: error:"), done.stderr
+    assert str(out.parent) in lines[0] and "does not exist" in lines[0]
+    assert not out.exists()
+
+
+def test_screenshot_without_start_starts_the_run(xvfb_display: str, tmp_path: Path) -> None:
+    """--screenshot waits for the run's end, so it starts the run (no --start given)."""
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
+    env.pop("WAYLAND_DISPLAY", None)
+    done = _gui(["--preset", "tutorial", "--set", "time_scale=0.05", "--screenshot", str(out),
+                 "--quit-when-done"], env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.is_file() and out.stat().st_size > 10_000

@@ -41,6 +41,7 @@ class _Sample:
     rect: QRectF
     brush: QBrush | None  # a filled square (with ``pen`` as its border, if any)
     pen: QPen | None  # alone: a line across the middle
+    cross: bool = False  # an X in the brush's colour (a mark drawn on a chart)
 
 
 class _Look:
@@ -70,6 +71,10 @@ class _Look:
         pen = QPen(pg.mkPen(opts["pen"])) if opts.get("pen") is not None else None
         if isinstance(item, pg.BarGraphItem):
             return _Sample(rect, QBrush(pg.mkBrush(opts.get("brush"))), pen)
+        if isinstance(item, pg.ScatterPlotItem):
+            side = min(h + 2, rect.width())
+            square = QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
+            return _Sample(square, QBrush(pg.mkBrush(opts.get("brush"))), None, cross=True)
         if pen is not None and self.style.presenter:
             pen.setWidthF(max(pen.widthF(), 3.0))  # a line sample on a projector: thick
         return _Sample(rect, None, pen)
@@ -270,6 +275,14 @@ class ChartLegend(pg.GraphicsWidget):
                 p.setPen(text_pen)
                 p.drawText(op.rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                            op.text)
+            elif op.cross and op.brush is not None:
+                cross = QPen(op.brush.color())
+                cross.setWidthF(max(2.0, op.rect.width() / 4))
+                cross.setCapStyle(Qt.PenCapStyle.RoundCap)
+                p.setPen(cross)
+                r = op.rect
+                p.drawLine(r.topLeft(), r.bottomRight())
+                p.drawLine(r.bottomLeft(), r.topRight())
             elif op.brush is not None:
                 p.setBrush(op.brush)
                 p.setPen(op.pen if op.pen is not None else outline)

@@ -63,7 +63,9 @@ class Theme:
     label_text: str  # text drawn on top of timeline bars
 
 
-# Okabe–Ito hues (safe for the common colour-vision deficiencies), tinted per theme.
+# Okabe–Ito hues (safe for the common colour-vision deficiencies), tinted per theme. Every
+# state colour and line stands out from its theme's background by at least WCAG's 3:1 for
+# graphics (tests/gui/test_palette_contrast.py); "starting" is a hatch of the waiting colour.
 LIGHT = Theme(
     name="light",
     dark=False,
@@ -90,14 +92,14 @@ LIGHT = Theme(
     playhead="#e6007e",
     crosshair="#80808099",
     activities={
-        Activity.STARTING: "#f1f1f1",
-        Activity.RUNNING: "#a9d18e",
-        Activity.WAIT_GET: "#d5dbe2",
+        Activity.STARTING: "#8794a2",
+        Activity.RUNNING: "#5f9640",
+        Activity.WAIT_GET: "#8794a2",
         Activity.PROCESS: "#2f7fc1",
-        Activity.BLOCK_PUT: "#f0a030",
+        Activity.BLOCK_PUT: "#c27a00",
         Activity.FAILED: "#d62728",
-        Activity.PAUSED: "#e8d44d",
-        Activity.EXITED: "#9ea3a8",
+        Activity.PAUSED: "#a38600",
+        Activity.EXITED: "#62676d",
         Activity.DIED: "#4b1d5c",
     },
     label_text="#ffffff",
@@ -129,14 +131,14 @@ DARK = Theme(
     playhead="#ff4fb0",
     crosshair="#c0c0c099",
     activities={
-        Activity.STARTING: "#23272c",
+        Activity.STARTING: "#5a6e8e",
         Activity.RUNNING: "#5f8f4e",
-        Activity.WAIT_GET: "#3a4149",
+        Activity.WAIT_GET: "#5a6e8e",
         Activity.PROCESS: "#4a9fe8",
         Activity.BLOCK_PUT: "#e39a2e",
         Activity.FAILED: "#ff4d4d",
         Activity.PAUSED: "#c9b53a",
-        Activity.EXITED: "#6b737c",
+        Activity.EXITED: "#9aa1a8",
         Activity.DIED: "#c77ae6",
     },
     label_text="#0b0d10",

@@ -21,7 +21,7 @@ from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import Theme, qcolor, theme_for_palette
 from gui.charts.plotkit import ReadoutLabel, Style, axis_label, hide_from, pen, show_on
 from gui.charts.rates_plot import RatesChart
-from gui.charts.series import RATE_STEP_S, ModelSeries, decimate
+from gui.charts.series import RATE_STEP_S, RATE_WINDOW_S, ModelSeries, decimate
 from gui.charts.timeline_plot import TimelineChart
 from gui.charts.unfinished_plot import UnfinishedChart
 
@@ -62,6 +62,10 @@ class ChartsPanel(QWidget):
         self._applying_range = False
         self._drawn_key: tuple | None = None
         self._readout_html = ""
+        # False for a picture (export, screenshot): no "hover a chart" hint.
+        self.interactive = True
+        self._whole_run_key: tuple[int, int] | None = None
+        self._whole_run_text = ""
         self._readout_at = 0.0
         self._measure = QTextDocument()  # measures readout parts as the label lays them out
         self._measure.setDocumentMargin(0)
@@ -173,6 +177,7 @@ class ChartsPanel(QWidget):
         for chart in self.charts:
             if chart is not self.timeline:
                 chart.clear()
+        self.timeline.marks.clear()
         self.timeline.set_model(model)
         self._rebuild_legend(1)
         self._drawn_key = None
@@ -227,6 +232,11 @@ class ChartsPanel(QWidget):
         # Applying them now leaves the paint nothing to invalidate.
         self._glw.scene().prepareForPaint()
 
+    def note_records(self, applied: list[tuple[int, tuple]]) -> None:
+        """Records a live run applied to the model: the timeline marks task_done() errors."""
+        if self.timeline.marks.note(applied):
+            self._last_key = None
+
     def set_follow(self, follow: bool) -> None:
         """True: the x axis scrolls with the run. False: free zoom and pan (starts at 'all')."""
         was = self._follow
@@ -276,13 +286,17 @@ class ChartsPanel(QWidget):
     def export_image(self, path: str) -> None:
         """PNG (what the screen shows) or SVG (vector, via pyqtgraph), chosen by suffix."""
         suffix = Path(path).suffix.lower()
-        if suffix == ".svg":
-            self._export_svg(path)
-        elif suffix in (".png", ""):
-            if not self._glw.grab().save(path, "PNG"):
-                raise OSError(f"could not write {path}")
-        else:
+        if suffix not in (".svg", ".png", ""):
             raise ValueError(f"export_image: use a .png or .svg path, not {path!r}")
+        was = self.interactive
+        self.set_interactive(False)  # a picture: no "hover a chart" hint
+        try:
+            if suffix == ".svg":
+                self._export_svg(path)
+            elif not self._glw.grab().save(path, "PNG"):
+                raise OSError(f"could not write {path}")
+        finally:
+            self.set_interactive(was)
 
     def _export_svg(self, path: str) -> None:
         # pyqtgraph's SVGExporter rewrites item coordinates and fails on drawRects output;
@@ -544,6 +558,11 @@ class ChartsPanel(QWidget):
         words = None
         if t is not None and row is not None and m is not None:
             words = self.timeline.lookup(m, row, t)
+            # A task_done() error within a few pixels of the cursor is what to read first.
+            px = self.timeline.plot.getViewBox().viewPixelSize()[0]
+            mark = self.timeline.marks.near(row, t, 8 * px)
+            if mark:
+                words = f"{mark}\n{words}" if words else mark
         if not words:
             hide_from(self.timeline.plot, self._tip)
             return
@@ -619,6 +638,18 @@ class ChartsPanel(QWidget):
             text += hint
         return text
 
+    def _whole_run_words(self, m: RunModel) -> str:
+        key = (id(m), m.events)
+        if key != self._whole_run_key:  # the summary walks every task: once per change
+            self._whole_run_key, self._whole_run_text = key, _whole_run(m)
+        return self._whole_run_text
+
+    def set_interactive(self, on: bool) -> None:
+        """False while the panel is drawn as a picture: the readout offers no hover hint."""
+        if on != self.interactive:
+            self.interactive = on
+            self._update_readout()
+
     def _update_readout(self) -> None:
         theme, style = self._theme, self._style
         m, s = self._model, self._series
@@ -650,12 +681,19 @@ class ChartsPanel(QWidget):
                              + span(f"gets {val['gets']}", theme.gets) + " · "
                              + span(f"task_done {val['dones']}", theme.dones))
                 g = s.grid.view()
-                if g.size:
+                if t is None and m.end_t is not None:
+                    # The run is over: its whole-run means, the figures its summary gives.
+                    parts.append(span(self._whole_run_words(m), theme.rate))
+                elif g.size:
                     j = min(g.size - 1, max(0, math.floor(at / RATE_STEP_S)))
                     r = s.rate.view()[j]
                     w, sv = s.mean_wait.view()[j], s.mean_service.view()[j]
                     # Three figures at most: the readout then fits two lines in presenter mode.
-                    rate = f"{r:.0f} done/s" if r >= 100 else f"{r:.1f} done/s"
+                    # They are the sliding window's, and say so: a finished run's last second
+                    # is no mean of the run.
+                    win = f"{RATE_WINDOW_S:g} s"
+                    rate = f"last {win}: " if t is None else f"{win} to t: "
+                    rate += f"{r:.0f} done/s" if r >= 100 else f"{r:.1f} done/s"
                     if math.isfinite(w):
                         rate += f" · wait {_fmt_s(w)} · service {_fmt_s(sv)}"
                     parts.append(span(rate, theme.rate))
@@ -663,13 +701,23 @@ class ChartsPanel(QWidget):
                 parts.append(span(f"t = {t:.3f} s", theme.foreground, True))
             else:
                 parts.append("Waiting for the first events…")
-            if t is None and i >= 0 and not style.presenter:
+            if t is None and i >= 0 and not style.presenter and self.interactive:
                 hint = span("&nbsp;&nbsp;(hover a chart to read values)", theme.crosshair[:7])
         text = self._readout_lines(parts, hint)
         html = f"{text}|{theme.name}|{style.font_pt}"
         if html != self._readout_html:  # setHtml re-lays out the text: only when it changed
             self._readout_html = html
             self._readout.setText(text, color=theme.foreground, size=f"{style.font_pt + 1}pt")
+
+
+def _whole_run(m: RunModel) -> str:
+    """Throughput and mean times over the whole run, as its summary lines say them."""
+    sm = m.summary()
+    rate = sm.throughput_per_s
+    words = f"whole run: {rate:.0f} done/s" if rate >= 100 else f"whole run: {rate:.2f} done/s"
+    if sm.task_dones and m.done_t:
+        words += f" · mean wait {_fmt_s(sm.mean_wait_s)} · mean service {_fmt_s(sm.mean_service_s)}"
+    return words
 
 
 def _fmt_s(x: float) -> str:

@@ -20,6 +20,7 @@ from gui.charts.plotkit import (
 from gui.charts.series import RATE_WINDOW_S, ModelSeries
 
 TITLE = "Rates"
+OVERLAY_Z = 1.0  # above the chart layout (z 0), see RatesChart.attach
 
 
 class RatesChart:
@@ -56,6 +57,11 @@ class RatesChart:
         scene = self.plot.scene()
         if scene is not None and self.vb2.scene() is None:
             scene.addItem(self.vb2)
+            # A ViewBox stacks itself at z -100; as a top-level item that put the overlay
+            # under the whole chart layout (z 0), so the plot's opaque grid lines and the
+            # rate line were painted over the wait and service lines: a constant service
+            # time lying on a grid line (300 ms on a 0-1 s axis) vanished altogether.
+            self.vb2.setZValue(OVERLAY_Z)
             self._on_vb_resized()
 
     def _on_vb_resized(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
 from gui.charts.legend import Entry
+from gui.charts.marks import ERROR_WORDS, ErrorMarks
 from gui.charts.palette import ACTIVITY_SHORT, ACTIVITY_WORDS, Theme, qcolor
 from gui.charts.plotkit import Style, style_axes, swatch, time_only_navigation
 from gui.charts.ring import GrowBuffer
@@ -23,6 +24,16 @@ ALWAYS_IN_LEGEND = (int(Activity.PROCESS), int(Activity.WAIT_GET))
 MAX_LABELS = 400  # text items drawn per frame at most: beyond that nothing is readable anyway
 ROW_RESERVE_MAX = 1 << 20  # intervals reserved per row up front, at most
 _ENDED = (int(Activity.EXITED), int(Activity.DIED))
+
+
+def stopped(w: WorkerInfo, stop_t: float | None) -> bool:
+    """The worker was ended by Stop (or the hang timeout), not by a fault of its own.
+
+    The same rule as ``RunModel.dead_workers``: a death after the stop was asked for.
+    """
+    return (
+        stop_t is not None and w.exitcode not in (None, 0) and (w.exit_t or 0.0) >= stop_t
+    )
 
 
 class TimelineRow:
@@ -94,6 +105,7 @@ class TimelineItem(pg.GraphicsObject):
         super().__init__()
         self.rows: list[TimelineRow] = []
         self.now = 0.0
+        self.stop_t: float | None = None  # the run's Stop: deaths after it are "stopped"
         self.behind = False
         self._bounds_key: tuple[float, int] | None = None
         self._bounds = QRectF()
@@ -209,9 +221,14 @@ class TimelineItem(pg.GraphicsObject):
                 end = max(self.now, w.since)
                 if w.activity in _ENDED:
                     end = max(end, w.since + px)
-                add(np.array([w.since]), np.array([end]), r, np.array([float(w.activity)]))
-                if w.activity == Activity.DIED:
+                act = w.activity
+                if act == Activity.DIED and stopped(w, self.stop_t):
+                    # Killed by Stop: an ending like any other, not a fault of the worker.
+                    act = Activity.EXITED
+                    labels.append((w.since, end, r, "stopped"))
+                elif act == Activity.DIED:
                     labels.append((w.since, end, r, f"died · exit code {w.exitcode}"))
+                add(np.array([w.since]), np.array([end]), r, np.array([float(act)]))
         if samples:
             # Runs of equal columns, in all sampled rows at once (a row's first column always
             # starts a run).
@@ -262,10 +279,11 @@ class TimelineItem(pg.GraphicsObject):
             p.setBrush(self._brushes.get(a_val, pg.mkBrush("#888888")))
             p.drawRects(*self._rects[a_val].drawargs())
         if self._labels:
-            self._paint_labels(p)
+            self._paint_labels(p, xmax)
 
-    def _paint_labels(self, p: QPainter) -> None:
+    def _paint_labels(self, p: QPainter, xmax: float) -> None:
         tr = p.transform()
+        right_edge = tr.map(QPointF(xmax, 0.0)).x()  # the view's right side, in pixels
         fm = QFontMetricsF(self._font)
         p.save()
         p.resetTransform()
@@ -278,12 +296,27 @@ class TimelineItem(pg.GraphicsObject):
             words = text if not text[0].isdigit() else f"task {text}"
             if fm.horizontalAdvance(words) + 6 > box.width():
                 words = text
-            if fm.horizontalAdvance(words) + 4 > box.width() and not text.startswith("died"):
+            ending = text.startswith(("died", "stopped"))
+            if fm.horizontalAdvance(words) + 4 > box.width() and not ending:
                 continue
             if fm.height() > box.height() + 2:
                 continue
-            if text.startswith("died"):
-                box.setWidth(max(box.width(), fm.horizontalAdvance(words) + 8))
+            if ending and fm.horizontalAdvance(words) + 8 > box.width():
+                # The ending's bar is too short for its word (a run that ended right after):
+                # the word goes beside the bar, in a colour that reads on the background.
+                beside = QRectF(box.right() + 4, box.top(), fm.horizontalAdvance(words) + 8,
+                                box.height())
+                if beside.right() > right_edge - 2:
+                    # No room after the bar (it ends at the view's edge): the word goes over
+                    # the bars before it, on a patch of background so it stays readable.
+                    beside.moveRight(min(box.left(), right_edge) - 2)
+                    p.fillRect(beside, qcolor(self.theme.background))
+                colour = self.theme.warning if text.startswith("died") else self.theme.foreground
+                p.setPen(qcolor(colour))
+                p.drawText(beside, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                           words)
+                p.setPen(qcolor(self.theme.label_text))
+                continue
             p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), words)
         p.restore()
 
@@ -316,6 +349,7 @@ class TimelineChart:
         plot.invertY(True)
         self.item = TimelineItem(theme)
         plot.addItem(self.item)
+        self.marks = ErrorMarks(plot)
         self.rows: list[TimelineRow] = []
         self._n_workers = -1
         self._reserved_for = -1
@@ -325,8 +359,11 @@ class TimelineChart:
 
     def legend_entries(self, theme: Theme) -> list[Entry]:
         """The colours this run has shown so far (a short key: the full one has nine)."""
-        return [(self._swatch(theme, a), words, ACTIVITY_SHORT[a])
-                for a, words in ACTIVITY_WORDS.items() if a in self.seen]
+        entries: list[Entry] = [(self._swatch(theme, a), words, ACTIVITY_SHORT[a])
+                                for a, words in ACTIVITY_WORDS.items() if a in self.seen]
+        if self.marks.shown:
+            entries.append((self.marks.item, ERROR_WORDS, "task_done() error"))
+        return entries
 
     def _swatch(self, theme: Theme, a: Activity) -> pg.BarGraphItem:
         """The legend's square for ``a``, filled as the bars are (hatched for "starting")."""
@@ -344,7 +381,10 @@ class TimelineChart:
                 new = np.unique(row.act.view()[self._checked.get(id(row), 0):n])
                 self.seen.update(int(a) for a in new)
                 self._checked[id(row)] = n
-            self.seen.add(int(row.worker.activity))
+            w = row.worker
+            # A worker ended by Stop is drawn (and keyed) as exited: "died" is for faults.
+            ended_by_stop = w.activity == Activity.DIED and stopped(w, self.item.stop_t)
+            self.seen.add(int(Activity.EXITED if ended_by_stop else w.activity))
         return len(self.seen) > before
 
     def apply(self, theme: Theme, style: Style) -> None:
@@ -354,6 +394,7 @@ class TimelineChart:
         self.plot.getAxis("left").setStyle(tickTextOffset=8)
         self.item.set_theme(theme)
         self.item.set_font(style.font())
+        self.marks.apply(theme, style)
 
     def set_model(self, model: RunModel | None) -> None:
         self.rows = worker_rows(model)
@@ -383,8 +424,11 @@ class TimelineChart:
             n = min(ROW_RESERVE_MAX, 2 * (model.tasks_total + len(self.rows)) + 64)
             for row in self.rows:
                 row.reserve(n)
+        self.item.stop_t = model.stop_t
         self.item.sync(now, limit)
-        return self._note_activities()
+        grew = self._note_activities()
+        marks = self.marks.update(model, [r.worker.src for r in self.rows])
+        return grew or marks
 
     @property
     def behind(self) -> bool:
@@ -406,6 +450,8 @@ class TimelineChart:
         a = Activity(act)
         if a in (Activity.PROCESS, Activity.FAILED) and label >= 0:
             what = f"{'processing' if a == Activity.PROCESS else 'failed on'} task {label}"
+        elif a == Activity.DIED and stopped(w, model.stop_t):
+            what = f"stopped by Stop (killed, exit code {w.exitcode})"
         elif a == Activity.DIED:
             what = f"died, exit code {w.exitcode}"
         else:

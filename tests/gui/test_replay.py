@@ -200,7 +200,7 @@ def test_compare_window_links_time_axes_and_tabulates_differences(
     w.show()
     sa, sb = summary_json(replay_model(ta)), summary_json(replay_model(tb))
     rows = {r[0]: r for r in w.table_text()}
-    assert len(rows) == len(FIGURES)
+    assert len(rows) == len(FIGURES) + 2  # and how each run ended, and its problems
     ev = rows["events"]
     diff = sb["events"] - sa["events"]
     assert ev[1:4] == [f"{sa['events']:,}", f"{sb['events']:,}", f"{diff:+,}"]

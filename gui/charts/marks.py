@@ -1,0 +1,118 @@
+"""Timeline marks where a worker's task_done() raised ValueError ("called too many times")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyqtgraph as pg
+
+from engine.events import Kind
+from engine.model import RunModel
+from gui.charts.palette import Theme, qcolor
+from gui.charts.plotkit import Style
+
+ERROR_KIND = int(Kind.TASK_DONE_ERROR)
+MARK_Z = 15  # above the bars and their labels, below the cursor (20) and the tip (30)
+ERROR_WORDS = "task_done() raised ValueError"  # the legend's words for the mark
+# Raw record: (worker src, absolute perf_counter time, the exception's text).
+RawMark = tuple[int, float, str]
+
+
+def error_records(applied: Iterable[tuple[int, tuple]]) -> list[RawMark]:
+    """The TASK_DONE_ERROR records among ``(src, record)`` pairs, as RunModel.feed applies them."""
+    return [(src, float(r[1]), str(r[2])) for src, r in applied if r[0] == ERROR_KIND]
+
+
+def trace_error_records(batches: Iterable[tuple[int, int, list[tuple]]]) -> list[RawMark]:
+    """The TASK_DONE_ERROR records of a recorded run's batches."""
+    return [
+        (src, float(r[1]), str(r[2]))
+        for src, _first, records in batches
+        for r in records
+        if r[0] == ERROR_KIND
+    ]
+
+
+class ErrorMarks:
+    """A cross on a worker's row at each task_done() that raised, and its words for the hover.
+
+    The model counts these errors and keeps their texts, but not their times, so the marks come
+    from the records themselves: ``note`` takes them as a live run applies them, ``set_fixed``
+    takes a recorded run's all at once (kept across the replay's model rebuilds). Times are
+    converted by the model shown, and a mark later than what it has seen (a replay's
+    playhead) is not drawn yet.
+    """
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.item = pg.ScatterPlotItem(symbol="x", pxMode=True)
+        self.item.setZValue(MARK_Z)
+        plot.addItem(self.item, ignoreBounds=True)
+        self._noted: list[RawMark] = []
+        self._fixed: list[RawMark] = []
+        # Shown now: (row, run-relative t, worker name, text).
+        self.shown: list[tuple[int, float, str, str]] = []
+        self._key: tuple | None = None
+        self._size = 16
+
+    def clear(self) -> None:
+        """Forget the live run's marks (a new run, or none)."""
+        self._noted.clear()
+        self._key = None
+
+    def note(self, applied: Iterable[tuple[int, tuple]]) -> bool:
+        """Take the errors among records a live run applied; True if there were any."""
+        found = error_records(applied)
+        self._noted.extend(found)
+        return bool(found)
+
+    def set_fixed(self, marks: list[RawMark]) -> None:
+        self._fixed = list(marks)
+        self._key = None
+
+    def apply(self, theme: Theme, style: Style) -> None:
+        # A cross in the warning colour with a thin outline of the background: it reads on
+        # a blue task bar, a grey waiting bar and the bare background alike.
+        self._size = 24 if style.presenter else 16
+        self.item.setPen(pg.mkPen(qcolor(theme.background), width=1.0))
+        self.item.setBrush(pg.mkBrush(qcolor(theme.warning)))
+        self.item.setSize(self._size)
+        self._key = None
+
+    def update(self, model: RunModel | None, rows_src: list[int]) -> bool:
+        """Place the marks on the rows (``rows_src``: the worker src of each row, in order).
+
+        True when marks appeared or all went (the legend names them only while there are any).
+        """
+        marks = self._fixed + self._noted
+        key = (id(model), len(marks), model.last_t if model is not None else None,
+               tuple(rows_src), self._size)
+        if key == self._key:
+            return False
+        self._key = key
+        had = bool(self.shown)
+        shown: list[tuple[int, float, str, str]] = []
+        if model is not None and model.t0 is not None:  # rel() would take t0 from the mark
+            index = {src: i for i, src in enumerate(rows_src)}
+            for src, t_abs, text in marks:
+                t = model.rel(t_abs)
+                row = index.get(src)
+                if row is None or t > model.last_t + 1e-9:
+                    continue
+                w = model.workers.get(src)
+                shown.append((row, t, w.name if w is not None else f"worker {src}", text))
+        self.shown = shown
+        self.item.setData(x=[s[1] for s in shown], y=[float(s[0]) for s in shown])
+        return had != bool(shown)
+
+    def near(self, row: int, t: float, tolerance_s: float) -> str | None:
+        """Hover words for a mark on ``row`` within ``tolerance_s`` of ``t``, else None."""
+        best: tuple[float, int, float, str, str] | None = None
+        for r, mt, name, text in self.shown:
+            d = abs(mt - t)
+            if r == row and d <= tolerance_s and (best is None or d < best[0]):
+                best = (d, r, mt, name, text)
+        if best is None:
+            return None
+        _, _, mt, name, text = best
+        return f"{name}: task_done() raised ValueError at {mt:.3f} s — {text}"

@@ -111,9 +111,10 @@ class RunModel:
         self.puts_stood_in: dict[int, int] = {}
         # Chart series, run-relative seconds; one point per counter change.
         self.s_t = GrowArray(np.float64)
-        self.s_puts = GrowArray(np.int64)
-        self.s_gets = GrowArray(np.int64)
-        self.s_dones = GrowArray(np.int64)
+        # int32: counts to two billion records, 12 bytes a point instead of 24
+        self.s_puts = GrowArray(np.int32)
+        self.s_gets = GrowArray(np.int32)
+        self.s_dones = GrowArray(np.int32)
         # One entry per completed (non-sentinel) task: completion time, wait, service.
         self.done_t = GrowArray(np.float64)
         self.done_wait = GrowArray(np.float64)

@@ -226,13 +226,55 @@ class FieldSpec:
     exclusive_minimum: bool = False  # True when the value must be strictly greater than minimum
 
 
-# consumers = "auto": the pool-sized choice a reader asked about, os.cpu_count() - 1 (at least
-# 1). Resolved when the config is read, so a RunConfig always holds a number.
+# consumers = "auto": the pool-sized choice a reader asked about, os.cpu_count() - 1, but at
+# least AUTO_MIN_CONSUMERS (the many-consumers lesson must show the work being shared on a
+# 2-CPU laptop too) and at most the consumers limit. Resolved when the config is read, so a
+# RunConfig always holds a number.
 AUTO_CONSUMERS = "auto"
+AUTO_MIN_CONSUMERS = 3
+_MAX_WORKERS = 64
+# The explanation gets one paragraph saying what "auto" found; it starts with this, so a later
+# resolution replaces it instead of adding another.
+_AUTO_NOTE_START = 'consumers = "auto" on this machine: '
 
 
-def auto_consumers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+def auto_consumers(cpus: int | None = None) -> int:
+    """What consumers = "auto" means with ``cpus`` CPUs (default: os.cpu_count())."""
+    n = os.cpu_count() if cpus is None else cpus
+    return min(_MAX_WORKERS, max(AUTO_MIN_CONSUMERS, (n or 0) - 1))
+
+
+def auto_consumers_note(cpus: int | None = None) -> str:
+    """One sentence for the lesson: how many CPUs "auto" found and why it chose its count."""
+    n = os.cpu_count() if cpus is None else cpus
+    chosen = auto_consumers(n)
+    head = f"{_AUTO_NOTE_START}{chosen} consumers, "
+    if not n:
+        return head + (
+            "since os.cpu_count() could not tell how many CPUs there are; "
+            f"{AUTO_MIN_CONSUMERS} is the fewest that show the work being shared."
+        )
+    found = f"os.cpu_count() found {n} CPU{'s' if n != 1 else ''}"
+    if n - 1 < AUTO_MIN_CONSUMERS:
+        return head + (
+            f"since {found}: one per CPU but one would be {n - 1}, too few to show the work "
+            f"being shared, so auto takes at least {AUTO_MIN_CONSUMERS} (they take turns on the "
+            "CPUs)."
+        )
+    if n - 1 > _MAX_WORKERS:
+        return head + (
+            f"since {found}: one per CPU but one would be {n - 1}, more than the limit of "
+            f"{_MAX_WORKERS} consumers."
+        )
+    return head + f"one per CPU but one, since {found}."
+
+
+def _with_auto_note(explanation: object, cpus: int | None) -> object:
+    """The explanation with its "auto" paragraph (re)written; non-text is left for validation."""
+    if not isinstance(explanation, str):
+        return explanation
+    kept = [p for p in explanation.split("\n\n") if p and not p.startswith(_AUTO_NOTE_START)]
+    return "\n\n".join([*kept, auto_consumers_note(cpus)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +335,12 @@ class RunConfig:
                 if key not in _SPEC_BY_NAME:
                     raise _unknown_key_error(key)
             if data.get("consumers") == AUTO_CONSUMERS:
-                data = {**data, "consumers": auto_consumers()}
+                cpus = os.cpu_count()
+                data = {
+                    **data,
+                    "consumers": auto_consumers(cpus),
+                    "explanation": _with_auto_note(data.get("explanation", ""), cpus),
+                }
             return cls(**data)
         except ConfigError as error:
             line = _find_line(text, error.key) if text is not None else None
@@ -312,7 +359,10 @@ class RunConfig:
     def replace(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
         if changes.get("consumers") == AUTO_CONSUMERS:
-            changes["consumers"] = auto_consumers()
+            cpus = os.cpu_count()
+            changes["consumers"] = auto_consumers(cpus)
+            changes.setdefault("explanation", self.explanation)
+            changes["explanation"] = _with_auto_note(changes["explanation"], cpus)
         for key in changes:
             if key not in _SPEC_BY_NAME:
                 raise _unknown_key_error(key)
@@ -333,10 +383,10 @@ _AVAILABLE_START_METHODS: tuple[str, ...] = tuple(
 FIELDS: tuple[FieldSpec, ...] = (
     _spec("producers", "int", "Producers", "workers",
           "Number of producer processes, each putting its own tasks on the queue.",
-          minimum=1, maximum=64, unit="processes"),
+          minimum=1, maximum=_MAX_WORKERS, unit="processes"),
     _spec("consumers", "int", "Consumers", "workers",
           "Number of consumer processes taking tasks off the queue.",
-          minimum=1, maximum=64, unit="processes"),
+          minimum=1, maximum=_MAX_WORKERS, unit="processes"),
     _spec("tasks_per_producer", "int", "Tasks per producer", "tasks",
           "How many tasks each producer puts on the queue before it finishes.",
           minimum=0, maximum=10_000_000, unit="tasks"),

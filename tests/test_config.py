@@ -722,12 +722,35 @@ def test_unknown_preset_lists_available() -> None:
         load_preset("../config")
 
 
-def test_auto_consumers_is_cpu_count_minus_one() -> None:
+@pytest.mark.parametrize(
+    "cpus, want",
+    # os.cpu_count() - 1, but at least 3 and at most the limit of 64; None: unknown.
+    [(1, 3), (2, 3), (4, 3), (5, 4), (8, 7), (64, 63), (65, 64), (66, 64), (512, 64), (None, 3)],
+)
+def test_auto_consumers_follows_the_cpus_within_3_and_64(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, want: int
+) -> None:
     import os
 
     from engine.config import apply_overrides, load_preset
 
-    want = max(1, (os.cpu_count() or 2) - 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     assert apply_overrides(RunConfig(), ["consumers=auto"]).consumers == want
-    assert load_preset("many-consumers").consumers == want
+    assert load_preset("many-consumers").consumers == want  # never a ConfigError
     assert RunConfig().replace(consumers="auto").consumers == want
+    assert RunConfig.from_mapping({"consumers": "auto"}).consumers == want
+
+
+def test_auto_note_is_written_once_whatever_resolves_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    cfg = RunConfig(explanation="The lesson.").replace(consumers="auto")
+    again = cfg.replace(consumers="auto")
+    assert again.consumers == 5
+    assert again.explanation == (
+        'The lesson.\n\nconsumers = "auto" on this machine: 5 consumers, one per CPU but one, '
+        "since os.cpu_count() found 6 CPUs."
+    )
+    # A number chosen by hand leaves the explanation alone.
+    assert RunConfig(explanation="The lesson.").replace(consumers=2).explanation == "The lesson."

@@ -55,6 +55,9 @@ class Narrator:
                 w = m.workers.get(r[2])
                 held = ", ".join(str(x) for x in m.held_task_labels(w)) if w else ""
                 name = w.name if w else f"worker {r[2]}"
+                if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
+                    # Ended by the stop (Stop, a hang, Ctrl+C): QueueLab's doing, not a death.
+                    return f"Main stopped {name} (exit code {r[3]})"
                 text = f"!{name} died with exit code {r[3]}"
                 return text + (f" while holding task {held}" if held else "")
             if kind == K.STOP:

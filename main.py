@@ -93,6 +93,44 @@ def _positive_float(text: str) -> float:
     return value
 
 
+# Qt platforms that draw without a display server (QT_QPA_PLATFORM may list several, ";"-separated).
+_NO_DISPLAY_PLATFORMS = ("offscreen", "minimal", "eglfs", "linuxfb", "vnc", "vkkhrdisplay")
+EXIT_NO_DISPLAY = 2  # like a bad command line: nothing was started
+
+
+def no_display_message() -> str | None:
+    """One line saying how to go on, when a window cannot open for want of a display; else None.
+
+    Checked before Qt loads: without a display Qt's xcb plugin aborts the process (exit 134)
+    with advice to reinstall the application, which is wrong and says nothing of the way out.
+    Only X11/Wayland systems need one; macOS and Windows always have their own.
+    """
+    import os
+
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return None
+    platforms = [p.strip() for p in os.environ.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
+    if any(p.split(":")[0] in _NO_DISPLAY_PLATFORMS for p in platforms):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "queuelab: error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window "
+        "cannot open; run headless with 'python main.py run', or open the window under Xvfb "
+        "with 'xvfb-run -a python main.py'"
+    )
+
+
+class _NoDisplay(Exception):
+    """Raised by :func:`_require_display` after its inputs were checked, before Qt loads."""
+
+
+def _require_display() -> None:
+    message = no_display_message()
+    if message is not None:
+        raise _NoDisplay(message)
+
+
 def load_run_config(args: argparse.Namespace):  # -> RunConfig
     from engine.config import apply_overrides, load_config, load_preset
 
@@ -133,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(generate_program(cfg))
             return 0
         if command == "gui":
+            _require_display()
             from gui.app import run_gui
 
             return run_gui(
@@ -158,11 +197,16 @@ def main(argv: list[str] | None = None) -> int:
             return export_main(args.file, args.format, args.output)
         if command == "compare":
             from engine.tracefile import read_trace
-            from gui.compare_window import run_compare
 
             read_trace(args.first)
             read_trace(args.second)
+            _require_display()
+            from gui.compare_window import run_compare
+
             return run_compare(args.first, args.second)
+    except _NoDisplay as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     except ConfigError as exc:
         print(f"queuelab: error: {exc}", file=sys.stderr)
         return 2
@@ -187,6 +231,7 @@ def _replay(args: argparse.Namespace) -> int:
     from engine.tracefile import read_trace
 
     read_trace(args.file)  # a bad file is refused (exit 2, one line) before any window opens
+    _require_display()
     from gui.app import run_replay
 
     return run_replay(args.file)

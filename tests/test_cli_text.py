@@ -217,6 +217,10 @@ def test_a_hopeless_run_ends_by_itself_with_its_diagnosis(case: str) -> None:
     assert re.fullmatch("the run can never end: " + why_shape, why), why
     assert findings and findings[0].startswith(finding), findings
     summary_of(p.stdout)
+    # The workers the stop ended are not reported as deaths.
+    assert [x for x in p.stdout.splitlines() if " died " in x] == []
+    if "wait in get" in why:
+        assert re.search(r"^Main stopped consumer-\d \(exit code -15\)$", p.stdout, re.M)
 
 
 @pytest.mark.slow
@@ -279,3 +283,40 @@ def test_ctrl_c_on_a_healthy_run_prints_the_summary_and_why_it_ended() -> None:
     _puts, join, _rate, _events = summary_of(rest)
     assert join.startswith("queue.join() waiting: ") or join == "queue.join() not called yet"
     assert "Main stopped the run (interrupted)" in rest.splitlines()
+
+
+# --------------------------------------------------------------------------- no display
+
+
+def _no_display_env() -> dict[str, str]:
+    gone = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    return {k: v for k, v in os.environ.items() if k not in gone}
+
+
+@pytest.mark.parametrize("args", [[], ["gui", "--preset", "tutorial"], ["replay", "TRACE"],
+                                  ["compare", "TRACE", "TRACE"]])  # fmt: skip
+def test_a_window_without_a_display_says_how_to_go_on(tmp_path: Path, args: list[str]) -> None:
+    if "TRACE" in args:
+        trace = tmp_path / "t.qltrace"
+        made = cli("run", "--set", "time_scale=0.01", "--set", "tasks_per_producer=2",
+                   "--trace", str(trace))  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        args = [str(trace) if a == "TRACE" else a for a in args]
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=_no_display_env(),
+    )  # fmt: skip
+    assert p.returncode == 2, (p.returncode, p.stderr[-2000:])
+    assert p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("queuelab: error: no display")
+    assert "'python main.py run'" in lines[0] and "'xvfb-run -a python main.py'" in lines[0]
+
+
+def test_without_a_display_bad_input_is_still_named_first() -> None:
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "gui", "--preset", "no-such-preset"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=_no_display_env(),
+    )  # fmt: skip
+    assert p.returncode == 2 and "unknown preset 'no-such-preset'" in p.stderr, p.stderr

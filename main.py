@@ -185,16 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "replay":
             return _replay(args)
         if command == "export":
-            if args.format in ("png", "svg"):
-                from engine.tracefile import read_trace
-                from gui.export_images import export_trace_image
-
-                read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
-                export_trace_image(args.file, args.output)
-                return 0
-            from engine.export import export_main
-
-            return export_main(args.file, args.format, args.output)
+            return _export(args)
         if command == "compare":
             from engine.tracefile import read_trace
 
@@ -218,6 +209,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     parser.error(f"unknown command {command!r}")
     return 2
+
+
+def _export(args: argparse.Namespace) -> int:
+    """--format decides what is written; OUT must be named for it; write errors in one wording."""
+    from engine.export import cannot_write, check_output, export_main
+
+    out = args.output
+    try:
+        check_output(args.format, out)  # a mismatched name: ValueError, exit 2
+        if args.format in ("png", "svg"):
+            from engine.tracefile import read_trace
+
+            read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
+            from gui.export_images import export_trace_image
+
+            export_trace_image(args.file, out)
+            print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
+            return 0
+        return export_main(args.file, args.format, out)
+    except OSError as exc:  # reading problems are TraceErrors (ValueError): this is the write
+        print(f"queuelab: error: {cannot_write(out, exc)}", file=sys.stderr)
+        return 2
 
 
 def _replay(args: argparse.Namespace) -> int:

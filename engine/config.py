@@ -106,8 +106,12 @@ def _format_any(value: object) -> str:
     if isinstance(value, Distribution):
         return _toml_string(str(value))
     if isinstance(value, Mapping):
-        items = ", ".join(f"{_toml_key(k)} = {_format_any(v)}" for k, v in value.items())
-        return "{ " + items + " }" if items else "{}"
+        # In words, not as TOML's { k = v }: the window's users never typed a table.
+        items = [f"{_toml_key(k)} {_format_any(v)}" for k, v in value.items()]
+        if not items:
+            return "an empty table"
+        head = ", ".join(items[:-1]) + " and " if len(items) > 1 else ""
+        return f"a table with {head}{items[-1]}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_format_any(v) for v in value) + "]"
     return repr(value)
@@ -456,11 +460,11 @@ def _type_phrase(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
-        return "an integer"
+        return "a whole number"
     if isinstance(value, float):
-        return "a float"
+        return "a decimal number"
     if isinstance(value, str):
-        return "a string"
+        return "text"
     if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, (list, tuple)):
@@ -468,26 +472,30 @@ def _type_phrase(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _bound(x: float, integral: bool) -> str:
-    if integral:
-        n = int(x)
-        return f"{n:_}" if abs(n) >= 10_000 else str(n)
-    return format_number(float(x))
+def _bound(x: float, integral: bool, unit: str) -> str:
+    # Plain digits (no 32_767): a message is read by people, not by Python.
+    text = str(int(x)) if integral else format_number(float(x))
+    return f"{text} s" if unit == "s" else text
 
 
 def _range_text(spec: FieldSpec, noun: str) -> str:
+    """The allowed range in words: "a whole number from 1 to 64", "a number above 0 and at
+    most 1000", "a number from 0 s to 3600 s"."""
     integral = spec.type in ("int", "optional_int")
-    parts: list[str] = []
-    if spec.minimum is not None:
-        op = ">" if spec.exclusive_minimum else ">="
-        parts.append(f"{op} {_bound(spec.minimum, integral)}")
-    if spec.maximum is not None:
-        parts.append(f"<= {_bound(spec.maximum, integral)}")
-    return f"{noun} {' and '.join(parts)}" if parts else noun
+    low = None if spec.minimum is None else _bound(spec.minimum, integral, spec.unit)
+    high = None if spec.maximum is None else _bound(spec.maximum, integral, spec.unit)
+    if low is not None and high is not None:
+        if spec.exclusive_minimum:
+            return f"{noun} above {low} and at most {high}"
+        return f"{noun} from {low} to {high}"
+    if low is not None:
+        return f"{noun} above {low}" if spec.exclusive_minimum else f"{noun} of at least {low}"
+    return f"{noun} of at most {high}" if high is not None else noun
 
 
 def _choices_text(choices: Sequence[str]) -> str:
-    return "one of " + ", ".join(f'"{c}"' for c in choices)
+    quoted = [f'"{c}"' for c in choices]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _refuse(spec: FieldSpec, value: object, expected: str, got: bool = False) -> ConfigError:
@@ -506,7 +514,7 @@ def _validate_int(spec: FieldSpec, value: object, expected: str) -> int:
 
 
 def _validate_float(spec: FieldSpec, value: object) -> float:
-    expected = _range_text(spec, "a finite number")
+    expected = _range_text(spec, "a number")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _refuse(spec, value, expected, got=True)
     try:
@@ -529,11 +537,11 @@ def _validate(spec: FieldSpec, value: object) -> object:
     """Return the (normalised) value for spec, or raise ConfigError."""
     kind = spec.type
     if kind == "int":
-        return _validate_int(spec, value, _range_text(spec, "an integer"))
+        return _validate_int(spec, value, _range_text(spec, "a whole number"))
     if kind == "optional_int":
         if value is None:
             return None
-        expected = _range_text(spec, "an integer") + ", or no value for fresh randomness"
+        expected = _range_text(spec, "a whole number") + ", or no value for fresh randomness"
         return _validate_int(spec, value, expected)
     if kind == "float":
         return _validate_float(spec, value)
@@ -554,12 +562,12 @@ def _validate(spec: FieldSpec, value: object) -> object:
         return parse_distribution(value, spec.name)
     if kind == "str":
         if not isinstance(value, str):
-            raise _refuse(spec, value, "a string", got=True)
+            raise _refuse(spec, value, "text", got=True)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             # Lone surrogates cannot be saved to a UTF-8 TOML file.
-            raise _refuse(spec, value, "a string of valid Unicode text") from None
+            raise _refuse(spec, value, "valid Unicode text") from None
         return value
     raise AssertionError(f"unknown field type {kind!r}")  # pragma: no cover
 

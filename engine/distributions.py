@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
 # Parameter names per kind, in the order they appear in `params` and in the short form.
 PARAM_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -43,7 +43,7 @@ _SHORT_FORM = re.compile(r"([A-Za-z_]+)\s*\((.*)\)", re.DOTALL)
 
 def _config_error(key: str | None, value: object, allowed: str) -> ConfigError:
     # Imported lazily because config.py imports this module at load time.
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
     return ConfigError(key, value, allowed)
 
@@ -278,7 +278,7 @@ def parse_distribution(value: object, key: str) -> Distribution:
     """
     if isinstance(value, Distribution):
         return value
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
     try:
         if isinstance(value, bool):

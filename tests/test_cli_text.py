@@ -55,10 +55,18 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 
 
 def start(*args: str) -> subprocess.Popen[str]:
+    # A session of its own, as a terminal gives a command: Ctrl+C goes to its whole group.
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        start_new_session=True,
     )  # fmt: skip
+
+
+def ctrl_c(p: subprocess.Popen[str]) -> None:
+    """What Ctrl+C in a terminal does: SIGINT to every process of the foreground group, the
+    workers included (they must leave the decision to the parent)."""
+    os.killpg(p.pid, signal.SIGINT)
 
 
 def summary_of(stdout: str) -> list[str]:
@@ -255,7 +263,7 @@ def test_ctrl_c_prints_the_summary_and_the_diagnosis() -> None:
         # The consumer has waited in get() since its failure; the diagnosis calls that stuck
         # once it has lasted SETTLE_S (the producer's next put is a minute away).
         time.sleep(SETTLE_S + 0.5)
-        p.send_signal(signal.SIGINT)
+        ctrl_c(p)
         rest, err = p.communicate(timeout=30)
     finally:
         reap(p, pids)
@@ -264,7 +272,7 @@ def test_ctrl_c_prints_the_summary_and_the_diagnosis() -> None:
     assert why == "interrupted; every worker was stopped"
     assert findings == [TASK_0_MISSING + " and queue.join() will wait forever."]
     assert summary_of(rest)[0] == "1 puts, 1 gets, 0 task_done calls, 1 unfinished"
-    assert "Traceback" not in err
+    assert "Traceback" not in err and " died " not in rest
 
 
 @pytest.mark.slow
@@ -274,7 +282,7 @@ def test_ctrl_c_on_a_healthy_run_prints_the_summary_and_why_it_ended() -> None:
     try:
         _read_until(p, ".consumer got (0, ")
         pids = worker_pids(p.pid)
-        p.send_signal(signal.SIGINT)
+        ctrl_c(p)
         rest, err = p.communicate(timeout=30)
     finally:
         reap(p, pids)
@@ -283,6 +291,7 @@ def test_ctrl_c_on_a_healthy_run_prints_the_summary_and_why_it_ended() -> None:
     _puts, join, _rate, _events = summary_of(rest)
     assert join.startswith("queue.join() waiting: ") or join == "queue.join() not called yet"
     assert "Main stopped the run (interrupted)" in rest.splitlines()
+    assert "Traceback" not in err and " died " not in rest and "exited with code" not in rest
 
 
 # --------------------------------------------------------------------------- no display

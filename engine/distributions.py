@@ -107,8 +107,10 @@ def _words_of(value: object) -> str | None:
             raw = tuple(inner.split(",")) if inner else ()
     elif isinstance(value, Mapping):
         kind = value.get("kind")
-        kind = kind.lower() if isinstance(kind, str) else kind
-        names = PARAM_NAMES.get(kind, ())  # type: ignore[arg-type]
+        if not isinstance(kind, str):
+            return None
+        kind = kind.lower()
+        names = PARAM_NAMES.get(kind, ())
         if set(value) != {"kind", *names}:
             return None  # a missing or unknown key is the problem: show the table as it is
         raw = tuple(value[n] for n in names)

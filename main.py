@@ -61,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
     )
 
-    p = sub.add_parser("run", help="run headless, printing the tutorial's lines")
+    p = sub.add_parser(
+        "run",
+        help="run headless, printing the tutorial's lines, a summary and the diagnosis",
+        description="Run headless. Exit codes: 0 queue.join() returned and every worker exited; "
+        "2 bad configuration or arguments; 3 a worker died, the run can never end (it stops "
+        "by itself, saying why), or --hang-timeout ran out; 130 interrupted (Ctrl+C).",
+    )
     _config_args(p)
     p.add_argument("--trace", metavar="FILE", help="record the config and every event to FILE")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -70,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         metavar="S",
         help="give up (exit 3, with a diagnosis) when the run has not ended S seconds "
-        "after queue.join() was called",
+        "after queue.join() was called: for a run that is slow but alive (one that can never "
+        "end stops by itself without it)",
     )
 
     sub.add_parser("presets", help="list the presets")

@@ -171,11 +171,13 @@ def _after_failure(w: WorkerInfo, activity: Activity, since: float) -> bool:
 def missing_task_done(model: RunModel, w: WorkerInfo) -> list[int]:
     """Labels of the tasks ``w`` took and never marked done, in the order it took them.
 
-    A task_done() record carries the oldest task the process had not marked done (a queue cannot
-    know more), so after a skipped task_done() the model's ``held`` points at the wrong task. The
-    worker loop is get -> work -> task_done -> get, so a task_done() belongs to the get() before
-    it: a task is unfinished when no task_done() of this worker falls between its get() and the
-    next one. The last task counts too: call this for a worker that is idle, gone or dead.
+    A task_done() record carries the task of the process's most recent get() not yet marked
+    done (LIFO, engine/traced_queue.py): in the get -> work -> task_done loop that is the task
+    just worked on, so the model's ``held`` names the skipped tasks. The loop shape says the
+    same independently: a task_done() belongs to the get() before it, so a task is unfinished
+    when no task_done() of this worker falls between its get() and the next one; when the two
+    disagree (two bugs at once, the loop shape broken) the queue's count is trusted. The last
+    task counts too: call this for a worker that is idle, gone or dead.
     """
     mine = [(tid, task) for tid, task in model.tasks.items() if task[4] == w.src]
     taken = sorted((task[5], tid) for tid, task in mine if task[5] is not None)

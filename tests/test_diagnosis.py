@@ -22,8 +22,8 @@ K = Kind
 class Script:
     """Writes the records a run would send, in engine/events.py shapes, with real tid rules.
 
-    Times are run-relative seconds (RUN_START is at t = 0). task_done() carries the oldest tid
-    the process has not marked done, exactly as TracedJoinableQueue does.
+    Times are run-relative seconds (RUN_START is at t = 0). task_done() carries the tid of the
+    process's most recent get not yet marked done (LIFO), exactly as TracedJoinableQueue does.
     """
 
     def __init__(self, producers: int = 1, consumers: int = 2, tasks: int = 4) -> None:
@@ -72,7 +72,7 @@ class Script:
         self.rec(src, (K.TASK_FAIL, t, self.current[src], f"TaskFailure: task {label} failed"))
 
     def done(self, src: int, t: float) -> None:
-        tid = self.taken[src].popleft() if self.taken[src] else -1
+        tid = self.taken[src].pop() if self.taken[src] else -1
         self.rec(src, (K.TASK_DONE, t, tid))
 
     def done_error(self, src: int, t: float) -> None:
@@ -165,7 +165,7 @@ def forgot_script() -> Script:
     s.get(c0, 0.3, 1)
     s.fail(c0, 0.5, 1)  # back to get() without task_done()
     s.get(c0, 0.51, 2)
-    s.ok(c0, 0.7)  # the queue attributes this task_done() to task 1
+    s.ok(c0, 0.7)  # the queue attributes this task_done() to task 2, the one just worked on
     s.ok(c1, 0.6)
     s.get(c1, 0.61, 3)
     s.ok(c1, 0.8)
@@ -178,11 +178,11 @@ def forgot_script() -> Script:
     return s
 
 
-def test_task_done_missing_names_the_failed_task_not_the_queues_guess() -> None:
+def test_task_done_missing_names_the_failed_task() -> None:
     m = forgot_script().model()
     c0 = m.workers[2]
-    # The queue's FIFO bookkeeping blames the sentinel; the loop shape proves it was task 1.
-    assert m.held_task_labels(c0) == [LABEL_NONE]
+    # The queue's LIFO bookkeeping and the loop shape (get -> work -> task_done) agree.
+    assert m.held_task_labels(c0) == [1]
     assert missing_task_done(m, c0) == [1]
     assert diagnose(m, now_t=0.9) == [
         "task_done() missing: consumer-0 took task 1 and never called task_done() for it; "

@@ -26,6 +26,16 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+if __name__ == "__mp_main__":
+    # A worker: spawn and forkserver import this module into each one. Ctrl+C in a terminal
+    # reaches every process of its group; the parent decides what happens (it stops the
+    # workers and prints the summary), so a worker must not die of it on its own, with a
+    # KeyboardInterrupt traceback and an exit code the diagnosis would take for a death.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad command lines get one line on stderr and exit code 2, like bad config values."""
 
@@ -59,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
     )
 
-    p = sub.add_parser("run", help="run headless, printing the tutorial's lines")
+    p = sub.add_parser(
+        "run",
+        help="run headless, printing the tutorial's lines, a summary and the diagnosis",
+        description="Run headless. Exit codes: 0 queue.join() returned and every worker exited; "
+        "2 bad configuration or arguments; 3 a worker died, the run can never end (it stops "
+        "by itself, saying why), or --hang-timeout ran out; 130 interrupted (Ctrl+C).",
+    )
     _config_args(p)
     p.add_argument("--trace", metavar="FILE", help="record the config and every event to FILE")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -68,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         metavar="S",
         help="give up (exit 3, with a diagnosis) when the run has not ended S seconds "
-        "after queue.join() was called",
+        "after queue.join() was called: for a run that is slow but alive (one that can never "
+        "end stops by itself without it)",
     )
 
     sub.add_parser("presets", help="list the presets")
@@ -99,6 +116,44 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number of seconds > 0")
     return value
+
+
+# Qt platforms that draw without a display server (QT_QPA_PLATFORM may list several, ";"-separated).
+_NO_DISPLAY_PLATFORMS = ("offscreen", "minimal", "eglfs", "linuxfb", "vnc", "vkkhrdisplay")
+EXIT_NO_DISPLAY = 2  # like a bad command line: nothing was started
+
+
+def no_display_message() -> str | None:
+    """One line saying how to go on, when a window cannot open for want of a display; else None.
+
+    Checked before Qt loads: without a display Qt's xcb plugin aborts the process (exit 134)
+    with advice to reinstall the application, which is wrong and says nothing of the way out.
+    Only X11/Wayland systems need one; macOS and Windows always have their own.
+    """
+    import os
+
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return None
+    platforms = [p.strip() for p in os.environ.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
+    if any(p.split(":")[0] in _NO_DISPLAY_PLATFORMS for p in platforms):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "queuelab: error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window "
+        "cannot open; run headless with 'python main.py run', or open the window under Xvfb "
+        "with 'xvfb-run -a python main.py'"
+    )
+
+
+class _NoDisplay(Exception):
+    """Raised by :func:`_require_display` after its inputs were checked, before Qt loads."""
+
+
+def _require_display() -> None:
+    message = no_display_message()
+    if message is not None:
+        raise _NoDisplay(message)
 
 
 def load_run_config(args: argparse.Namespace):  # -> RunConfig
@@ -143,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(generate_program(cfg))
             return 0
         if command == "gui":
+            _require_display()
             from gui.app import run_gui
 
             return run_gui(
@@ -156,23 +212,19 @@ def main(argv: list[str] | None = None) -> int:
         if command == "replay":
             return _replay(args)
         if command == "export":
-            if args.format in ("png", "svg"):
-                from engine.tracefile import read_trace
-                from gui.export_images import export_trace_image
-
-                read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
-                export_trace_image(args.file, args.output)
-                return 0
-            from engine.export import export_main
-
-            return export_main(args.file, args.format, args.output)
+            return _export(args)
         if command == "compare":
             from engine.tracefile import read_trace
-            from gui.compare_window import run_compare
 
             read_trace(args.first)
             read_trace(args.second)
+            _require_display()
+            from gui.compare_window import run_compare
+
             return run_compare(args.first, args.second)
+    except _NoDisplay as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     except ConfigError as exc:
         print(f"queuelab: error: {exc}", file=sys.stderr)
         return 2
@@ -186,6 +238,28 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _export(args: argparse.Namespace) -> int:
+    """--format decides what is written; OUT must be named for it; write errors in one wording."""
+    from engine.export import cannot_write, check_output, export_main
+
+    out = args.output
+    try:
+        check_output(args.format, out)  # a mismatched name: ValueError, exit 2
+        if args.format in ("png", "svg"):
+            from engine.tracefile import read_trace
+
+            read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
+            from gui.export_images import export_trace_image
+
+            export_trace_image(args.file, out)
+            print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
+            return 0
+        return export_main(args.file, args.format, out)
+    except OSError as exc:  # reading problems are TraceErrors (ValueError): this is the write
+        print(f"queuelab: error: {cannot_write(out, exc)}", file=sys.stderr)
+        return 2
+
+
 def _replay(args: argparse.Namespace) -> int:
     if args.json:
         import json
@@ -197,6 +271,7 @@ def _replay(args: argparse.Namespace) -> int:
     from engine.tracefile import read_trace
 
     read_trace(args.file)  # a bad file is refused (exit 2, one line) before any window opens
+    _require_display()
     from gui.app import run_replay
 
     return run_replay(args.file)

@@ -10,15 +10,29 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same parser.
     import tomli as tomllib  # type: ignore[no-redef]
 
+from .auto_consumers import (
+    AUTO_CONSUMERS,
+    MAX_WORKERS,
+    auto_consumers,
+    with_auto_note,
+)
+from .config_errors import ConfigError, format_value, toml_string
+from .config_files import (
+    PRESETS_DIR,
+    dump_config,
+    list_presets,
+    load_config,
+    load_preset,
+    loads_config,
+    save_config,
+)
 from .distributions import Distribution, format_number, parse_distribution
-from .resources_path import resource_dir
 
 __all__ = [
     "FIELDS",
@@ -38,8 +52,6 @@ __all__ = [
     "save_config",
 ]
 
-PRESETS_DIR: Path = resource_dir("presets")
-
 # All start methods QueueLab knows, in order of preference.
 START_METHODS: tuple[str, ...] = ("forkserver", "spawn", "fork")
 
@@ -50,8 +62,6 @@ _MAX_SEED = 2**63 - 1
 # the smallest among supported platforms, so a saved config runs everywhere.
 _MAX_QUEUE_SIZE = 32_767
 
-_VALUE_LIMIT = 60
-
 # Distributions are frozen, so sharing one instance as a dataclass default is safe.
 _DEFAULT_TASK_DURATION = Distribution.uniform(0, 1)
 _DEFAULT_PUT_INTERVAL = Distribution.constant(0)
@@ -60,151 +70,6 @@ _DEFAULT_PUT_INTERVAL = Distribution.constant(0)
 def default_start_method() -> str:
     """ "forkserver" where the platform has it (safe with threads and Qt), otherwise "spawn"."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-# ---------------------------------------------------------------------------- errors
-
-
-def _toml_string(text: str) -> str:
-    """Quote text as a TOML basic string; everything TOML forbids raw is escaped."""
-    out: list[str] = []
-    for ch in text:
-        escaped = _STRING_ESCAPES.get(ch)
-        if escaped is not None:
-            out.append(escaped)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-_STRING_ESCAPES: Mapping[str, str] = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def _format_any(value: object) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        try:
-            return str(value)
-        except ValueError:  # more digits than Python will convert to text
-            return "<a very large integer>"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, Distribution):
-        return _toml_string(str(value))
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{_toml_key(k)} = {_format_any(v)}" for k, v in value.items())
-        return "{ " + items + " }" if items else "{}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_format_any(v) for v in value) + "]"
-    return repr(value)
-
-
-def _toml_key(key: object) -> str:
-    text = str(key)
-    return text if _BARE_KEY.fullmatch(text) else _toml_string(text)
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def format_value(value: object) -> str:
-    """Show a value the way it would be written in TOML, shortened to fit a one-line message."""
-    try:
-        text = _format_any(value)
-    except Exception:  # why: an error message must never fail, whatever junk it describes
-        text = f"<{type(value).__name__}>"
-    # One line whatever the value is: some object's repr() may span several.
-    text = text.replace("\r", "\\r").replace("\n", "\\n")
-    if len(text) > _VALUE_LIMIT:
-        text = text[: _VALUE_LIMIT - 3] + "..."
-    return text
-
-
-def _rebuild_error(
-    key: str | None,
-    value: object,
-    allowed: str,
-    message: str | None,
-    line: int | None,
-    source: str | None,
-) -> ConfigError:
-    return ConfigError(key, value, allowed, message=message, line=line, source=source)
-
-
-class ConfigError(ValueError):
-    """A configuration value, key or file that QueueLab refuses, with a one-line explanation.
-
-    `allowed` is the text after "is not allowed: " (e.g. "expected an integer >= 0 and <= 64");
-    `message`, when given, replaces the "key = value is not allowed" sentence entirely.
-    """
-
-    def __init__(
-        self,
-        key: str | None = None,
-        value: object = None,
-        allowed: str = "",
-        *,
-        message: str | None = None,
-        line: int | None = None,
-        source: str | None = None,
-    ) -> None:
-        self.key = key
-        self.value = value
-        self.allowed = allowed
-        self.message = message
-        self.line = line
-        self.source = source
-        ValueError.__init__(self, self._render())
-
-    def _render(self) -> str:
-        prefix = ""
-        if self.source:
-            prefix += f"{self.source}: "
-        if self.line is not None:
-            prefix += f"line {self.line}: "
-        if self.message is not None:
-            body = self.message
-        elif self.key is not None:
-            body = f"{self.key} = {format_value(self.value)} is not allowed: {self.allowed}"
-        else:
-            body = f"{format_value(self.value)} is not allowed: {self.allowed}"
-        return prefix + body
-
-    def __str__(self) -> str:
-        return self._render()
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only arguments defeat the default exception pickling used between processes.
-        return (
-            _rebuild_error,
-            (self.key, self.value, self.allowed, self.message, self.line, self.source),
-        )
-
-    def located(self, source: str | None, line: int | None) -> ConfigError:
-        """A copy that also names the file and line (existing ones are kept when None is given)."""
-        return ConfigError(
-            self.key,
-            self.value,
-            self.allowed,
-            message=self.message,
-            line=line if line is not None else self.line,
-            source=source if source is not None else self.source,
-        )
 
 
 # ---------------------------------------------------------------------------- fields
@@ -225,15 +90,6 @@ class FieldSpec:
     help: str = ""
     label: str = ""
     exclusive_minimum: bool = False  # True when the value must be strictly greater than minimum
-
-
-# consumers = "auto": the pool-sized choice a reader asked about, os.cpu_count() - 1 (at least
-# 1). Resolved when the config is read, so a RunConfig always holds a number.
-AUTO_CONSUMERS = "auto"
-
-
-def auto_consumers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +150,12 @@ class RunConfig:
                 if key not in _SPEC_BY_NAME:
                     raise _unknown_key_error(key)
             if data.get("consumers") == AUTO_CONSUMERS:
-                data = {**data, "consumers": auto_consumers()}
+                cpus = os.cpu_count()
+                data = {
+                    **data,
+                    "consumers": auto_consumers(cpus),
+                    "explanation": with_auto_note(data.get("explanation", ""), cpus),
+                }
             return cls(**data)
         except ConfigError as error:
             line = _find_line(text, error.key) if text is not None else None
@@ -313,7 +174,10 @@ class RunConfig:
     def replace(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
         if changes.get("consumers") == AUTO_CONSUMERS:
-            changes["consumers"] = auto_consumers()
+            cpus = os.cpu_count()
+            changes["consumers"] = auto_consumers(cpus)
+            changes.setdefault("explanation", self.explanation)
+            changes["explanation"] = with_auto_note(changes["explanation"], cpus)
         for key in changes:
             if key not in _SPEC_BY_NAME:
                 raise _unknown_key_error(key)
@@ -334,10 +198,10 @@ _AVAILABLE_START_METHODS: tuple[str, ...] = tuple(
 FIELDS: tuple[FieldSpec, ...] = (
     _spec("producers", "int", "Producers", "workers",
           "Number of producer processes, each putting its own tasks on the queue.",
-          minimum=1, maximum=64, unit="processes"),
+          minimum=1, maximum=MAX_WORKERS, unit="processes"),
     _spec("consumers", "int", "Consumers", "workers",
           "Number of consumer processes taking tasks off the queue.",
-          minimum=1, maximum=64, unit="processes"),
+          minimum=1, maximum=MAX_WORKERS, unit="processes"),
     _spec("tasks_per_producer", "int", "Tasks per producer", "tasks",
           "How many tasks each producer puts on the queue before it finishes.",
           minimum=0, maximum=10_000_000, unit="tasks"),
@@ -407,11 +271,11 @@ def _type_phrase(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
-        return "an integer"
+        return "a whole number"
     if isinstance(value, float):
-        return "a float"
+        return "a decimal number"
     if isinstance(value, str):
-        return "a string"
+        return "text"
     if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, (list, tuple)):
@@ -419,26 +283,30 @@ def _type_phrase(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _bound(x: float, integral: bool) -> str:
-    if integral:
-        n = int(x)
-        return f"{n:_}" if abs(n) >= 10_000 else str(n)
-    return format_number(float(x))
+def _bound(x: float, integral: bool, unit: str) -> str:
+    # Plain digits (no 32_767): a message is read by people, not by Python.
+    text = str(int(x)) if integral else format_number(float(x))
+    return f"{text} s" if unit == "s" else text
 
 
 def _range_text(spec: FieldSpec, noun: str) -> str:
+    """The allowed range in words: "a whole number from 1 to 64", "a number above 0 and at
+    most 1000", "a number from 0 s to 3600 s"."""
     integral = spec.type in ("int", "optional_int")
-    parts: list[str] = []
-    if spec.minimum is not None:
-        op = ">" if spec.exclusive_minimum else ">="
-        parts.append(f"{op} {_bound(spec.minimum, integral)}")
-    if spec.maximum is not None:
-        parts.append(f"<= {_bound(spec.maximum, integral)}")
-    return f"{noun} {' and '.join(parts)}" if parts else noun
+    low = None if spec.minimum is None else _bound(spec.minimum, integral, spec.unit)
+    high = None if spec.maximum is None else _bound(spec.maximum, integral, spec.unit)
+    if low is not None and high is not None:
+        if spec.exclusive_minimum:
+            return f"{noun} above {low} and at most {high}"
+        return f"{noun} from {low} to {high}"
+    if low is not None:
+        return f"{noun} above {low}" if spec.exclusive_minimum else f"{noun} of at least {low}"
+    return f"{noun} of at most {high}" if high is not None else noun
 
 
 def _choices_text(choices: Sequence[str]) -> str:
-    return "one of " + ", ".join(f'"{c}"' for c in choices)
+    quoted = [f'"{c}"' for c in choices]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _refuse(spec: FieldSpec, value: object, expected: str, got: bool = False) -> ConfigError:
@@ -457,7 +325,7 @@ def _validate_int(spec: FieldSpec, value: object, expected: str) -> int:
 
 
 def _validate_float(spec: FieldSpec, value: object) -> float:
-    expected = _range_text(spec, "a finite number")
+    expected = _range_text(spec, "a number")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _refuse(spec, value, expected, got=True)
     try:
@@ -480,11 +348,11 @@ def _validate(spec: FieldSpec, value: object) -> object:
     """Return the (normalised) value for spec, or raise ConfigError."""
     kind = spec.type
     if kind == "int":
-        return _validate_int(spec, value, _range_text(spec, "an integer"))
+        return _validate_int(spec, value, _range_text(spec, "a whole number"))
     if kind == "optional_int":
         if value is None:
             return None
-        expected = _range_text(spec, "an integer") + ", or no value for fresh randomness"
+        expected = _range_text(spec, "a whole number") + ", or no value for fresh randomness"
         return _validate_int(spec, value, expected)
     if kind == "float":
         return _validate_float(spec, value)
@@ -505,12 +373,12 @@ def _validate(spec: FieldSpec, value: object) -> object:
         return parse_distribution(value, spec.name)
     if kind == "str":
         if not isinstance(value, str):
-            raise _refuse(spec, value, "a string", got=True)
+            raise _refuse(spec, value, "text", got=True)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             # Lone surrogates cannot be saved to a UTF-8 TOML file.
-            raise _refuse(spec, value, "a string of valid Unicode text") from None
+            raise _refuse(spec, value, "valid Unicode text") from None
         return value
     raise AssertionError(f"unknown field type {kind!r}")  # pragma: no cover
 
@@ -544,118 +412,6 @@ def _find_line(text: str | None, key: str | None) -> int | None:
     return text.count("\n", 0, match.start()) + 1
 
 
-# ---------------------------------------------------------------------------- TOML files
-
-
-def _syntax_error(error: ValueError, text: str, source: str | None) -> ConfigError:
-    message = str(error)
-    line: int | None = getattr(error, "lineno", None)
-    column: int | None = getattr(error, "colno", None)
-    match = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
-    if match:
-        line, column = int(match.group(1)), int(match.group(2))
-        message = message[: match.start()] + message[match.end() :]
-    elif "(at end of document)" in message:
-        line = text.count("\n") + 1
-        message = message.replace("(at end of document)", "(at end of file)")
-    detail = message.strip()
-    if column is not None:
-        detail += f" (column {column})"
-    if not isinstance(error, tomllib.TOMLDecodeError):
-        # e.g. an integer with thousands of digits; tomllib lets int() raise ValueError.
-        return ConfigError(
-            None, None, "valid TOML", message=f"cannot read TOML: {detail}", source=source
-        )
-    return ConfigError(
-        None, None, "valid TOML", message=f"TOML syntax error: {detail}", line=line, source=source
-    )
-
-
-def loads_config(text: str, *, source: str | None = None) -> RunConfig:
-    """Parse TOML text into a RunConfig; `source` names the file in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except (ValueError, RecursionError) as error:
-        if isinstance(error, RecursionError):
-            message = "cannot read TOML: nested too deeply"
-            raise ConfigError(None, None, "valid TOML", message=message, source=source) from None
-        raise _syntax_error(error, text, source) from None
-    return RunConfig.from_mapping(data, source=source, text=text)
-
-
-def load_config(path: str | os.PathLike[str]) -> RunConfig:
-    """Read a TOML config file; every problem is raised as ConfigError naming the file."""
-    source = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            None, None, "an existing file", message="file not found", source=source
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(
-            None, None, "a file", message="is a directory, not a config file", source=source
-        ) from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ConfigError(
-            None, None, "a readable file", message=f"cannot read the file: {reason}", source=source
-        ) from None
-    try:
-        # utf-8-sig: editors such as Notepad prepend a BOM that TOML itself would reject.
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise ConfigError(
-            None,
-            None,
-            "UTF-8 text",
-            message=(
-                f"not valid UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); "
-                "save the file as UTF-8"
-            ),
-            line=line,
-            source=source,
-        ) from None
-    return loads_config(text, source=source)
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        # repr round-trips exactly and is valid TOML for every finite float (e.g. 1e-05, 1e+16).
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def dump_config(cfg: RunConfig) -> str:
-    """The config as TOML text that load_config reads back to an equal RunConfig."""
-    data = cfg.to_mapping()
-    # Title and explanation first: they tell a reader what the file is before the numbers do.
-    order = ["title", "explanation", *(k for k in data if k not in ("title", "explanation"))]
-    lines = ["# QueueLab run configuration"]
-    lines += [f"{key} = {_toml_value(data[key])}" for key in order if key in data]
-    return "\n".join(lines) + "\n"
-
-
-def save_config(cfg: RunConfig, path: str | os.PathLike[str]) -> None:
-    """Write the config as TOML; the file is replaced atomically so a crash never truncates it."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(dump_config(cfg), encoding="utf-8", newline="\n")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 # ---------------------------------------------------------------------------- CLI overrides
 
 
@@ -685,7 +441,7 @@ def apply_overrides(cfg: RunConfig, items: Sequence[str]) -> RunConfig:
                 item,
                 "expected KEY=VALUE",
                 message=(
-                    f"--set {_toml_string(item)} is not allowed: "
+                    f"--set {toml_string(item)} is not allowed: "
                     "expected KEY=VALUE, e.g. producers=2"
                 ),
             )
@@ -699,46 +455,3 @@ def apply_overrides(cfg: RunConfig, items: Sequence[str]) -> RunConfig:
     return cfg
 
 
-# ---------------------------------------------------------------------------- presets
-
-
-def _preset_names() -> list[str]:
-    if not PRESETS_DIR.is_dir():
-        return []
-    names = sorted(p.stem for p in PRESETS_DIR.glob("*.toml") if p.is_file())
-    # The tutorial is where every learner starts, so it leads the list.
-    return sorted(names, key=lambda name: name != "tutorial")
-
-
-def list_presets() -> list[tuple[str, str]]:
-    """(name, title) of every preset file, "tutorial" first and the rest by name."""
-    presets: list[tuple[str, str]] = []
-    for name in _preset_names():
-        title = name
-        try:
-            data = tomllib.loads((PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8-sig"))
-            if isinstance(data.get("title"), str) and data["title"]:
-                title = data["title"]
-        except (OSError, ValueError):
-            pass  # a broken preset still appears; loading it reports the problem
-        presets.append((name, title))
-    return presets
-
-
-def load_preset(name: str) -> RunConfig:
-    """Load resources/presets/<name>.toml; an unknown name lists the available ones."""
-    names = _preset_names()
-    if name not in names:
-        hint = ""
-        if isinstance(name, str):
-            close = difflib.get_close_matches(name, names, n=1)
-            if close:
-                hint = f" (did you mean {close[0]!r}?)"
-        available = ", ".join(names) if names else "none"
-        raise ConfigError(
-            "preset",
-            name,
-            f"available presets: {available}",
-            message=f"unknown preset {name!r}{hint}; available presets: {available}",
-        )
-    return load_config(PRESETS_DIR / f"{name}.toml")

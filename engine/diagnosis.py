@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, ROLE_PRODUCER
 from engine.model import Activity, JoinState, RunModel, WorkerInfo
 
-__all__ = ["SETTLE_S", "diagnose", "exit_words", "missing_task_done"]
+__all__ = ["SETTLE_S", "diagnose", "exit_words", "hopeless", "missing_task_done"]
 
 # How long an idle state must hold before it counts as stuck. Events reach the parent within
 # tens of milliseconds, so one second leaves no doubt and still reports a hang within 2 s.
@@ -56,6 +56,73 @@ def _lost_items(model: RunModel) -> list[str]:
             "multiprocessing queue (plain data, module-level functions and classes)."
         )
     return found
+
+
+def hopeless(model: RunModel, now_t: float | None = None) -> str | None:
+    """Why the run can never end by itself, in words; None while anything may still move.
+
+    The one rule the headless ``run`` (exit 3) and the unattended window (``--quit-when-done``)
+    share. The run ends when queue.join() has returned and every worker has exited, so it can
+    never end when:
+
+    - join() has not returned, the unfinished counter is above 0 and a worker died: its task or
+      its sentinel is never marked done (a fact: no settling needed);
+    - every worker exited at least SETTLE_S ago and the counter is still above 0;
+    - some consumer is left waiting in get() (for SETTLE_S, as :func:`diagnose` judges it) on an
+      empty queue, no producer is left to put (each has exited, or is blocked in put() on a full
+      queue no consumer is left to empty), and the main process will not put the sentinels
+      either (it puts them only with several producers, before its PRODUCERS_JOINED record,
+      and not while it is stuck in join()).
+
+    The caller must have fed every record that arrived: a model lagging behind a flood looks
+    idle. A stopped run is not judged (None).
+    """
+    m = model
+    if m.t0 is None or not m.workers or m.stop_t is not None:
+        return None
+    if m.join_returned_t is None and m.unfinished > 0 and m.dead_workers():
+        who = _and(w.name for w in sorted(m.dead_workers(), key=lambda w: w.src))
+        return f"{who} died, so queue.join() can never return"
+    v = _View(m, now_t)
+    workers = v.producers + v.consumers
+    if all(v.gone(w) for w in workers):
+        last_exit = max((w.exit_t or 0.0) for w in workers)
+        if m.unfinished > 0 and m.join_returned_t is None and v.now - last_exit >= SETTLE_S:
+            return (
+                f"every worker has exited with {m.unfinished} unfinished, so queue.join() "
+                "can never return"
+            )
+        return None
+    live_consumers = [w for w in v.consumers if not v.gone(w)]
+    for w in v.producers:
+        if v.gone(w):
+            continue
+        activity, since = v.state(w)
+        full = 0 < m.maxsize <= m.depth
+        if live_consumers or not full or activity != Activity.RUNNING or v.now - since < SETTLE_S:
+            return None  # a live producer may still put (or is blocked only for now)
+    if live_consumers and (m.depth > 0 or not all(v.idle_in_get(w) for w in live_consumers)):
+        return None
+    main_may_put = (
+        m.producers > 1
+        and m.producers_joined_t is None
+        and not (m.join_state == JoinState.WAITING and m.unfinished > 0)
+    )
+    if main_may_put:
+        return None
+    if live_consumers:
+        names = [w.name for w in live_consumers]
+        verb = "waits" if len(names) == 1 else "wait"
+        return (
+            f"{_and(names)} {verb} in get() forever: the queue is empty and nothing will put "
+            "to it any more"
+        )
+    stuck = [w.name for w in v.producers if not v.gone(w)]
+    verb = "is" if len(stuck) == 1 else "are"
+    return (
+        f"{_and(stuck)} {verb} blocked in put() on a full queue that no consumer is left to "
+        "empty"
+    )
 
 
 # --------------------------------------------------------------------------- the run as of now
@@ -119,11 +186,13 @@ def _after_failure(w: WorkerInfo, activity: Activity, since: float) -> bool:
 def missing_task_done(model: RunModel, w: WorkerInfo) -> list[int]:
     """Labels of the tasks ``w`` took and never marked done, in the order it took them.
 
-    A task_done() record carries the oldest task the process had not marked done (a queue cannot
-    know more), so after a skipped task_done() the model's ``held`` points at the wrong task. The
-    worker loop is get -> work -> task_done -> get, so a task_done() belongs to the get() before
-    it: a task is unfinished when no task_done() of this worker falls between its get() and the
-    next one. The last task counts too: call this for a worker that is idle, gone or dead.
+    A task_done() record carries the task of the process's most recent get() not yet marked
+    done (LIFO, engine/traced_queue.py): in the get -> work -> task_done loop that is the task
+    just worked on, so the model's ``held`` names the skipped tasks. The loop shape says the
+    same independently: a task_done() belongs to the get() before it, so a task is unfinished
+    when no task_done() of this worker falls between its get() and the next one; when the two
+    disagree (two bugs at once, the loop shape broken) the queue's count is trusted. The last
+    task counts too: call this for a worker that is idle, gone or dead.
     """
     mine = [(tid, task) for tid, task in model.tasks.items() if task[4] == w.src]
     taken = sorted((task[5], tid) for tid, task in mine if task[5] is not None)

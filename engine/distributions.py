@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
 # Parameter names per kind, in the order they appear in `params` and in the short form.
 PARAM_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -23,19 +23,19 @@ PARAM_NAMES: Mapping[str, tuple[str, ...]] = {
 # Values end up in time.sleep(); a day is far beyond any lesson and keeps sleep() from overflowing.
 MAX_PARAM: float = 86_400.0
 
+# What each kind needs, in words (messages must not make a reader decode TOML or Python).
 _CONDITIONS: Mapping[str, str] = {
-    "constant": "0 <= value <= 86400",
-    "uniform": "0 <= low <= high <= 86400",
-    "exponential": "0 < mean <= 86400",
-    "normal": "0 <= mean <= 86400 and 0 <= sd <= 86400",
+    "constant": "a constant from 0 s to 86400 s (one day)",
+    "uniform": "a uniform range whose low end is at most its high end, both from 0 s to 86400 s",
+    "exponential": "an exponential mean above 0 s and at most 86400 s",
+    "normal": "a normal mean and standard deviation, each from 0 s to 86400 s",
 }
 
-_KINDS_TEXT = ", ".join(f'"{kind}"' for kind in PARAM_NAMES)
+_KINDS_TEXT = ", ".join(list(PARAM_NAMES)[:-1]) + " or " + list(PARAM_NAMES)[-1]
 
 ALLOWED_TEXT = (
-    'expected a number >= 0, a string such as "uniform(0, 1)", "constant(0.1)", '
-    '"exponential(0.5)" or "normal(0.5, 0.1)", '
-    'or a table such as { kind = "uniform", low = 0.0, high = 1.0 }'
+    "expected seconds: a number such as 0.5, or a distribution such as uniform(0, 1), "
+    "constant(0.1), exponential(0.5) or normal(0.5, 0.1)"
 )
 
 _SHORT_FORM = re.compile(r"([A-Za-z_]+)\s*\((.*)\)", re.DOTALL)
@@ -43,7 +43,7 @@ _SHORT_FORM = re.compile(r"([A-Za-z_]+)\s*\((.*)\)", re.DOTALL)
 
 def _config_error(key: str | None, value: object, allowed: str) -> ConfigError:
     # Imported lazily because config.py imports this module at load time.
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
     return ConfigError(key, value, allowed)
 
@@ -78,25 +78,74 @@ def _describe(kind: object, params: object) -> str:
         return f"{kind!r} {params!r}"
 
 
+def words(kind: str, params: tuple[float, ...]) -> str:
+    """A distribution in words, for messages: "uniform from 0 s to 1 s"."""
+    p = [f"{format_number(x)} s" for x in params]
+    if kind == "constant" and len(p) == 1:
+        return f"constant {p[0]}"
+    if kind == "uniform" and len(p) == 2:
+        return f"uniform from {p[0]} to {p[1]}"
+    if kind == "exponential" and len(p) == 1:
+        return f"exponential with a mean of {p[0]}"
+    if kind == "normal" and len(p) == 2:
+        return f"normal with a mean of {p[0]} and a standard deviation of {p[1]}"
+    return f"{kind} of {' and '.join(p)}" if p else kind
+
+
+def _words_of(value: object) -> str | None:
+    """The user's distribution value in words, when its kind and numbers can be made out.
+
+    None for a plain number (already words) and for what cannot be read as a distribution.
+    """
+    kind: object = None
+    raw: object = ()
+    if isinstance(value, str):
+        match = _SHORT_FORM.fullmatch(value.strip())
+        if match is not None:
+            kind = match.group(1).lower()
+            inner = match.group(2).strip()
+            raw = tuple(inner.split(",")) if inner else ()
+    elif isinstance(value, Mapping):
+        kind = value.get("kind")
+        if not isinstance(kind, str):
+            return None
+        kind = kind.lower()
+        names = PARAM_NAMES.get(kind, ())
+        if set(value) != {"kind", *names}:
+            return None  # a missing or unknown key is the problem: show the table as it is
+        raw = tuple(value[n] for n in names)
+    if kind not in PARAM_NAMES or len(raw) != len(PARAM_NAMES[kind]):  # type: ignore[arg-type]
+        return None
+    numbers = []
+    for item in raw:  # type: ignore[union-attr]
+        try:
+            number = _as_float(item) if not isinstance(item, str) else float(item)
+        except ValueError:
+            return None
+        if number is None or not math.isfinite(number):
+            return None
+        numbers.append(number)
+    return words(kind, tuple(numbers))  # type: ignore[arg-type]
+
+
 def _problem(kind: str, params: tuple[float, ...]) -> str | None:
     """Return what is wrong with (kind, params), or None when they are valid."""
     names = PARAM_NAMES.get(kind)
     if names is None:
-        return f"expected a kind of {_KINDS_TEXT}"
-    signature = f"{kind}({', '.join(names)})"
+        return f"expected one of the kinds {_KINDS_TEXT}"
     if len(params) != len(names):
         count = "1 number" if len(names) == 1 else f"{len(names)} numbers"
-        return f"expected {signature} with {count}"
+        return f"expected {kind} with {count}: {' and '.join(names)}"
     condition = _CONDITIONS[kind]
     if not all(math.isfinite(p) for p in params):
-        return f"expected finite numbers: {signature} with {condition}"
+        return f"expected {condition}"
     in_range = all(0.0 <= p <= MAX_PARAM for p in params)
     if kind == "uniform":
         in_range = in_range and params[0] <= params[1]
     elif kind == "exponential":
         in_range = in_range and params[0] > 0.0
     if not in_range:
-        return f"expected {signature} with {condition}"
+        return f"expected {condition}"
     return None
 
 
@@ -109,7 +158,7 @@ class Distribution:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str):
-            raise _config_error(None, self.kind, f"expected a kind of {_KINDS_TEXT}")
+            raise _config_error(None, self.kind, f"expected one of the kinds {_KINDS_TEXT}")
         try:
             raw = tuple(self.params)
         except TypeError:
@@ -210,17 +259,17 @@ def _from_text(text: str) -> Distribution:
 def _from_table(table: Mapping[object, object]) -> Distribution:
     kind = table.get("kind")
     if not isinstance(kind, str) or kind.lower() not in PARAM_NAMES:
-        raise _config_error(None, table, f"expected a table whose kind is one of {_KINDS_TEXT}")
+        raise _config_error(None, table, f"expected a table whose kind is {_KINDS_TEXT}")
     kind = kind.lower()
     names = PARAM_NAMES[kind]
-    expected = ", ".join(("kind", *names))
+    expected = ", ".join(("kind", *names[:-1])) + f" and {names[-1]}"
     extra = [k for k in table if k not in ("kind", *names)]
-    wanted = f'expected the keys {expected} for kind = "{kind}"'
+    wanted = f"expected a {kind} table with the keys {expected}"
     if extra:
-        raise _config_error(None, table, f"{wanted} (unknown key {extra[0]!r})")
+        raise _config_error(None, table, f"{wanted} (unknown key {str(extra[0])!r})")
     missing = [name for name in names if name not in table]
     if missing:
-        raise _config_error(None, table, f"{wanted} (missing {missing[0]!r})")
+        raise _config_error(None, table, f"{wanted} ({missing[0]} is missing)")
     return Distribution(kind, tuple(table[name] for name in names))  # type: ignore[arg-type]
 
 
@@ -231,11 +280,11 @@ def parse_distribution(value: object, key: str) -> Distribution:
     """
     if isinstance(value, Distribution):
         return value
-    from .config import ConfigError
+    from .config_errors import ConfigError
 
     try:
         if isinstance(value, bool):
-            raise _config_error(None, value, f"{ALLOWED_TEXT} (got a boolean)")
+            raise _config_error(None, value, f"{ALLOWED_TEXT} (got true or false)")
         if isinstance(value, (int, float)):
             return Distribution.constant(value)
         if isinstance(value, str):
@@ -244,5 +293,10 @@ def parse_distribution(value: object, key: str) -> Distribution:
             return _from_table(value)
         raise _config_error(None, value, f"{ALLOWED_TEXT} (got {_type_phrase(value)})")
     except ConfigError as error:
-        # Re-raise against the user's own value and key, keeping the specific reason.
-        raise ConfigError(key, value, error.allowed) from None
+        # Re-raise against the user's own key and value, keeping the specific reason; the value
+        # in words when it can be read as one ("uniform from 2 s to 1 s"), not as TOML.
+        shown = _words_of(value)
+        if shown is None:
+            raise ConfigError(key, value, error.allowed) from None
+        message = f"{key} = {shown} is not allowed: {error.allowed}"
+        raise ConfigError(key, value, error.allowed, message=message) from None

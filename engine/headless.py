@@ -9,14 +9,44 @@ import time
 from typing import TextIO
 
 from engine.config import RunConfig
+from engine.diagnosis import hopeless
 from engine.model import JoinState
 from engine.narration import Narrator
-from engine.report import diagnosis, summary_json, summary_lines
+from engine.report import diagnosis, summary_lines
 from engine.runner import Run
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_ABNORMAL = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a program ended by Ctrl+C
+
+# After Ctrl+C the records already received are fed for at most this long, so the summary is
+# close to complete and the command still ends at once; a second Ctrl+C skips the rest.
+INTERRUPT_FEED_S = 1.5
+
+
+class _Signals:
+    """SIGINT/SIGTERM set a flag the run loop checks, instead of raising mid-way.
+
+    A KeyboardInterrupt could land inside the model's feed and leave it half-updated; the loop
+    waits at most 50 ms per poll, so a flag is seen just as fast.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _Signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.count += 1
 
 
 def run_headless(
@@ -28,91 +58,143 @@ def run_headless(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """Run ``cfg`` to its end. 0: join returned; 3: a worker died or the run hung."""
-    run = Run(cfg)
-    narrator = Narrator(run.model)
-    writer = None
-    if trace_path is not None:
-        from engine.tracefile import TraceWriter
+    """Run ``cfg`` to its end and print what happened. Exit codes are in README's CLI section.
 
-        writer = TraceWriter(trace_path, cfg)
-        writer.attach(run)
-    previous = signal.signal(signal.SIGTERM, _raise_exit)
-    code = EXIT_OK
-    problem: str | None = None
-    try:
-        for w in run.warnings:
-            print(f"queuelab: warning: {w}", file=err)
-        run.start()
-        join_seen_at: float | None = None
-        while not run.ended:
-            applied = run.poll(0.05, wait_s=0.05)
-            if not as_json:
-                for line in narrator.lines(applied):
-                    print(line, file=out, flush=True)
+    0: join returned and every worker exited; 3: a worker died, the run can never end (the
+    shared :func:`~engine.diagnosis.hopeless` rule), or it had not ended ``hang_timeout`` s after
+    queue.join() was called; 130: interrupted (SIGINT or SIGTERM). Every ending prints the
+    summary and the diagnosis.
+    """
+    with _Signals() as signals:
+        run = Run(cfg)
+        narrator = Narrator(run.model)
+        tutorial_out = None if as_json else out
+        writer = None
+        if trace_path is not None:
+            from engine.tracefile import TraceWriter
+
+            writer = TraceWriter(trace_path, cfg)
+            writer.attach(run)
+        try:
+            for w in run.warnings:
+                print(f"queuelab: warning: {w}", file=err)
+            if not signals.count:
+                run.start()
+            code, problem, found, why = _watch(run, narrator, tutorial_out, hang_timeout, signals)
+            if not run.ended:
+                run.stop(reason=why)
+            # Everything that arrived is fed before the summary: under a flood the model (and,
+            # through it, the trace) can be seconds behind the processes.
+            budget = INTERRUPT_FEED_S if code == EXIT_INTERRUPTED else 120.0
+            _feed_rest(run, narrator, tutorial_out, budget, signals)
+        finally:
+            run.stop(reason="exit")
+            if writer is not None:
+                writer.close()
+                if writer.error is not None:
+                    print(f"queuelab: warning: the trace {trace_path} is incomplete: "
+                          f"{writer.error}", file=err)  # fmt: skip
+        if not found:
+            # A joined run's findings (a premature join, an extra task_done()) are judged on the
+            # whole run, once every record is in.
+            found = diagnosis(run.model)
+        _print_result(run, code, problem, found, as_json, out, err)
+    return code
+
+
+def _watch(
+    run: Run,
+    narrator: Narrator,
+    out: TextIO | None,
+    hang_timeout: float | None,
+    signals: _Signals,
+) -> tuple[int, str | None, list[str], str]:
+    """Feed and narrate until the run ends or must be ended.
+
+    Returns (exit code, the line saying why it ended abnormally, the diagnosis as of that
+    moment, the stop reason recorded in the trace).
+    """
+    join_seen_at: float | None = None
+    while not run.ended:
+        applied = run.poll(0.05, wait_s=0.05)
+        if out is not None:
+            for line in narrator.lines(applied):
+                print(line, file=out, flush=True)
+        m = run.model
+        now = m.rel(time.perf_counter())
+        if signals.count:
+            found = diagnosis(m, now)
+            return EXIT_INTERRUPTED, "interrupted; every worker was stopped", found, "interrupted"
+        # The collector sees a death at once; the model only once the backlog ahead of
+        # that record is fed, which under a flood can take seconds.
+        if m.dead_workers() or any(c != 0 for c in list(run.exit_codes.values())):
+            run.stop(reason="worker died")
+            _feed_rest(run, narrator, out, 3.0, signals)
             m = run.model
-            # The collector sees a death at once; the model only once the backlog ahead of
-            # that record is fed, which under a flood can take seconds.
-            if m.dead_workers() or any(c != 0 for c in list(run.exit_codes.values())):
-                problem = "a worker died"
-                run.stop(reason="worker died")
-                _feed_rest(run, narrator, None if as_json else out, budget_s=3.0)
-                code = EXIT_ABNORMAL
-                break
-            if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
-                join_seen_at = time.monotonic()
-            if (
-                hang_timeout is not None
-                and join_seen_at is not None
-                and time.monotonic() - join_seen_at > hang_timeout
-            ):
-                problem = f"the run did not end within {hang_timeout:g} s of queue.join()"
-                code = EXIT_ABNORMAL
-                break
-        if code == EXIT_OK and run.end_reason != "joined":
-            code = EXIT_ABNORMAL
-        found = diagnosis(run.model, run.model.rel(time.perf_counter())) if code else []
-        if code == EXIT_ABNORMAL and not run.ended:
-            run.stop(reason="hang timeout")
-        # Everything that arrived is fed before the summary: under a flood the model (and,
-        # through it, the trace) can be seconds behind the processes.
-        _feed_rest(run, narrator, None if as_json else out, budget_s=120.0)
-    except KeyboardInterrupt:
-        run.stop(reason="interrupted")
-        print("queuelab: interrupted; every worker was stopped", file=err)
-        return 130
-    finally:
-        run.stop(reason="exit")
-        signal.signal(signal.SIGTERM, previous)
-        if writer is not None:
-            writer.close()
-            if writer.error is not None:
-                print(f"queuelab: warning: the trace {trace_path} is incomplete: {writer.error}",
-                      file=err)
+            found = diagnosis(m, m.rel(time.perf_counter()))
+            return EXIT_ABNORMAL, "a worker died", found, "worker died"
+        # Judged only with nothing left to feed: a model behind a flood looks idle.
+        reason = None if run.pending else hopeless(m, now)
+        if reason is not None:
+            problem = f"the run can never end: {reason}"
+            return EXIT_ABNORMAL, problem, diagnosis(m, now), "it can never end"
+        if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
+            join_seen_at = time.monotonic()
+        if (
+            hang_timeout is not None
+            and join_seen_at is not None
+            and time.monotonic() - join_seen_at > hang_timeout
+        ):
+            problem = f"the run did not end within {hang_timeout:g} s of queue.join()"
+            return EXIT_ABNORMAL, problem, diagnosis(m, now), "hang timeout"
+    if run.end_reason != "joined":
+        reason = run.end_reason or "stopped"
+        return EXIT_ABNORMAL, f"the run ended: {reason}", [], reason
+    return EXIT_OK, None, [], "joined"
+
+
+def _print_result(
+    run: Run,
+    code: int,
+    problem: str | None,
+    found: list[str],
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+) -> None:
+    """The summary on stdout; the diagnosis after it, or on stderr under the line saying why.
+
+    A run that ended as it should prints its findings (a premature join, ...) on stdout with
+    the summary; one that did not says why on stderr, followed by the findings, so a script
+    that checks stderr for errors and a person reading the terminal both get them, once.
+    """
     if as_json:
-        obj = summary_json(run.model)
-        if found:
-            obj["diagnosis"] = found
-        print(json.dumps(obj), file=out)
+        print(json.dumps(run.model.summary(tuple(found)).to_json()), file=out)
     else:
         for line in summary_lines(run.model):
             print(line, file=out)
+        if found and not problem:
+            print("--- diagnosis ---", file=out)
+            for sentence in found:
+                print(f"- {sentence}", file=out)
+    out.flush()
     if problem:
         print(f"queuelab: {problem}", file=err)
         for sentence in found:
             print(f"  - {sentence}", file=err)
-    return code
 
 
-def _feed_rest(run: Run, narrator: Narrator, out: TextIO | None, budget_s: float) -> None:
-    """Feed what already arrived (the dead worker's last records, its PROC_EXIT) in time."""
+def _feed_rest(
+    run: Run, narrator: Narrator, out: TextIO | None, budget_s: float, signals: _Signals
+) -> None:
+    """Feed what already arrived (the dead worker's last records, its PROC_EXIT) in time.
+
+    A further Ctrl+C (beyond the one that ended the run, if any) stops feeding at once.
+    """
     end = time.monotonic() + budget_s
-    while run.pending and time.monotonic() < end:
+    seen = signals.count
+    while run.pending and time.monotonic() < end and signals.count <= max(seen, 0):
         lines = narrator.lines(run.poll(0.2))
         if out is not None:
             for line in lines:
                 print(line, file=out, flush=True)
-
-
-def _raise_exit(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -520,8 +520,15 @@ class RunModel:
         return bool(self.workers) and all(not w.alive for w in self.workers.values())
 
     def makespan(self) -> float:
+        """Seconds from the run's start until its work ended: the last task marked done.
+
+        A join that returned early (premature) is not the end: the run goes on until its last
+        task is done, so the later of the join's return and the last task_done() counts. A run
+        whose join never returned is measured to its last event.
+        """
         if self.join_returned_t is not None:
-            return self.join_returned_t
+            last_done = float(self.done_t.view().max()) if len(self.done_t) else 0.0
+            return max(self.join_returned_t, last_done)
         return self.last_t
 
     def join_words(self) -> str:

@@ -56,8 +56,8 @@ class Narrator:
                 held = ", ".join(str(x) for x in m.held_task_labels(w)) if w else ""
                 name = w.name if w else f"worker {r[2]}"
                 if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
-                    # Ended by Stop (or the hang timeout): not a fault of the worker.
-                    text = f"{name} stopped (exit code {r[3]})"
+                    # Ended by the stop (Stop, a hang, Ctrl+C): QueueLab's doing, not a death.
+                    text = f"Main stopped {name} (exit code {r[3]})"
                 else:
                     text = f"!{name} died with exit code {r[3]}"
                 return text + (f" while holding task {held}" if held else "")

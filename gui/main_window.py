@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
-from engine.diagnosis import SETTLE_S
+from engine.diagnosis import SETTLE_S, hopeless
 from engine.model import RunModel
 from engine.report import diagnosis, summary_lines
 from engine.runner import RunStatus
@@ -579,12 +579,8 @@ class MainWindow(QMainWindow):
         if not self._quit_when_done or m.join_returned_t is not None:
             return
         self._stuck_since = (self._stuck_since or now) if found else None
-        # Headless runs end when a worker dies, since join() can then never return; an
-        # unattended window must not wait forever either.
-        # With nothing unfinished the join is about to return (its record may still be on the
-        # way), so only a counter above zero makes it hopeless.
-        hopeless = m.unfinished > 0 and (bool(m.dead_workers()) or m.all_exited())
-        if hopeless or (
+        # An unattended window must not wait forever: the same rule ends a headless run.
+        if hopeless(m, t) is not None or (
             self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
         ):
             self.driver.stop(reason="queue.join() can never return (--quit-when-done)")

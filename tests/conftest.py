@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -12,38 +11,22 @@ import psutil
 import pytest
 
 from tests.faults import running, wait_gone
+from tests.procs import is_worker, worker_descendants
 
 # A worker may still be unwinding when its test returns (SIGTERM sent, exit not reaped yet), so
 # leftovers get this long to disappear before they count as leaked.
 LEAK_GRACE_S = 3.0
-WORKER_PREFIX = "queuelab"
 THREAD_PREFIX = "queuelab-"
 
 
 def is_queuelab_process(proc: psutil.Process) -> bool:
-    """A process whose title was set by a QueueLab worker ("queuelab consumer-1", ...).
-
-    Matched on the start of the title only: a checkout living in a directory called queuelab
-    puts that word in the forkserver's command line, and that process is not a worker.
-    """
-    try:
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False  # exited; only its parent's bookkeeping is left
-        if proc.name().startswith(WORKER_PREFIX):
-            return True
-        cmdline = proc.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
-    return bool(cmdline) and " ".join(cmdline).startswith(WORKER_PREFIX)
+    """A live process titled like a QueueLab worker ("queuelab consumer-1", ...); never by path."""
+    return is_worker(proc)
 
 
 def queuelab_descendants(pid: int | None = None) -> list[psutil.Process]:
     """Live QueueLab worker processes below ``pid`` (this process by default)."""
-    try:
-        children = psutil.Process(pid or os.getpid()).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    return [p for p in children if is_queuelab_process(p)]
+    return worker_descendants(pid)
 
 
 def queuelab_threads() -> list[threading.Thread]:

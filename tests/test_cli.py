@@ -106,11 +106,12 @@ def test_bad_toml_names_the_line(tmp_path: Path) -> None:
     assert p.returncode == 2 and "line 2" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_hang_timeout_exits_3_with_a_diagnosis() -> None:
-    p = cli("run", "--hang-timeout", "1.5", "--set", "time_scale=0.01",
-            "--set", "failure_rate=1", "--set", "on_failure=skip_task_done", "--set", "seed=1")
+def test_hang_timeout_ends_a_slow_but_alive_run_with_exit_3() -> None:
+    # A consumer busy for 30 s: nothing is hopeless (it will finish), only slow.
+    p = cli("run", "--hang-timeout", "1.5", "--set", "tasks_per_producer=2",
+            "--set", "task_duration=constant(30)")  # fmt: skip
     assert p.returncode == 3, p.stderr
-    assert "did not end" in p.stderr
+    assert p.stderr.startswith("queuelab: the run did not end within 1.5 s of queue.join()\n")
 
 
 def test_presets_lists_tutorial() -> None:
@@ -137,9 +138,13 @@ PRESET_OUTCOMES = {
 @pytest.mark.parametrize("preset", sorted(PRESET_OUTCOMES))
 def test_every_preset_headless_exit_code_and_diagnosis(preset: str) -> None:
     code, premature, words = PRESET_OUTCOMES[preset]
-    p = cli("run", "--preset", preset, "--json", "--hang-timeout", "2.5",
-            "--set", "time_scale=0.3", timeout=120)
+    # A run expected to finish gets all the time a loaded machine may need; one that can never
+    # finish gets no --hang-timeout at all: it must end by itself (the hopeless rule).
+    wait = ["--hang-timeout", "90"] if code == 0 else []
+    p = cli("run", "--preset", preset, "--json", *wait, "--set", "time_scale=0.3", timeout=180)
     assert p.returncode == code, (p.returncode, p.stderr[-2000:])
+    if code:
+        assert p.stderr.startswith("queuelab: the run can never end: "), p.stderr
     d = json.loads(p.stdout)
     assert d["premature_join"] is premature
     text = " ".join(d["diagnosis"])

@@ -210,8 +210,13 @@ def test_invalid_values_raise_config_error_naming_key_and_value(key: str, value:
         message = str(error)
         assert error.key == key
         assert error.value is value
-        assert message.startswith(f"{key} = {format_value(value)} is not allowed: expected ")
+        # The value as written, or, for a distribution that can be read, in words.
+        shown = format_value(value) if error.message is None else message.split(" is not ")[0][
+            len(key) + 3 :
+        ]
+        assert message.startswith(f"{key} = {shown} is not allowed: expected ")
         assert error.allowed and error.allowed in message
+        assert not re.search(r"\d_\d|[{}]|<=|>=", message), message  # words, not TOML/Python
         assert "\n" not in message
 
 
@@ -233,22 +238,69 @@ def test_offending_value_is_shown_literally(key: str, value: object, shown: str)
 
 
 def test_message_examples() -> None:
-    with pytest.raises(ConfigError, match=r"^tasks_per_producer = -1 is not allowed: expected an "
-                       r"integer >= 0"):  # fmt: skip
+    with pytest.raises(ConfigError) as info:
         RunConfig(tasks_per_producer=-1)
+    assert str(info.value) == (
+        "tasks_per_producer = -1 is not allowed: expected a whole number from 0 to 10000000"
+    )
+    with pytest.raises(ConfigError) as info:
+        RunConfig(maxsize=40_000)
+    assert str(info.value) == (
+        "maxsize = 40000 is not allowed: expected a whole number from 0 to 32767"
+    )
     with pytest.raises(ConfigError) as info:
         RunConfig(producers=1.5)  # type: ignore[arg-type]
-    assert str(info.value).startswith("producers = 1.5 is not allowed: expected an integer >= 1")
-    assert str(info.value).endswith("(got a float)")
+    assert str(info.value) == (
+        "producers = 1.5 is not allowed: expected a whole number from 1 to 64 "
+        "(got a decimal number)"
+    )
     with pytest.raises(ConfigError, match="got a boolean"):
         RunConfig(consumers=True)
-    with pytest.raises(ConfigError, match="got a string"):
+    with pytest.raises(ConfigError, match=r"\(got text\)$"):
         RunConfig(consumers="3")  # type: ignore[arg-type]
     for bad in (NAN, INF):
-        with pytest.raises(ConfigError, match="expected a finite number"):
+        with pytest.raises(ConfigError, match=r"expected a number above 0 and at most 1000$"):
             RunConfig(time_scale=bad)
-    with pytest.raises(ConfigError, match='expected one of "sleep", "cpu"'):
+    with pytest.raises(ConfigError, match=r"join_delay = -1 is not allowed: expected a number from "
+                       r"0 s to 3600 s$"):  # fmt: skip
+        RunConfig(join_delay=-1)
+    with pytest.raises(ConfigError, match=r'expected "sleep" or "cpu"$'):
         RunConfig(workload="gpu")
+    with pytest.raises(ConfigError, match=r'expected "per_consumer", "single" or "none"$'):
+        RunConfig(sentinels="two")
+    with pytest.raises(ConfigError, match=r"expected a whole number from 0 to 9223372036854775807, "
+                       r"or no value for fresh randomness$"):  # fmt: skip
+        RunConfig(seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("uniform(2, 1)", "task_duration = uniform from 2 s to 1 s is not allowed: expected a "
+         "uniform range whose low end is at most its high end, both from 0 s to 86400 s"),
+        ({"kind": "uniform", "low": 2.0, "high": 1.0}, "task_duration = uniform from 2 s to 1 s "
+         "is not allowed: expected a uniform range whose low end is at most its high end, both "
+         "from 0 s to 86400 s"),
+        ("exponential(0)", "task_duration = exponential with a mean of 0 s is not allowed: "
+         "expected an exponential mean above 0 s and at most 86400 s"),
+        ("normal(1, -1)", "task_duration = normal with a mean of 1 s and a standard deviation of "
+         "-1 s is not allowed: expected a normal mean and standard deviation, each from 0 s to "
+         "86400 s"),
+        (-1, "task_duration = -1 is not allowed: expected a constant from 0 s to 86400 s "
+         "(one day)"),
+        ({"kind": "gauss", "mean": 1}, 'task_duration = a table with kind "gauss" and mean 1 is '
+         "not allowed: expected a table whose kind is constant, uniform, exponential or normal"),
+        ({"kind": "uniform", "low": 1}, 'task_duration = a table with kind "uniform" and low 1 '
+         "is not allowed: expected a uniform table with the keys kind, low and high (high is "
+         "missing)"),
+        ("uniform(1)", 'task_duration = "uniform(1)" is not allowed: expected uniform with 2 '
+         "numbers: low and high"),
+    ],
+)  # fmt: skip
+def test_distribution_messages_are_in_words(value: object, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_mapping({"task_duration": value})
+    assert str(info.value) == message
 
 
 def test_first_problem_in_field_order_is_reported() -> None:
@@ -377,7 +429,7 @@ def test_parse_distribution_error_names_key_value_and_allowed() -> None:
     assert str(error).startswith('put_interval = "triangle(0, 1)" is not allowed: expected')
     with pytest.raises(ConfigError, match=r"uniform\(0, 1\)"):
         parse_distribution("nonsense", "task_duration")
-    with pytest.raises(ConfigError, match=r"low <= high"):
+    with pytest.raises(ConfigError, match=r"low end is at most its high end"):
         parse_distribution("uniform(2, 1)", "task_duration")
 
 
@@ -583,7 +635,7 @@ def test_load_invalid_value_names_file_line_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value).startswith(
-        f"{path}: line 3: failure_rate = 1.5 is not allowed: expected a finite number >= 0 and <= 1"
+        f"{path}: line 3: failure_rate = 1.5 is not allowed: expected a number from 0 to 1"
     )
     path.write_text("producers = 2\n[task_duration]\nkind = 'uniform'\nlow = 3\nhigh = 1\n")
     with pytest.raises(ConfigError, match=r"line 2: task_duration = "):
@@ -722,12 +774,35 @@ def test_unknown_preset_lists_available() -> None:
         load_preset("../config")
 
 
-def test_auto_consumers_is_cpu_count_minus_one() -> None:
+@pytest.mark.parametrize(
+    "cpus, want",
+    # os.cpu_count() - 1, but at least 3 and at most the limit of 64; None: unknown.
+    [(1, 3), (2, 3), (4, 3), (5, 4), (8, 7), (64, 63), (65, 64), (66, 64), (512, 64), (None, 3)],
+)
+def test_auto_consumers_follows_the_cpus_within_3_and_64(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, want: int
+) -> None:
     import os
 
     from engine.config import apply_overrides, load_preset
 
-    want = max(1, (os.cpu_count() or 2) - 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     assert apply_overrides(RunConfig(), ["consumers=auto"]).consumers == want
-    assert load_preset("many-consumers").consumers == want
+    assert load_preset("many-consumers").consumers == want  # never a ConfigError
     assert RunConfig().replace(consumers="auto").consumers == want
+    assert RunConfig.from_mapping({"consumers": "auto"}).consumers == want
+
+
+def test_auto_note_is_written_once_whatever_resolves_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    cfg = RunConfig(explanation="The lesson.").replace(consumers="auto")
+    again = cfg.replace(consumers="auto")
+    assert again.consumers == 5
+    assert again.explanation == (
+        'The lesson.\n\nconsumers = "auto" on this machine: 5 consumers, one per CPU but one, '
+        "since os.cpu_count() found 6 CPUs."
+    )
+    # A number chosen by hand leaves the explanation alone.
+    assert RunConfig(explanation="The lesson.").replace(consumers=2).explanation == "The lesson."

@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 import pytest
 
 from engine.config import load_preset
-from engine.diagnosis import SETTLE_S, diagnose, exit_words, missing_task_done
+from engine.diagnosis import SETTLE_S, diagnose, exit_words, hopeless, missing_task_done
 from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
 from engine.model import RunModel
 from engine.runner import Run
@@ -22,8 +22,8 @@ K = Kind
 class Script:
     """Writes the records a run would send, in engine/events.py shapes, with real tid rules.
 
-    Times are run-relative seconds (RUN_START is at t = 0). task_done() carries the oldest tid
-    the process has not marked done, exactly as TracedJoinableQueue does.
+    Times are run-relative seconds (RUN_START is at t = 0). task_done() carries the tid of the
+    process's most recent get not yet marked done (LIFO), exactly as TracedJoinableQueue does.
     """
 
     def __init__(self, producers: int = 1, consumers: int = 2, tasks: int = 4) -> None:
@@ -72,7 +72,7 @@ class Script:
         self.rec(src, (K.TASK_FAIL, t, self.current[src], f"TaskFailure: task {label} failed"))
 
     def done(self, src: int, t: float) -> None:
-        tid = self.taken[src].popleft() if self.taken[src] else -1
+        tid = self.taken[src].pop() if self.taken[src] else -1
         self.rec(src, (K.TASK_DONE, t, tid))
 
     def done_error(self, src: int, t: float) -> None:
@@ -165,7 +165,7 @@ def forgot_script() -> Script:
     s.get(c0, 0.3, 1)
     s.fail(c0, 0.5, 1)  # back to get() without task_done()
     s.get(c0, 0.51, 2)
-    s.ok(c0, 0.7)  # the queue attributes this task_done() to task 1
+    s.ok(c0, 0.7)  # the queue attributes this task_done() to task 2, the one just worked on
     s.ok(c1, 0.6)
     s.get(c1, 0.61, 3)
     s.ok(c1, 0.8)
@@ -178,11 +178,11 @@ def forgot_script() -> Script:
     return s
 
 
-def test_task_done_missing_names_the_failed_task_not_the_queues_guess() -> None:
+def test_task_done_missing_names_the_failed_task() -> None:
     m = forgot_script().model()
     c0 = m.workers[2]
-    # The queue's FIFO bookkeeping blames the sentinel; the loop shape proves it was task 1.
-    assert m.held_task_labels(c0) == [LABEL_NONE]
+    # The queue's LIFO bookkeeping and the loop shape (get -> work -> task_done) agree.
+    assert m.held_task_labels(c0) == [1]
     assert missing_task_done(m, c0) == [1]
     assert diagnose(m, now_t=0.9) == [
         "task_done() missing: consumer-0 took task 1 and never called task_done() for it; "
@@ -431,6 +431,87 @@ def test_a_silent_extra_task_done_is_reported() -> None:
         "unfinished: the unfinished counter fell below the work left, so queue.join() can "
         "return before every task is done."
     ]
+
+
+# ----------------------------------------------------------------------------- hopeless
+
+
+def test_hopeless_consumers_left_in_get_after_the_join_returned() -> None:
+    m = one_sentinel_script().model()
+    assert hopeless(m, now_t=1.0) is None  # consumer-2 has waited only 0.3 s
+    assert hopeless(m, now_t=0.7 + SETTLE_S) == (
+        "consumer-0 and consumer-2 wait in get() forever: the queue is empty and nothing will "
+        "put to it any more"
+    )
+
+
+def test_hopeless_when_every_worker_exited_with_work_unfinished() -> None:
+    m = forgot_script().model()
+    assert m.unfinished == 1 and m.all_exited()
+    assert hopeless(m, now_t=0.84) is None  # the last exit is fresh: a record may be late
+    assert hopeless(m, now_t=0.84 + SETTLE_S) == (
+        "every worker has exited with 1 unfinished, so queue.join() can never return"
+    )
+
+
+def test_not_hopeless_while_a_producer_may_still_put() -> None:
+    s = Script(consumers=2, tasks=3)
+    s.put(1, 0.1, 0)
+    s.get(s.c(0), 0.2, 0)
+    s.fail(s.c(0), 0.3, 0)  # a finding (task_done missing), but the producer lives on
+    m = s.model()
+    assert diagnose(m, now_t=30.0) and hopeless(m, now_t=30.0) is None
+
+
+def test_not_hopeless_while_main_still_has_the_sentinels_to_put() -> None:
+    # Two producers: main puts the sentinels after both exited, then records PRODUCERS_JOINED.
+    s = Script(producers=2, consumers=2, tasks=1)
+    s.put(1, 0.1, 0)
+    s.put(2, 0.1, 1)
+    s.exit(1, 0.15)
+    s.exit(2, 0.15)
+    for i in range(2):
+        s.get(s.c(i), 0.2, i)
+        s.ok(s.c(i), 0.3)
+    assert hopeless(s.model(), now_t=30.0) is None
+    s.rec(0, (K.PRODUCERS_JOINED, 0.4))  # main put no sentinel (sentinels = "none")
+    assert hopeless(s.model(), now_t=30.0) is not None
+
+
+def test_not_hopeless_when_the_join_is_about_to_return() -> None:
+    s = Script(consumers=1, tasks=1)
+    s.put(1, 0.1, 0)
+    s.put(1, 0.11, LABEL_NONE)
+    s.exit(1, 0.12)
+    s.get(s.c(0), 0.2, 0)
+    s.ok(s.c(0), 0.3)
+    s.get(s.c(0), 0.31, LABEL_NONE)
+    s.done(s.c(0), 0.32)
+    s.exit(s.c(0), 0.33)
+    m = s.model()
+    assert m.unfinished == 0 and m.join_returned_t is None
+    assert hopeless(m, now_t=30.0) is None
+
+
+def test_hopeless_after_a_death_with_work_unfinished_and_not_after_a_stop() -> None:
+    m = producer_stuck_script().model()
+    assert hopeless(m, now_t=0.4) == "consumer-0 died, so queue.join() can never return"
+    s = producer_stuck_script()
+    s.rec(0, (K.STOP, 0.3, "stopped"))
+    assert hopeless(s.model(), now_t=30.0) is None  # a stopped run is not judged
+
+
+def test_hopeless_producer_blocked_on_a_full_queue_nobody_empties() -> None:
+    s = Script(consumers=1, tasks=6)
+    s.rec(0, (K.QUEUE_INFO, 0.0, 2))
+    s.put(1, 0.1, 0)
+    s.put(1, 0.2, 1)
+    s.exit(s.c(0), 0.3)  # exited cleanly (say, on a sentinel put by someone else)
+    m = s.model()
+    assert hopeless(m, now_t=0.5) is None
+    assert hopeless(m, now_t=0.2 + SETTLE_S) == (
+        "producer-0 is blocked in put() on a full queue that no consumer is left to empty"
+    )
 
 
 # ----------------------------------------------------------------------------- real runs

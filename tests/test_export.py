@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -16,6 +19,8 @@ from engine.export import CSV_COLUMNS, export_chrome, export_csv, export_main
 from engine.replay import replay_model
 from engine.runner import Run
 from engine.tracefile import Trace, TraceError, TraceWriter, read_trace
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PLAIN = RunConfig(tasks_per_producer=20, time_scale=0.02, consumers=2, seed=3)
 # Failures with retries: re-puts from consumers and failed attempts. Puts are paced so every
@@ -219,3 +224,78 @@ def test_export_main_refuses_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "x.csv").exists()
     with pytest.raises(ValueError, match="png"):
         export_main(bad, "png", tmp_path / "x.png", err=io.StringIO())
+
+
+# --------------------------------------------------------------------------- OUT: one rule
+
+
+@pytest.fixture(scope="module")
+def plain_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("export-cli") / "run.qltrace"
+    record(path, PLAIN)
+    return path
+
+
+def _export_cli(trace: Path, fmt: str, out: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(trace), "--format", fmt,
+         "-o", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fmt, name, words",
+    [
+        ("svg", "x.png", ["--format svg", ".png", "name it x.svg", "or use --format png"]),
+        ("png", "x.svg", ["--format png", ".svg", "name it x.png", "or use --format svg"]),
+        ("png", "x.jpg", ["--format png", ".jpg", "name it x.png"]),
+        ("csv", "x.json", ["--format csv", ".json", "name it x.csv", "or use --format chrome"]),
+        ("chrome", "x.csv", ["--format chrome", ".csv", "name it x.json", "or use --format csv"]),
+        ("csv", "x", ["--format csv", "has no suffix", "name it x.csv"]),
+    ],
+)
+def test_the_format_decides_and_a_name_for_another_is_refused(
+    plain_trace: Path, tmp_path: Path, fmt: str, name: str, words: list[str]
+) -> None:
+    out = tmp_path / name
+    p = _export_cli(plain_trace, fmt, out)
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"queuelab: error: {out}: "), p.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    assert not out.exists(), "nothing may be written under a name that says another format"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "chrome", "png", "svg"])
+def test_every_format_says_a_write_error_the_same_way(
+    plain_trace: Path, tmp_path: Path, fmt: str
+) -> None:
+    from engine.export import SUFFIXES
+
+    missing = tmp_path / "no-such-folder" / f"x{SUFFIXES[fmt]}"
+    p = _export_cli(plain_trace, fmt, missing)
+    assert p.returncode == 2
+    assert p.stderr == f"queuelab: error: cannot write {missing}: no such folder {missing.parent}\n"
+    # A folder where the file should go: refused before any work, in the same words.
+    taken = tmp_path / f"taken{SUFFIXES[fmt]}"
+    taken.mkdir()
+    p = _export_cli(plain_trace, fmt, taken)
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"queuelab: error: cannot write {taken}: "), p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_an_image_export_writes_what_its_format_says(
+    plain_trace: Path, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / f"charts.{fmt}"
+    p = _export_cli(plain_trace, fmt, out)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == f"queuelab: wrote the charts to {out}\n"
+    head = out.read_bytes()[:200]
+    assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head or b"<?xml" in head

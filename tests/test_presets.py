@@ -200,12 +200,13 @@ def test_counter_not_removal_depth_empty_while_unfinished_counts() -> None:
 
 
 @pytest.mark.slow
-def test_many_consumers_share_the_work() -> None:
+def test_many_consumers_share_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 2-CPU machine (like CI's): "auto" must still give several consumers, here 3.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     _run, m = finished_run("many-consumers", 0.3)
     assert real_labels(m) == list(range(300))
     consumers = [w for w in m.workers.values() if w.name.startswith("consumer")]
-    n = max(1, (os.cpu_count() or 2) - 1)  # consumers = "auto" in the preset
-    assert len(consumers) == n and m.sentinel_puts == n
+    assert len(consumers) == 3 and m.sentinel_puts == 3
     assert all(w.tasks_done > 0 and w.exitcode == 0 for w in consumers)
     assert sum(w.tasks_done for w in consumers) == 300
     assert not m.premature_join and diagnose(m) == []
@@ -268,3 +269,24 @@ def test_hang_is_diagnosed_one_settle_time_after_it_starts() -> None:
         stuck_since = max(w.since for w in waiting)
         assert diagnose(m, stuck_since + SETTLE_S - 0.05) == []
         assert diagnose(m, stuck_since + SETTLE_S) != []
+
+
+@pytest.mark.parametrize(
+    "cpus, consumers, words",
+    [
+        (2, 3, ["found 2 CPUs", "would be 1", "at least 3"]),
+        (8, 7, ["found 8 CPUs", "one per CPU but one"]),
+        (200, 64, ["found 200 CPUs", "would be 199", "limit of 64"]),
+        (None, 3, ["could not tell"]),
+    ],
+)
+def test_many_consumers_lesson_says_what_auto_found(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, consumers: int, words: list[str]
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    cfg = load_preset("many-consumers")
+    assert cfg.consumers == consumers
+    note = cfg.explanation.split("\n\n")[-1]
+    assert note.startswith(f'consumers = "auto" on this machine: {consumers} consumers')
+    for w in words:
+        assert w in note, (w, note)

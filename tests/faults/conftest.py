@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -10,28 +9,9 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from tests.procs import descendants, leftovers
+
 GRACE_S = 3.0
-# Started once per test session and kept on purpose by multiprocessing: not leaks.
-_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
-
-
-def _leftovers(before: set[int]) -> list[str]:
-    out = []
-    for p in psutil.Process(os.getpid()).children(recursive=True):
-        try:
-            status = p.status()
-            cmd = " ".join(p.cmdline())
-        except psutil.NoSuchProcess:
-            continue
-        except psutil.Error:
-            cmd, status = "?", "?"
-        if status == psutil.STATUS_ZOMBIE:
-            out.append(f"zombie {p.pid}")
-        elif "queuelab" in cmd or "queuelab" in p.name():
-            out.append(f"worker {p.pid} {cmd!r}")
-        elif p.pid not in before and not any(h in cmd for h in _HELPERS):
-            out.append(f"child {p.pid} {cmd[:80]!r}")
-    return out
 
 
 def _stray_threads(before: set[threading.Thread]) -> list[str]:
@@ -46,21 +26,25 @@ def _stray_threads(before: set[threading.Thread]) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def nothing_left_behind() -> Iterator[None]:
-    """Fail the test that leaves a process, zombie, queuelab-* or QueueFeederThread thread."""
-    before = {p.pid for p in psutil.Process(os.getpid()).children(recursive=True)}
+    """Fail the test that leaves a process, zombie, queuelab-* or QueueFeederThread thread.
+
+    Processes are told apart by what they are (worker title, multiprocessing's helper pids,
+    the pids there before the test), never by a path: see tests/procs.py.
+    """
+    before = {p.pid for p in descendants()}
     threads_before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + GRACE_S
     while True:
-        procs = _leftovers(before)
+        found = leftovers(before)
         threads = _stray_threads(threads_before)
-        if (not procs and not threads) or time.monotonic() >= deadline:
+        if (not found and not threads) or time.monotonic() >= deadline:
             break
         time.sleep(0.05)
-    for p in psutil.Process(os.getpid()).children(recursive=True):
+    for p, _why in found:
         try:
-            if "queuelab" in " ".join(p.cmdline()):
-                p.kill()  # so one leak fails one test, not every later one
+            p.kill()  # so one leak fails one test, not every later one
         except psutil.Error:
             pass
+    procs = [why for _p, why in found]
     assert not procs and not threads, f"left behind: processes {procs}, threads {threads}"

@@ -116,13 +116,13 @@ def test_editing_widgets_changes_config_and_emits(panel: ConfigPanel, qtbot) -> 
     [
         ("producers", lambda e: e.spin.setValue(100), "producers = 100 is not allowed"),
         ("consumers", lambda e: e.spin.setValue(0), "consumers = 0 is not allowed"),
-        ("time_scale", lambda e: e.spin.setValue(0.0), "> 0"),
-        ("failure_rate", lambda e: e.spin.setValue(1.5), "<= 1"),
+        ("time_scale", lambda e: e.spin.setValue(0.0), "above 0"),
+        ("failure_rate", lambda e: e.spin.setValue(1.5), "from 0 to 1"),
         ("seed", lambda e: e.edit.setText("abc"), 'seed = "abc" is not allowed'),
         (
             "task_duration",
             lambda e: (e.params[0].setValue(2.0), e.params[1].setValue(1.0)),
-            "low <= high",
+            "low end is at most its high end",
         ),
         (
             "put_interval",
@@ -130,7 +130,7 @@ def test_editing_widgets_changes_config_and_emits(panel: ConfigPanel, qtbot) -> 
                 e.kind.setCurrentIndex(e.kind.findData("exponential")),
                 e.params[0].setValue(0.0),
             ),
-            "0 < mean",
+            "mean above 0 s",
         ),
     ],
 )

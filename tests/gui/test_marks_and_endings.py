@@ -161,7 +161,7 @@ def test_workers_ended_by_stop_are_stopped_not_died(qtbot: QtBot):
         text = "\n".join(w.event_log.lines())
         assert "died" not in text, text
         for x in killed:
-            assert f"{x.name} stopped (exit code {x.exitcode})" in text
+            assert f"stopped {x.name} (exit code {x.exitcode})" in text
         # Drawn as an ending, labelled "stopped"; the hover says so too.
         w.charts.refresh()
         item = w.charts.timeline.item
@@ -214,4 +214,4 @@ def test_replay_of_a_stopped_run_does_not_read_as_healthy(qtbot: QtBot, tmp_path
     assert "The run ended badly: stopped (hang timeout)" in view.text()
     w.log.flush(force=True)
     log = "\n".join(w.log.lines())
-    assert "stopped (exit code -15)" in log and "died" not in log
+    assert "Main stopped consumer-" in log and "(exit code -15)" in log and "died" not in log

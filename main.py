@@ -26,16 +26,6 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-if __name__ == "__mp_main__":
-    # A worker: spawn and forkserver import this module into each one. Ctrl+C in a terminal
-    # reaches every process of its group; the parent decides what happens (it stops the
-    # workers and prints the summary), so a worker must not die of it on its own, with a
-    # KeyboardInterrupt traceback and an exit code the diagnosis would take for a death.
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class _Parser(argparse.ArgumentParser):
     """Bad command lines get one line on stderr and exit code 2, like bad config values."""
 

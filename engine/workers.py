@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ class _Worker:
         # processes run as the user's own would (benchmarks/fidelity.py checks it). The window
         # keeps itself responsive by what the parent does.
         _set_process_title(f"queuelab {spec.name}")
+        # Ctrl+C in a terminal reaches every process of its group; the parent decides what
+        # happens (it stops the workers and prints the summary), so a worker must not die of
+        # it on its own, with a traceback and an exit code the diagnosis would call a death.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _watch_parent()
         if spec.events is not None:
             _grow_pipe(spec.events)

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
+from engine.states import Activity
 from engine.tasks import MASK
 
 if TYPE_CHECKING:
-    from engine.model import RunModel, WorkerInfo
+    from engine.model import RunModel
+    from engine.states import WorkerInfo
 
 PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
 HOT = frozenset((PUT, GET, DONE))
@@ -323,8 +325,6 @@ def _timeline(
         if has.any():
             labels[has] = _gather(m.tasks, pt[has], "label", missing=-1)
         w.intervals.extend_columns(prev_t[grow], vt[grow], prev_act[grow], labels)
-    from engine.model import Activity
-
     w.activity, w.since, w.task = Activity(int(vact[-1])), float(vt[-1]), int(vtask[-1])
 
 

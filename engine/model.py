@@ -16,13 +16,11 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
-from engine import bulk
-from engine.columns import GrowArray, IntervalLog
+from engine import bulk, handlers
+from engine.columns import GrowArray
 from engine.events import (
     LABEL_NONE,
     LABEL_OTHER,
@@ -32,6 +30,7 @@ from engine.events import (
     effect_time,
     worker_name,
 )
+from engine.states import Activity, JoinState, WorkerInfo
 from engine.summary import Summary, WorkerSummary
 from engine.tasks import TaskTable
 
@@ -42,49 +41,6 @@ BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a f
 _TASK_STEPS = frozenset(
     int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
 )
-
-
-class Activity(IntEnum):
-    """What a worker is doing during an interval of its timeline row."""
-
-    STARTING = 0
-    RUNNING = 1  # a producer between puts (making or pacing tasks)
-    WAIT_GET = 2
-    PROCESS = 3
-    BLOCK_PUT = 4
-    FAILED = 5
-    PAUSED = 6
-    EXITED = 7
-    DIED = 8
-
-
-class JoinState(IntEnum):
-    NOT_CALLED = 0
-    WAITING = 1
-    RETURNED = 2
-
-
-@dataclass
-class WorkerInfo:
-    src: int
-    name: str
-    role: int
-    pid: int = 0
-    exitcode: int | None = None
-    exit_t: float | None = None  # run-relative seconds
-    tasks_done: int = 0
-    failures: int = 0
-    activity: Activity = Activity.STARTING
-    since: float = 0.0
-    task: int = -1  # tid being processed, -1 none
-    held: deque[int] = field(default_factory=deque)  # taken, not yet task_done
-    intervals: IntervalLog = field(default_factory=IntervalLog)
-    errors: list[str] = field(default_factory=list)
-    records_sent: int | None = None  # from WORKER_EXIT: how many records it says it sent
-
-    @property
-    def alive(self) -> bool:
-        return self.exitcode is None
 
 
 class RunModel:
@@ -131,6 +87,8 @@ class RunModel:
         # Tasks the putting process's feeder thread could not send (cpython#79423): counted as
         # put (the unfinished counter was raised) but never in the queue. (t, tid, label, text)
         self.lost_items: list[tuple[float, int, int, str]] = []
+        # Each task_done() that raised ValueError: (t, worker src, the exception's text).
+        self.task_done_error_marks: list[tuple[float, int, str]] = []
         self.last_t = 0.0
         self.events = 0
         self._expect_seq: dict[int, int] = {}
@@ -296,154 +254,7 @@ class RunModel:
             return
         t = self.rel(r[1])
         self.last_t = max(self.last_t, t)
-        if kind == K.PUT:
-            if self.maxsize and self.depth >= self.maxsize and r[3] not in self._held_gets:
-                # A put cannot complete on a full queue: the get that made room is still in
-                # another process's pipe. Apply the put right after that get arrives.
-                self._held_puts.append((src, r))
-                return
-            self._apply_put(src, r, t, applied)
-        elif kind == K.GET:
-            tid = r[3]
-            if tid != -1 and tid not in self.tasks:
-                for i, (psrc, pr) in enumerate(self._held_puts):
-                    if pr[3] == tid:  # the get proves its put had room: apply the put first
-                        del self._held_puts[i]
-                        self._apply_put(psrc, pr, self.rel(pr[1]), applied)
-                        break
-                else:
-                    if tid >> 32 not in self._closed_streams:
-                        self._held_gets[tid] = (src, r)
-                        return
-                    self._stand_in_put(tid, r, applied)
-            self._apply_get(src, r, t, applied)
-        elif kind == K.TASK_DONE:
-            tid = r[2]
-            found = self.tasks.find(tid)
-            if tid != -1 and (found is None or np.isnan(found[0].t_get[found[1]])):
-                self._held_dones.setdefault(tid, []).append((src, r))  # its get is not in yet
-                return
-            self.task_dones += 1
-            w = self._worker(src)
-            if tid in w.held:
-                w.held.remove(tid)
-            else:
-                self.extra_task_dones += 1
-            if found is not None:
-                rows, i = found
-                t_get = float(rows.t_get[i])
-                t = max(t, t_get)
-                rows.t_done[i] = t
-                if rows.label[i] != LABEL_NONE:
-                    w.tasks_done += 1
-                    self.done_t.append(t)
-                    self.done_wait.append(t_get - float(rows.t_put[i]))
-                    self.done_service.append(t - t_get)
-            self._point(t)
-            if w.role == ROLE_CONSUMER and w.alive:
-                # The consumer loop goes straight back to get(): it waits there from now on.
-                self._set(w, t, Activity.WAIT_GET)
-            applied.append((src, r))
-        elif kind == K.TASK_START:
-            w = self._worker(src)
-            if w.activity != Activity.PROCESS or w.task != r[2]:
-                self._set(w, t, Activity.PROCESS, r[2])
-            applied.append((src, r))
-        elif kind == K.TASK_FAIL:
-            w = self._worker(src)
-            self.failures += 1
-            w.failures += 1
-            w.errors.append(r[3])
-            # The failed attempt is drawn red from its start to the failure.
-            start = w.since if w.activity == Activity.PROCESS else t
-            w.intervals.append((start, t, int(Activity.FAILED), self.label_of(r[2])))
-            w.activity, w.since, w.task = Activity.PROCESS, t, r[2]
-            applied.append((src, r))
-        elif kind == K.TASK_RETRY:
-            self.retries += 1
-            applied.append((src, r))
-        elif kind == K.TASK_DONE_ERROR:
-            self.task_done_errors += 1
-            self._worker(src).errors.append(r[2])
-            applied.append((src, r))
-        elif kind == K.JOIN_BEGIN:
-            if src == 0:
-                self.join_state = JoinState.WAITING
-                self.join_called_t = t
-            applied.append((src, r))
-        elif kind == K.JOIN_END:
-            if src == 0:
-                self.join_state = JoinState.RETURNED
-                self.join_returned_t = t
-                self.puts_at_join_return = self.task_puts
-            applied.append((src, r))
-        elif kind == K.WORKER_START:
-            w = self._worker(src)
-            w.pid, w.role = r[2], r[3]
-            self._set(w, t, Activity.RUNNING if w.role == ROLE_PRODUCER else Activity.WAIT_GET)
-            applied.append((src, r))
-        elif kind == K.WORKER_EXIT:
-            w = self._worker(src)
-            w.records_sent = r[3]
-            if w.exit_t is None:
-                self._set(w, t, Activity.EXITED)
-                w.exit_t = t
-            w.exitcode = r[2] if w.exitcode is None else w.exitcode
-            applied.append((src, r))
-        elif kind == K.PROC_EXIT:
-            w = self._worker(r[2])
-            self._closed_streams.add(r[2])
-            code = r[3]
-            w.exitcode = code
-            if w.exit_t is None:
-                self._set(w, t, Activity.DIED if code else Activity.EXITED)
-                w.exit_t = t
-            elif code:
-                w.activity = Activity.DIED
-            applied.append((src, r))
-            for tid in [tid for tid in self._held_gets if tid >> 32 == r[2]]:
-                self._stand_in_put(tid, self._held_gets[tid][1], applied)
-        elif kind == K.PAUSED:
-            w = self._worker(src)
-            self._set(w, t, Activity.PAUSED, w.task)
-            applied.append((src, r))
-        elif kind == K.RUN_START:
-            self.t0 = r[1]
-            self.producers, self.consumers, self.tasks_total = r[2], r[3], r[4]
-            for s in range(1, self.producers + self.consumers + 1):
-                self._worker(s)
-            applied.append((src, r))
-        elif kind == K.QUEUE_INFO:
-            self.maxsize = r[2]
-            applied.append((src, r))
-        elif kind == K.PRODUCERS_JOINED:
-            self.producers_joined_t = t
-            applied.append((src, r))
-        elif kind == K.PAUSE:
-            self._paused_at = r[1]
-            applied.append((src, r))
-        elif kind == K.RESUME:
-            if self._paused_at is not None:
-                self._pauses.append(self._paused_at)
-                self._pause_total += r[1] - self._paused_at
-                self._pause_offsets.append(self._pause_total)
-                self._paused_at = None
-            applied.append((src, r))
-        elif kind in (K.STOP, K.RUN_END):
-            if kind == K.STOP and self.stop_t is None:
-                self.stop_t = t
-            if kind == K.RUN_END:
-                self.end_reason, self.end_t = r[2], t
-            applied.append((src, r))
-        elif kind == K.STALL:
-            self.stalls.append(r[2])
-            applied.append((src, r))
-        elif kind == K.FEED_ERROR:
-            label = self.label_of(r[2])
-            self.lost_items.append((t, r[2], label if r[2] in self.tasks else LABEL_OTHER, r[3]))
-            self._point(t)
-            applied.append((src, r))
-        else:
+        if handlers.DISPATCH.get(kind, handlers.on_other)(self, src, r, t, applied):
             applied.append((src, r))
 
     # ----------------------------------------------------------------- derived
@@ -574,3 +385,4 @@ class RunModel:
             ),
             diagnosis=diagnosis,
         )
+

@@ -1,0 +1,52 @@
+"""What a worker and the join are doing: the states the model's timelines are made of."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from engine.columns import IntervalLog
+
+
+class Activity(IntEnum):
+    """What a worker is doing during an interval of its timeline row."""
+
+    STARTING = 0
+    RUNNING = 1  # a producer between puts (making or pacing tasks)
+    WAIT_GET = 2
+    PROCESS = 3
+    BLOCK_PUT = 4
+    FAILED = 5
+    PAUSED = 6
+    EXITED = 7
+    DIED = 8
+
+
+class JoinState(IntEnum):
+    NOT_CALLED = 0
+    WAITING = 1
+    RETURNED = 2
+
+
+@dataclass
+class WorkerInfo:
+    src: int
+    name: str
+    role: int
+    pid: int = 0
+    exitcode: int | None = None
+    exit_t: float | None = None  # run-relative seconds
+    tasks_done: int = 0
+    failures: int = 0
+    activity: Activity = Activity.STARTING
+    since: float = 0.0
+    task: int = -1  # tid being processed, -1 none
+    held: deque[int] = field(default_factory=deque)  # taken, not yet task_done
+    intervals: IntervalLog = field(default_factory=IntervalLog)
+    errors: list[str] = field(default_factory=list)
+    records_sent: int | None = None  # from WORKER_EXIT: how many records it says it sent
+
+    @property
+    def alive(self) -> bool:
+        return self.exitcode is None

@@ -1,4 +1,5 @@
-"""Timeline marks where a worker's task_done() raised ValueError ("called too many times")."""
+"""Timeline marks for what went wrong at an instant: a task_done() that raised ValueError
+("called too many times"), and an item a put() lost because its feeder could not pickle it."""
 
 from __future__ import annotations
 
@@ -12,24 +13,31 @@ from gui.charts.palette import Theme, qcolor
 from gui.charts.plotkit import Style
 
 ERROR_KIND = int(Kind.TASK_DONE_ERROR)
+LOST_KIND = int(Kind.FEED_ERROR)
+_MARKED = (ERROR_KIND, LOST_KIND)
 MARK_Z = 15  # above the bars and their labels, below the cursor (20) and the tip (30)
 ERROR_WORDS = "task_done() raised ValueError"  # the legend's words for the mark
-# Raw record: (worker src, absolute perf_counter time, the exception's text).
+LOST_WORDS = "put() item lost: it could not be pickled"
+# Raw mark: (worker src, absolute perf_counter time, what happened in words).
 RawMark = tuple[int, float, str]
 
 
+def _mark(src: int, r: tuple) -> RawMark:
+    if r[0] == ERROR_KIND:
+        return (src, float(r[1]), f"{ERROR_WORDS} — {r[2]}")
+    # The item never arrives and join() can never return (cpython#79423).
+    return (src, float(r[1]), f"{LOST_WORDS} ({r[3]}); queue.join() can never return")
+
+
 def error_records(applied: Iterable[tuple[int, tuple]]) -> list[RawMark]:
-    """The TASK_DONE_ERROR records among ``(src, record)`` pairs, as RunModel.feed applies them."""
-    return [(src, float(r[1]), str(r[2])) for src, r in applied if r[0] == ERROR_KIND]
+    """The marked records among ``(src, record)`` pairs, as RunModel.feed applies them."""
+    return [_mark(src, r) for src, r in applied if r[0] in _MARKED]
 
 
 def trace_error_records(batches: Iterable[tuple[int, int, list[tuple]]]) -> list[RawMark]:
-    """The TASK_DONE_ERROR records of a recorded run's batches."""
+    """The marked records of a recorded run's batches."""
     return [
-        (src, float(r[1]), str(r[2]))
-        for src, _first, records in batches
-        for r in records
-        if r[0] == ERROR_KIND
+        _mark(src, r) for src, _first, records in batches for r in records if r[0] in _MARKED
     ]
 
 
@@ -115,4 +123,5 @@ class ErrorMarks:
         if best is None:
             return None
         _, _, mt, name, text = best
-        return f"{name}: task_done() raised ValueError at {mt:.3f} s — {text}"
+        words, _, rest = text.partition(" — ")
+        return f"{name}: {words} at {mt:.3f} s" + (f" — {rest}" if rest else "")

@@ -215,3 +215,26 @@ def test_replay_of_a_stopped_run_does_not_read_as_healthy(qtbot: QtBot, tmp_path
     w.log.flush(force=True)
     log = "\n".join(w.log.lines())
     assert "Main stopped consumer-" in log and "(exit code -15)" in log and "died" not in log
+
+
+def test_an_item_the_feeder_could_not_pickle_is_marked_on_its_producer_row(qtbot: QtBot):
+    import pyqtgraph as pg
+
+    from engine.events import Kind
+    from engine.model import RunModel
+    from gui.charts.marks import ErrorMarks
+
+    m = RunModel()
+    t0, tid = 100.0, (1 << 32) + 1
+    lost = (int(Kind.FEED_ERROR), t0 + 0.25, tid, "PicklingError: Can't pickle <lambda>")
+    m.feed([(0, 0, [(int(Kind.RUN_START), t0, 1, 1, 1)])])
+    applied = m.feed([(1, 0, [(int(Kind.WORKER_START), t0 + 0.01, 7, 0, 0),
+                              (int(Kind.PUT), t0 + 0.2, t0 + 0.2, tid, 3, 0.0), lost])])  # fmt: skip
+    marks = ErrorMarks(pg.PlotItem())
+    assert marks.note(applied), "the live run's lost item is taken from what the model applied"
+    assert marks.update(m, [1, 2])
+    (row, t, name, _text), = marks.shown
+    assert (row, round(t, 3), name) == (0, 0.25, "producer-0")
+    tip = marks.near(0, 0.25, 0.01)
+    assert tip is not None and "could not be pickled" in tip and "never return" in tip
+    assert m.lost_items and m.unfinished == 1

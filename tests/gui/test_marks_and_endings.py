@@ -228,8 +228,8 @@ def test_an_item_the_feeder_could_not_pickle_is_marked_on_its_producer_row(qtbot
     t0, tid = 100.0, (1 << 32) + 1
     lost = (int(Kind.FEED_ERROR), t0 + 0.25, tid, "PicklingError: Can't pickle <lambda>")
     m.feed([(0, 0, [(int(Kind.RUN_START), t0, 1, 1, 1)])])
-    applied = m.feed([(1, 0, [(int(Kind.WORKER_START), t0 + 0.01, 7, 0, 0),
-                              (int(Kind.PUT), t0 + 0.2, t0 + 0.2, tid, 3, 0.0), lost])])  # fmt: skip
+    start = (int(Kind.WORKER_START), t0 + 0.01, 7, 0, 0)
+    applied = m.feed([(1, 0, [start, (int(Kind.PUT), t0 + 0.2, t0 + 0.2, tid, 3, 0.0), lost])])
     marks = ErrorMarks(pg.PlotItem())
     assert marks.note(applied), "the live run's lost item is taken from what the model applied"
     assert marks.update(m, [1, 2])

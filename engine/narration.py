@@ -25,7 +25,7 @@ class Narrator:
         return name, role_count > 1
 
     def _task(self, tid: int) -> str:
-        task = self.model.tasks.get(tid)
+        task = self.model.tasks.label_value(tid)
         if task is None:
             return "a task"
         if task[0] == LABEL_NONE:
@@ -83,11 +83,11 @@ class Narrator:
                 return f".{lower} added {task}"
             return f".{lower} re-put {task}"
         if kind == K.TASK_DONE:
-            task = m.tasks.get(r[2])
+            task = m.tasks.label_value(r[2])
             if task is None or task[0] == LABEL_NONE:
                 return None
             # The tutorial prints "got" right before task_done(); TASK_DONE is stamped there.
-            return f".{lower} got {self._task(r[2])}"
+            return f".{lower} got ({task[0]}, {task[1]!r})"
         if kind == K.TASK_FAIL:
             return f"!{lower} failed on {self._task(r[2])}: {r[3]}"
         if kind == K.TASK_RETRY:

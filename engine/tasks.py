@@ -109,6 +109,14 @@ class TaskTable(Mapping):
             return None
         return rows, i
 
+    def label_value(self, tid: int) -> tuple[int, float] | None:
+        """(label, value) of a task that was put, else None: the cheap read for log lines."""
+        found = self.find(tid)
+        if found is None:
+            return None
+        rows, i = found
+        return int(rows.label[i]), float(rows.value[i])
+
     def put(self, tid: int, label: int, value: float, src: int, t: float) -> None:
         rows, i = self.rows_for(tid)
         if rows.t_put[i] != rows.t_put[i]:

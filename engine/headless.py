@@ -118,8 +118,7 @@ def _watch(
     while not run.ended:
         applied = run.poll(0.05, wait_s=0.05)
         if out is not None:
-            for line in narrator.lines(applied):
-                print(line, file=out, flush=True)
+            _print_lines(narrator.lines(applied), out)
         m = run.model
         now = m.rel(time.perf_counter())
         if signals.count:
@@ -184,6 +183,13 @@ def _print_result(
             print(f"  - {sentence}", file=err)
 
 
+def _print_lines(lines: list[str], out: TextIO) -> None:
+    """One write per poll: a flush per line cost a system call per record under a flood."""
+    if lines:
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+
+
 def _feed_rest(
     run: Run, narrator: Narrator, out: TextIO | None, budget_s: float, signals: _Signals
 ) -> None:
@@ -196,5 +202,4 @@ def _feed_rest(
     while run.pending and time.monotonic() < end and signals.count <= max(seen, 0):
         lines = narrator.lines(run.poll(0.2))
         if out is not None:
-            for line in lines:
-                print(line, file=out, flush=True)
+            _print_lines(lines, out)

@@ -233,23 +233,33 @@ def measure(cell: Cell, repeats: int, start_method: str, log: object) -> None:
                 )
 
 
+def _spread(runs: list[float]) -> str:
+    """max ÷ min of one side's repeats: how much the machine moved under this cell."""
+    return f"{max(runs) / min(runs):.2f}" if len(runs) > 1 else "-"
+
+
 def _table(cells: list[Cell]) -> list[str]:
-    head = f"{'consumers':>9}  {'workload':8}  {'task':>6}  {'tasks':>6}  " \
-           f"{'QueueLab/s':>11}  {'plain/s':>11}  {'ratio':>6}"  # fmt: skip
+    head = (
+        f"{'consumers':>9}  {'workload':8}  {'task':>6}  {'tasks':>6}  {'QueueLab/s':>11}  "
+        f"{'spread':>6}  {'plain/s':>11}  {'spread':>6}  {'ratio':>6}"
+    )
     rows = [head, "-" * len(head)]
     for c in cells:
         flag = "" if GOAL[0] <= c.ratio <= GOAL[1] else "  <- outside 0.90-1.10"
         rows.append(
             f"{c.consumers:>9}  {c.workload:8}  {c.task_s * 1000:4g}ms  {c.tasks:>6}  "
-            f"{c.queuelab_per_s:>11.1f}  {c.plain_per_s:>11.1f}  {c.ratio:>6.3f}{flag}"
+            f"{c.queuelab_per_s:>11.1f}  {_spread(c.queuelab):>6}  {c.plain_per_s:>11.1f}  "
+            f"{_spread(c.plain):>6}  {c.ratio:>6.3f}{flag}"
         )
+    if any(len(c.queuelab) > 1 for c in cells):
+        rows.append("(spread: fastest ÷ slowest repeat of that side; large = a noisy machine)")
     return rows
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=None, help="runs per side (default 3; 1 quick)")
-    ap.add_argument("--quick", action="store_true", help="a quarter of the tasks, 1 repeat")
+    ap.add_argument("--quick", action="store_true", help="half the tasks, 1 repeat")
     ap.add_argument("--consumers", type=int, nargs="+", default=list(CONSUMERS))
     ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     ap.add_argument("--sizes", type=float, nargs="+", default=list(SIZES_MS), metavar="MS",
@@ -260,7 +270,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
-    scale = 0.25 if args.quick else 1.0
+    scale = 0.5 if args.quick else 1.0
     if repeats < 1 or any(c < 1 for c in args.consumers) or any(s < 0 for s in args.sizes):
         ap.error("repeats and consumers must be >= 1, sizes >= 0")
 

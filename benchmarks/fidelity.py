@@ -17,6 +17,10 @@ within each repeat so drift on a shared machine hits both sides alike:
             read just before the processes are created and, after ``queue.join()`` returns, a
             marked line with completed tasks ÷ that span.
 
+The default config's program calls no set_start_method, so it runs on Python's own default (fork
+on Linux before 3.14) while QueueLab uses forkserver, whose start-up is inside its makespan:
+``--start-method fork`` (or spawn) puts both sides on the same start method.
+
 Both must exit 0. Each cell's task count is chosen so that a run lasts about 1-2 s (the cpu
 workload is bound by the cores: no faster past their number). Prints the machine, then a table
 of median tasks/s per side and their ratio; ``--json`` prints one line with ``worst_ratio_low``,

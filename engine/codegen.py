@@ -36,9 +36,14 @@ LINE_KEYS: tuple[str, ...] = ("put", "get", "process", "task_done", "join", "pro
 _SEED_STRIDE = "1_000_003"
 
 
-def generate_program(cfg: RunConfig) -> str:
-    """A complete program equivalent to ``cfg``, ready for ``python -I program.py``."""
-    return _Writer(cfg).program()
+def generate_program(cfg: RunConfig, narrate: bool = True) -> str:
+    """A complete program equivalent to ``cfg``, ready for ``python -I program.py``.
+
+    ``narrate=False`` leaves out every per-task print (added, got, failed on, retries) and
+    nothing else: QueueLab's workers print nothing per task, so benchmarks/fidelity.py times
+    this version against a QueueLab run like for like.
+    """
+    return _Writer(cfg, narrate).program()
 
 
 def code_line_map(program: str) -> dict[str, int]:
@@ -120,8 +125,9 @@ def main_line_key(model: RunModel, cfg: RunConfig | None = None) -> str | None:
 class _Writer:
     """Builds the program line by line; one method per part of the tutorial's example."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, narrate: bool = True) -> None:
         self.cfg = cfg
+        self.narrate = narrate
         self.lines: list[str] = []
         self.many_producers = cfg.producers > 1
         self.many_consumers = cfg.consumers > 1
@@ -133,6 +139,11 @@ class _Writer:
     # ------------------------------------------------------------------ output helpers
     def emit(self, indent: int, *lines: str) -> None:
         self.lines.extend(("    " * indent + line) if line else "" for line in lines)
+
+    def say(self, indent: int, line: str) -> None:
+        """A per-task print: left out of a program generated with ``narrate=False``."""
+        if self.narrate:
+            self.emit(indent, line)
 
     def bug(self, indent: int, text: str) -> None:
         """A ``# BUG (lesson):`` comment, wrapped to fit beside the code."""
@@ -295,7 +306,7 @@ class _Writer:
             self.emit(2, "# wait before the next put")
             self.emit(2, f"sleep({self.seconds(self.draw(pause))})")
         self.emit(2, "# generate a task", f"task = (i, {self.draw(cfg.task_duration)})")
-        self.emit(2, f"print(f'{dot} added {{task}}', flush=True)")
+        self.say(2, f"print(f'{dot} added {{task}}', flush=True)")
         self.emit(2, "# add it to the queue", "queue.put(task)")
         if not self.many_producers:
             self.retry_drain(1)
@@ -362,12 +373,8 @@ class _Writer:
             self.failing_work(do, dot)
         else:
             self.emit(2, "# process the item", f"{do}({self.seconds('task[1]')}{self.speed_arg})")
-        self.emit(
-            2,
-            f"print(f'{dot} got {{task}}', flush=True)",
-            "# mark the unit of work as processed",
-            "queue.task_done()",
-        )
+        self.say(2, f"print(f'{dot} got {{task}}', flush=True)")
+        self.emit(2, "# mark the unit of work as processed", "queue.task_done()")
         if cfg.extra_task_done:
             self.emit(2, "if first_task:", "    first_task = False")
             self.bug(
@@ -415,11 +422,8 @@ class _Writer:
             self.random_names.add("random")
             self.emit(3, "# the attempt fails with this probability", f"if random() < {rate}:")
         self.emit(4, "raise Exception(f'task {label} failed (attempt {attempt + 1})')")
-        self.emit(
-            2,
-            "except Exception as e:",
-            f"    print(f'!{dot[1:]} failed on {{task}}: {{e}}', flush=True)",
-        )
+        self.emit(2, "except Exception as e:" if self.narrate else "except Exception:")
+        self.say(3, f"print(f'!{dot[1:]} failed on {{task}}: {{e}}', flush=True)")
         if cfg.on_failure == "skip_task_done":
             self.bug(
                 3,
@@ -433,7 +437,10 @@ class _Writer:
                 3,
                 f"if attempt < {cfg.max_retries}:",
                 "    # put the task back on the queue for another attempt",
-                f"    print(f'{dot} retries {{task}} (attempt {{attempt + 2}})', flush=True)",
+            )
+            self.say(4, f"print(f'{dot} retries {{task}} (attempt {{attempt + 2}})', flush=True)")
+            self.emit(
+                3,
                 "    queue.put((label, value, attempt + 1))",
                 "# mark the failed attempt as processed; a re-put task is unfinished already",
                 "queue.task_done()",

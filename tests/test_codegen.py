@@ -308,6 +308,24 @@ def test_many_consumers_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(out.where(FINISHED)) == 3 and ALL_DONE in out.lines
 
 
+@pytest.mark.slow
+def test_unnarrated_program_runs_and_prints_nothing_per_task(tmp_path: Path) -> None:
+    # Every per-task print at once: several consumers, cpu work, failures and retries.
+    cfg = RunConfig(
+        producers=1, consumers=3, tasks_per_producer=12, workload="cpu", seed=3,
+        task_duration=Distribution.constant(0.002), put_interval=Distribution.constant(0),
+        sentinels="per_consumer", failure_rate=0.3, on_failure="retry", max_retries=2,
+    )  # fmt: skip
+    loud = run_program(generate_program(cfg), tmp_path)
+    assert len(loud.matching(GOT)) == 12  # the narrated program tells each task's story
+    out = run_program(generate_program(cfg, narrate=False), tmp_path)
+    assert out.code == 0 and ALL_DONE in out.lines
+    # Only the processes' own start/finish lines and main's: none per task.
+    allowed = re.compile(r"(?:Producer|Consumer(?: \d+)?) (?:starting|finished)|Main found .*")
+    assert [line for line in out.lines if not allowed.fullmatch(line)] == []
+    assert len(out.where(FINISHED)) == 3 and len(out.lines) == 3 * 2 + 2 + 2
+
+
 def test_every_lesson_marks_its_bug() -> None:
     buggy = ("join-race", "one-sentinel-many-consumers", "forgot-task-done", "extra-task-done")
     for name in buggy:
@@ -408,6 +426,30 @@ def test_any_valid_config_gives_a_program_that_compiles(cfg: RunConfig) -> None:
     assert lines[where["task_done"] - 1].strip() == "queue.task_done()"
     assert lines[where["join"] - 1].strip() == "queue.join()"
     assert (BUG_MARK in text) == _has_bug(cfg)
+
+
+# A per-task print of the narrated program: what narrate=False leaves out.
+PER_TASK_PRINT = re.compile(
+    r"print\(f'[.!]\w+(?:-\{identifier\})? (?:added|got|failed on|retries) "
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs)
+def test_unnarrated_program_is_the_program_without_its_per_task_prints(cfg: RunConfig) -> None:
+    narrated = generate_program(cfg)
+    assert generate_program(cfg, narrate=True) == narrated  # the default is the narrated one
+    quiet = generate_program(cfg, narrate=False)
+    compile(quiet, "<generated>", "exec")
+    assert not any(PER_TASK_PRINT.search(line) for line in quiet.splitlines())
+    # Exactly the per-task prints are gone (and the exception name they used); nothing else.
+    kept = [
+        line.replace("except Exception as e:", "except Exception:")
+        for line in narrated.splitlines()
+        if not PER_TASK_PRINT.search(line)
+    ]
+    assert quiet.splitlines() == kept
+    assert any(PER_TASK_PRINT.search(line) for line in narrated.splitlines())
 
 
 # ----------------------------------------------------------------------------- highlighting

@@ -17,9 +17,9 @@ within each repeat so drift on a shared machine hits both sides alike:
             read just before the processes are created and, after ``queue.join()`` returns, a
             marked line with completed tasks ÷ that span.
 
-The default config's program calls no set_start_method, so it runs on Python's own default (fork
-on Linux before 3.14) while QueueLab uses forkserver, whose start-up is inside its makespan:
-``--start-method fork`` (or spawn) puts both sides on the same start method.
+The default config's program calls no set_start_method (it would run on Python's own default, fork
+on Linux before 3.14): the benchmark adds one line that puts it on QueueLab's start method, so
+both sides start their processes the same way (``--start-method`` chooses it for both).
 
 Both must exit 0. Each cell's task count is chosen so that a run lasts about 1-2 s (the cpu
 workload is bound by the cores: no faster past their number). Prints the machine, then a table
@@ -102,8 +102,12 @@ def make_config(consumers: int, workload: str, task_s: float, tasks: int,
     )
 
 
-def instrument(program: str, tasks: int) -> str:
+def instrument(program: str, tasks: int, start_method: str) -> str:
     """The program with the two timing lines in its main block; refuses if it cannot place both.
+
+    A program whose config keeps QueueLab's default start method calls no set_start_method and
+    would run on Python's own default (fork on Linux before 3.14): one more line puts it on the
+    start method QueueLab used, so both sides start their processes the same way.
 
     Start: just before the first process is created (the producer). End: right after the main
     block's last ``queue.join()`` (the one that waits for every task, sentinels excluded).
@@ -117,6 +121,9 @@ def instrument(program: str, tasks: int) -> str:
         raise RuntimeError(f"cannot place the timing lines: creates {starts}, joins {joins}")
     s, j = starts[0], joins[0]
     out = [*lines[:s], _T0_LINE, *lines[s : j + 1], _END_LINE.format(tasks=tasks), *lines[j + 1 :]]
+    if not any("set_start_method(" in line for line in lines[main:]):
+        same = f"    __import__('multiprocessing').set_start_method({start_method!r}, force=True)"
+        out.insert(main + 1, same)
     text = "\n".join(out) + "\n"
     assert text.count(_T0_LINE) == 1 and text.count(MARK) == 1, "timing lines not injected"
     compile(text, "program.py", "exec")
@@ -162,7 +169,8 @@ def run_queuelab(cfg: RunConfig, folder: Path) -> float:
 def run_plain(cfg: RunConfig, folder: Path) -> float:
     total = cfg.producers * cfg.tasks_per_producer
     path = folder / "program.py"
-    path.write_text(instrument(generate_program(cfg, narrate=False), total), encoding="utf-8")
+    path.write_text(instrument(generate_program(cfg, narrate=False), total, cfg.start_method),
+                    encoding="utf-8")
     code, out, err = _run([sys.executable, "-I", str(path)], folder)
     if code != 0:
         raise SystemExit(f"plain program exited {code}\n{out}\n{err}")

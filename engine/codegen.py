@@ -457,6 +457,10 @@ class _Writer:
         if cfg.start_method != default_start_method():
             self.emit(1, "# start worker processes as QueueLab was told to")
             self.emit(1, f"set_start_method('{cfg.start_method}')")
+        speed = ", speed" if cfg.workload == "cpu" else ""
+        if speed:
+            self.emit(1, "# measure this machine's speed once, before any process starts")
+            self.emit(1, "speed = calibrate()")
         self.emit(1, "# create the shared queue")
         if cfg.maxsize:
             self.emit(1, f"# a bounded queue: put() blocks while {cfg.maxsize} items wait in it")
@@ -481,10 +485,6 @@ class _Writer:
                 "producer_process = Process(target=producer, args=(queue,))",
                 "producer_process.start()",
             )
-        speed = ", speed" if cfg.workload == "cpu" else ""
-        if speed:
-            self.emit(1, "# measure this machine's speed once, for every consumer")
-            self.emit(1, "speed = calibrate()")
         if self.many_consumers:
             self.emit(
                 1,

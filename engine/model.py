@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
+from operator import itemgetter
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from engine.events import (
     effect_time,
     worker_name,
 )
+from engine.gcpause import gc_paused
 from engine.states import Activity, JoinState, WorkerInfo
 from engine.summary import Summary, WorkerSummary
 from engine.tasks import TaskTable
@@ -37,6 +39,7 @@ from engine.tasks import TaskTable
 K = Kind
 # Shorter runs of put/get/task_done are applied one by one: numpy's set-up would cost more.
 BULK_MIN = 32
+_first = itemgetter(0)
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _TASK_STEPS = frozenset(
     int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
@@ -107,6 +110,10 @@ class RunModel:
         on a full queue completes only after the get that made room for it. Runs of
         put/get/task_done go through :mod:`engine.bulk` at once where that is exact.
         """
+        with gc_paused():
+            return self._feed(batches)
+
+    def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
         srcs: list[int] = []
         records: list[tuple] = []
         for src, first, recs in batches:
@@ -121,7 +128,7 @@ class RunModel:
         n = len(records)
         if not n:
             return applied
-        kinds = np.fromiter((r[0] for r in records), np.int8, n)
+        kinds = np.fromiter(map(_first, records), np.int8, n)
         cols = bulk.columns(records, srcs, kinds)
         eff = cols["te"]
         odd = np.flatnonzero(~cols["ok"]).tolist()
@@ -137,7 +144,7 @@ class RunModel:
             if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
                 idx = order[a:b]
                 run = {k: v[idx] for k, v in cols.items()}
-                if bulk.apply_hot(self, run, [records[i] for i in order_l[a:b]], applied):
+                if bulk.apply_hot(self, run, bulk.pick(records, order_l[a:b]), applied):
                     continue
             for i in order_l[a:b]:
                 self._apply(srcs[i], records[i], applied)

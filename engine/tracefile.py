@@ -8,7 +8,6 @@ nothing in a trace is ever unpickled, imported or executed.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -16,7 +15,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
@@ -24,6 +22,7 @@ from typing import IO, Any
 
 from engine.config import START_METHODS, ConfigError, RunConfig, default_start_method
 from engine.events import EFFECT_AT, FIELD_NAMES, SCHEMA, Kind
+from engine.gcpause import gc_paused
 
 __all__ = [
     "FORMAT_NAME",
@@ -664,22 +663,6 @@ def _salvage(text: str) -> tuple[int | None, int, list]:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector during a bulk load.
-
-    Loading keeps every object it makes (no garbage, no cycles), yet each of the collector's
-    passes walks all of them: a million-event load or replay ran 1.5-4x slower with it on.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_trace(

@@ -102,6 +102,52 @@ def run_headless(
     return code
 
 
+class _Later:
+    """A signal count that ignores the first Ctrl+C: a sweep finishes the run in progress."""
+
+    def __init__(self, signals: _Signals | _Later) -> None:
+        self._signals = signals
+
+    @property
+    def count(self) -> int:
+        return max(0, self._signals.count - 1)
+
+
+def run_quiet(
+    cfg: RunConfig,
+    *,
+    hang_timeout: float | None = None,
+    trace_path: str | None = None,
+    signals: _Signals | _Later | None = None,
+) -> tuple[int, str | None, Run]:
+    """Run ``cfg`` to its end as ``run`` does, printing nothing; for sweeps.
+
+    Returns (exit code as :func:`run_headless`'s, the line saying why it ended abnormally,
+    the ended Run with its fed model). ``signals`` ends the run when its count goes above 0.
+    """
+    counter = signals if signals is not None else _Signals()  # not entered: never counts
+    run = Run(cfg)
+    writer = None
+    if trace_path is not None:
+        from engine.tracefile import TraceWriter
+
+        writer = TraceWriter(trace_path, cfg)
+        writer.attach(run)
+    try:
+        run.start()
+        narrator = Narrator(run.model)
+        code, problem, _found, why = _watch(run, narrator, None, hang_timeout, counter)  # type: ignore[arg-type]
+        if not run.ended:
+            run.stop(reason=why)
+        budget = INTERRUPT_FEED_S if code == EXIT_INTERRUPTED else 120.0
+        _feed_rest(run, narrator, None, budget, counter)  # type: ignore[arg-type]
+    finally:
+        run.stop(reason="exit")
+        if writer is not None:
+            writer.close()
+    return code, problem, run
+
+
 def _watch(
     run: Run,
     narrator: Narrator,

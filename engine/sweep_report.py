@@ -114,8 +114,8 @@ def recommend(rows: list[dict], params: list[Param], cfg_workload: str, open_lam
         other = params[1].key
         good = [r for r in good if r["values"][other] == rows[0]["values"][other]]
     if len(good) < 2:
-        return "Not enough points finished to recommend anything: no run of at least two " \
-               "points ended normally.", None
+        return ("No recommendation: fewer than two points have a run that ended normally "
+                "(see the failed runs above)."), None
     good.sort(key=lambda r: r["value"])
     xs = [r["throughput_median"] for r in good]
     where = ("" if len(params) == 1
@@ -138,7 +138,7 @@ def recommend(rows: list[dict], params: list[Param], cfg_workload: str, open_lam
         return (f"Use at least {_num(n)} {one}{where}: throughput still grew by "
                 f"{grow:.0%} from {_num(good[-2]['value'])} to {_num(n)}"
                 f"{why}; sweep further (e.g. --param {key}={_num(n)}.."
-                f"{_num(2 * n)}) to find where it stops."), "consumers"
+                f"{_num(2 * n)}) to find where it stops."), key
     reason, bottleneck = _bottleneck(good[pick], key, cfg_workload, open_lam, cpus)
     fall = min(xs[pick + 1:]) < xs[pick] * 0.9
     tail = f"; more {noun} make it slower" if fall else ""
@@ -208,25 +208,26 @@ def write_csv(path: str, params: list[Param], rows: list[dict]) -> None:
                        + ["" if cells[c] is None else cells[c] for c in CSV_COLUMNS])  # fmt: skip
 
 
-def _f(x: float | None, spec: str) -> str:
-    return "—" if x is None else format(x, spec)
+def _f(x: float | None, spec: str, width: int) -> str:
+    return f"{'—' if x is None else format(x, spec):>{width}}"
 
 
 def print_text(doc: dict, params: list[Param], out: TextIO = sys.stdout) -> None:
     """The table, the fit and the recommendation, for a terminal."""
     keys = [p.key for p in params]
     head = "".join(f"{k:>14}" for k in keys)
-    print(f"{head}  runs  throughput/s (95 % interval)   makespan s  wait ms  service ms  "
+    print(f"{head}  runs  throughput/s (95 % interval)  makespan s  wait ms  service ms  "
           f"busy  speed-up  effic.", file=out)  # fmt: skip
     for r in doc["points"]:
         vals = "".join(f"{_num(r['values'][k]):>14}" for k in keys)
         ci = r["throughput_ci"]
         ci_text = f"({ci[0]:.1f}–{ci[1]:.1f})" if ci else ""
-        ms = (lambda v: _f(None if v is None else v * 1000, ".1f"))  # noqa: E731
-        print(f"{vals}  {r['runs']:>4}  {_f(r['throughput_median'], '10.1f')} {ci_text:<17} "
-              f"{_f(r['makespan_median'], '10.2f')}  {ms(r['mean_wait_s']):>7}  "
-              f"{ms(r['mean_service_s']):>10}  {_f(r['utilisation'], '4.0%')}  "
-              f"{_f(r['speedup'], '8.2f')}  {_f(r['efficiency'], '6.2f')}", file=out)  # fmt: skip
+        wait = None if r["mean_wait_s"] is None else r["mean_wait_s"] * 1000
+        service = None if r["mean_service_s"] is None else r["mean_service_s"] * 1000
+        print(f"{vals}  {r['runs']:>4}  {_f(r['throughput_median'], '.1f', 12)} {ci_text:<17}"
+              f"{_f(r['makespan_median'], '.2f', 10)}  {_f(wait, '.1f', 7)}  "
+              f"{_f(service, '.1f', 10)}  {_f(r['utilisation'], '.0%', 4)}  "
+              f"{_f(r['speedup'], '.2f', 8)}  {_f(r['efficiency'], '.2f', 6)}", file=out)
         for problem in r["problems"]:
             print(f"{'':>14}  {r['failed_runs']} run(s) failed: {problem}", file=out)
     fit = doc["fit"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ CORES_BEYOND = 2
 MAX_POINTS = 200  # a typo like 1..100000 should be refused, not started
 
 _SPECS = {spec.name: spec for spec in FIELDS}
-_RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\s*(?::\s*([-+0-9.eE]+))?\s*$")
 
 
 class SweepError(ValueError):
@@ -57,12 +55,13 @@ def _values(spec: str, where: str, cpus: int) -> tuple[float, ...]:
     text = spec.strip()
     if text == "cores":
         return tuple(float(n) for n in range(1, cpus + CORES_BEYOND + 1))
-    m = _RANGE.match(text)
-    if m:
-        lo, hi = _number(m.group(1), where), _number(m.group(2), where)
-        step = _number(m.group(3), where) if m.group(3) else 1.0
+    if ".." in text:
+        lo_text, _, rest = text.partition("..")
+        hi_text, colon, step_text = rest.partition(":")
+        lo, hi = _number(lo_text, where), _number(hi_text, where)
+        step = _number(step_text, where) if colon else 1.0
         if step <= 0:
-            raise SweepError(f"{where}: the step of a range must be above 0 (got {m.group(3)})")
+            raise SweepError(f"{where}: the step of a range must be above 0 (got {step_text})")
         if hi < lo:
             raise SweepError(f"{where}: a range goes from low to high (got {text})")
         count = math.floor((hi - lo) / step + 1e-9) + 1

@@ -12,7 +12,7 @@ from engine.config import RunConfig
 from engine.diagnosis import hopeless
 from engine.model import JoinState
 from engine.narration import Narrator
-from engine.report import diagnosis, summary_lines
+from engine.report import diagnosis, summary_lines, theory_lines, with_theory
 from engine.runner import Run
 
 EXIT_OK = 0
@@ -213,11 +213,18 @@ def _print_result(
     the summary; one that did not says why on stderr, followed by the findings, so a script
     that checks stderr for errors and a person reading the terminal both get them, once.
     """
+    theory_ok = code == EXIT_OK  # a stopped run's numbers say nothing about steady state
     if as_json:
-        print(json.dumps(run.model.summary(tuple(found)).to_json()), file=out)
+        doc = run.model.summary(tuple(found)).to_json()
+        if theory_ok:
+            with_theory(doc, run.model, run.cfg)
+        print(json.dumps(doc), file=out)
     else:
         for line in summary_lines(run.model):
             print(line, file=out)
+        if theory_ok:
+            for line in theory_lines(with_theory({}, run.model, run.cfg)["theory"]):
+                print(line, file=out)
         if found and not problem:
             print("--- diagnosis ---", file=out)
             for sentence in found:

@@ -121,3 +121,43 @@ def test_littles_law_holds_on_a_long_steady_real_run():
     assert abs(little.ratio - 1) < 0.10, little
     assert theory["kind"] == "open" and theory["little"]["ratio"] == little.ratio
     assert theory["prediction"]["model"] == "M/M/c"
+
+
+def _run_json(*sets: str) -> dict:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    args = [sys.executable, "main.py", "run", "--preset", "tutorial", "--json"]
+    for s in sets:
+        args += ["--set", s]
+    done = subprocess.run(args, cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.slow
+def test_run_json_has_theory_for_a_batch_with_sentinels_left_out_of_littles_law():
+    # The tutorial's sentinel is put last and taken last: counted as a task it would sit in L
+    # for the whole run and put Little's ratio near 1.2 on ten tasks.
+    theory = _run_json("task_duration=uniform(0, 0.2)")["theory"]
+    assert theory["kind"] == "batch"
+    assert abs(theory["little"]["ratio"] - 1) < 0.10, theory["little"]
+    batch = theory["batch"]
+    assert 0 < batch["makespan_lower_bound_s"] <= batch["makespan_s"]
+    assert 0 < batch["efficiency"] <= 1
+
+
+@pytest.mark.slow
+def test_run_json_compares_an_open_system_with_its_prediction():
+    theory = _run_json("put_interval=exponential(0.02)", "task_duration=exponential(0.01)",
+                       "tasks_per_producer=60")["theory"]  # fmt: skip
+    assert theory["kind"] == "open" and theory["prediction"]["model"] == "M/M/c"
+    wait = theory["compare"]["mean_wait_s"]
+    assert wait["predicted"] == pytest.approx(0.01)  # M/M/1, ρ = 0.5: Wq = ρ/(μ − λ)
+    assert wait["measured"] >= 0 and "relative_error" in wait
+    # 60 tasks cannot settle: when they disagree, the sentence says so and why.
+    if theory["disagreement"]:
+        assert "likely cause" in theory["disagreement"]

@@ -318,10 +318,15 @@ def _count0(text: str) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from engine.sweep_cli import run_sweep
 
+    def png(svg: str, path: str) -> None:  # Qt is loaded only when a PNG is asked for
+        from gui.svg_png import svg_to_png
+
+        svg_to_png(svg, path)
+
     return run_sweep(
         load_run_config(args), args.params, repeats=args.repeats, warmup=args.warmup,
         as_json=args.json, csv_path=args.csv, plot_path=args.plot, save_runs=args.save_runs,
-        hang_timeout=args.hang_timeout,
+        hang_timeout=args.hang_timeout, png_writer=png,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from engine.config import RunConfig
@@ -57,10 +58,15 @@ def run_sweep(
     plot_path: str | None = None,
     save_runs: str | None = None,
     hang_timeout: float | None = 60.0,
+    png_writer: Callable[[str, str], None] | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """Run the sweep and print its results; the exit code as ``run``'s (0, 2, 3, 130)."""
+    """Run the sweep and print its results; the exit code as ``run``'s (0, 2, 3, 130).
+
+    ``png_writer(svg_text, path)`` draws a PNG: it needs Qt, which the engine never imports,
+    so the composition root (main.py) hands it in.
+    """
     cpus = os.cpu_count()
     params: list[Param] = [parse_param(t, cfg, cpus) for t in param_texts]
     keys = [p.key for p in params]
@@ -72,6 +78,8 @@ def run_sweep(
         raise SweepError("--repeats must be at least 1 and --warmup at least 0")
     if plot_path and not plot_path.lower().endswith((".png", ".svg")):
         raise SweepError(f"--plot {plot_path}: expected a file name ending in .png or .svg")
+    if plot_path and plot_path.lower().endswith(".png") and png_writer is None:
+        raise SweepError(f"--plot {plot_path}: PNG needs Qt here; write .svg instead")
     if save_runs:
         os.makedirs(save_runs, exist_ok=True)
     points = grid(cfg, params)
@@ -110,10 +118,8 @@ def run_sweep(
         if plot_path.lower().endswith(".svg"):
             with open(plot_path, "w", encoding="utf-8") as f:
                 f.write(svg)
-        else:
-            from gui.svg_png import svg_to_png  # Qt only for a PNG
-
-            svg_to_png(svg, plot_path)
+        elif png_writer is not None:
+            png_writer(svg, plot_path)
         print(f"queuelab: wrote {plot_path}", file=err)
     failed = [(p, r) for p in points for r in p.failed]
     for p, r in failed:

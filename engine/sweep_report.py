@@ -36,17 +36,21 @@ def _median(xs: list[float]) -> float | None:
 
 
 def point_stats(points: list[Point], params: list[Param]) -> list[dict]:
-    """One dict per point; speed-up and efficiency against the first point."""
+    """One dict per point; speed-up and efficiency against the first point of its slice.
+
+    In a grid a slice is one value of the second parameter: speed-up compares like with like.
+    """
     rows: list[dict] = []
-    first_x: float | None = None
-    first_v: float | None = None
+    firsts: dict[tuple, tuple[float, float]] = {}
     key = params[0].key
     for p in points:
         ok = [r for r in p.runs if r.code == 0]
         x = _median([r.throughput for r in ok])
         value = p.values[key]
-        if first_x is None and x:
-            first_x, first_v = x, value
+        slice_key = tuple(p.values[q.key] for q in params[1:])
+        if slice_key not in firsts and x:
+            firsts[slice_key] = (x, value)
+        first_x, first_v = firsts.get(slice_key, (None, None))
         speedup = x / first_x if x and first_x else None
         efficiency = None
         if speedup is not None and key in WORKER_KEYS and first_v:
@@ -230,10 +234,12 @@ def print_text(doc: dict, params: list[Param], out: TextIO = sys.stdout) -> None
               f"{_f(r['speedup'], '.2f', 8)}  {_f(r['efficiency'], '.2f', 6)}", file=out)
         for problem in r["problems"]:
             print(f"{'':>14}  {r['failed_runs']} run(s) failed: {problem}", file=out)
-    fit = doc["fit"]
-    if fit:
+    for fit in doc["fits"]:
+        if fit["model"] is None:
+            continue
+        where = ", ".join(f"{k} = {_num(v)}" for k, v in fit["for"].items())
         peak = "none (no coherency cost)" if fit["peak_n"] is None else f"{fit['peak_n']:.1f}"
-        print(f"fit ({fit['model']}): σ = {fit['sigma']:.3f}, κ = {fit['kappa']:.4f}, "
-              f"peak at N* = {peak}, r² = {fit['r2']:.3f}", file=out)  # fmt: skip
+        print(f"fit ({fit['model']}{', ' + where if where else ''}): σ = {fit['sigma']:.3f}, "
+              f"κ = {fit['kappa']:.4f}, peak at N* = {peak}, r² = {fit['r2']:.3f}", file=out)
     print(doc["recommendation"], file=out)
     out.flush()

@@ -12,7 +12,7 @@ from engine.distributions import format_number
 from engine.sweep import Param
 from engine.usl import Fit
 
-W, H = 800, 500
+W, H = 800, 510
 LEFT, RIGHT, TOP, BOTTOM = 80, 30, 50, 110
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -74,7 +74,8 @@ def sweep_svg(doc: dict, params: list[Param], fit_list: list[tuple[dict, Fit | N
         group.sort(key=lambda r: r["values"][key])
         line = " ".join(f"{px(r['values'][key]):.1f},{py(r['throughput_median']):.1f}"
                         for r in group)  # fmt: skip
-        out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.2" '
+                   f'opacity="0.6"/>')  # fmt: skip
         for r in group:
             x, y = px(r["values"][key]), py(r["throughput_median"])
             if r["throughput_ci"]:
@@ -91,11 +92,15 @@ def sweep_svg(doc: dict, params: list[Param], fit_list: list[tuple[dict, Fit | N
         grid_x = np.linspace(max(1.0, x_lo), x_hi, 120)
         pts = " ".join(f"{px(x):.1f},{py(min(y, y_hi)):.1f}"
                        for x, y in zip(grid_x, fit.predict(grid_x), strict=True))  # fmt: skip
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{COLOURS[i % len(COLOURS)]}" '
+        colour = COLOURS[i % len(COLOURS)] if len(fit_list) > 1 else "#666"
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
                    f'stroke-dasharray="6 4" stroke-width="1.2" opacity="0.8"/>')  # fmt: skip
     if doc.get("fit"):
         f = doc["fit"]
         peak = "—" if f["peak_n"] is None else f"{f['peak_n']:.1f}"
+        where = fit_list[0][0]
+        if where:  # a grid: the numbers are the first slice's
+            peak += " for " + ", ".join(f"{k} = {v:g}" for k, v in where.items())
         out.append(f'<text x="{W - RIGHT - 10}" y="{TOP + 18}" text-anchor="end" fill="#555">'
                    f"dashed: {f['model'].upper()} fit, σ = {f['sigma']:.3f}, κ = {f['kappa']:.4f}"
                    f", N* = {peak}, r² = {f['r2']:.2f}</text>")  # fmt: skip

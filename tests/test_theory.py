@@ -161,3 +161,25 @@ def test_run_json_compares_an_open_system_with_its_prediction():
     # 60 tasks cannot settle: when they disagree, the sentence says so and why.
     if theory["disagreement"]:
         assert "likely cause" in theory["disagreement"]
+
+
+@pytest.mark.slow
+def test_replay_json_gives_the_same_theory_as_the_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    trace = tmp_path / "t.qltrace"
+    run = subprocess.run([sys.executable, "main.py", "run", "--preset", "tutorial", "--json",
+                          "--set", "task_duration=uniform(0, 0.1)", "--trace", str(trace)],
+                         cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
+    replay = subprocess.run([sys.executable, "main.py", "replay", str(trace), "--json"],
+                            cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0 and replay.returncode == 0, (run.stderr, replay.stderr)
+    live, again = json.loads(run.stdout)["theory"], json.loads(replay.stdout)["theory"]
+    # The same records, though the live model got them in poll-sized chunks: equal to 1 %.
+    assert again["kind"] == live["kind"] == "batch"
+    assert again["batch"] == pytest.approx(live["batch"], rel=0.01)
+    assert again["little"] == pytest.approx(live["little"], rel=0.01)

@@ -280,7 +280,7 @@ def _sweep_parser(sub) -> None:  # sub: argparse's subparsers action
         help="run a configuration over a range of values (e.g. consumers) and recommend one",
         description="Run each value of --param KEY=SPEC (a list 1,2,4, a range 1..8 or "
         "1..16:2, or cores) REPEATS times, headless, after WARMUP discarded runs; print each "
-        "point's median and 95 %% interval, a Universal Scalability Law fit over consumers and "
+        "point's median and 95 % interval, a Universal Scalability Law fit over consumers and "
         "a recommendation. Two --param make a grid. Ctrl+C stops after the run in progress "
         "and prints what was measured (a second one stops that run too). Exit codes: 0 every "
         "run ended normally; 2 bad arguments; 3 some run hung or failed (reported; the sweep "

@@ -227,6 +227,7 @@ def sweep(
     stop: Callable[[], bool] = lambda: False,
     signals: object | None = None,
     progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> bool:
     """Run ``warmup`` discarded runs of the first point, then ``repeats`` runs of each point.
 
@@ -239,6 +240,7 @@ def sweep(
     t0 = time.monotonic()
     done = 0
     measured_s = 0.0
+    warned: set[str] = set()
     for w in range(warmup if points else 0):
         if stop():
             return False
@@ -260,6 +262,10 @@ def sweep(
             code, problem, run = run_quiet(point.cfg, hang_timeout=hang_timeout, trace_path=trace,
                                            signals=signals)  # type: ignore[arg-type]  # fmt: skip
             measured_s += time.monotonic() - r0
+            for w in run.warnings:  # once per sweep: every point would repeat it
+                if warn is not None and w not in warned:
+                    warned.add(w)
+                    warn(w)
             point.runs.append(measure(run, code, problem, trace))
             done += 1
     if progress is not None:

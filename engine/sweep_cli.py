@@ -88,7 +88,8 @@ def run_sweep(
         later = _Later(signals)  # the first Ctrl+C lets the run in progress finish
         complete = sweep(points, repeats=repeats, warmup=warmup, hang_timeout=hang_timeout,
                          save_runs=save_runs, stop=lambda: signals.count > 0, signals=later,
-                         progress=bar)  # fmt: skip
+                         progress=bar,
+                         warn=lambda w: print(f"queuelab: warning: {w}", file=err))  # fmt: skip
     if not complete:
         if bar.tty:
             err.write("\n")

@@ -246,3 +246,12 @@ def test_many_consumers_cpu_sweep_on_this_machine(tmp_path):
     if cpus == 2:
         assert doc["recommendation"].startswith("Use 2 consumers")
         assert doc["bottleneck"] == "cpus"
+
+
+def test_the_sweep_and_theory_modules_load_no_qt():
+    code = ("import sys\nfor n in ('PySide6', 'pyqtgraph'):\n    sys.modules[n] = None\n"
+            "import engine.sweep_cli, engine.theory, engine.sweep_svg, engine.usl\n"
+            "print('ok')")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

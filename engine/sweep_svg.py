@@ -104,7 +104,14 @@ def sweep_svg(doc: dict, params: list[Param], fit_list: list[tuple[dict, Fit | N
         out.append(f'<text x="{W - RIGHT - 10}" y="{TOP + 18}" text-anchor="end" fill="#555">'
                    f"dashed: {f['model'].upper()} fit, σ = {f['sigma']:.3f}, κ = {f['kappa']:.4f}"
                    f", N* = {peak}, r² = {f['r2']:.2f}</text>")  # fmt: skip
-    for j, line in enumerate(textwrap.wrap(doc["recommendation"], 105)[:3]):
+    cpus = (doc.get("machine") or {}).get("cpus")
+    if key == "consumers" and cpus and x_lo < cpus < x_hi:
+        # Where CPU-bound work stops scaling: a reader's eye needs the line, not the number.
+        x = px(cpus)
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + ph}" stroke="#999" '
+                   f'stroke-dasharray="2 4"/>')  # fmt: skip
+        out.append(f'<text x="{x + 6:.1f}" y="{TOP + ph - 8}" fill="#777">{cpus} CPUs</text>')
+    for j, line in enumerate(textwrap.wrap(doc["recommendation"], 92)[:3]):
         out.append(f'<text x="{LEFT}" y="{H - 40 + 16 * j}">{escape(line)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "end stops by itself without it)",
     )
 
+    _sweep_parser(sub)
+
     sub.add_parser("presets", help="list the presets")
 
     p = sub.add_parser("code", help="print a standalone program equivalent to a configuration")
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                 quit_when_done=args.quit_when_done,
                 presenter=args.presenter,
             )
+        if command == "sweep":
+            return _sweep(args)
         if command == "replay":
             return _replay(args)
         if command == "export":
@@ -265,6 +269,65 @@ def _replay(args: argparse.Namespace) -> int:
     from gui.app import run_replay
 
     return run_replay(args.file)
+
+
+# ----------------------------------------------------------------------- sweep (issue 14)
+
+
+def _sweep_parser(sub) -> None:  # sub: argparse's subparsers action
+    p = sub.add_parser(
+        "sweep",
+        help="run a configuration over a range of values (e.g. consumers) and recommend one",
+        description="Run each value of --param KEY=SPEC (a list 1,2,4, a range 1..8 or "
+        "1..16:2, or cores) REPEATS times, headless, after WARMUP discarded runs; print each "
+        "point's median and 95 % interval, a Universal Scalability Law fit over consumers and "
+        "a recommendation. Two --param make a grid. Ctrl+C stops after the run in progress "
+        "and prints what was measured (a second one stops that run too). Exit codes: 0 every "
+        "run ended normally; 2 bad arguments; 3 some run hung or failed (reported; the sweep "
+        "goes on); 130 interrupted.",
+    )
+    _config_args(p)
+    p.add_argument(
+        "--param", dest="params", action="append", required=True, metavar="KEY=SPEC",
+        help="a numeric key and its values: consumers=1,2,4,8, producers=1..4, maxsize=1..16:4, "
+        "time_scale=0.5,1,2, task_duration.mean=0.01,0.02, consumers=cores",
+    )
+    p.add_argument("--repeats", type=_count, default=3, metavar="N", help="runs per point (3)")
+    p.add_argument("--warmup", type=_count0, default=1, metavar="N",
+                   help="discarded runs before the first point (1)")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="FILE", help="write one row per point to FILE")
+    p.add_argument("--plot", metavar="FILE", help="draw throughput per point to FILE.png or .svg")
+    p.add_argument("--save-runs", metavar="DIR", help="record every run's trace into DIR")
+    p.add_argument("--hang-timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="a run not ended S s after queue.join() counts as hung (60)")  # fmt: skip
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least 1")
+    return int(text)
+
+
+def _count0(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least 0")
+    return int(text)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from engine.sweep_cli import run_sweep
+
+    def png(svg: str, path: str) -> None:  # Qt is loaded only when a PNG is asked for
+        from gui.svg_png import svg_to_png
+
+        svg_to_png(svg, path)
+
+    return run_sweep(
+        load_run_config(args), args.params, repeats=args.repeats, warmup=args.warmup,
+        as_json=args.json, csv_path=args.csv, plot_path=args.plot, save_runs=args.save_runs,
+        hang_timeout=args.hang_timeout, png_writer=png,
+    )  # fmt: skip
 
 
 # ----------------------------------------------- --version and the desktop entry (issue 17)

@@ -12,7 +12,7 @@ from engine.config import RunConfig
 from engine.diagnosis import hopeless
 from engine.model import JoinState
 from engine.narration import Narrator
-from engine.report import diagnosis, summary_lines
+from engine.report import diagnosis, summary_lines, theory_lines, with_theory
 from engine.runner import Run
 
 EXIT_OK = 0
@@ -102,6 +102,52 @@ def run_headless(
     return code
 
 
+class _Later:
+    """A signal count that ignores the first Ctrl+C: a sweep finishes the run in progress."""
+
+    def __init__(self, signals: _Signals | _Later) -> None:
+        self._signals = signals
+
+    @property
+    def count(self) -> int:
+        return max(0, self._signals.count - 1)
+
+
+def run_quiet(
+    cfg: RunConfig,
+    *,
+    hang_timeout: float | None = None,
+    trace_path: str | None = None,
+    signals: _Signals | _Later | None = None,
+) -> tuple[int, str | None, Run]:
+    """Run ``cfg`` to its end as ``run`` does, printing nothing; for sweeps.
+
+    Returns (exit code as :func:`run_headless`'s, the line saying why it ended abnormally,
+    the ended Run with its fed model). ``signals`` ends the run when its count goes above 0.
+    """
+    counter = signals if signals is not None else _Signals()  # not entered: never counts
+    run = Run(cfg)
+    writer = None
+    if trace_path is not None:
+        from engine.tracefile import TraceWriter
+
+        writer = TraceWriter(trace_path, cfg)
+        writer.attach(run)
+    try:
+        run.start()
+        narrator = Narrator(run.model)
+        code, problem, _found, why = _watch(run, narrator, None, hang_timeout, counter)  # type: ignore[arg-type]
+        if not run.ended:
+            run.stop(reason=why)
+        budget = INTERRUPT_FEED_S if code == EXIT_INTERRUPTED else 120.0
+        _feed_rest(run, narrator, None, budget, counter)  # type: ignore[arg-type]
+    finally:
+        run.stop(reason="exit")
+        if writer is not None:
+            writer.close()
+    return code, problem, run
+
+
 def _watch(
     run: Run,
     narrator: Narrator,
@@ -167,11 +213,18 @@ def _print_result(
     the summary; one that did not says why on stderr, followed by the findings, so a script
     that checks stderr for errors and a person reading the terminal both get them, once.
     """
+    theory_ok = code == EXIT_OK  # a stopped run's numbers say nothing about steady state
     if as_json:
-        print(json.dumps(run.model.summary(tuple(found)).to_json()), file=out)
+        doc = run.model.summary(tuple(found)).to_json()
+        if theory_ok:
+            with_theory(doc, run.model, run.cfg)
+        print(json.dumps(doc), file=out)
     else:
         for line in summary_lines(run.model):
             print(line, file=out)
+        if theory_ok:
+            for line in theory_lines(with_theory({}, run.model, run.cfg)["theory"]):
+                print(line, file=out)
         if found and not problem:
             print("--- diagnosis ---", file=out)
             for sentence in found:

@@ -49,7 +49,14 @@ def replay_summary(
     Warnings (a file cut off mid-line loads up to its last complete record) go to stderr
     unless ``on_warning`` takes them.
     """
-    return summary_json(replay_model(read_trace(path, on_warning=on_warning)))
+    trace = read_trace(path, on_warning=on_warning)
+    model = replay_model(trace)
+    doc = summary_json(model)
+    if doc.get("join_returned"):  # as run --json: theory only for a run that ended normally
+        from engine.report import with_theory
+
+        with_theory(doc, model, trace.config)
+    return doc
 
 
 _order_time = effect_time  # when a record takes effect, as RunModel.feed orders it

@@ -131,6 +131,8 @@ PRESET_OUTCOMES = {
     "failure-retry": (0, False, []),
     "counter-not-removal": (0, False, []),
     "many-consumers": (0, False, []),
+    "how-many-workers": (0, False, []),
+    "near-saturation": (0, False, []),
 }
 
 

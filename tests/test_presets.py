@@ -25,6 +25,8 @@ LESSONS = (
     "failure-retry",
     "counter-not-removal",
     "many-consumers",
+    "how-many-workers",
+    "near-saturation",
 )
 RUN_TIMEOUT_S = 60.0  # generous: two shared cores, other test suites running
 HANG_TIMEOUT_S = 30.0
@@ -290,3 +292,25 @@ def test_many_consumers_lesson_says_what_auto_found(
     assert note.startswith(f'consumers = "auto" on this machine: {consumers} consumers')
     for w in words:
         assert w in note, (w, note)
+
+
+def test_near_saturation_is_an_open_system_at_ninety_one_percent() -> None:
+    from engine.theory import predict
+
+    pred = predict(load_preset("near-saturation"), os.cpu_count())
+    assert pred is not None and pred.model == "M/M/c" and pred.stable
+    assert pred.utilisation == pytest.approx(10 / 11)
+    assert pred.mean_wait_s == pytest.approx(0.1)  # ten times the 10 ms of work
+
+
+@pytest.mark.slow
+def test_near_saturation_tasks_wait_longer_than_they_work() -> None:
+    _run, m = finished_run("near-saturation", 1.0)
+    s = m.summary()
+    assert s.mean_wait_s > 2 * s.mean_service_s, (s.mean_wait_s, s.mean_service_s)
+
+
+def test_how_many_workers_is_a_cpu_bound_batch_that_names_the_sweep() -> None:
+    cfg = load_preset("how-many-workers")
+    assert cfg.workload == "cpu" and cfg.put_interval.mean == 0 and cfg.sentinels == "per_consumer"
+    assert "sweep --preset how-many-workers --param consumers=cores" in cfg.explanation

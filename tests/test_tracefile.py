@@ -85,7 +85,9 @@ def test_recorded_run_replays_to_the_live_summary(recorded: tuple[Path, dict, in
     assert trace.config == CFG
     assert trace.n_events == live_events > 0
     summary = replay_summary(path)
+    theory = summary.pop("theory")  # run --json's too; compared in tests/test_theory.py
     assert summary == live
+    assert theory["kind"] == "batch"
     assert summary["task_dones"] == 22 and summary["join_returned"] is True  # 20 tasks + 2 None
 
 

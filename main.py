@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "gui":
             _require_display()
-            from gui.app import run_gui
+            from gui.launch import run_gui
 
             return run_gui(
                 cfg,
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             read_trace(args.first)
             read_trace(args.second)
             _require_display()
-            from gui.compare_window import run_compare
+            from gui.launch import run_compare
 
             return run_compare(args.first, args.second)
     except _NoDisplay as exc:
@@ -239,7 +239,7 @@ def _export(args: argparse.Namespace) -> int:
             from engine.tracefile import read_trace
 
             read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
-            from gui.export_images import export_trace_image
+            from gui.launch import export_trace_image
 
             export_trace_image(args.file, out)
             print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
@@ -262,7 +262,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     read_trace(args.file)  # a bad file is refused (exit 2, one line) before any window opens
     _require_display()
-    from gui.app import run_replay
+    from gui.launch import run_replay
 
     return run_replay(args.file)
 

@@ -522,7 +522,7 @@ class ReplayWindow(QMainWindow):
             return
         try:
             if fmt in ("png", "svg"):
-                from gui.export_images import save_charts_image
+                from gui.charts.image_export import save_charts_image
 
                 save_charts_image(self.charts, path)
             else:

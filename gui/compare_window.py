@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.explain import summary_json
 from engine.model import RunModel
-from engine.replay import replay_model, summary_json
+from engine.replay import replay_model
 from engine.tracefile import Trace
 from gui.replay_window import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words

@@ -32,9 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
-from engine.diagnosis import SETTLE_S, hopeless
+from engine.explain import SETTLE_S, explain, summary_lines
 from engine.model import RunModel
-from engine.report import diagnosis, summary_lines
 from engine.runner import RunStatus
 from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
@@ -43,7 +42,7 @@ from gui.event_log import EventLog
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
-from gui.status_bar import RunStatusBar, run_alert
+from gui.status_bar import RunStatusBar
 
 if TYPE_CHECKING:
     from gui.charts import ChartsPanel
@@ -570,17 +569,17 @@ class MainWindow(QMainWindow):
         m = self.driver.model
         if m is None or m.t0 is None:
             return
-        t = self.driver.elapsed()
-        found = diagnosis(m, t)
-        self._log_diagnoses(found, t)
-        self._show_diagnosis(found)
         live = self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED)
-        self.status_bar.show_alert(run_alert(m, t, found, live=live))
+        said = explain(m, self.driver.elapsed(), live=live)
+        found = list(said.findings)
+        self._log_diagnoses(found, said.t)
+        self._show_diagnosis(found)
+        self.status_bar.show_alert(said.alert)
         if not self._quit_when_done or m.join_returned_t is not None:
             return
         self._stuck_since = (self._stuck_since or now) if found else None
         # An unattended window must not wait forever: the same rule ends a headless run.
-        if hopeless(m, t) is not None or (
+        if said.hopeless is not None or (
             self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
         ):
             self.driver.stop(reason="queue.join() can never return (--quit-when-done)")
@@ -622,11 +621,12 @@ class MainWindow(QMainWindow):
             self.event_log.add_note(f"— Run ended: {reason}", end)
             for line in summary_lines(m)[1:]:
                 self.event_log.add_note(f"— {line}", end)
-            found = diagnosis(m, end)
+            said = explain(m, end)
+            found = list(said.findings)
             if m.join_returned_t is None or m.dead_workers():
                 self._log_diagnoses(found, end)
             self._show_diagnosis(found, ended=True)
-            self.status_bar.show_alert(run_alert(m, end, found, live=False))
+            self.status_bar.show_alert(said.alert)
         self._refresh_controls()
         self._refresh_status(force=True)
         waiting = (self._auto_shot_path or self._quit_when_done) and not self._auto_done

@@ -32,7 +32,7 @@ from engine.tracefile import Trace, TraceError
 from gui.charts import ChartsPanel
 from gui.event_log import EventLog
 from gui.replay_diagnosis import ReplayDiagnosis
-from gui.status_bar import RunStatusBar, run_alert
+from gui.status_bar import RunStatusBar
 from gui.trace_loader import LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -490,7 +490,7 @@ class ReplayWindow(QMainWindow):
         m = pb.shown
         self.diagnosis.update_at(m, pb.target, at_end=at_end, playing=self.playing)
         found = self.diagnosis.found
-        self.status.show_alert(run_alert(m, m.last_t if at_end else pb.target, found, live=False))
+        self.status.show_alert(self.diagnosis.alert)
         if at_end and not self._told_end:
             # Once per file, in the log too: the recorded run's problems and how it ended.
             self._told_end = True

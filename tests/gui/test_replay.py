@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from engine.config import RunConfig
+from engine.explain import summary_json
 from engine.model import RunModel
 from engine.replay import Replayer, replay_model
-from engine.report import summary_json
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from gui.compare_window import FIGURES, CompareWindow

@@ -14,7 +14,7 @@ from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from gui import launch
 from gui.charts import ChartsPanel, image_export
-from gui.charts.panel import _fmt_s
+from gui.charts.readout import _fmt_s
 from gui.replay_window import ReplayCharts
 
 HINT = "hover a chart"
@@ -35,7 +35,7 @@ def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def readout(p: ChartsPanel) -> str:
-    return re.sub(r"<[^>]+>", "", p._readout_html.split("|")[0]).replace("&nbsp;", " ")
+    return re.sub(r"<[^>]+>", "", p.readout.html.split("|")[0]).replace("&nbsp;", " ")
 
 
 def make_panel(qtbot, width: int = 1280) -> ReplayCharts:

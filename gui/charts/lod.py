@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gui.charts.ring import GrowBuffer
+from gui.charts.buffers import GrowBuffer
 from gui.charts.series import bin_peaks
 
 MIN_POINTS_FOR_BINS = 4  # a region this short is drawn point by point

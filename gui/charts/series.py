@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model import RunModel
-from gui.charts.ring import GrowBuffer, StepSeries
+from gui.charts.buffers import GrowBuffer, StepSeries
 
 COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
 RATE_WINDOW_S = 1.0  # sliding window of the rates chart

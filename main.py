@@ -165,8 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
 
-    from engine.config import ConfigError
-
     try:
         if command == "presets":
             from engine.config import list_presets
@@ -215,13 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except _NoDisplay as exc:
         print(exc, file=sys.stderr)
         return EXIT_NO_DISPLAY
-    except ConfigError as exc:
-        print(f"queuelab: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # TraceError and friends: bad input files
-        print(f"queuelab: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
+    except (ValueError, OSError) as exc:
+        # ConfigError and TraceError are ValueErrors (bad settings, bad input files); an
+        # OSError is a file that cannot be read or written. One line each, exit code 2.
         print(f"queuelab: error: {exc}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {command!r}")

@@ -19,7 +19,9 @@ from engine.config import RunConfig, load_preset
 from engine.distributions import Distribution
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import RunStatus
-from gui.main_window import EXIT_JOINED, EXIT_NOT_JOINED, PRESENTER_SCALE, MainWindow
+from gui.main_window import MainWindow
+from gui.run_session import EXIT_JOINED, EXIT_NOT_JOINED
+from gui.window_layout import PRESENTER_SCALE
 
 pytestmark = pytest.mark.slow
 

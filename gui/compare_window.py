@@ -23,7 +23,7 @@ from engine.explain import summary_json
 from engine.model import RunModel
 from engine.replay import replay_model
 from engine.tracefile import Trace
-from gui.replay_window import ReplayCharts
+from gui.replay_playback import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words
 
 # (summary key, row label, unit); the rows the table shows, in this order.

@@ -181,7 +181,7 @@ def _draw(trace: Trace, out_path: PathLike, size: tuple[int, int]) -> None:
 
     from engine.replay import replay_model
     from gui.charts.image_export import save_charts_image
-    from gui.replay_window import ReplayCharts
+    from gui.replay_playback import ReplayCharts
 
     model = replay_model(trace)
     panel = ReplayCharts()

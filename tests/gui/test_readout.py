@@ -15,7 +15,7 @@ from engine.tracefile import TraceWriter, read_trace
 from gui import launch
 from gui.charts import ChartsPanel, image_export
 from gui.charts.readout import _fmt_s
-from gui.replay_window import ReplayCharts
+from gui.replay_playback import ReplayCharts
 
 HINT = "hover a chart"
 CFG = RunConfig(tasks_per_producer=20, time_scale=0.05, consumers=2, sentinels="per_consumer",

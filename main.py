@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """--format decides what is written; OUT must be named for it; write errors in one wording."""
-    from engine.export import cannot_write, check_output, export_main
+    from engine.export_cli import cannot_write, check_output, export_main
 
     out = args.output
     try:

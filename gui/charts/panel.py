@@ -234,12 +234,16 @@ class ChartsPanel(QWidget):
             self._vb.setXRange(0.0, max(self._now, 0.05) * 1.02, padding=0)
 
     def set_playhead(self, t: float | None) -> None:
-        for chart, ph in zip(self.charts, self._playhead, strict=True):
+        self._show_lines(self._playhead, t)
+
+    def _show_lines(self, lines: list[pg.InfiniteLine], t: float | None) -> None:
+        """One vertical line per chart (cursor, playhead) at ``t``; hidden for None."""
+        for chart, line in zip(self.charts, lines, strict=True):
             if t is None:
-                hide_from(chart.plot, ph)
+                hide_from(chart.plot, line)
             else:
-                ph.setValue(t)
-                show_on(chart.plot, ph)
+                line.setValue(t)
+                show_on(chart.plot, line)
 
     def set_presenter(self, on: bool) -> None:
         """Bigger fonts and thicker lines, for a projector."""
@@ -459,12 +463,7 @@ class ChartsPanel(QWidget):
 
     def _set_hover(self, t: float | None, row: int | None) -> None:
         self._hover_t, self._hover_row = t, row
-        for chart, cur in zip(self.charts, self._cursor, strict=True):
-            if t is None:
-                hide_from(chart.plot, cur)
-            else:
-                cur.setValue(t)
-                show_on(chart.plot, cur)
+        self._show_lines(self._cursor, t)
         self._update_tip()
         self._update_readout()
 

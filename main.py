@@ -167,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
 
-    from engine.config import ConfigError
-
     try:
         if command == "presets":
             from engine.config import list_presets
@@ -191,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "gui":
             _require_display()
-            from gui.app import run_gui
+            from gui.launch import run_gui
 
             return run_gui(
                 cfg,
@@ -213,19 +211,15 @@ def main(argv: list[str] | None = None) -> int:
             read_trace(args.first)
             read_trace(args.second)
             _require_display()
-            from gui.compare_window import run_compare
+            from gui.launch import run_compare
 
             return run_compare(args.first, args.second)
     except _NoDisplay as exc:
         print(exc, file=sys.stderr)
         return EXIT_NO_DISPLAY
-    except ConfigError as exc:
-        print(f"queuelab: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # TraceError and friends: bad input files
-        print(f"queuelab: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
+    except (ValueError, OSError) as exc:
+        # ConfigError and TraceError are ValueErrors (bad settings, bad input files); an
+        # OSError is a file that cannot be read or written. One line each, exit code 2.
         print(f"queuelab: error: {exc}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {command!r}")
@@ -234,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """--format decides what is written; OUT must be named for it; write errors in one wording."""
-    from engine.export import cannot_write, check_output, export_main
+    from engine.export_cli import cannot_write, check_output, export_main
 
     out = args.output
     try:
@@ -243,7 +237,7 @@ def _export(args: argparse.Namespace) -> int:
             from engine.tracefile import read_trace
 
             read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
-            from gui.export_images import export_trace_image
+            from gui.launch import export_trace_image
 
             export_trace_image(args.file, out)
             print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
@@ -266,7 +260,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     read_trace(args.file)  # a bad file is refused (exit 2, one line) before any window opens
     _require_display()
-    from gui.app import run_replay
+    from gui.launch import run_replay
 
     return run_replay(args.file)
 

@@ -102,8 +102,8 @@ def main() -> int:
     from engine.config import RunConfig
     from engine.distributions import Distribution
     from engine.runner import Run
-    from gui.app import make_app
     from gui.main_window import MainWindow
+    from gui.qt_app import make_app
 
     app = make_app()
     cfg = RunConfig(

@@ -32,7 +32,7 @@ from .config_files import (
     loads_config,
     save_config,
 )
-from .distributions import Distribution, format_number, parse_distribution
+from .distributions import Distribution, DistributionError, format_number, parse, words_of
 
 __all__ = [
     "FIELDS",
@@ -49,6 +49,7 @@ __all__ = [
     "load_config",
     "load_preset",
     "loads_config",
+    "parse_distribution",
     "save_config",
 ]
 
@@ -65,6 +66,22 @@ _MAX_QUEUE_SIZE = 32_767
 # Distributions are frozen, so sharing one instance as a dataclass default is safe.
 _DEFAULT_TASK_DURATION = Distribution.uniform(0, 1)
 _DEFAULT_PUT_INTERVAL = Distribution.constant(0)
+
+
+def parse_distribution(value: object, key: str) -> Distribution:
+    """parse() for the field ``key``: a DistributionError becomes a ConfigError naming it.
+
+    The value is shown in words when it can be read as one ("uniform from 2 s to 1 s"),
+    not as TOML, with the specific reason kept.
+    """
+    try:
+        return parse(value)
+    except DistributionError as error:
+        shown = words_of(value)
+        if shown is None:
+            raise ConfigError(key, value, error.allowed) from None
+        message = f"{key} = {shown} is not allowed: {error.allowed}"
+        raise ConfigError(key, value, error.allowed, message=message) from None
 
 
 def default_start_method() -> str:

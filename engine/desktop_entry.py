@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .resources_path import resource_dir
 
-# The file name is the desktop file id; gui/app.py gives Qt the same one (setDesktopFileName),
+# The file name is the desktop file id; gui/qt_app.py gives Qt the same one (setDesktopFileName),
 # so on Wayland the running window is matched to this entry and shows its icon.
 APP_ID = "queuelab"
 ICON_NAME = "queuelab"

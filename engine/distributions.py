@@ -7,10 +7,6 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .config_errors import ConfigError
 
 # Parameter names per kind, in the order they appear in `params` and in the short form.
 PARAM_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -41,11 +37,20 @@ ALLOWED_TEXT = (
 _SHORT_FORM = re.compile(r"([A-Za-z_]+)\s*\((.*)\)", re.DOTALL)
 
 
-def _config_error(key: str | None, value: object, allowed: str) -> ConfigError:
-    # Imported lazily because config.py imports this module at load time.
-    from .config_errors import ConfigError
+class DistributionError(ValueError):
+    """A distribution QueueLab refuses: ``value`` as given and ``allowed``, what it expects.
 
-    return ConfigError(key, value, allowed)
+    This module is a leaf (it imports nothing of QueueLab): engine/config.py wraps this error
+    into a ConfigError naming the field, in the wording of every other refused value.
+    """
+
+    def __init__(self, value: object, allowed: str) -> None:
+        ValueError.__init__(self, value, allowed)
+        self.value = value
+        self.allowed = allowed
+
+    def __str__(self) -> str:
+        return f"{self.value!r} is not allowed: {self.allowed}"
 
 
 def format_number(x: float) -> str:
@@ -92,7 +97,7 @@ def words(kind: str, params: tuple[float, ...]) -> str:
     return f"{kind} of {' and '.join(p)}" if p else kind
 
 
-def _words_of(value: object) -> str | None:
+def words_of(value: object) -> str | None:
     """The user's distribution value in words, when its kind and numbers can be made out.
 
     None for a plain number (already words) and for what cannot be read as a distribution.
@@ -158,21 +163,21 @@ class Distribution:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str):
-            raise _config_error(None, self.kind, f"expected one of the kinds {_KINDS_TEXT}")
+            raise DistributionError(self.kind, f"expected one of the kinds {_KINDS_TEXT}")
         try:
             raw = tuple(self.params)
         except TypeError:
-            raise _config_error(None, self.params, "expected a tuple of numbers") from None
+            raise DistributionError(self.params, "expected a tuple of numbers") from None
         numbers = [_as_float(p) for p in raw]
         if any(n is None for n in numbers):
-            raise _config_error(
-                None, _describe(self.kind, raw), f"expected numbers as parameters of {self.kind}"
+            raise DistributionError(
+                _describe(self.kind, raw), f"expected numbers as parameters of {self.kind}"
             )
         # Adding 0.0 turns -0.0 into 0.0 so equal-looking distributions compare and print the same.
         params = tuple(n + 0.0 for n in numbers if n is not None)
         problem = _problem(self.kind, params)
         if problem is not None:
-            raise _config_error(None, _describe(self.kind, params), problem)
+            raise DistributionError(_describe(self.kind, params), problem)
         object.__setattr__(self, "params", params)
 
     @classmethod
@@ -246,57 +251,47 @@ def _from_text(text: str) -> Distribution:
         pass
     match = _SHORT_FORM.fullmatch(stripped)
     if match is None:
-        raise _config_error(None, text, ALLOWED_TEXT)
+        raise DistributionError(text, ALLOWED_TEXT)
     kind = match.group(1).lower()
     inner = match.group(2).strip()
     try:
         params = tuple(float(part) for part in inner.split(",")) if inner else ()
     except ValueError:
-        raise _config_error(None, text, ALLOWED_TEXT) from None
+        raise DistributionError(text, ALLOWED_TEXT) from None
     return Distribution(kind, params)
 
 
 def _from_table(table: Mapping[object, object]) -> Distribution:
     kind = table.get("kind")
     if not isinstance(kind, str) or kind.lower() not in PARAM_NAMES:
-        raise _config_error(None, table, f"expected a table whose kind is {_KINDS_TEXT}")
+        raise DistributionError(table, f"expected a table whose kind is {_KINDS_TEXT}")
     kind = kind.lower()
     names = PARAM_NAMES[kind]
     expected = ", ".join(("kind", *names[:-1])) + f" and {names[-1]}"
     extra = [k for k in table if k not in ("kind", *names)]
     wanted = f"expected a {kind} table with the keys {expected}"
     if extra:
-        raise _config_error(None, table, f"{wanted} (unknown key {str(extra[0])!r})")
+        raise DistributionError(table, f"{wanted} (unknown key {str(extra[0])!r})")
     missing = [name for name in names if name not in table]
     if missing:
-        raise _config_error(None, table, f"{wanted} ({missing[0]} is missing)")
+        raise DistributionError(table, f"{wanted} ({missing[0]} is missing)")
     return Distribution(kind, tuple(table[name] for name in names))  # type: ignore[arg-type]
 
 
-def parse_distribution(value: object, key: str) -> Distribution:
+def parse(value: object) -> Distribution:
     """Parse a number, a short-form string such as "uniform(0, 1)", or a table into a Distribution.
 
-    Raises ConfigError naming key, value and the accepted forms.
+    Raises DistributionError with the value and the accepted forms (engine/config.py's
+    parse_distribution names the field).
     """
     if isinstance(value, Distribution):
         return value
-    from .config_errors import ConfigError
-
-    try:
-        if isinstance(value, bool):
-            raise _config_error(None, value, f"{ALLOWED_TEXT} (got true or false)")
-        if isinstance(value, (int, float)):
-            return Distribution.constant(value)
-        if isinstance(value, str):
-            return _from_text(value)
-        if isinstance(value, Mapping):
-            return _from_table(value)
-        raise _config_error(None, value, f"{ALLOWED_TEXT} (got {_type_phrase(value)})")
-    except ConfigError as error:
-        # Re-raise against the user's own key and value, keeping the specific reason; the value
-        # in words when it can be read as one ("uniform from 2 s to 1 s"), not as TOML.
-        shown = _words_of(value)
-        if shown is None:
-            raise ConfigError(key, value, error.allowed) from None
-        message = f"{key} = {shown} is not allowed: {error.allowed}"
-        raise ConfigError(key, value, error.allowed, message=message) from None
+    if isinstance(value, bool):
+        raise DistributionError(value, f"{ALLOWED_TEXT} (got true or false)")
+    if isinstance(value, (int, float)):
+        return Distribution.constant(value)
+    if isinstance(value, str):
+        return _from_text(value)
+    if isinstance(value, Mapping):
+        return _from_table(value)
+    raise DistributionError(value, f"{ALLOWED_TEXT} (got {_type_phrase(value)})")

@@ -9,10 +9,9 @@ import time
 from typing import TextIO
 
 from engine.config import RunConfig
-from engine.diagnosis import hopeless
+from engine.explain import Narrator, findings, hopeless, summary_lines
+from engine.explain.summary import theory_lines, with_theory
 from engine.model import JoinState
-from engine.narration import Narrator
-from engine.report import diagnosis, summary_lines, theory_lines, with_theory
 from engine.runner import Run
 
 EXIT_OK = 0
@@ -61,7 +60,7 @@ def run_headless(
     """Run ``cfg`` to its end and print what happened. Exit codes are in README's CLI section.
 
     0: join returned and every worker exited; 3: a worker died, the run can never end (the
-    shared :func:`~engine.diagnosis.hopeless` rule), or it had not ended ``hang_timeout`` s after
+    shared :func:`~engine.explain.hopeless` rule), or it had not ended ``hang_timeout`` s after
     queue.join() was called; 130: interrupted (SIGINT or SIGTERM). Every ending prints the
     summary and the diagnosis.
     """
@@ -97,7 +96,7 @@ def run_headless(
         if not found:
             # A joined run's findings (a premature join, an extra task_done()) are judged on the
             # whole run, once every record is in.
-            found = diagnosis(run.model)
+            found = findings(run.model)
         _print_result(run, code, problem, found, as_json, out, err)
     return code
 
@@ -168,7 +167,7 @@ def _watch(
         m = run.model
         now = m.rel(time.perf_counter())
         if signals.count:
-            found = diagnosis(m, now)
+            found = findings(m, now)
             return EXIT_INTERRUPTED, "interrupted; every worker was stopped", found, "interrupted"
         # The collector sees a death at once; the model only once the backlog ahead of
         # that record is fed, which under a flood can take seconds.
@@ -176,13 +175,13 @@ def _watch(
             run.stop(reason="worker died")
             _feed_rest(run, narrator, out, 3.0, signals)
             m = run.model
-            found = diagnosis(m, m.rel(time.perf_counter()))
+            found = findings(m, m.rel(time.perf_counter()))
             return EXIT_ABNORMAL, "a worker died", found, "worker died"
         # Judged only with nothing left to feed: a model behind a flood looks idle.
         reason = None if run.pending else hopeless(m, now)
         if reason is not None:
             problem = f"the run can never end: {reason}"
-            return EXIT_ABNORMAL, problem, diagnosis(m, now), "it can never end"
+            return EXIT_ABNORMAL, problem, findings(m, now), "it can never end"
         if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
             join_seen_at = time.monotonic()
         if (
@@ -191,7 +190,7 @@ def _watch(
             and time.monotonic() - join_seen_at > hang_timeout
         ):
             problem = f"the run did not end within {hang_timeout:g} s of queue.join()"
-            return EXIT_ABNORMAL, problem, diagnosis(m, now), "hang timeout"
+            return EXIT_ABNORMAL, problem, findings(m, now), "hang timeout"
     if run.end_reason != "joined":
         reason = run.end_reason or "stopped"
         return EXIT_ABNORMAL, f"the run ended: {reason}", [], reason

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 
 from engine.events import effect_time
+from engine.explain.summary import summary_json
 from engine.model import RunModel
 from engine.tracefile import Batch, PathLike, Trace, gc_paused, read_trace
 
-__all__ = ["Replayer", "replay_model", "replay_summary", "summary_json"]
+__all__ = ["Replayer", "replay_model", "replay_summary"]
 
 # Batches per RunModel.feed call: about what a live poll hands over, and it keeps the model's
 # per-call sort and result list small for million-event traces.
@@ -26,15 +27,6 @@ def replay_model(trace: Trace | Iterable[Batch], *, chunk: int = FEED_CHUNK) -> 
         for i in range(0, len(batches), chunk):
             model.feed(batches[i : i + chunk])
     return model
-
-
-def summary_json(model: RunModel) -> dict:
-    """The object ``run --json`` prints; the lead's engine.report builds it when present."""
-    try:
-        from engine.report import summary_json as build  # type: ignore[attr-defined]
-    except ImportError:
-        return model.summary().to_json()
-    return build(model)
 
 
 def _to_stderr(message: str) -> None:
@@ -53,7 +45,7 @@ def replay_summary(
     model = replay_model(trace)
     doc = summary_json(model)
     if doc.get("join_returned"):  # as run --json: theory only for a run that ended normally
-        from engine.report import with_theory
+        from engine.explain.summary import with_theory
 
         with_theory(doc, model, trace.config)
     return doc

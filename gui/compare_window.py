@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-import signal
-import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.explain import summary_json
 from engine.model import RunModel
-from engine.replay import replay_model, summary_json
+from engine.replay import replay_model
 from engine.tracefile import Trace
-from gui.replay_window import ReplayCharts
+from gui.replay_playback import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words
-from gui.trace_loader import warn_to_stderr
 
 # (summary key, row label, unit); the rows the table shows, in this order.
 FIGURES: tuple[tuple[str, str, str], ...] = (
@@ -255,30 +253,3 @@ class CompareWindow(QMainWindow):
             out.append([self.table.item(r, c0 + c).text() for c in range(width)])
         return out
 
-
-def run_compare(path_a: str, path_b: str) -> int:
-    """``main.py compare A B``: show the CompareWindow until it closes. Raises TraceError."""
-    from engine.tracefile import read_trace
-    from gui.app import make_app
-
-    trace_a = read_trace(path_a, on_warning=warn_to_stderr)
-    trace_b = read_trace(path_b, on_warning=warn_to_stderr)
-    app = make_app()
-    window = CompareWindow(trace_a, trace_b)
-    window.show()
-    # Ctrl+C in the terminal closes the window: Python runs handlers only between slots.
-    wake = QTimer(app)
-    wake.timeout.connect(lambda: None)
-    wake.start(200)
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
-    try:
-        app.exec()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        wake.stop()
-    window.deleteLater()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - manual use
-    sys.exit(run_compare(sys.argv[1], sys.argv[2]))

@@ -42,7 +42,7 @@ _OK_HEADINGS = {False: f"✔ {OK_TEXT}", True: f"✔ {OK_END_TEXT}"}
 
 
 class DiagnosisView(QFrame):
-    """Shows what :func:`engine.diagnosis.diagnose` says; the window feeds it twice a second."""
+    """Shows what :func:`engine.explain.explain` says; the window feeds it twice a second."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

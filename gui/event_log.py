@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import Kind
+from engine.explain import Narrator
 from engine.model import RunModel
-from engine.narration import Narrator
 
 MAX_LINES = 5_000
 FLUSH_PERIOD_S = 0.1  # a log that changes faster than this cannot be read anyway

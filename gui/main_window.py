@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QFont,
     QGuiApplication,
-    QKeySequence,
-    QResizeEvent,
-    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
-    QFileDialog,
-    QHBoxLayout,
     QMainWindow,
     QMenuBar,
     QMessageBox,
-    QSizePolicy,
-    QStyle,
-    QToolBar,
     QWidget,
 )
 
-from engine.config import ConfigError, RunConfig, load_config, save_config
-from engine.diagnosis import SETTLE_S, hopeless
+from engine.config import RunConfig
+from engine.explain import explain, summary_lines
 from engine.model import RunModel
-from engine.report import diagnosis, summary_lines
 from engine.runner import RunStatus
 from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
@@ -43,35 +30,18 @@ from gui.event_log import EventLog
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
-from gui.status_bar import RunStatusBar, run_alert
+from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code
+from gui.status_bar import RunStatusBar
+from gui.window_actions import build_chrome
+from gui.window_files import WindowFiles
 
 if TYPE_CHECKING:
     from gui.charts import ChartsPanel
 
-EXIT_JOINED = 0
-EXIT_NOT_JOINED = 3
-SHOT_DELAY_MS = 500  # after join() returns, so the last task_done and exits are on the charts
-PRESENTER_SCALE = 1.3
-ZOOM_STEP = 1.15
-ZOOM_MIN = 0.6
-ZOOM_MAX = 3.0
-# A diagnosis may take this share of the window's height from the tabs below the lesson.
-LESSON_SHARE = 0.4
-LESSON_SHARE_PROBLEM = 0.5
-DIAGNOSE_PERIOD_S = 0.5
-# Workers still running after join() returned (one sentinel, many consumers) are the lesson: the
-# handout waits this long past the delay for the diagnosis that explains them.
-SHOT_SETTLE_S = SETTLE_S + 2 * DIAGNOSE_PERIOD_S
-# --quit-when-done: a run whose hang diagnosis holds this long is stopped (exit code 3), since
-# nobody is there to press Stop.
-UNATTENDED_HANG_S = 3.0
 APP_NAME = "QueueLab"
-WIDE_SCREEN_PX = 1700
-# The code's column on wide screens: its statements (not its comments) fit in presenter mode.
-RIGHT_COLUMN_PX = 500
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowFiles):
     """The whole product window. ``start_run``/``pause_run``/... are what the controls call."""
 
     sig_screenshot_saved = Signal(str)
@@ -93,15 +63,8 @@ class MainWindow(QMainWindow):
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
-        self._auto_shot_path = screenshot
-        self._quit_when_done = quit_when_done
-        self._auto_done = False
-        self._shot_waits_for_end = False
-        self._shot_deadline = 0.0
-        self._next_diagnosis = 0.0
-        self._stuck_since: float | None = None
-        self._deaths_seen = 0  # workers seen dead in this run: a new one is diagnosed at once
-        self._diagnoses_shown: set[str] = set()
+        # Cadence, hang rule and the unattended screenshot: widget-free (gui/run_session.py).
+        self.session = RunSession(screenshot=screenshot, quit_when_done=quit_when_done)
         self._closing = False
         self._presenter = False
         self._zoom = 1.0
@@ -168,17 +131,6 @@ class MainWindow(QMainWindow):
         self._size_for_screen()
 
     # ------------------------------------------------------------------ layout
-    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        return dock
-
     def load_charts(self) -> None:
         """Put the real ChartsPanel in place (a no-op once it is there)."""
         pending = self.charts
@@ -205,262 +157,10 @@ class MainWindow(QMainWindow):
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
         self.lesson_dock.setWidget(widget)
 
-    def _size_for_screen(self) -> None:
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        avail = screen.availableGeometry() if screen is not None else None
-        width = avail.width() if avail is not None else 1280
-        height = avail.height() if avail is not None else 800
-        # The four charts need the full height to stay readable. Wide screens give the log a
-        # column of its own; narrower ones share the left column between options and log,
-        # and the log comes to the front while a run is going (the options are locked then).
-        # The code shares the log's place: the log's column on wide screens, the options'
-        # tabs otherwise (it comes to the front while a run goes on).
-        self.log_beside = width >= WIDE_SCREEN_PX
-        if not self.log_beside:
-            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.log_dock)
-            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.code_dock)
-            self.tabifyDockWidget(self.config_dock, self.code_dock)
-            self.tabifyDockWidget(self.code_dock, self.log_dock)
-            self.config_dock.raise_()
-        else:
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
-            self.tabifyDockWidget(self.log_dock, self.code_dock)
-            self.code_dock.raise_()
-        if avail is not None:
-            # A projector or a laptop: use all of it. Without a window manager (Xvfb) a
-            # maximize request does nothing, so the size is also set by hand.
-            self.resize(avail.size())
-            self.move(avail.topLeft())
-        else:
-            self.resize(1280, 800)
-        self._laid_out = True
-        self._apply_dock_widths()
-        self._fit_lesson_height(self._left_width(), height)
-
-    def _left_width(self) -> int:
-        """The left column: a third of the window, 340-480 px (380 when the log is beside).
-
-        The lesson and the code (which shares this column below 1700 px) read best with their
-        lines unwrapped; the charts keep the rest.
-        """
-        floor = 380 if self.log_beside else 340
-        return max(floor, min(int(self.width() * 0.34), 480))
-
-    def _apply_dock_widths(self) -> None:
-        # Re-applied when the real charts replace the placeholder: a new central widget
-        # makes Qt share the width out again, and the docks would take most of it. A cap
-        # keeps them from it; people can still drag the splitter up to that.
-        # On a wide screen the side columns stay about 25% each, so the charts keep half.
-        cap = self._left_width()
-        right = (self.log_dock, self.code_dock)
-        for dock in (self.lesson_dock, self.config_dock, *right):
-            dock.setMaximumWidth(cap if dock not in right or not self.log_beside else 480)
-        self.resizeDocks([self.config_dock], [self._left_width()], Qt.Orientation.Horizontal)
-        if self.log_beside:
-            self.resizeDocks([self.log_dock], [RIGHT_COLUMN_PX], Qt.Orientation.Horizontal)
-
-    def _refit_lesson_soon(self) -> None:
-        """Fit the lesson once Qt has laid the docks out again (it shares heights out anew)."""
-        if not self._refit_pending:
-            self._refit_pending = True
-            QTimer.singleShot(0, self._on_refit_timer_timeout)
-
-    def _on_refit_timer_timeout(self) -> None:
-        self._refit_pending = False
-        if self.isVisible() and not self._closing:
-            if self._widths_pending:
-                self._widths_pending = False
-                self._apply_dock_widths()
-            self._fit_lesson_height(self.lesson_dock.width(), self.height())
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._refit_lesson_soon()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._laid_out:
-            self._refit_lesson_soon()
-
-    def _fit_lesson_height(self, width: int, height: int) -> None:
-        """Give the lesson just the height its text needs; the rest goes to the options."""
-        lv = self.lesson_view
-        if self.isVisible() and lv.width() > 50:
-            # Measured: the text at the width it gets beside a scroll bar (so a scroll bar
-            # that shows for a moment cannot stay because it narrowed the text), plus what
-            # the dock adds around it (title bar, frames).
-            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, lv)
-            need = lv.text_height(lv.width() - 2 * lv.frameWidth() - bar)
-            need += self.lesson_dock.height() - lv.viewport().height()
-        else:
-            need = lv.text_height(width - 28) + 28  # before the first layout: an estimate
-        problem = bool(lv.diagnosis_view.sentences())
-        share = LESSON_SHARE_PROBLEM if problem else LESSON_SHARE
-        lesson = max(120, min(need, int(height * share)))
-        # resizeDocks shares the column's real height out in proportion to the sizes given:
-        # they must add up to it (separator included), or the lesson gets less than it needs.
-        central = self.centralWidget()
-        column = central.height() if self.isVisible() and central is not None else height - 110
-        column -= self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
-        self.resizeDocks(
-            [self.lesson_dock, self.config_dock],
-            [lesson, max(200, column - lesson)],
-            Qt.Orientation.Vertical,
-        )
-
-    def _show_log_or_options(self, log: bool) -> None:
-        if not self.log_beside:
-            # While a run goes on the options are locked: its code, with the lines the
-            # workers execute, is more to look at than the log (one click away).
-            (self.code_dock if log else self.config_dock).raise_()
-
     def _build_menus_and_toolbar(self) -> None:
-        c = self.controls
-
-        def action(name: str, text: str, keys: str | None, slot: object, tip: str = "") -> QAction:
-            a = QAction(icon(name), text, self)
-            a.setObjectName(f"action_{name}")
-            if keys:
-                a.setShortcut(QKeySequence(keys))
-            if tip:
-                a.setToolTip(tip)
-            a.triggered.connect(slot)  # type: ignore[arg-type]
-            self.addAction(a)
-            return a
-
-        self.open_action = action(
-            "open",
-            "&Open config…",
-            "Ctrl+O",
-            self._on_open_action_triggered,
-            "Load options from a TOML file",
-        )
-        self.save_action = action(
-            "save",
-            "&Save config…",
-            "Ctrl+S",
-            self._on_save_action_triggered,
-            "Save these options to a TOML file",
-        )
-        self.screenshot_action = action(
-            "screenshot",
-            "Save s&creenshot…",
-            "Ctrl+Shift+S",
-            self._on_screenshot_action_triggered,
-            "Save a PNG of the whole window (for handouts)",
-        )
-        self.save_run_action = action(
-            "save",
-            "Save &run…",
-            "Ctrl+Shift+R",
-            self._on_save_run_action_triggered,
-            "Save this run (its config and every event) to replay or compare later",
-        )
-        self.open_run_action = action(
-            "open",
-            "Open r&un…",
-            "Ctrl+Shift+O",
-            self._on_open_run_action_triggered,
-            "Replay a saved run in its own window",
-        )
-        self.compare_action = action(
-            "open",
-            "Co&mpare runs…",
-            None,
-            self._on_compare_action_triggered,
-            "Open two saved runs side by side",
-        )
-        self.quit_action = action("quit", "&Quit", "Ctrl+Q", self.close)
-        self.follow_action = action(
-            "follow",
-            "&Follow live",
-            "F",
-            self._on_follow_action_toggled,
-            "Keep the newest seconds of the run in view (F)",
-        )
-        self.follow_action.setCheckable(True)
-        self.follow_action.setChecked(True)
-        self.presenter_action = action(
-            "presenter",
-            "&Presenter mode",
-            "F5",
-            self._on_presenter_action_toggled,
-            "Larger text and thicker lines for a projector (F5)",
-        )
-        self.presenter_action.setCheckable(True)
-        self.save_program_action = action(
-            "save_program",
-            "Save &program…",
-            "Ctrl+Shift+P",
-            self._on_save_program_action_triggered,
-            "Save the program in the Code pane as a .py file that runs with plain python",
-        )
-        self.zoom_in_action = action(
-            "zoom_in", "Zoom &in", None, self.zoom_in, "Larger text everywhere (Ctrl+=)"
-        )
-        self.zoom_in_action.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        self.zoom_out_action = action(
-            "zoom_out", "Zoom &out", "Ctrl+-", self.zoom_out, "Smaller text everywhere (Ctrl+-)"
-        )
-        self.zoom_reset_action = action(
-            "zoom_reset", "&Actual size", "Ctrl+0", self.zoom_reset, "Text at its normal size"
-        )
-
-        bar = QMenuBar(self)
-        bar.setObjectName("menu_bar")
-        self._menu_bar = bar
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_program_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_run_action)
-        file_menu.addAction(self.open_run_action)
-        file_menu.addAction(self.compare_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.screenshot_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        run_menu = bar.addMenu("&Run")
-        for a in c.actions:
-            run_menu.addAction(a)
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.follow_action)
-        view_menu.addAction(self.presenter_action)
-        view_menu.addAction(self.zoom_in_action)
-        view_menu.addAction(self.zoom_out_action)
-        view_menu.addAction(self.zoom_reset_action)
-        view_menu.addSeparator()
-        for dock in (self.lesson_dock, self.code_dock, self.config_dock, self.log_dock):
-            view_menu.addAction(dock.toggleViewAction())
-        from gui.help_menu import HelpMenu
-
-        self.help_menu = HelpMenu(self, bar)
-
-        tools = QToolBar("Run", self)
-        tools.setObjectName("run_toolbar")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for a in c.actions:
-            tools.addAction(a)
-        tools.addSeparator()
-        tools.addAction(self.follow_action)
-        tools.addAction(self.presenter_action)
-        tools.addAction(self.screenshot_action)
-        self.toolbar = tools
-        # Menus and run buttons share one row: on a 1280x800 projector every line of height
-        # goes to the charts, which need it most in presenter mode.
-        chrome = QWidget(self)
-        chrome.setObjectName("chrome_row")
-        row = QHBoxLayout(chrome)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        bar.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        # No line under the menus: the row is one strip. Colours only (the zoom sets fonts).
-        bar.setStyleSheet("QMenuBar#menu_bar { background: transparent; border: none; }")
-        row.addWidget(bar, 0, Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(tools, 1)
-        self.setMenuWidget(chrome)
+        # The actions are a table (gui/window_actions.py); each becomes self.<name>_action.
+        docks = [self.lesson_dock, self.code_dock, self.config_dock, self.log_dock]
+        self._menu_bar, self.toolbar = build_chrome(self, self.controls.actions, docks)
 
     def menuBar(self) -> QMenuBar:
         """The menu bar in the top row (QMainWindow's own would replace that row)."""
@@ -479,7 +179,8 @@ class MainWindow(QMainWindow):
             return False
         cfg = self.config_panel.config()
         self.load_charts()
-        self._reset_auto_shot()
+        self._shot_timer.stop()
+        self.session.reset_shot()
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
             run = self.driver.start(cfg)
@@ -490,10 +191,7 @@ class MainWindow(QMainWindow):
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
-        self._diagnoses_shown.clear()
-        self._stuck_since = None
-        self._next_diagnosis = 0.0
-        self._deaths_seen = 0
+        self.session.start()
         self._show_diagnosis([])
         self.status_bar.show_alert(None)
         self.code_view.show_config(cfg)
@@ -529,7 +227,8 @@ class MainWindow(QMainWindow):
 
     def reset_run(self) -> None:
         """Forget the run (stopping it if needed): empty charts and log, options editable."""
-        self._reset_auto_shot()
+        self._shot_timer.stop()
+        self.session.reset_shot()
         self.driver.discard()
         self.charts.set_model(None)
         self.event_log.set_model(None)
@@ -550,14 +249,7 @@ class MainWindow(QMainWindow):
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
-        # A death is said at once (status bar chip), not at the next half-second diagnosis.
-        m = self.driver.model
-        deaths = 0 if m is None else sum(w.exitcode not in (None, 0) for w in m.workers.values())
-        if deaths != self._deaths_seen:
-            self._deaths_seen = deaths
-            self._next_diagnosis = 0.0
-        if now >= self._next_diagnosis and self.driver.active:
-            self._next_diagnosis = now + DIAGNOSE_PERIOD_S
+        if self.session.explain_due(self.driver.model, now, self.driver.active):
             self._diagnose(now)
 
     def _on_driver_sig_log_frame(self) -> None:
@@ -570,19 +262,13 @@ class MainWindow(QMainWindow):
         m = self.driver.model
         if m is None or m.t0 is None:
             return
-        t = self.driver.elapsed()
-        found = diagnosis(m, t)
-        self._log_diagnoses(found, t)
-        self._show_diagnosis(found)
         live = self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED)
-        self.status_bar.show_alert(run_alert(m, t, found, live=live))
-        if not self._quit_when_done or m.join_returned_t is not None:
-            return
-        self._stuck_since = (self._stuck_since or now) if found else None
+        said = explain(m, self.driver.elapsed(), live=live)
+        self._log_diagnoses(said.findings, said.t)
+        self._show_diagnosis(list(said.findings))
+        self.status_bar.show_alert(said.alert)
         # An unattended window must not wait forever: the same rule ends a headless run.
-        if hopeless(m, t) is not None or (
-            self._stuck_since is not None and now - self._stuck_since >= UNATTENDED_HANG_S
-        ):
+        if self.session.should_stop(said, m, now):
             self.driver.stop(reason="queue.join() can never return (--quit-when-done)")
 
     def _show_diagnosis(self, found: list[str] | None, *, ended: bool = False) -> None:
@@ -598,19 +284,16 @@ class MainWindow(QMainWindow):
             return
         self.code_view.show_run(m, run.cfg)
 
-    def _log_diagnoses(self, found: list[str], t: float) -> None:
-        for sentence in found:
-            if sentence not in self._diagnoses_shown:
-                self._diagnoses_shown.add(sentence)
-                self.event_log.add_note(f"! {sentence}", t)
+    def _log_diagnoses(self, found: tuple[str, ...], t: float) -> None:
+        for sentence in self.session.new_sentences(found):
+            self.event_log.add_note(f"! {sentence}", t)
 
     def _on_driver_sig_status(self, status: RunStatus) -> None:
         self._refresh_controls()
         self._refresh_status(force=True)
 
     def _on_driver_sig_join_returned(self, t: float) -> None:
-        if (self._auto_shot_path or self._quit_when_done) and not self._auto_done:
-            self._shot_deadline = time.monotonic() + SHOT_DELAY_MS / 1000 + SHOT_SETTLE_S
+        if self.session.join_returned(time.monotonic()):
             self._shot_timer.start()
 
     def _on_driver_sig_ended(self, reason: str) -> None:
@@ -622,56 +305,39 @@ class MainWindow(QMainWindow):
             self.event_log.add_note(f"— Run ended: {reason}", end)
             for line in summary_lines(m)[1:]:
                 self.event_log.add_note(f"— {line}", end)
-            found = diagnosis(m, end)
+            said = explain(m, end)
             if m.join_returned_t is None or m.dead_workers():
-                self._log_diagnoses(found, end)
-            self._show_diagnosis(found, ended=True)
-            self.status_bar.show_alert(run_alert(m, end, found, live=False))
+                self._log_diagnoses(said.findings, end)
+            self._show_diagnosis(list(said.findings), ended=True)
+            self.status_bar.show_alert(said.alert)
         self._refresh_controls()
         self._refresh_status(force=True)
-        waiting = (self._auto_shot_path or self._quit_when_done) and not self._auto_done
-        if waiting and (self._shot_waits_for_end or not self._shot_timer.isActive()):
+        if self.session.ended(self._shot_timer.isActive()):
             self._finish_auto()
 
     def _on_shot_timer_timeout(self) -> None:
-        m = self.driver.model
-        # A premature join returns while producers still put: the handout should show the
-        # whole run, so wait for its end.
-        if m is not None and m.premature_join and self.driver.active:
-            self._shot_waits_for_end = True
-            return
-        # Workers that go on after join() returned are what the lesson is about: the handout
-        # shows the diagnosis that names them (it needs SETTLE_S of them waiting).
-        waiting_for_words = (
-            m is not None
-            and self.driver.active
-            and not m.all_exited()
-            and not self.lesson_view.diagnosis_view.sentences()
+        explained = bool(self.lesson_view.diagnosis_view.sentences())
+        step = self.session.shot_step(
+            self.driver.model, self.driver.active, explained, time.monotonic()
         )
-        if waiting_for_words and time.monotonic() < self._shot_deadline:
+        if step is ShotStep.RETRY:
             self._shot_timer.start()
-            return
-        self._finish_auto()
-
-    def _reset_auto_shot(self) -> None:
-        self._shot_timer.stop()
-        self._shot_waits_for_end = False
-        self._auto_done = False
+        elif step is ShotStep.FINISH:
+            self._finish_auto()
 
     def _finish_auto(self) -> None:
-        self._auto_done = True
-        if self._auto_shot_path:
+        self.session.auto_done = True
+        if self.session.screenshot:
             # Unattended (--quit-when-done) nobody would read a dialog: the command says it.
-            self.save_screenshot(self._auto_shot_path, quiet=self._quit_when_done)
-        if self._quit_when_done:
+            self.save_screenshot(self.session.screenshot, quiet=self.session.quit_when_done)
+        if self.session.quit_when_done:
             self.sig_done.emit(self.exit_code)
             QTimer.singleShot(0, self.close)
 
     @property
     def exit_code(self) -> int:
         """0 when the last run's queue.join() returned, 3 otherwise (stopped, died, none)."""
-        m = self.driver.model
-        return EXIT_JOINED if m is not None and m.join_returned_t is not None else EXIT_NOT_JOINED
+        return exit_code(self.driver.model)
 
     # ------------------------------------------------------------------ views
     def _refresh_controls(self) -> None:
@@ -719,165 +385,7 @@ class MainWindow(QMainWindow):
     def _on_follow_action_toggled(self, on: bool) -> None:
         self.charts.set_follow(on)
 
-    def _on_presenter_action_toggled(self, on: bool) -> None:
-        self.set_presenter(on)
-
-    def set_presenter(self, on: bool) -> None:
-        """Scale every text up for a projector; the charts thicken their lines too."""
-        if on == self._presenter:
-            return
-        self._presenter = on
-        self.presenter_action.setChecked(on)
-        self._apply_scale()
-
-    @property
-    def presenter(self) -> bool:
-        return self._presenter
-
-    @property
-    def zoom(self) -> float:
-        """The Ctrl+= / Ctrl+- factor, on top of presenter mode's."""
-        return self._zoom
-
-    @property
-    def font_scale(self) -> float:
-        """How much larger than normal every text is now."""
-        return self._zoom * (PRESENTER_SCALE if self._presenter else 1.0)
-
-    def set_zoom(self, zoom: float) -> None:
-        zoom = min(ZOOM_MAX, max(ZOOM_MIN, zoom))
-        if abs(zoom - 1.0) < 0.01:
-            zoom = 1.0
-        if zoom != self._zoom:
-            self._zoom = zoom
-            self._apply_scale()
-
-    def zoom_in(self) -> None:
-        self.set_zoom(self._zoom * ZOOM_STEP)
-
-    def zoom_out(self) -> None:
-        self.set_zoom(self._zoom / ZOOM_STEP)
-
-    def zoom_reset(self) -> None:
-        self.set_zoom(1.0)
-
-    def _apply_scale(self) -> None:
-        scale = self.font_scale
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            if self._base_font is None:
-                self._base_font = app.font()
-            font = QFont(self._base_font)
-            if scale != 1.0:
-                font.setPointSizeF(self._base_font.pointSizeF() * scale)
-            # The application font, not the window's: an application style sheet stops a
-            # parent's font from reaching its children.
-            app.setFont(font)
-            if scale == 1.0:
-                self._base_font = None
-            # The style sheet fixed every widget's font when it polished it; polish again.
-            app.setStyleSheet(app.styleSheet())
-        self.event_log.set_font_scale(scale)
-        self.code_view.set_font_scale(scale)
-        self.lesson_view.update_fonts()
-        # The charts know two sizes: presenter's, for presenter mode or a zoom as large.
-        self.charts.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
-        if self.isVisible():
-            self._refit_lesson_soon()
-
     # ------------------------------------------------------------------ files
-    def _show_error(self, title: str, text: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        box.setObjectName("error_box")
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.last_error_box = box
-        box.open()  # window-modal but not blocking: a running run keeps being drawn
-
-    def open_config_file(self, path: str) -> bool:
-        """Load a TOML config into the panel; a dialog names the file and line of a problem."""
-        try:
-            cfg = load_config(path)
-        except ConfigError as error:
-            self._show_error("Could not open the configuration", str(error))
-            return False
-        self.config_panel.set_config(cfg, preset=None)
-        self.event_log.add_note(f"— Options loaded from {path}")
-        return True
-
-    def save_config_file(self, path: str) -> bool:
-        try:
-            cfg = self.config_panel.config()
-        except ConfigError as error:
-            self._show_error("Cannot save invalid options", str(error))
-            return False
-        try:
-            save_config(cfg, path)
-        except OSError as error:
-            self._show_error(
-                "Could not save the configuration", f"{path}: {error.strerror or error}"
-            )
-            return False
-        self.event_log.add_note(f"— Options saved to {path}")
-        self.status_bar.flash(f"✔ Options saved to {path}")
-        return True
-
-    def save_run_file(self, path: str) -> bool:
-        """Copy the current run's recording (complete up to now) to ``path``."""
-        source = self.driver.trace_path
-        if source is None:
-            self._show_error("Nothing to save", "Start a run first: every run is recorded.")
-            return False
-        try:
-            shutil.copyfile(source, path)
-        except OSError as error:
-            self._show_error("Could not save the run", f"{path}: {error.strerror or error}")
-            return False
-        self.event_log.add_note(f"— Run saved to {path}")
-        self.status_bar.flash(f"✔ Run saved to {path}")
-        return True
-
-    def suggested_run_name(self) -> str:
-        """``tutorial-2026-12-02-1430.qltrace``: the preset the run came from and when."""
-        panel = self.config_panel
-        preset = panel.preset or "custom"
-        if panel.modified_from is not None:
-            preset = f"{panel.modified_from}-modified"
-        return f"{preset}-{time.strftime('%Y-%m-%d-%H%M')}.qltrace"
-
-    def _on_save_run_action_triggered(self) -> None:
-        suggested = str(Path(self._default_dir()) / self.suggested_run_name())
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save run", suggested, "QueueLab runs (*.qltrace)"
-        )
-        if path:
-            self.save_run_file(path if path.endswith(".qltrace") else path + ".qltrace")
-
-    def _on_open_run_action_triggered(self) -> None:
-        from gui.replay_window import open_replay_window
-
-        open_replay_window(self)
-
-    def _on_compare_action_triggered(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Choose two saved runs", self._default_dir(), "QueueLab runs (*.qltrace)"
-        )
-        if len(paths) != 2:
-            if paths:
-                self._show_error("Compare runs", "Choose exactly two saved runs.")
-            return
-        from engine.tracefile import TraceError, read_trace
-        from gui.compare_window import CompareWindow
-
-        try:
-            first, second = read_trace(paths[0]), read_trace(paths[1])
-        except (TraceError, OSError) as error:
-            self._show_error("Could not open the runs", str(error))
-            return
-        self._compare_window = CompareWindow(first, second, self)
-        self._compare_window.show()
-
     def save_screenshot(self, path: str, *, quiet: bool = False) -> bool:
         """Save a PNG of the whole window, drawn from the current model state.
 
@@ -916,72 +424,6 @@ class MainWindow(QMainWindow):
     def _settle_layouts() -> None:
         for _ in range(3):  # a resized child asks its parent for a new layout in turn
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-
-    def _default_dir(self) -> str:
-        """Where file dialogs open: Documents, or the home folder when there is none.
-
-        Qt names Documents even where the folder does not exist; a dialog given a missing
-        folder pre-fills its name as the file name (Enter wrote ~/Documents.qltrace).
-        """
-        docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        for folder in (docs, str(Path.home())):
-            if folder and Path(folder).is_dir():
-                return folder
-        return str(Path.cwd())
-
-    def _on_open_action_triggered(self) -> None:
-        if not self.config_panel.confirm_discard("Opening a configuration file"):
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open configuration", self._default_dir(), "QueueLab config (*.toml);;All (*)"
-        )
-        if path:
-            self.open_config_file(path)
-
-    def _on_save_action_triggered(self) -> None:
-        name = (self.config_panel.preset or "queuelab") + ".toml"
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save configuration",
-            str(Path(self._default_dir()) / name),
-            "QueueLab config (*.toml)",
-        )
-        if path:
-            if not path.endswith(".toml"):
-                path += ".toml"
-            self.save_config_file(path)
-
-    def save_program_file(self, path: str) -> bool:
-        """Write the Code pane's program; a dialog says why when it cannot."""
-        try:
-            self.code_view.save_program(path)
-        except OSError as error:
-            self._show_error("Could not save the program", f"{path}: {error.strerror or error}")
-            return False
-        self.event_log.add_note(f"— Program saved to {path}")
-        self.status_bar.flash(f"✔ Program saved to {path}")
-        return True
-
-    def _on_save_program_action_triggered(self) -> None:
-        name = (self.config_panel.preset or "queuelab").replace("-", "_") + ".py"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save program", str(Path(self._default_dir()) / name), "Python (*.py)"
-        )
-        if path:
-            if not path.endswith(".py"):
-                path += ".py"
-            self.save_program_file(path)
-
-    def _on_screenshot_action_triggered(self) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        name = f"queuelab-{self.config_panel.preset or 'run'}-{stamp}.png"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save screenshot", str(Path(self._default_dir()) / name), "PNG image (*.png)"
-        )
-        if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
-            self.save_screenshot(path)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

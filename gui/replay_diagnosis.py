@@ -6,8 +6,8 @@ import time
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from engine.explain import Alert, explain
 from engine.model import RunModel
-from engine.report import diagnosis
 from gui.diagnosis_view import DiagnosisView
 from gui.run_ending import ended_cleanly, ending_words
 
@@ -32,11 +32,13 @@ class ReplayDiagnosis(QWidget):
         self._key: tuple | None = None
         self._next = 0.0
         self.found: list[str] = []
+        self.alert: Alert | None = None  # the status bar chip, from the same explanation
 
     def reset(self) -> None:
         self._key = None
         self._next = 0.0
         self.found = []
+        self.alert = None
         self.view.show_idle()
 
     def update_at(self, model: RunModel, t_s: float, *, at_end: bool, playing: bool) -> bool:
@@ -48,8 +50,10 @@ class ReplayDiagnosis(QWidget):
         self._key, self._next = key, now + PERIOD_S
         if model.t0 is None:
             found: list[str] = []
+            self.alert = None
         else:
-            found = diagnosis(model, None if at_end else t_s)
+            said = explain(model, None if at_end else t_s)
+            found, self.alert = list(said.findings), said.alert
         changed = found != self.found
         self.found = found
         shown = list(found)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -26,118 +25,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model import RunModel
 from engine.runner import RunStatus
-from engine.tracefile import Trace, TraceError
-from gui.charts import ChartsPanel
+from engine.tracefile import TraceError
 from gui.event_log import EventLog
 from gui.replay_diagnosis import ReplayDiagnosis
-from gui.status_bar import RunStatusBar, run_alert
+from gui.replay_playback import Playback, ReplayCharts
+from gui.status_bar import RunStatusBar
 from gui.trace_loader import LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TICK_MS = 16
-FEED_BUDGET_S = 0.02  # per tick: the rest is left for painting and input
-FEED_STEP = 1_000  # records per Replayer.seek call (about 7 ms) while catching up
-LOG_TAIL = 400  # lines narrated after a jump: the log shows the last ones before the playhead
-BEFORE_START_S = -1e9  # a seek here empties the model without feeding anything
 TRACE_FILTER = "QueueLab traces (*.qltrace *.jsonl);;All files (*)"
 
 
 def _speed_text(s: float) -> str:
     return f"{s:g}×"
-
-
-class Playback:
-    """Moves a Replayer towards a target time in bounded steps, so no tick takes long.
-
-    Going back rebuilds a fresh model from the start (the Replayer's way) while the views keep
-    showing the old one; :meth:`step` says ``"reset"`` when the new model takes over.
-    """
-
-    def __init__(self, run: LoadedRun) -> None:
-        self.run = run
-        self.replayer = run.replayer
-        self.target = 0.0
-        self.rebuilding = False
-        self.applied: deque[tuple[int, tuple]] = deque(maxlen=LOG_TAIL)
-        self.shown: RunModel = self.replayer.model
-        self._tap(self.shown)
-
-    @property
-    def duration(self) -> float:
-        return self.run.duration_s
-
-    @property
-    def caught_up(self) -> bool:
-        return not self.rebuilding and self.replayer.playhead_s >= self.target
-
-    def request(self, t_s: float) -> None:
-        self.target = min(max(0.0, t_s), self.duration)
-
-    def _tap(self, model: RunModel) -> None:
-        # Replayer.seek keeps what RunModel.feed returns to itself; the log narrates exactly
-        # those applied records, so the model's feed is wrapped to hand them over too.
-        feed = model.feed
-        sink = self.applied
-
-        def tapped(batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-            applied = feed(batches)
-            sink.extend(applied)
-            return applied
-
-        model.feed = tapped  # type: ignore[method-assign]
-
-    def step(self, budget_s: float = FEED_BUDGET_S) -> str:
-        """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""
-        r = self.replayer
-        if self.target < r.playhead_s:
-            r.seek(BEFORE_START_S)
-            self._tap(r.model)
-            self.applied.clear()
-            self.rebuilding = True
-        if r.playhead_s >= self.target and not self.rebuilding:
-            return ""
-        deadline = time.perf_counter() + budget_s
-        run = self.run
-        goal = run.count_until(self.target)
-        while r.playhead_s < self.target:
-            done = run.count_until(r.playhead_s) if r.playhead_s >= 0 else 0
-            nxt = done + FEED_STEP
-            t = self.target if nxt >= goal else run.times[nxt - 1]
-            if t <= r.playhead_s:
-                t = self.target
-            r.seek(t)
-            if time.perf_counter() >= deadline:
-                break
-        if r.playhead_s < self.target:
-            return "" if self.rebuilding else "more"
-        if self.rebuilding:
-            self.rebuilding = False
-            self.shown = r.model
-            return "reset"
-        return "more"
-
-    def take_applied(self) -> list[tuple[int, tuple]]:
-        out = list(self.applied)
-        self.applied.clear()
-        return out
-
-
-class ReplayCharts(ChartsPanel):
-    """The live charts, told that the run is not live: they draw up to the playhead only."""
-
-    def _live_now(self, m: RunModel) -> float | None:
-        # ChartsPanel takes a model close to the wall clock for a live run and stretches it to
-        # "now"; a run recorded a minute ago would otherwise draw past the playhead.
-        return None
-
-    def set_trace_marks(self, trace: Trace) -> None:
-        """Mark the recorded run's task_done() errors (each shows once the playhead passes)."""
-        from gui.charts.marks import trace_error_records
-
-        self.timeline.marks.set_fixed(trace_error_records(trace.batches))
-        self._last_key = None
 
 
 class ReplayWindow(QMainWindow):
@@ -490,7 +392,7 @@ class ReplayWindow(QMainWindow):
         m = pb.shown
         self.diagnosis.update_at(m, pb.target, at_end=at_end, playing=self.playing)
         found = self.diagnosis.found
-        self.status.show_alert(run_alert(m, m.last_t if at_end else pb.target, found, live=False))
+        self.status.show_alert(self.diagnosis.alert)
         if at_end and not self._told_end:
             # Once per file, in the log too: the recorded run's problems and how it ended.
             self._told_end = True
@@ -522,7 +424,7 @@ class ReplayWindow(QMainWindow):
             return
         try:
             if fmt in ("png", "svg"):
-                from gui.export_images import save_charts_image
+                from gui.charts.image_export import save_charts_image
 
                 save_charts_image(self.charts, path)
             else:

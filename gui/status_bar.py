@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import signal
 import time
-from dataclasses import dataclass
-from enum import Enum
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from engine.diagnosis import missing_task_done
-from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER
-from engine.model import Activity, JoinState, RunModel, WorkerInfo
+from engine.explain import Alert, AlertLevel
+from engine.model import JoinState, RunModel
 from engine.runner import RunStatus
-from engine.stall import detect_stall
 
 UPDATE_PERIOD_S = 0.1  # numbers that change 60 times a second cannot be read
 FLASH_MS = 10_000  # how long a confirmation ("Run saved to …") stays
-MAX_TASKS_NAMED = 3  # the chip is one line: the tooltip has the full diagnosis
 
 STATE_WORDS: dict[RunStatus, str] = {
     RunStatus.IDLE: "Ready",
@@ -30,101 +24,11 @@ STATE_WORDS: dict[RunStatus, str] = {
 }
 
 
-class AlertLevel(Enum):
-    STALLED = "stalled"  # queue.join() can never return, or the queue itself is broken
-    PROBLEM = "problem"  # a death or a diagnosis finding that does not (yet) stall the run
-
-
-@dataclass(frozen=True)
-class Alert:
-    """What the status bar's chip says: one line, and every finding for its tooltip."""
-
-    level: AlertLevel
-    text: str
-    detail: str
-
-
 # (background, text) of the chip by level; light and dark palettes alike: it must shout.
 _CHIP_COLOURS = {
     AlertLevel.STALLED: ("#c62828", "#ffffff"),
     AlertLevel.PROBLEM: ("#9a5b00", "#ffffff"),
 }
-
-
-def run_alert(
-    model: RunModel | None, now_t: float, found: list[str], *, live: bool
-) -> Alert | None:
-    """The chip for a run: a death holding tasks or a broken queue first, then other findings.
-
-    ``found`` is what :func:`engine.report.diagnosis` said at ``now_t`` (run-relative seconds);
-    ``live`` adds what to do about it ("press Stop") while the run still goes on.
-    """
-    if model is None:
-        return None
-    detail = "\n".join(found)
-    act = "; press Stop" if live else ""
-    dead = sorted(model.dead_workers(), key=lambda w: w.src)
-    stall = detect_stall(model, now_t)
-    if stall is not None and dead:
-        culprit = max(dead, key=lambda w: w.exit_t or 0.0)
-        who = _death(culprit) + _where(culprit) + _more(dead, culprit)
-        return Alert(AlertLevel.STALLED, f"STALLED: {who} — the queue is unusable{act}", detail)
-    holders = [
-        (w, labels)
-        for w in dead
-        if w.role == ROLE_CONSUMER and (labels := missing_task_done(model, w))
-    ]
-    if holders and model.join_state != JoinState.RETURNED:
-        w, labels = holders[0]
-        who = f"{_death(w)} holding {_tasks(labels)}{_more(dead, w)}"
-        return Alert(AlertLevel.STALLED, f"STALLED: {who} — join() can never return{act}", detail)
-    if dead:
-        first = dead[0]
-        see = " — see Diagnosis" if found else ""
-        return Alert(AlertLevel.PROBLEM, f"{_death(first)}{_more(dead, first)}{see}", detail)
-    if found:
-        n = len(found)
-        text = f"{n} problem{'s' if n != 1 else ''} found — see Diagnosis"
-        return Alert(AlertLevel.PROBLEM, text, detail)
-    return None
-
-
-def _death(w: WorkerInfo) -> str:
-    code = w.exitcode
-    if code is not None and code < 0:
-        try:
-            return f"{w.name} killed ({signal.Signals(-code).name})"
-        except ValueError:
-            return f"{w.name} killed (signal {-code})"
-    return f"{w.name} died (exit code {code})"
-
-
-def _where(w: WorkerInfo) -> str:
-    """What the worker was in when it died, when that is what broke the queue."""
-    doing = Activity(w.intervals[-1][2]) if w.intervals else w.activity
-    if w.role == ROLE_CONSUMER and doing == Activity.WAIT_GET:
-        return " in get()"
-    if w.role == ROLE_PRODUCER:
-        return " during put()"
-    return ""
-
-
-def _tasks(labels: list[int]) -> str:
-    words = [
-        f"{x}" if x >= 0 else ("the sentinel None" if x == LABEL_NONE else "an item")
-        for x in labels
-    ]
-    if len(words) > MAX_TASKS_NAMED:
-        words = [*words[: MAX_TASKS_NAMED - 1], f"{len(labels) - MAX_TASKS_NAMED + 1} more"]
-    head = "task " if len(labels) == 1 else "tasks "
-    if labels and all(x < 0 for x in labels):
-        head = ""
-    return head + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1])
-
-
-def _more(dead: list[WorkerInfo], named: WorkerInfo) -> str:
-    others = len(dead) - 1 if named in dead else len(dead)
-    return f" (+{others} more dead)" if others > 0 else ""
 
 
 class _FactLabel(QLabel):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnosis import SETTLE_S
+from engine.explain import SETTLE_S
 from tests.faults import reap, titled, wait_for, worker_pids
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,9 +26,10 @@ from engine.config import (
     load_config,
     load_preset,
     loads_config,
+    parse_distribution,
     save_config,
 )
-from engine.distributions import Distribution, parse_distribution
+from engine.distributions import Distribution, DistributionError
 
 try:
     import tomllib
@@ -443,7 +444,7 @@ def test_invalid_distribution_cannot_be_constructed() -> None:
         lambda: Distribution("constant", (1.0, 2.0)),
         lambda: Distribution("constant", ("1",)),  # type: ignore[arg-type]
     ):
-        with pytest.raises(ConfigError):
+        with pytest.raises(DistributionError):
             build()
 
 

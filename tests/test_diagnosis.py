@@ -11,8 +11,8 @@ from collections import defaultdict, deque
 import pytest
 
 from engine.config import load_preset
-from engine.diagnosis import SETTLE_S, diagnose, exit_words, hopeless, missing_task_done
 from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
+from engine.explain import SETTLE_S, diagnose, exit_words, hopeless, missing_task_done
 from engine.model import RunModel
 from engine.runner import Run
 
@@ -288,13 +288,18 @@ def test_no_sentinel_while_a_producer_is_still_running() -> None:
 # ----------------------------------------------------------------------------- deaths
 
 
-def test_a_dead_consumer_is_named_with_pid_signal_and_the_task_it_held() -> None:
+def dead_holder_script() -> Script:
+    """consumer-1 killed (SIGKILL) at 0.3 s while holding task 2 (tests/test_explain.py too)."""
     s = Script(consumers=2, tasks=3)
     for i in range(3):
         s.put(1, 0.1, i)
     s.get(s.c(1), 0.2, 2)
     s.exit(s.c(1), 0.3, code=-9)
-    found = diagnose(s.model(), now_t=0.31)
+    return s
+
+
+def test_a_dead_consumer_is_named_with_pid_signal_and_the_task_it_held() -> None:
+    found = diagnose(dead_holder_script().model(), now_t=0.31)
     assert found == [
         "consumer-1 (pid 1003) died with exit code -9 (SIGKILL) while holding task 2: nobody "
         "will call task_done() for it, so the unfinished counter cannot reach 0 and "

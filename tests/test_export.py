@@ -15,7 +15,8 @@ import pytest
 
 from engine.config import RunConfig
 from engine.events import Kind
-from engine.export import CSV_COLUMNS, export_chrome, export_csv, export_main
+from engine.export import CSV_COLUMNS, export_chrome, export_csv
+from engine.export_cli import export_main
 from engine.replay import replay_model
 from engine.runner import Run
 from engine.tracefile import Trace, TraceError, TraceWriter, read_trace
@@ -273,7 +274,7 @@ def test_the_format_decides_and_a_name_for_another_is_refused(
 def test_every_format_says_a_write_error_the_same_way(
     plain_trace: Path, tmp_path: Path, fmt: str
 ) -> None:
-    from engine.export import SUFFIXES
+    from engine.export_cli import SUFFIXES
 
     missing = tmp_path / "no-such-folder" / f"x{SUFFIXES[fmt]}"
     p = _export_cli(plain_trace, fmt, missing)

@@ -15,7 +15,7 @@ import pytest
 from engine.config import RunConfig
 from engine.runner import Run
 from engine.tracefile import TraceError, TraceWriter
-from gui.export_images import IMAGE_SIZE, export_trace_image
+from gui.launch import IMAGE_SIZE, export_trace_image
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = RunConfig(tasks_per_producer=12, time_scale=0.02, consumers=2, seed=5)

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from engine.config import PRESETS_DIR, RunConfig, list_presets, load_preset
-from engine.diagnosis import SETTLE_S, diagnose
 from engine.events import LABEL_NONE
+from engine.explain import SETTLE_S, diagnose
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import Run
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from engine.config import RunConfig
 from engine.events import SHAPES, Kind
+from engine.explain import summary_json
 from engine.export import export_chrome, export_csv
 from engine.replay import Replayer, replay_model, replay_summary
-from engine.report import summary_json
 from engine.runner import Run
 from engine.tracefile import (
     _FIELDS,

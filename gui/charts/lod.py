@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from gui.charts.ring import GrowBuffer
+from gui.charts.buffers import GrowBuffer
+from gui.charts.series import bin_peaks
 
 MIN_POINTS_FOR_BINS = 4  # a region this short is drawn point by point
 
@@ -26,8 +27,9 @@ class StepLOD:
     frame folds in only the points added since the last one, and drawing the visible part is
     a slice of the bins. Every non-empty bin gives two points, at the x of its first and last
     points: a rising series' first and last values, any other series' maximum then minimum
-    (as :func:`gui.charts.series.decimate`). The points of the last, incomplete bin are
-    reduced on the fly, and the very last point (the "now" tail) is always kept.
+    (:func:`gui.charts.series.bin_peaks`, as in :func:`~gui.charts.series.decimate`). The
+    points of the last, incomplete bin are reduced on the fly, and the very last point (the
+    "now" tail) is always kept.
     """
 
     def __init__(self, names: tuple[str, ...], rising: frozenset[str]) -> None:
@@ -64,11 +66,7 @@ class StepLOD:
         yb = {}
         for k in self.names:
             a, b = self.ya[k].view(), self.yb[k].view()
-            if k in self.rising:
-                ya[k], yb[k] = a[starts], b[ends]
-            else:
-                ya[k] = np.maximum.reduceat(a, starts) if starts.size else a[:0]
-                yb[k] = np.minimum.reduceat(b, starts) if starts.size else b[:0]
+            ya[k], yb[k] = bin_peaks(a, b, starts, ends, k in self.rising)
         for b in self._buffers():
             b.clear()
         self.ia.extend(merged["ia"])
@@ -95,11 +93,7 @@ class StepLOD:
         yb: dict[str, np.ndarray] = {}
         for name in self.names:
             y = ys[name][a:b]
-            if name in self.rising:
-                ya[name], yb[name] = y[starts], y[ends]
-            else:
-                ya[name] = np.maximum.reduceat(y, starts)
-                yb[name] = np.minimum.reduceat(y, starts)
+            ya[name], yb[name] = bin_peaks(y, y, starts, ends, name in self.rising)
         return xs[starts], xs[ends], ya, yb
 
     def update(self, x: np.ndarray, ys: dict[str, np.ndarray], bw: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model import RunModel
-from gui.charts.ring import GrowBuffer, StepSeries
+from gui.charts.buffers import GrowBuffer, StepSeries
 
 COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
 RATE_WINDOW_S = 1.0  # sliding window of the rates chart
@@ -164,6 +164,24 @@ def sliding_rates(
     return rate, wait, service
 
 
+def bin_peaks(
+    a: np.ndarray, b: np.ndarray, starts: np.ndarray, ends: np.ndarray, rising: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two points each bin keeps, the one peak rule of every decimation here.
+
+    Bins are ``[starts[i], ends[i]]`` (inclusive, contiguous, in order). A rising series
+    (a cumulative count) keeps ``a``'s first and ``b``'s last point of each bin, picked without
+    scanning; any other keeps ``a``'s maximum then ``b``'s minimum, so no spike is lost and a
+    bin where the value rose and fell reads as a spike. ``a`` and ``b`` are the same array
+    when decimating points, the bins' own maxima and minima when merging bins.
+    """
+    if rising:
+        return a[starts], b[ends]
+    if not starts.size:
+        return a[:0], b[:0]
+    return np.maximum.reduceat(a, starts), np.minimum.reduceat(b, starts)
+
+
 def decimate(
     x: np.ndarray, ys: dict[str, np.ndarray], xmin: float, xmax: float, width_px: float,
     rising: frozenset[str] = frozenset(),
@@ -195,17 +213,13 @@ def decimate(
     xd[: 2 * k : 2] = x[lo:end:ds]
     xd[1 : 2 * k : 2] = x[lo + ds - 1 : end : ds]
     xd[2 * k :] = x[end:hi]
+    starts = np.arange(0, k * ds, ds)
+    ends = starts + (ds - 1)
     out: dict[str, np.ndarray] = {}
     for name, y in ys.items():
         yd = np.empty(xd.size)
-        if name in rising:
-            yd[: 2 * k : 2] = y[lo:end:ds]
-            yd[1 : 2 * k : 2] = y[lo + ds - 1 : end : ds]
-        else:
-            y2 = y[lo:end].reshape(k, ds)
-            # Max first then min: a column where the counter rose and fell reads as a spike.
-            yd[: 2 * k : 2] = y2.max(axis=1)
-            yd[1 : 2 * k : 2] = y2.min(axis=1)
+        part = y[lo:end]
+        yd[: 2 * k : 2], yd[1 : 2 * k : 2] = bin_peaks(part, part, starts, ends, name in rising)
         yd[2 * k :] = y[end:hi]
         out[name] = yd
     return xd, out

@@ -12,11 +12,11 @@ from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
+from gui.charts.buffers import GrowBuffer
 from gui.charts.legend import Entry
 from gui.charts.marks import ERROR_WORDS, ErrorMarks
 from gui.charts.palette import ACTIVITY_SHORT, ACTIVITY_WORDS, Theme, qcolor
 from gui.charts.plotkit import Style, style_axes, swatch, time_only_navigation
-from gui.charts.ring import GrowBuffer
 
 TITLE = "Workers"
 BAR_HEIGHT = 0.72  # of a row; the gap keeps neighbouring rows apart

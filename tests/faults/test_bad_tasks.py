@@ -6,8 +6,8 @@ import multiprocessing
 import threading
 import time
 
-from engine.diagnosis import diagnose
 from engine.events import Kind
+from engine.explain import diagnose
 from engine.model import RunModel
 from engine.recorder import Recorder
 from engine.runner import Run

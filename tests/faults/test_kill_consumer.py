@@ -11,10 +11,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from engine.diagnosis import diagnose
+from engine.explain import detect_stall, diagnose
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import Run, RunStatus
-from engine.stall import detect_stall
 
 from . import (
     RUN_TIMEOUT_S,

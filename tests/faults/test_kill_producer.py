@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import engine.runner
+from engine.explain import detect_stall
 from engine.runner import Run, RunStatus
-from engine.stall import detect_stall
 from engine.workers import WorkerSpec, _Worker
 
 from . import START_TIMEOUT_S, all_started, config, now_t, poll_until, wait_gone

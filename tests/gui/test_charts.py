@@ -20,10 +20,10 @@ from engine.model import Activity, RunModel
 from engine.runner import Run
 from gui.charts import ChartsPanel
 from gui.charts.axes import ChartAxis
+from gui.charts.buffers import StepSeries
 from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import DARK, LIGHT
 from gui.charts.panel import LIVE_SYNC_POINTS
-from gui.charts.ring import StepSeries
 from gui.charts.series import RATE_STEP_S, RATE_WINDOW_S, decimate
 
 COUNTERS = {

@@ -87,7 +87,7 @@ def test_readout_wraps_instead_of_running_past_the_edge(qtbot, short_run_model, 
     m = short_run_model
     p = make_panel(qtbot, size, presenter, m)
     vb = p.flow.plot.getViewBox()
-    label = p._readout
+    label = p.readout.label
     for t in (m.s_t[-1] * 0.99, (m.s_t[0] + m.s_t[-1]) / 2):
         hover(qtbot, p, vb.mapViewToScene(QPointF(t, 1.0)))
         text = p.readout_text()

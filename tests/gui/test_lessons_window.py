@@ -20,7 +20,8 @@ from engine.codegen import BUG_MARK, code_line_map, generate_program
 from engine.config import list_presets, load_preset
 from gui.code_view import CodeView
 from gui.diagnosis_view import DiagnosisState
-from gui.main_window import LESSON_SHARE, PRESENTER_SCALE, MainWindow
+from gui.main_window import MainWindow
+from gui.window_layout import LESSON_SHARE, PRESENTER_SCALE
 
 END_TIMEOUT_MS = 30_000
 

@@ -15,7 +15,7 @@ from gui.charts.timeline_plot import activity_brush
 STYLES = Path(__file__).resolve().parents[2] / "resources" / "styles"
 GRAPHICS = 3.0  # WCAG 2.1, 1.4.11: graphical objects
 TEXT = 4.5  # WCAG 2.1, 1.4.3: normal text (the status pills are 9 pt bold)
-# The window backgrounds the style sheets' texts sit on: Fusion's light one, gui.app's dark.
+# The window backgrounds the style sheets' texts sit on: Fusion's light one, gui.qt_app's dark.
 WINDOW = {"light": "#efefef", "dark": "#1f2328"}
 LINES = ("queued", "in_flight", "unfinished", "puts", "gets", "dones", "rate", "wait",
          "service", "join_line", "producers_line", "warning", "playhead")

@@ -12,10 +12,10 @@ from engine.config import RunConfig
 from engine.replay import Replayer
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
-from gui import export_images
-from gui.charts import ChartsPanel
-from gui.charts.panel import _fmt_s
-from gui.replay_window import ReplayCharts
+from gui import launch
+from gui.charts import ChartsPanel, image_export
+from gui.charts.readout import _fmt_s
+from gui.replay_playback import ReplayCharts
 
 HINT = "hover a chart"
 CFG = RunConfig(tasks_per_producer=20, time_scale=0.05, consumers=2, sentinels="per_consumer",
@@ -35,7 +35,7 @@ def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def readout(p: ChartsPanel) -> str:
-    return re.sub(r"<[^>]+>", "", p._readout_html.split("|")[0]).replace("&nbsp;", " ")
+    return re.sub(r"<[^>]+>", "", p.readout.html.split("|")[0]).replace("&nbsp;", " ")
 
 
 def make_panel(qtbot, width: int = 1280) -> ReplayCharts:
@@ -78,20 +78,20 @@ def test_a_running_run_labels_its_window(qtbot, trace_path):
 
 def test_pictures_of_the_charts_offer_no_hover_hint(qtbot, tmp_path, trace_path, monkeypatch):
     seen: list[str] = []
-    real_save = export_images._save
+    real_save = image_export._save
 
     def spy(panel, out_path):  # type: ignore[no-untyped-def]
         seen.append(readout(panel))
         real_save(panel, out_path)
 
-    monkeypatch.setattr(export_images, "_save", spy)
-    export_images.export_trace_image(trace_path, tmp_path / "x.png")
+    monkeypatch.setattr(image_export, "_save", spy)
+    launch.export_trace_image(trace_path, tmp_path / "x.png")
     assert seen and HINT not in seen[0] and "whole run:" in seen[0]
     # The panel's own export, too; and the hint is back afterwards.
     p = make_panel(qtbot, 1920)  # wide enough for the hint on the readout's line
     p.set_model(Replayer(read_trace(trace_path)).seek(1e9))
     p.refresh()
     assert HINT in readout(p)
-    export_images.save_charts_image(p, tmp_path / "y.png")
+    image_export.save_charts_image(p, tmp_path / "y.png")
     assert HINT not in seen[-1]
     assert HINT in readout(p)

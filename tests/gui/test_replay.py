@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from engine.config import RunConfig
+from engine.explain import summary_json
 from engine.model import RunModel
 from engine.replay import Replayer, replay_model
-from engine.report import summary_json
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from gui.compare_window import FIGURES, CompareWindow
@@ -156,7 +156,7 @@ def test_run_replay_returns_2_after_the_dialog_for_a_bad_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: QApplication
 ) -> None:
     import gui.replay_window as rw
-    from gui.app import run_replay
+    from gui.launch import run_replay
 
     shown: list[str] = []
 
@@ -174,7 +174,7 @@ def test_run_replay_returns_2_after_the_dialog_for_a_bad_file(
 def test_run_replay_shows_the_run_and_returns_0(
     traces: tuple[Path, Path], qapp: QApplication
 ) -> None:
-    from gui.app import run_replay
+    from gui.launch import run_replay
 
     seen: list[ReplayWindow] = []
 

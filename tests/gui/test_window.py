@@ -19,7 +19,9 @@ from engine.config import RunConfig, load_preset
 from engine.distributions import Distribution
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import RunStatus
-from gui.main_window import EXIT_JOINED, EXIT_NOT_JOINED, PRESENTER_SCALE, MainWindow
+from gui.main_window import MainWindow
+from gui.run_session import EXIT_JOINED, EXIT_NOT_JOINED
+from gui.window_layout import PRESENTER_SCALE
 
 pytestmark = pytest.mark.slow
 
@@ -528,7 +530,7 @@ def cut_labels(w: MainWindow) -> list[str]:
 def test_every_control_label_shows_in_full(
     qtbot, size: tuple[int, int], dark: bool, presenter: bool
 ) -> None:
-    from gui.app import apply_theme
+    from gui.qt_app import apply_theme
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -579,7 +581,7 @@ def test_a_screenshot_right_after_the_end_draws_run_again_whole(qtbot, tmp_path)
 
 def test_gui_presenter_flag_opens_in_presenter_mode(qtbot, tmp_path) -> None:
     import main
-    from gui.app import run_gui
+    from gui.launch import run_gui
 
     args = main.build_parser().parse_args(["gui", "--presenter", "--start"])
     assert args.presenter and args.start

@@ -5,26 +5,19 @@ from __future__ import annotations
 import os
 
 from engine.config import RunConfig
-from engine.diagnosis import diagnose
+from engine.explain.diagnosis import findings
 from engine.model import RunModel
-from engine.stall import detect_stall
 
-
-def diagnosis(model: RunModel, now_t: float | None = None) -> list[str]:
-    """Plain-words explanations of what holds the run up (empty when nothing does)."""
-    found = diagnose(model, now_t)
-    stall = detect_stall(model, model.last_t if now_t is None else now_t)
-    if stall is not None:
-        found.append(stall)
-    return found
+__all__ = ["summary_json", "summary_lines", "theory_lines", "with_theory"]
 
 
 def summary_json(model: RunModel, now_t: float | None = None) -> dict:
-    """The object ``run --json`` and ``replay --json`` print."""
-    return model.summary(tuple(diagnosis(model, now_t))).to_json()
+    """The object ``run --json``, ``replay --json`` and the compare window print."""
+    return model.summary(tuple(findings(model, now_t))).to_json()
 
 
 def summary_lines(model: RunModel) -> list[str]:
+    """The closing lines of ``run`` and of the window's event log (no diagnosis)."""
     s = model.summary()
     if s.join_returned:
         join = f"queue.join() returned at {s.join_returned_at_s:.2f} s"

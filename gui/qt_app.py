@@ -1,4 +1,4 @@
-"""run_gui(): the QApplication (Fusion, light or dark), the main window and the exit code."""
+"""The Qt bootstrap: the QApplication (Fusion, light or dark) and its event loop; no windows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from engine.config import RunConfig
 from engine.resources_path import resource_dir
 
 STYLES_DIR: Path = resource_dir("styles")
@@ -106,96 +105,13 @@ def make_app() -> QApplication:
     return app
 
 
-def check_screenshot_path(path: str) -> None:
-    """Raise OSError (one line) when a PNG cannot be written at ``path``.
+def exec_until_closed(window: QWidget) -> None:
+    """Run the event loop until it ends; Ctrl+C in the terminal closes ``window`` meanwhile.
 
-    Checked before Qt starts: an unattended ``--screenshot --quit-when-done`` would otherwise
-    run the whole lesson and end with nothing written.
-    """
-    target = Path(path)
-    folder = target.parent
-    if target.is_dir():
-        raise OSError(f"cannot save the screenshot to {path}: it is a folder")
-    if not folder.is_dir():
-        raise OSError(f"cannot save the screenshot to {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise OSError(f"cannot save the screenshot to {path}: permission denied")
-
-
-def run_gui(
-    cfg: RunConfig,
-    preset: str | None = None,
-    start: bool = False,
-    screenshot: str | None = None,
-    quit_when_done: bool = False,
-    presenter: bool = False,
-) -> int:
-    """Show the main window on ``cfg`` and run the event loop.
-
-    ``presenter`` opens it in presenter mode (what F5 toggles), for handouts taken with
-    ``screenshot`` and for a projector.
-
-    With ``quit_when_done`` the window closes once the run is over and the result is 0 when
-    queue.join() returned, 3 otherwise; without it, closing the window returns 0.
-
-    ``screenshot`` and ``quit_when_done`` start the run at once (as ``start`` does): both
-    wait for the run's end, which would never come otherwise. A screenshot path that cannot
-    be written raises OSError before anything starts (main.py: one line, exit code 2); one
-    that fails at the end prints one line and returns 1.
-    """
-    if screenshot:
-        check_screenshot_path(screenshot)
-    start = start or bool(screenshot) or quit_when_done
-    app = make_app()
-    # Imported here so `main.py run` never pays for Qt widgets and pyqtgraph.
-    from gui.main_window import MainWindow
-
-    window = MainWindow(
-        cfg, preset, screenshot=screenshot, quit_when_done=quit_when_done, defer_charts=True
-    )
-    if presenter:
-        # Before the first paint, so the window never shows at the normal size first.
-        window.set_presenter(True)
-    window.show()
-    window.showMaximized()
-    # Zero-delay timers run after the pending paint of the window: it is visible by then.
-    QTimer.singleShot(0, window.load_charts)
-
-    # Ctrl+C in the terminal closes the window like the close button (stopping the run).
-    wake = QTimer(app)
-    wake.setObjectName("signal_wake")
-    wake.timeout.connect(lambda: None)
-    wake.start(SIGNAL_POLL_MS)
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
-    if start:
-        # After the first paint: the window is visible before the worker processes start.
-        QTimer.singleShot(50, window.start_run)
-    try:
-        app.exec()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        wake.stop()
-        window.driver.shutdown()
-    code = window.exit_code if quit_when_done else 0
-    if window.screenshot_error is not None:
-        print(f"queuelab: error: {window.screenshot_error}", file=sys.stderr)
-        code = 1
-    window.deleteLater()
-    return code
-
-
-def run_replay(path: str) -> int:
-    """Show a ReplayWindow on the trace ``path`` and run the event loop.
-
-    Returns 0 when the window closes, 2 when the file could not be loaded (the window has
-    shown the dialog by then; main.py refuses bad files before Qt starts anyway).
+    Python runs signal handlers only between bytecodes, not inside Qt's loop, so a timer wakes
+    the interpreter every SIGNAL_POLL_MS; the previous SIGINT handler is restored afterwards.
     """
     app = make_app()
-    from gui.replay_window import ReplayWindow
-
-    window = ReplayWindow()
-    window.show()
-    window.open_path(path, exit_code_on_failure=2)
     wake = QTimer(app)
     wake.setObjectName("signal_wake")
     wake.timeout.connect(lambda: None)
@@ -206,8 +122,3 @@ def run_replay(path: str) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         wake.stop()
-        window.loader.cancel()
-        window.loader.wait(5.0)
-    code = window.exit_code
-    window.deleteLater()
-    return code

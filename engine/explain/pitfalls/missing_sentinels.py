@@ -1,0 +1,33 @@
+"""Consumers wait in get() forever: fewer sentinels than consumers, or none left."""
+
+from __future__ import annotations
+
+from engine.explain.view import View
+from engine.explain.words import and_list
+
+ORDER = 50  # where its sentences stand among the findings
+
+
+def find(v: View) -> list[str]:
+    m = v.model
+    if m.depth != 0 or not v.producers or not v.consumers:
+        return []
+    if not all(v.gone(w) for w in v.producers):
+        return []  # a producer still running will put more, sentinels included
+    if any(v.busy_or_unsettled(w) for w in v.consumers):
+        return []  # a busy consumer may still re-put a task the waiting ones would take
+    waiting = [w.name for w in v.consumers if not v.gone(w)]
+    if not waiting:
+        return []
+    n, s = m.consumers or len(v.consumers), m.sentinel_puts
+    verb = "waits" if len(waiting) == 1 else "wait"
+    stuck = (
+        f"{and_list(waiting)} {verb} in get() forever: the queue is empty and every producer has "
+        "finished"
+    )
+    if s < n:
+        return [
+            f"missing sentinels: {n} consumer{'s' if n != 1 else ''}, {s} "
+            f"sentinel{'s' if s != 1 else ''} — {stuck}; put one None per consumer."
+        ]
+    return [f"{stuck}, and no sentinel is left for {'it' if len(waiting) == 1 else 'them'}."]

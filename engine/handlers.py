@@ -195,6 +195,13 @@ def on_feed_error(m: RunModel, src: int, r: tuple, t: float, applied: list) -> b
     m._point(t)
     return True
 
+def on_proc_info(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # A traced program's process says who it is: its name as the program gave it, its pid.
+    if src:
+        w = m._worker(src)
+        w.pid, w.name = r[2], r[3]
+    return True
+
 def on_other(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     return True  # PUT_FULL, GET_EMPTY, TASK_END: in the log, no state of their own
 

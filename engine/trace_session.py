@@ -78,6 +78,7 @@ class TraceSession:
         self._ended = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started_wall = time.time() - 1.0
         self._dir = tempfile.mkdtemp(prefix="queuelab-trace-")
         self.address = os.path.join(self._dir, "s")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -90,7 +91,8 @@ class TraceSession:
         env = dict(os.environ)
         env[ENV_CHANNEL] = self.address
         env[ENV_ROOT] = ROOT
-        self._parent_record((int(Kind.RUN_START), time.perf_counter(), 0, 0, 0))
+        # No RUN_START: its producer and consumer counts are a configured run's (the model
+        # makes their rows from it); a traced program's processes announce themselves.
         self.proc = subprocess.Popen(
             [sys.executable, "-c", BOOT, *self.argv],
             env=env, stdout=self._stdout, stderr=self._stderr,
@@ -197,7 +199,6 @@ class TraceSession:
 
     # ------------------------------------------------------------ the reading thread
     def _loop(self) -> None:
-        self._started_wall = time.time() - 1.0
         main_done_at: float | None = None
         try:
             while True:

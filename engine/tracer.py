@@ -66,6 +66,7 @@ _root: str | None = None
 _conn: Connection | None = None
 _send_lock = threading.Lock()
 _installed = False
+_mine: Recorder | None = None  # this process's recorder (a forked child finds its parent's)
 # The calling line last reported per operation kind, in this process: a LINE record goes out
 # only when it changes, so a loop's get/task_done lines cost one record each for the whole run.
 _last_site: dict[int, tuple[Any, int]] = {}
@@ -170,7 +171,9 @@ def _start_recorder(name: str, is_main: bool) -> Recorder | None:
         src = _connect(name, is_main)
     except OSError:
         return None  # the parent is gone: run untraced, as the plain program would
+    global _mine
     rec = Recorder(src, _send_batch)
+    _mine = rec
     _rec.activate(rec)
     rec.emit((int(Kind.PROC_INFO), time.perf_counter(), os.getpid(), name))
     rec.start_flusher()
@@ -206,8 +209,15 @@ def _wrap_after_fork(cls: type) -> None:
 def _conn_close_inherited() -> None:
     """A forked child must not write on its parent's connection, nor keep it open: the parent
     learns that a process ended when its connection closes."""
-    global _conn
+    global _conn, _mine
     conn, _conn = _conn, None
+    if _mine is not None:
+        # The parent's recorder, copied by fork: its SIGTERM handler and finalizers are still
+        # chained here, and must not ship the parent's buffered records as this child's.
+        _mine.broken = True
+        _mine._buf.clear()
+        _mine._pending.clear()
+        _mine = None
     if conn is not None:
         try:
             conn.close()
@@ -326,7 +336,10 @@ def launch() -> None:
 
         sys.argv = [args[1], *args[2:]]  # runpy puts the module's file in argv[0]
         sys.path[0] = os.getcwd()
-        runpy._run_module_as_main(args[1], alter_argv=True)  # what `python -m` calls
+        try:
+            runpy._run_module_as_main(args[1], alter_argv=True)  # what `python -m` calls
+        finally:
+            _main_code_ended()
         return
     path = args[0]
     sys.argv = list(args)
@@ -342,7 +355,22 @@ def launch() -> None:
     main.__loader__ = importlib.machinery.SourceFileLoader("__main__", main.__file__)
     sys.modules["__main__"] = main
     code = compile(source, main.__file__, "exec", dont_inherit=True)
-    exec(code, main.__dict__)
+    try:
+        exec(code, main.__dict__)
+    finally:
+        _main_code_ended()
+
+
+def _main_code_ended() -> None:
+    """The program's code is done; at exit multiprocessing terminates its daemon processes.
+
+    Those deaths by SIGTERM are the plain program's normal end, not faults: a STOP record
+    tells the model (and so the diagnosis) that what dies from now on was ended on purpose.
+    """
+    rec = _rec._current
+    if rec is not None and any(p.daemon for p in multiprocessing.active_children()):
+        rec.emit((int(Kind.STOP), time.perf_counter(), "the main program ended its daemons"))
+        rec.flush()
 
 
 def _strip_launcher(hook: Any) -> Any:

@@ -195,7 +195,8 @@ def run_trace_headless(opts: TraceArgs, err: TextIO = sys.stderr) -> int:
         data["program"] = opts.argv
         data["exit_code"] = session.exit_code
         data["processes"] = [
-            {"src": src, "pid": pid, "name": name} for src, (pid, name) in sorted(session.names.items())
+            {"src": src, "pid": pid, "name": name}
+            for src, (pid, name) in sorted(session.names.items())
         ]
         with open(opts.json_summary, "w", encoding="utf-8") as f:
             json.dump(data, f)
@@ -207,7 +208,7 @@ def run_trace_headless(opts: TraceArgs, err: TextIO = sys.stderr) -> int:
     return code
 
 
-def _writer_listener(writer):  # noqa: ANN001, ANN202 - TraceWriter, a listener
+def _writer_listener(writer):  # TraceWriter -> a listener
     def listener(batch: tuple) -> None:
         if writer.error is None:
             try:

@@ -30,7 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from typing import IO, Any
+from typing import Any
 
 import psutil
 
@@ -212,7 +212,7 @@ class TraceSession:
                     main_done_at = time.monotonic()
                 if main_done_at is not None:
                     late = time.monotonic() - main_done_at > END_GRACE_S
-                    if not self._conns or late or self._stopping.is_set() and not ready:
+                    if not self._conns or late or (self._stopping.is_set() and not ready):
                         break
         finally:
             self._finish()
@@ -329,7 +329,3 @@ def kill_tree(procs: list[psutil.Process], grace_s: float = TERM_GRACE_S) -> Non
         except psutil.Error:
             pass
     psutil.wait_procs(alive, timeout=grace_s)
-
-
-def open_devnull() -> IO[bytes]:
-    return open(os.devnull, "wb")  # noqa: SIM115 - the caller closes it

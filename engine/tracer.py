@@ -302,9 +302,9 @@ def install(address: str, root: str) -> None:
     multiprocessing.JoinableQueue = _default_joinable_queue
     _mp_queues.JoinableQueue = TracedQueue
     for cls in [_mp_process.BaseProcess, *vars(_mp_context).values()]:
-        if isinstance(cls, type) and issubclass(cls, _mp_process.BaseProcess):
-            if "_after_fork" in cls.__dict__:
-                _wrap_after_fork(cls)
+        is_process = isinstance(cls, type) and issubclass(cls, _mp_process.BaseProcess)
+        if is_process and "_after_fork" in cls.__dict__:
+            _wrap_after_fork(cls)
     _mp_process.BaseProcess._bootstrap = _bootstrap
     _mp_spawn.get_preparation_data = _prep
     import multiprocessing.popen_fork as popen_fork

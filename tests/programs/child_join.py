@@ -13,7 +13,7 @@ def produce(queue):
 
 
 def consume(queue):
-    while (item := queue.get()) is not None:
+    while queue.get() is not None:
         queue.task_done()
     queue.task_done()
 

@@ -5,7 +5,7 @@ import sys
 
 
 def worker(ctx, jobs):
-    while (job := jobs.get()) is not None:
+    while jobs.get() is not None:
         jobs.task_done()
     jobs.task_done()
 

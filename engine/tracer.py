@@ -75,11 +75,11 @@ _last_site: dict[int, tuple[Any, int]] = {}
 # ------------------------------------------------------------------------- the traced queue
 
 
-def _site(rec: Recorder, op: int) -> None:
+def _site(rec: Recorder, op: int, force: bool = False) -> None:
     """Record the caller's caller's line when it differs from this op's last one."""
     f = _getframe(2)
     key = (f.f_code, f.f_lineno)
-    if _last_site.get(op) != key:
+    if force or _last_site.get(op) != key:
         _last_site[op] = key
         rec.emit((_LINE, time.perf_counter(), op, f.f_code.co_filename, f.f_lineno))
 
@@ -100,7 +100,9 @@ class TracedQueue(TracedJoinableQueue):
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         rec = _rec._current
         if rec is not None:
-            _site(rec, _GET)
+            # Holding a task not marked done, this get would look like work on it: say it
+            # waits here (only then: a get is otherwise recorded when it returns).
+            _site(rec, _GET, bool(self._taken))
         return TracedJoinableQueue.get(self, block, timeout)
 
     def task_done(self) -> None:

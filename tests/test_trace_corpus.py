@@ -143,3 +143,27 @@ def test_arguments_after_the_program_are_its_own(tmp_path: Path) -> None:
     assert traced.stdout == "['--headless', '--save', 'x']\n"
     assert not (tmp_path / "x").exists()
     assert os.path.exists(prog)
+
+
+def test_dash_m_runs_a_package_as_python_m_does(tmp_path: Path) -> None:
+    pkg = tmp_path / "mpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helper.py").write_text(
+        "def work(q):\n    while q.get() is not None:\n        q.task_done()\n    q.task_done()\n"
+    )
+    (pkg / "__main__.py").write_text(
+        "import multiprocessing as mp, sys\nfrom .helper import work\n"
+        "if __name__ == '__main__':\n    mp.set_start_method('spawn')\n"
+        "    q = mp.JoinableQueue()\n"
+        "    p = mp.Process(target=work, args=(q,), name='helper')\n    p.start()\n"
+        "    q.put(1)\n    q.put(None)\n    q.join()\n    p.join()\n"
+        "    print(sys.argv, __spec__.name)\n"
+    )
+    plain = _run([sys.executable, "-m", "mpkg", "a"], tmp_path)
+    save = tmp_path / "m.qltrace"
+    traced = _run([sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--save",
+                   str(save), "-m", "mpkg", "a"], tmp_path)  # fmt: skip
+    assert traced.stdout == plain.stdout
+    assert traced.returncode == plain.returncode == 0
+    assert counts_by_process(save)["helper"] == [0, 2, 2]

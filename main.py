@@ -182,9 +182,9 @@ def _trace(args: list[str]) -> int:
         print(message.replace("'python main.py run'", "'python main.py trace --headless'"),
               file=sys.stderr)  # fmt: skip
         return EXIT_NO_DISPLAY
-    from gui.trace_app import run_trace_gui
+    from gui.trace_window import run_trace_gui
 
-    return exit_like(run_trace_gui(opts))
+    return exit_like(run_trace_gui(opts, screenshot=opts.screenshot))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,7 @@ options:
                      write run --json's summary object to FILE
   --hang-timeout S   end the program (exit 3, with the diagnosis) when it has not ended S s
                      after its main process called queue.join()
+  --screenshot PNG   (the window) save a PNG once the program has ended, then close
   -m MODULE          run a module as `python -m MODULE` does
 """
 
@@ -49,6 +50,7 @@ class TraceArgs:
     save: str | None = None
     json_summary: str | None = None
     hang_timeout: float | None = None
+    screenshot: str | None = None  # the window: a PNG when the program has ended, then quit
     help: bool = False
 
 
@@ -72,8 +74,8 @@ def parse_trace_args(args: list[str]) -> TraceArgs:
             out.headless = True
             i += 1
             continue
-        if a in ("--save", "--json-summary", "--hang-timeout", "-m") or a.startswith(
-            ("--save=", "--json-summary=", "--hang-timeout=")
+        if a in ("--save", "--json-summary", "--hang-timeout", "--screenshot", "-m") or (
+            a.startswith(("--save=", "--json-summary=", "--hang-timeout=", "--screenshot="))
         ):
             name, eq, value = a.partition("=")
             if not eq:
@@ -89,6 +91,8 @@ def parse_trace_args(args: list[str]) -> TraceArgs:
                 out.save = value
             elif name == "--json-summary":
                 out.json_summary = value
+            elif name == "--screenshot":
+                out.screenshot = value
             else:
                 out.hang_timeout = _seconds(value)
             continue

@@ -22,6 +22,7 @@ from engine.config import RunConfig
 from engine.events import Kind
 from engine.states import Activity
 from engine.trace_cli import TraceArgs, program_title, trace_config
+from engine.trace_narration import TraceNarrator
 from engine.trace_run import TraceRun
 from gui.main_window import MainWindow
 
@@ -61,8 +62,11 @@ class TraceWindow(MainWindow):
         self.console.setPlaceholderText("What the program prints appears here.")
         self.console_dock = self._dock("Program output", "console_dock", self.console)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.console_dock)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.code_dock)
+        # The program's code with its lit lines is what there is to look at; the event log is
+        # one tab away.
         self.code_dock.show()
+        self.tabifyDockWidget(self.log_dock, self.code_dock)
+        self.code_dock.raise_()
         self._console_timer = QTimer(self)
         self._console_timer.setObjectName("trace_console_timer")
         self._console_timer.setInterval(CONSOLE_PERIOD_MS)
@@ -96,10 +100,12 @@ class TraceWindow(MainWindow):
         self.charts.set_playhead(None)
         self.charts.set_model(run.model)
         self.event_log.set_model(run.model)
+        # The tutorial's narration assumes producers and consumers; a program names its own.
+        self.event_log._narrator = TraceNarrator(run.model)
         self.event_log.add_note(f"— Tracing: python {' '.join(self.argv)}", 0.0)
         self.console.clear()
         self._console_timer.start()
-        self._show_log_or_options(log=True)
+        self.code_dock.raise_()
         self._refresh_controls()
         return True
 
@@ -131,6 +137,13 @@ class TraceWindow(MainWindow):
     def _show_code_lines(self) -> None:
         """Light up the line each process called its latest queue operation from."""
         m = self.driver.model
+        run = self.driver.run
+        if isinstance(run, TraceRun):
+            procs = ", ".join(name for _pid, name in run.session.names.values())
+            n = len(run.session.names)
+            text = f"{n} process{'es' if n != 1 else ''} traced: {procs}" if n else ""
+            if self.lesson_view.setup_label.text() != text:
+                self.lesson_view.setup_label.setText(text)
         if m is None or self._source_file is None:
             return
         names = {0: "main"}

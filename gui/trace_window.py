@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from engine.config import RunConfig
 from engine.events import Kind
-from engine.states import Activity
+from engine.states import Activity, JoinState
 from engine.trace_cli import TraceArgs, program_title, trace_config
 from engine.trace_narration import TraceNarrator
 from engine.trace_run import TraceRun
@@ -162,6 +162,18 @@ class TraceWindow(MainWindow):
         shown = {line: ", ".join(who) for line, who in running.items()}
         if shown != self.code_view.running():
             self.code_view.edit.set_running(shown)
+
+    def _diagnose(self, now: float) -> None:
+        """As the lessons do; but an unattended window (--screenshot) ends a program only
+        while its main process waits in queue.join(): before that, main may put at any time."""
+        m = self.driver.model
+        unattended = self._quit_when_done
+        if m is not None and m.join_state != JoinState.WAITING:
+            self._quit_when_done = False
+        try:
+            super()._diagnose(now)
+        finally:
+            self._quit_when_done = unattended
 
     def _on_console_timer_timeout(self) -> None:
         run = self.driver.run

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QTextCursor
@@ -227,5 +226,4 @@ def run_trace_gui(opts: TraceArgs, screenshot: str | None = None) -> int:
     if window.screenshot_error is not None:
         print(f"queuelab: error: {window.screenshot_error}", file=sys.stderr)
     window.deleteLater()
-    time.sleep(0)
     return code

@@ -56,3 +56,6 @@ def test_ctrl_c_is_the_programs_and_its_death_is_ours(tmp_path: Path) -> None:
     assert p.returncode == -signal.SIGINT
     assert "KeyboardInterrupt" in err
     assert "engine/tracer.py" not in err and '"<string>"' not in err
+    # QueueLab itself was not interrupted: it waited for the program and summed it up.
+    assert "trace_cli.py" not in err
+    assert "queuelab: traced 1 process: main" in err

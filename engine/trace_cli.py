@@ -198,6 +198,7 @@ def run_trace_headless(opts: TraceArgs, err: TextIO = sys.stderr) -> int:
         data = summary_json(m)
         data["program"] = opts.argv
         data["exit_code"] = session.exit_code
+        data["not_traced"] = list(session.notes)
         data["processes"] = [
             {"src": src, "pid": pid, "name": name}
             for src, (pid, name) in sorted(session.names.items())
@@ -267,6 +268,7 @@ def _print_summary(
         f"{s.puts} puts, {s.gets} gets, {s.task_dones} task_done calls, {s.unfinished} "
         f"unfinished; {m.join_words()}",
     ]
+    lines += [f"note: {note}" for note in session.notes]
     if problem is not None:
         lines.append(f"{problem}; the program's processes were ended")
     lines += [f"  - {sentence}" for sentence in found]

@@ -63,6 +63,7 @@ class TraceSession:
         self.exit_code: int | None = None  # the program's (its main process's) own
         self.end_reason: str | None = None
         self.names: dict[int, tuple[int, str]] = {}  # src -> (pid, name)
+        self.notes: list[str] = []  # what the program uses that the trace does not follow
         self._stdout, self._stderr = stdout, stderr
         self._inbox: deque[Batch] = deque()
         self._listeners: list[Callable[[Batch], None]] = []
@@ -251,6 +252,8 @@ class TraceSession:
         if type(msg[0]) is str:
             if msg[0] == "exit":
                 self._on_reaped(msg[1], msg[2])
+            elif msg[0] == "note" and msg[1] not in self.notes:
+                self.notes.append(msg[1])
             return
         _, first, records = msg
         if src == 0:

@@ -309,6 +309,39 @@ def _wrap_poll(cls: type) -> None:
     cls.poll = poll
 
 
+_noted: set[str] = set()
+NOTE_QUEUE = (
+    "multiprocessing.Queue is not traced (only JoinableQueue: a Queue has no unfinished "
+    "counter to follow)"
+)
+NOTE_MANAGER = (
+    "Manager().JoinableQueue() is not traced: it is a queue.Queue living in the manager's "
+    "process, reached through a proxy"
+)
+
+
+def _say_untraced(text: str) -> None:
+    """Tell the parent once per process about something the trace does not follow."""
+    if text in _noted or _conn is None:
+        return
+    _noted.add(text)
+    try:
+        _send(pickle.dumps(("note", text)))
+    except (OSError, ValueError):
+        pass
+
+
+def _wrap_factory(owner: Any, name: str, text: str) -> None:
+    orig = getattr(owner, name)
+
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        _say_untraced(text)
+        return orig(*args, **kwargs)
+
+    factory.__doc__ = orig.__doc__
+    setattr(owner, name, factory)
+
+
 def install(address: str, root: str) -> None:
     """Patch multiprocessing in this process (idempotent)."""
     global _address, _root, _installed
@@ -325,6 +358,12 @@ def install(address: str, root: str) -> None:
             _wrap_after_fork(cls)
     _mp_process.BaseProcess._bootstrap = _bootstrap
     _mp_spawn.get_preparation_data = _prep
+    # Not traced, but said: the summary and the window name them instead of showing nothing.
+    _wrap_factory(_mp_context.BaseContext, "Queue", NOTE_QUEUE)
+    _wrap_factory(multiprocessing, "Queue", NOTE_QUEUE)
+    import multiprocessing.managers as managers
+
+    _wrap_factory(managers.SyncManager, "JoinableQueue", NOTE_MANAGER)
     import multiprocessing.popen_fork as popen_fork
 
     _wrap_poll(popen_fork.Popen)

@@ -48,6 +48,7 @@ class TraceWindow(MainWindow):
         self._sites: dict[int, dict[int, tuple[str, int]]] = {}
         self._last_op: dict[int, int] = {}
         self._source_file: str | None = None
+        self._notes_shown = 0  # the session's notes already in the event log
         super().__init__(
             self.trace_cfg, None, screenshot=screenshot, quit_when_done=quit_when_done,
             defer_charts=True, parent=parent,
@@ -103,6 +104,7 @@ class TraceWindow(MainWindow):
         self.event_log._narrator = TraceNarrator(run.model)
         self.event_log.add_note(f"— Tracing: python {' '.join(self.argv)}", 0.0)
         self.console.clear()
+        self._notes_shown = 0
         self._console_timer.start()
         self.code_dock.raise_()
         self._refresh_controls()
@@ -178,6 +180,10 @@ class TraceWindow(MainWindow):
         run = self.driver.run
         if not isinstance(run, TraceRun):
             return
+        notes = run.session.notes
+        while self._notes_shown < len(notes):
+            self.event_log.add_note(f"! {notes[self._notes_shown]}", self.driver.elapsed())
+            self._notes_shown += 1
         chunks = run.take_output()
         if chunks:
             cursor = self.console.textCursor()

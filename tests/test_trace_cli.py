@@ -59,3 +59,19 @@ def test_ctrl_c_is_the_programs_and_its_death_is_ours(tmp_path: Path) -> None:
     # QueueLab itself was not interrupted: it waited for the program and summed it up.
     assert "trace_cli.py" not in err
     assert "queuelab: traced 1 process: main" in err
+
+
+def test_what_is_not_traced_is_said(tmp_path: Path) -> None:
+    prog = tmp_path / "mgr.py"
+    prog.write_text(
+        "import multiprocessing as mp\nif __name__ == '__main__':\n"
+        "    with mp.Manager() as m:\n        q = m.JoinableQueue()\n        q.put(1)\n"
+        "        q.get()\n        q.task_done()\n"
+        "    r = mp.Queue()\n    r.put(2)\n    print(r.get())\n"
+    )
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "trace", "--headless",
+                           str(prog)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "2\n"
+    assert "queuelab: note: Manager().JoinableQueue() is not traced" in done.stderr
+    assert "queuelab: note: multiprocessing.Queue is not traced" in done.stderr
+    assert "0 puts, 0 gets" in done.stderr

@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("first", metavar="FILE_A")
     p.add_argument("second", metavar="FILE_B")
 
+    sub.add_parser(
+        "trace", add_help=False,
+        help="run your own program with its JoinableQueues traced (trace --help for more)",
+    )
+
     p = sub.add_parser("export", help="export a recorded run")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg"))
@@ -158,7 +163,37 @@ def load_run_config(args: argparse.Namespace):  # -> RunConfig
     return apply_overrides(cfg, args.overrides)
 
 
+def _trace(args: list[str]) -> int:
+    """``trace``: parsed by hand, since everything after the program belongs to the program."""
+    from engine.trace_cli import HELP, UsageError, exit_like, parse_trace_args
+
+    try:
+        opts = parse_trace_args(args)
+    except UsageError as exc:
+        print(f"queuelab: error: {exc} (see '{_prog_name()} trace --help')", file=sys.stderr)
+        return 2
+    if opts.help:
+        print(HELP.replace("main.py", _prog_name()), end="")
+        return 0
+    if opts.headless:
+        from engine.trace_cli import run_trace_headless
+
+        return exit_like(run_trace_headless(opts))
+    message = no_display_message()
+    if message is not None:
+        print(message.replace("'python main.py run'", "'python main.py trace --headless'"),
+              file=sys.stderr)  # fmt: skip
+        return EXIT_NO_DISPLAY
+    from gui.launch import run_trace_gui
+
+    return exit_like(run_trace_gui(opts, screenshot=opts.screenshot))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "trace":
+        return _trace(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.app_flag:

@@ -33,6 +33,10 @@ class Kind(IntEnum):
     TASK_FAIL = 24  # (K, t, tid, text)
     TASK_RETRY = 25  # (K, t, tid, attempt)             the re-put follows as a PUT
     PAUSED = 26  # (K, t)                               a worker holds at a step
+    # a traced program's processes (python main.py trace; engine/tracer.py)
+    PROC_INFO = 27  # (K, t, pid, name)                  first record of a traced process
+    LINE = 28  # (K, t, op, file, line)                 the next `op` (a Kind) of this stream
+    #                                                    is called from file:line (on change)
     # parent (src 0)
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
@@ -74,6 +78,8 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.TASK_FAIL: (("tid", "int"), ("text", "str")),
     Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
     Kind.PAUSED: (),
+    Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
+    Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
     Kind.RUN_START: (("producers", "int"), ("consumers", "int"), ("tasks_total", "int")),
     Kind.PRODUCERS_JOINED: (),
     Kind.PROC_EXIT: (("worker_src", "int"), ("exitcode", "int")),

@@ -195,6 +195,22 @@ def on_feed_error(m: RunModel, src: int, r: tuple, t: float, applied: list) -> b
     m._point(t)
     return True
 
+def on_proc_info(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # A traced program's process says who it is: its name as the program gave it, its pid.
+    if src:
+        w = m._worker(src)
+        w.pid, w.name = r[2], r[3]
+    return True
+
+def on_line(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # A traced process is about to call get(): it waits there from now on, even while it
+    # still holds a task it never marked done (a get is recorded only when it returns).
+    if src and r[2] == int(Kind.GET):
+        w = m._worker(src)
+        if w.alive and w.activity != Activity.WAIT_GET:
+            m._set(w, t, Activity.WAIT_GET, w.task)
+    return True
+
 def on_other(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     return True  # PUT_FULL, GET_EMPTY, TASK_END: in the log, no state of their own
 

@@ -203,3 +203,10 @@ def _draw(trace: Trace, out_path: PathLike, size: tuple[int, int]) -> None:
     finally:
         panel.close()
         panel.deleteLater()
+
+
+def run_trace_gui(opts: object, screenshot: str | None = None) -> int:
+    """``trace`` with its window: the program started at once; returns the program's code."""
+    from gui.trace_window import run_trace_gui as run
+
+    return run(opts, screenshot=screenshot)  # type: ignore[arg-type]

@@ -114,10 +114,14 @@ class RunDriver(QObject):
         return max(m.last_t, m.rel(time.perf_counter()))
 
     # ------------------------------------------------------------------ commands
-    def start(self, cfg: RunConfig) -> Run:
-        """Discard any previous run and start a fresh one (a Run is one-shot)."""
+    def start(self, cfg: RunConfig, run: Run | None = None) -> Run:
+        """Discard any previous run and start a fresh one (a Run is one-shot).
+
+        ``run``: an object with Run's interface to start instead of ``Run(cfg)`` (a traced
+        program: engine/trace_run.py).
+        """
         self.discard()
-        run = Run(cfg)
+        run = Run(cfg) if run is None else run
         self._run = run
         # Every run is recorded as it goes, so File ▸ Save run… can keep it afterwards.
         fd, path = tempfile.mkstemp(prefix="queuelab-", suffix=".qltrace")

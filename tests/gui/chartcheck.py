@@ -186,8 +186,9 @@ def _s_t(ctx: Ctx) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the check
 def check_panel(panel: ChartsPanel, model: RunModel, until: float | None = None,
-                only: list[str] | None = None) -> dict[str, list[str]]:
-    """Every registered item's data and image against ``model``: {item name: problems}."""
+                only: list[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """Every registered item's data and image against ``model``:
+    {item name: {"held": problems with its data, "image": problems with its pixels}}."""
     QApplication.processEvents()
     ctx = Ctx(panel, model, model.last_t if until is None else until)
     ctx.image = panel._glw.grab().toImage()  # paints every item: SeriesLines build their runs
@@ -200,11 +201,12 @@ def check_panel(panel: ChartsPanel, model: RunModel, until: float | None = None,
         a, b = other.item(panel), me.item(panel)
         return a in added and b in added and added.index(a) > added.index(b)
 
-    out: dict[str, list[str]] = {}
+    out: dict[str, dict[str, list[str]]] = {}
     for check in CHECKS:
         if only is not None and check.name not in only:
             continue
-        problems = list(check.held(ctx))
+        held = list(check.held(ctx))
+        problems: list[str] = []
         want = check.colour(panel.theme, model)
         pts = []
         for p in check.probes(ctx):
@@ -224,7 +226,7 @@ def check_panel(panel: ChartsPanel, model: RunModel, until: float | None = None,
             missing = [(pt.x(), pt.y()) for pt in pts if pt not in found][:6]
             problems.append(f"{check.name}: colour {want.name()} at {len(found)} of {len(pts)} "
                             f"places the data puts it; missing at {missing}")
-        out[check.name] = problems
+        out[check.name] = {"held": held, "image": problems}
     return out
 
 
@@ -252,8 +254,8 @@ def data_items(panel: ChartsPanel) -> set[tuple[int, str | None]]:
     return out
 
 
-def problems_text(results: dict[str, list[str]]) -> str:
-    return "\n".join(p for ps in results.values() for p in ps)
+def problems_text(results: dict[str, dict[str, list[str]]]) -> str:
+    return "\n".join(p for r in results.values() for ps in r.values() for p in ps)
 
 
 def zoom(panel: ChartsPanel, lo: float, hi: float) -> None:

@@ -166,10 +166,10 @@ def test_consumer_killed_in_get_stalls_the_queue_and_the_next_run_works(method: 
     with Run(cfg) as run:
         m = run.model
         assert poll_until(run, all_started, START_TIMEOUT_S)
-        holder = wait_for(lambda: read_lock_holder(run, consumers), 3.0)
-        assert holder, "no single consumer was found blocked reading the queue's pipe"
-        assert m.puts == 0, "killed before the first put, so it surely waits in an empty get()"
+        holder = held_in_an_empty_get(run, consumers)
+        gets = m.gets
         os.kill(run.processes[holder].pid, signal.SIGKILL)
+        run.resume()  # the producer puts the rest: nobody can take it
         t_kill = time.perf_counter()
         sentence = None
         while sentence is None and time.perf_counter() - t_kill < 10.0:
@@ -180,7 +180,7 @@ def test_consumer_killed_in_get_stalls_the_queue_and_the_next_run_works(method: 
         assert sentence is not None, "the stall was not detected within 10 s"
         name = m.workers[holder].name
         assert f"{name} was killed while waiting in get()" in sentence
-        assert f"{m.depth} item" in sentence and m.depth > 0 and m.gets == 0
+        assert f"{m.depth} item" in sentence and m.depth > 0 and m.gets == gets
         pids = [p.pid for p in run.processes.values()]
         run.stop()
         assert not wait_gone(pids, STOP_DEADLINE_S)
@@ -188,6 +188,28 @@ def test_consumer_killed_in_get_stalls_the_queue_and_the_next_run_works(method: 
     with Run(cfg) as run:
         assert run.wait(RUN_TIMEOUT_S) and run.end_reason == "joined"
         assert detect_stall(run.model, now_t(run)) is None
+
+
+def held_in_an_empty_get(run: Run, consumers: list[int]) -> int:
+    """Pause the run and return the consumer that holds the queue's read lock, once nothing
+    can reach it: the producer is held at its pause gate (its PAUSED record has arrived, so
+    every put before it has too) and every item put so far has been taken.
+
+    Gated on records, not on the put interval: a slow start used to let a put (and a get)
+    happen before the check that "no put happened yet".
+    """
+    run.pause()
+    producer = run.model.workers[1]
+
+    def quiet(m: RunModel) -> bool:
+        return producer.activity in (Activity.PAUSED, Activity.EXITED) and m.depth == 0
+
+    assert poll_until(run, quiet, START_TIMEOUT_S), "the producer never held at its pause"
+    assert producer.activity == Activity.PAUSED, "the producer put everything before the pause"
+    holder = wait_for(lambda: read_lock_holder(run, consumers), 3.0)
+    assert holder, "no single consumer was found blocked reading the queue's pipe"
+    assert run.model.depth == 0 and producer.activity == Activity.PAUSED
+    return holder
 
 
 def test_no_stall_is_reported_for_a_healthy_run_or_a_death_with_nothing_queued() -> None:

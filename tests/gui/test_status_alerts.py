@@ -153,6 +153,20 @@ def test_a_consumer_killed_in_get_shows_the_stall_and_the_next_start_works(
     assert run is not None
     consumers = [s for s in run.processes if s >= 2]
     holder: list[int] = []
+    m = w.model
+    assert m is not None
+
+    # Gated on records, not on the put interval: Pause holds the producer at its gate (its
+    # PAUSED record has arrived, so has every put before it), and once every item put so
+    # far was taken, the consumer in the pipe read waits in an empty get() that nothing can
+    # fill until Resume. (The old check, "no put happened yet", failed after a slow start.)
+    qtbot.waitUntil(lambda: bool(m.workers) and all(x.pid for x in m.workers.values()),
+                    timeout=END_TIMEOUT_MS)
+    w.pause_run()
+    producer = m.workers[1]
+    qtbot.waitUntil(lambda: producer.activity in (Activity.PAUSED, Activity.EXITED)
+                    and m.depth == 0, timeout=END_TIMEOUT_MS)
+    assert producer.activity == Activity.PAUSED, "the producer put everything before the pause"
 
     def one_holder() -> bool:
         found = read_lock_holder(w.driver.run, consumers)
@@ -161,9 +175,9 @@ def test_a_consumer_killed_in_get_shows_the_stall_and_the_next_start_works(
         return found is not None
 
     qtbot.waitUntil(one_holder, timeout=END_TIMEOUT_MS)
-    m = w.model
-    assert m is not None and m.puts == 0, "killed before the first put: surely in an empty get()"
+    assert m.depth == 0 and producer.activity == Activity.PAUSED
     os.kill(run.processes[holder[-1]].pid, signal.SIGKILL)
+    w.resume_run()  # the producer puts the rest: nobody can take it
     t_kill = time.monotonic()
     qtbot.waitUntil(lambda: chip(w).startswith("STALLED"), timeout=STALL_TIMEOUT_MS)
     print(f"\nFIGURE stall chip {time.monotonic() - t_kill:.2f} s after the SIGKILL in get()")

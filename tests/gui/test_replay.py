@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from engine.config import RunConfig
 from engine.model import RunModel
-from engine.replay import Replayer, replay_model
+from engine.replay import replay_model
 from engine.report import summary_json
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
@@ -39,14 +40,26 @@ def record(path: Path, cfg: RunConfig) -> RunModel:
     return run.model
 
 
+# The live models of the recorded runs, by trace path: what the run itself showed, the
+# reference for the replay (never the replay's own Replayer).
+LIVE: dict[Path, RunModel] = {}
+
+
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two recorded runs of the same work: 2 consumers (A) and 4 consumers (B)."""
     d = tmp_path_factory.mktemp("replay")
     a, b = d / "two.qltrace", d / "four.qltrace"
-    record(a, CFG)
-    record(b, CFG.replace(consumers=4))
+    LIVE[a] = record(a, CFG)
+    LIVE[b] = record(b, CFG.replace(consumers=4))
     return a, b
+
+
+def live_counts_at(path: Path, t: float) -> tuple[int, int, int]:
+    """Puts, gets and task_dones by time ``t`` in the run as it was recorded (live)."""
+    m = LIVE[path]
+    n = bisect.bisect_right(m.s_t, t)
+    return (m.s_puts[n - 1], m.s_gets[n - 1], m.s_dones[n - 1]) if n else (0, 0, 0)
 
 
 def open_window(qtbot: QtBot, path: Path) -> ReplayWindow:
@@ -64,8 +77,7 @@ def counts_text(m: RunModel) -> str:
 
 def time_of_done(path: Path, n: int) -> float:
     """Run seconds at which the n-th task_done took effect (a time with work around it)."""
-    m = replay_model(read_trace(path))
-    return sorted(m.done_t)[n - 1]
+    return sorted(LIVE[path].done_t)[n - 1]
 
 
 def scrub_to(qtbot: QtBot, w: ReplayWindow, t: float) -> None:
@@ -86,13 +98,13 @@ def test_scrubber_moves_one_playhead_and_the_views_show_that_time(
     for t in (late, early, late):  # forward, back (a rebuild), forward again
         scrub_to(qtbot, w, t)
         t_ms = round(t * 1000) / 1000
-        ref = Replayer(read_trace(path)).seek(t_ms)
+        puts, gets, dones = live_counts_at(path, t_ms)
         assert playheads(w) == pytest.approx([t_ms] * 4)
         shown = w.playback.shown
-        assert (shown.puts, shown.gets, shown.task_dones) == (ref.puts, ref.gets, ref.task_dones)
-        assert w.status.counts_label.text() == counts_text(ref)
+        assert (shown.puts, shown.gets, shown.task_dones) == (puts, gets, dones)
+        assert w.status.counts_label.text() == f"put {puts:,} · get {gets:,} · task_done {dones:,}"
         x, y = w.charts.curve_data()["task_dones"]
-        assert y[-1] == ref.task_dones
+        assert y[-1] == dones
         assert x.max() <= t_ms + 1e-6, "the charts draw past the playhead"
         logged = [ln for ln in w.log.lines() if "s  " in ln]
         assert logged and float(logged[-1].split(" s ")[0]) <= t_ms + 0.01
@@ -112,8 +124,7 @@ def test_space_plays_to_the_end_and_stops(qtbot: QtBot, traces: tuple[Path, Path
     assert playheads(w)[0] > time_of_done(path, 1)
     w.set_speed(16.0)
     qtbot.waitUntil(lambda: not w.playing, timeout=20_000)
-    full = replay_model(read_trace(path))
-    assert counts_text(w.playback.shown) == counts_text(full)
+    assert counts_text(w.playback.shown) == counts_text(LIVE[path])
     assert w.status.state_label.text().strip() == "Replay: end"
     assert w.slider.value() == w.slider.maximum()
 

@@ -82,7 +82,8 @@ class Ctx:
         out = []
         for chart in self.panel.charts:
             for it in chart.plot.items:
-                if isinstance(it, pg.InfiniteLine) and it.isVisible():
+                if isinstance(it, pg.InfiniteLine) and it.isVisible() \
+                        and getattr(it, "label", None) is not None:
                     r = self.panel._glw.mapFromScene(it.label.sceneBoundingRect()).boundingRect()
                     r.translate(self._offset())
                     out.append(r.adjusted(-CLEAR_PX, -CLEAR_PX, CLEAR_PX, CLEAR_PX))

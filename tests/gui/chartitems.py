@@ -171,7 +171,7 @@ rate_line("service", "Rates: mean-service line", lambda th: th.service)
 # ----------------------------------------------------------------------------- the timeline
 def timeline_samples(ctx: Ctx) -> list[tuple[int, float, int]]:
     """(row, time, activity) in the middle of each of the model's intervals (the open one
-    too) that is at least six pixels wide in view."""
+    too) that is at least six pixels wide in view and ended by ``until``."""
     vb = ctx.panel.timeline.item.getViewBox()
     px = ctx.px(vb)
     xmin, xmax = ctx.x_range()
@@ -180,8 +180,12 @@ def timeline_samples(ctx: Ctx) -> list[tuple[int, float, int]]:
     for row, src in enumerate(sorted(s for s in ctx.model.workers if s > 0)):
         w = ctx.model.workers[src]
         spans = [(t0, t1, int(a)) for t0, t1, a, _ in w.intervals]
-        spans.append((w.since, ctx.until, int(w.activity)))
+        spans.append((w.since, ctx.model.last_t, int(w.activity)))
         for t0, t1, a in spans:
+            if t1 > ctx.until:
+                # Still going at the playhead: what it is shows only when it ends (a put
+                # blocked then is "producing" until it returns), in a replay as live.
+                continue
             a0, a1 = max(t0, xmin), min(t1, hi)
             if a1 - a0 >= 6 * px:
                 out.append((row, (a0 + a1) / 2, a))

@@ -141,3 +141,16 @@ def test_the_check_fails_for_a_chart_that_shows_another_run(panel: ChartsPanel) 
     assert any(r["image"] for r in res.values())
     assert {"Unfinished: unfinished line", "Unfinished: queued band", "Flow: puts line",
             "Rates: mean-wait line", "Workers: process bars"} <= set(wrong), wrong
+
+
+def test_an_unregistered_item_is_noticed(panel: ChartsPanel) -> None:
+    """What the completeness test sees when a chart grows a curve nobody registered."""
+    import pyqtgraph as pg
+
+    shown(panel, model_of("short"), (0.0, 1.0))
+    extra = pg.PlotDataItem([0.0, 1.0], [0.0, 1.0])
+    panel.flow.plot.addItem(extra)
+    try:
+        assert data_items(panel) - registered_items(panel) == {(id(extra), None)}
+    finally:
+        panel.flow.plot.removeItem(extra)

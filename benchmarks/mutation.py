@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out" / "mutation"
 # module -> the tests that exercise it (fast ones first; the tool picks per mutant).
 MODULES: dict[str, list[str]] = {
-    "engine/diagnosis.py": ["tests/test_diagnosis.py", "tests/test_model.py"],
+    # With tests/test_model.py too: the same 185 of 231 in 39 min instead of 12 (2 cores).
+    "engine/diagnosis.py": ["tests/test_diagnosis.py"],
     "engine/model.py": ["tests/test_model.py", "tests/test_diagnosis.py",
                         "tests/test_tracefile.py", "tests/test_times.py"],
     "engine/traced_queue.py": ["tests/test_traced_queue.py", "tests/test_traced_transport.py",

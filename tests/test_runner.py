@@ -317,20 +317,24 @@ def test_context_manager_stops_everything_on_exception(proc_tools: SimpleNamespa
 # ----------------------------------------------------------------------------- deaths
 
 
+@pytest.mark.parametrize("done_before", [0, 1], ids=["first-task", "second-task"])
 def test_consumer_killed_mid_task_is_detected_with_its_task_named(
-    proc_tools: SimpleNamespace,
+    proc_tools: SimpleNamespace, done_before: int
 ) -> None:
+    """Killed in its first task or in a later one: what it finished before still counts."""
     duration = 0.4
     cfg = config(consumers=2, tasks_per_producer=6, task_duration=const(duration))
     victim, survivor = 2, 3
     with Run(cfg) as run:
         m = run.model
 
-        # Kill early in a task, so the victim is surely sleeping in it and not inside get().
+        # Kill early in a task, so the victim is surely sleeping in it and not inside get();
+        # in the task after ``done_before`` finished ones (gated on the model, not on time).
         def early_in_task(m: RunModel) -> bool:
             w = m.workers[victim]
             now = time.perf_counter() - m.t0 if m.t0 is not None else 0.0
-            return w.activity == Activity.PROCESS and w.task != -1 and now - w.since < 0.1
+            return (w.activity == Activity.PROCESS and w.task != -1 and now - w.since < 0.1
+                    and w.tasks_done == done_before)
 
         assert poll_until(run, early_in_task, START_TIMEOUT_S)
         w = m.workers[victim]
@@ -340,6 +344,7 @@ def test_consumer_killed_mid_task_is_detected_with_its_task_named(
         assert title == "queuelab consumer-0", f"process title is {title!r}"
         label = m.tasks[w.task][0]
         tasks_before = m.workers[survivor].tasks_done
+        victim_done = w.tasks_done  # finished before the kill: the model saw each task_done
 
         os.kill(pid, signal.SIGKILL)
         t_kill = time.monotonic()
@@ -359,7 +364,9 @@ def test_consumer_killed_mid_task_is_detected_with_its_task_named(
         other = m.workers[survivor]
         assert other.exitcode == 0
         assert other.tasks_done > tasks_before
-        assert other.tasks_done + 1 == 6, "every task but the dead worker's was done"
+        assert victim_done == done_before
+        assert other.tasks_done + victim_done + 1 == 6, "every task but the dead worker's was done"
+        assert m.task_dones == 5 + 1  # five tasks and the survivor's sentinel
         # The dead worker's task and one sentinel nobody took keep join() waiting.
         assert m.join_state == JoinState.WAITING
         assert m.unfinished == 2

@@ -41,9 +41,9 @@ MID_TASK = RunConfig(
     seed=7,
     title="kill mid-task",
 )
-# Puts 0.8 s apart: the consumers start in an empty get(), one of them inside the pipe read.
+# Puts 1.5 s apart: the consumers start in an empty get(), one of them inside the pipe read.
 IN_GET = MID_TASK.replace(
-    consumers=3, tasks_per_producer=4, put_interval=Distribution.constant(0.8),
+    consumers=3, tasks_per_producer=4, put_interval=Distribution.constant(1.5),
     task_duration=Distribution.constant(0.0), title="kill in get()",
 )  # fmt: skip
 
@@ -151,19 +151,55 @@ def test_a_consumer_killed_in_get_shows_the_stall_and_the_next_start_works(
     assert w.start_run()
     run = w.driver.run
     assert run is not None
-    consumers = [s for s in run.processes if s >= 2]
     holder: list[int] = []
+    # Gated on records, not on the put interval: Pause holds the producer at its gate (its
+    # PAUSED record has arrived, so has every put before it), and once every item put so
+    # far was taken, the consumer in the pipe read waits in an empty get() that nothing can
+    # fill until Resume. (The old check, "no put happened yet", failed after a slow start.)
+    # A consumer that finished a task just as the pause came stops at its own gate, and
+    # after Resume waits in get() with no record saying so: the model keeps it "paused" and
+    # no stall is ever seen. Then the run starts again.
+    for _attempt in range(5):
+        run = w.driver.run
+        assert run is not None
+        consumers = [s for s in run.processes if s >= 2]
+        m = w.model
+        assert m is not None
+        qtbot.waitUntil(lambda m=m: bool(m.workers) and all(x.pid for x in m.workers.values()),
+                        timeout=END_TIMEOUT_MS)
+        w.pause_run()
+        producer = m.workers[1]
 
-    def one_holder() -> bool:
-        found = read_lock_holder(w.driver.run, consumers)
-        if found is not None:
-            holder.append(found)
-        return found is not None
+        def settled(m: RunModel = m, producer: object = producer,
+                    consumers: list[int] = consumers) -> bool:
+            return (producer.activity in (Activity.PAUSED, Activity.EXITED) and m.depth == 0
+                    and all(m.workers[c].activity in (Activity.WAIT_GET, Activity.PAUSED)
+                            for c in consumers))
 
-    qtbot.waitUntil(one_holder, timeout=END_TIMEOUT_MS)
-    m = w.model
-    assert m is not None and m.puts == 0, "killed before the first put: surely in an empty get()"
+        qtbot.waitUntil(settled, timeout=END_TIMEOUT_MS)
+        assert producer.activity == Activity.PAUSED, "the producer put everything before the pause"
+
+        def one_holder(consumers: list[int] = consumers) -> bool:
+            found = read_lock_holder(w.driver.run, consumers)
+            if found is not None:
+                holder.append(found)
+            return found is not None
+
+        if not any(m.workers[c].activity == Activity.PAUSED for c in consumers):
+            qtbot.waitUntil(one_holder, timeout=END_TIMEOUT_MS)
+            # The kernel's word on the others: none sleeps at the pause gate (its PAUSED
+            # record may still be on its way), so each is blocked in get() behind the holder.
+            if not any("sleep" in Path(f"/proc/{run.processes[c].pid}/wchan").read_text()
+                       for c in consumers if c != holder[-1]):
+                break
+        w.stop_run()
+        qtbot.waitUntil(lambda: not w.driver.active, timeout=END_TIMEOUT_MS)
+        assert w.start_run()
+    else:
+        pytest.fail("five runs in a row had a consumer stopped at the pause gate")
+    assert m.depth == 0 and producer.activity == Activity.PAUSED
     os.kill(run.processes[holder[-1]].pid, signal.SIGKILL)
+    w.resume_run()  # the producer puts the rest: nobody can take it
     t_kill = time.monotonic()
     qtbot.waitUntil(lambda: chip(w).startswith("STALLED"), timeout=STALL_TIMEOUT_MS)
     print(f"\nFIGURE stall chip {time.monotonic() - t_kill:.2f} s after the SIGKILL in get()")

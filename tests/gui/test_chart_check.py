@@ -1,0 +1,156 @@
+"""Every chart item against the model after real runs: its data and its pixels (chartcheck)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from engine.config import RunConfig, load_preset
+from engine.distributions import Distribution
+from engine.model import RunModel
+from gui.charts import ChartsPanel
+from tests.gui.chartcheck import (
+    CHECKS,
+    active_range,
+    check_panel,
+    data_items,
+    registered_items,
+    zoom,
+)
+from tests.gui.conftest import PREMATURE_RUN, SHORT_RUN, finished_model
+
+RATES = {"Rates: done-per-second line", "Rates: mean-wait line", "Rates: mean-service line"}
+BARS = {c.name for c in CHECKS if c.name.startswith("Workers:")}
+# Zero-length tasks, 2,400 counter changes: more points than pixels, so the charts decimate.
+FLOOD = RunConfig(tasks_per_producer=800, consumers=2, sentinels="per_consumer", seed=3,
+                  task_duration=Distribution.constant(0.0),
+                  put_interval=Distribution.constant(0.0))
+# name: (config, part of the active range shown (0..1), items this run need not show)
+SCENARIOS: dict[str, tuple[RunConfig, tuple[float, float], set[str]]] = {
+    # The shared short run: half a second of work, too short for the 1 s rate window.
+    "short": (SHORT_RUN, (0.0, 1.0), RATES),
+    # A bounded queue (the preset): two seconds with every rate line well above zero.
+    "bounded": (load_preset("bounded-queue"), (0.0, 1.0), set()),
+    # The same, zoomed into its middle: only the visible part is held and drawn.
+    "bounded-zoomed": (load_preset("bounded-queue"), (0.3, 0.7), {
+        "Unfinished: join() called line", "Unfinished: join() returned line",
+        "Unfinished: producers joined line", "Unfinished: join() band"}),
+    # Lines within a pixel of each other all along: the pixels are checked in the others,
+    # the data (decimated) here.
+    "flood": (FLOOD, (0.0, 1.0), {c.name for c in CHECKS}),
+    # join() returns early: the return line in the warning colour. One task at a time, so
+    # the lines run within a pixel of each other: their pixels are checked in the others.
+    "premature": (PREMATURE_RUN, (0.0, 1.0), {c.name for c in CHECKS}
+                  - {"Unfinished: join() returned line"}),
+}
+# issue 12 item 3: the Rates chart's right-axis lines are painted under the left axis's grid
+# lines, so a flat mean-service line (a constant task duration) vanishes into a grid row, and
+# the mean-wait line loses the pieces that run along one. Its data is complete.
+KNOWN_STRICT: set[tuple[str, str]] = set()
+# Whether a line lands on a grid row varies from run to run (with the fit of the right axis
+# to the largest mean wait), so these are not strict: the data is checked strictly above.
+KNOWN_LOOSE = {(s, f"Rates: mean-{k} line") for k in ("wait", "service")
+               for s in ("short", "bounded", "bounded-zoomed", "premature")}
+
+_models: dict[str, RunModel] = {}
+_results: dict[str, dict[str, list[str]]] = {}
+
+
+def model_of(scenario: str) -> RunModel:
+    cfg = SCENARIOS[scenario][0]
+    key = repr(cfg)
+    if key not in _models:
+        _models[key] = finished_model(cfg)
+    return _models[key]
+
+
+@pytest.fixture(scope="module")
+def panel(qapp: QApplication) -> Iterator[ChartsPanel]:
+    p = ChartsPanel()
+    p.resize(1280, 800)
+    p.show()
+    QApplication.processEvents()
+    yield p
+    p.close()
+    p.deleteLater()
+
+
+def shown(p: ChartsPanel, model: RunModel, part: tuple[float, float]) -> None:
+    """``model`` in the panel as a user sees it after a run: follow off, zoomed onto the
+    part of the run with data (a short run's first second is its workers starting)."""
+    p.set_model(model)
+    p.refresh()
+    lo, hi = active_range(model)
+    zoom(p, lo + part[0] * (hi - lo), lo + part[1] * (hi - lo))
+    p.refresh()
+
+
+def results(p: ChartsPanel, scenario: str) -> dict[str, dict[str, list[str]]]:
+    if scenario not in _results:
+        model = model_of(scenario)
+        shown(p, model, SCENARIOS[scenario][1])
+        _results[scenario] = check_panel(p, model)
+    return _results[scenario]
+
+
+def cases(image: bool) -> list[object]:
+    out = []
+    for scenario in SCENARIOS:
+        for check in CHECKS:
+            marks = []
+            if image and (scenario, check.name) in KNOWN_STRICT | KNOWN_LOOSE:
+                strict = (scenario, check.name) in KNOWN_STRICT
+                marks.append(pytest.mark.xfail(strict=strict,
+                                               reason="issue 12 item 3, fixed on the gui branch"))
+            out.append(pytest.param(scenario, check.name, marks=marks,
+                                    id=f"{scenario}-{check.name}"))
+    return out
+
+
+@pytest.mark.parametrize(("scenario", "item"), cases(image=False))
+def test_item_holds_what_the_model_says(panel: ChartsPanel, scenario: str, item: str) -> None:
+    """Its data, as decimated and clipped for the view, at sampled times."""
+    problems = results(panel, scenario)[item]["held"]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("scenario", "item"), cases(image=True))
+def test_item_paints_its_colour_where_the_model_puts_it(panel: ChartsPanel, scenario: str,
+                                                        item: str) -> None:
+    problems = results(panel, scenario)[item]["image"]
+    if item in SCENARIOS[scenario][2]:
+        problems = [p for p in problems if "this run does not show the item" not in p]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_data_item_of_the_charts_is_registered(panel: ChartsPanel) -> None:
+    """A chart item nobody registered in chartcheck would go unchecked: fail instead."""
+    shown(panel, model_of("short"), (0.0, 1.0))
+    missing = data_items(panel) - registered_items(panel)
+    assert not missing, f"{len(missing)} chart items are not registered in tests/gui/chartcheck.py"
+    assert len(data_items(panel)) >= 13
+
+
+def test_the_check_fails_for_a_chart_that_shows_another_run(panel: ChartsPanel) -> None:
+    """The check itself can fail: the panel drawn from one run, checked against another."""
+    shown(panel, model_of("bounded"), (0.0, 1.0))
+    res = check_panel(panel, model_of("short"))
+    wrong = [name for name, r in res.items() if r["held"]]
+    assert any(r["image"] for r in res.values())
+    assert {"Unfinished: unfinished line", "Unfinished: queued band", "Flow: puts line",
+            "Rates: mean-wait line", "Workers: process bars"} <= set(wrong), wrong
+
+
+def test_an_unregistered_item_is_noticed(panel: ChartsPanel) -> None:
+    """What the completeness test sees when a chart grows a curve nobody registered."""
+    import pyqtgraph as pg
+
+    shown(panel, model_of("short"), (0.0, 1.0))
+    extra = pg.PlotDataItem([0.0, 1.0], [0.0, 1.0])
+    panel.flow.plot.addItem(extra)
+    try:
+        assert data_items(panel) - registered_items(panel) == {(id(extra), None)}
+    finally:
+        panel.flow.plot.removeItem(extra)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 
 # Before any PySide6 import (pytest-qt imports it when it creates the QApplication).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -41,3 +43,15 @@ def short_run_model() -> RunModel:
 def premature_run_model() -> RunModel:
     """A finished PREMATURE_RUN whose join() returned while tasks were still to be put."""
     return finished_model(PREMATURE_RUN)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests() -> Iterator[None]:
+    """Collect a test's cyclic garbage at its end, not during a later test's event processing.
+
+    A window or panel left in a reference cycle is freed whenever Python's collector next
+    runs; if that is while Qt dispatches events in another test, Qt calls into half-destroyed
+    items ("pure virtual method called", an abort). Collecting here frees them at a calm point.
+    """
+    yield
+    gc.collect()

@@ -93,7 +93,8 @@ def test_mean_service_line_is_painted_even_on_a_grid_line(panel, qtbot, constant
     img = panel.grab().toImage()
     dpr = img.devicePixelRatio()
     colour = QColor(panel.theme.service)
-    flat = [i for i in ok if service[i] == level]
+    # A real run's service times scatter a little around the constant duration.
+    flat = [i for i in ok if abs(service[i] - level) <= 0.01 * level]
     assert len(flat) >= 3, "no stretch of the line at its median"
     seen = 0
     for i in flat:

@@ -4,7 +4,7 @@ Not part of CI (it takes about half an hour on two cores). Install the tool firs
 
     python -m pip install -r requirements-mutation.txt
     python benchmarks/mutation.py                      # every module below
-    python benchmarks/mutation.py engine/diagnosis.py  # one (or several) of them
+    python benchmarks/mutation.py engine/explain  # one (or several) of them
     python benchmarks/mutation.py --list               # the modules and their tests
 
 Each module is mutated with the tests that exercise it (pytest-gremlins then runs, per
@@ -35,11 +35,12 @@ OUT = ROOT / "out" / "mutation"
 # gui/charts not measured yet: with real processes in their tests, expect tens of minutes each.
 MODULES: dict[str, list[str]] = {
     # With tests/test_model.py too: the same 185 of 231 in 39 min instead of 12 (2 cores).
-    "engine/diagnosis.py": ["tests/test_diagnosis.py"],
+    "engine/explain": ["tests/test_diagnosis.py", "tests/test_explain.py"],  # was diagnosis.py
     "engine/model.py": ["tests/test_model.py", "tests/test_diagnosis.py",
                         "tests/test_tracefile.py", "tests/test_times.py"],
-    "engine/traced_queue.py": ["tests/test_traced_queue.py", "tests/test_traced_transport.py",
-                               "tests/test_times.py"],
+    "engine/traced_queue.py": ["tests/test_traced_queue.py", "tests/test_times.py",
+                               "tests/test_fidelity.py"],
+    "engine/bulk.py": ["tests/test_model_bulk.py"],
     "engine/headless.py": ["tests/test_cli.py"],
     "gui/charts": ["tests/gui/test_charts.py", "tests/gui/test_chart_check.py"],
 }

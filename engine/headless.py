@@ -14,6 +14,8 @@ from engine.explain.summary import theory_lines, with_theory
 from engine.model import JoinState
 from engine.runner import Run
 
+# While a run goes on, the model is fed at most this long per 10x this long (see _watch).
+LIVE_FEED_S = 0.005
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_ABNORMAL = 3
@@ -161,7 +163,12 @@ def _watch(
     """
     join_seen_at: float | None = None
     while not run.ended:
-        applied = run.poll(0.05, wait_s=0.05)
+        applied = run.poll(LIVE_FEED_S, wait_s=0.05)
+        if run.pending:
+            # A backlog: the run outpaces the model. Take a tenth of a core, not a whole one,
+            # while it goes on: on a small machine the parent would otherwise take its CPU
+            # from the workers it measures. The rest is fed once the run has ended.
+            time.sleep(LIVE_FEED_S * 9)
         if out is not None:
             _print_lines(narrator.lines(applied), out)
         m = run.model

@@ -110,7 +110,8 @@ def main() -> int:
         producers=args.producers,
         consumers=args.consumers,
         tasks_per_producer=args.tasks,
-        task_duration=Distribution.constant(0),
+        # cpu with 0 s is a true no-op; a 0 s sleep task calls sleep(0), as the plain program does
+        task_duration=Distribution.constant(0), workload="cpu",
         sentinels="per_consumer",
     )
     w = MainWindow(cfg)

@@ -24,7 +24,8 @@ from engine.runner import Run
 
 SCENARIOS = {
     "never-blocking producer": dict(
-        consumers=2, tasks_per_producer=100_000, task_duration=Distribution.constant(0)
+        consumers=2, tasks_per_producer=100_000, task_duration=Distribution.constant(0),
+        workload="cpu",
     ),
     "paced (tutorial-like)": dict(
         consumers=2,

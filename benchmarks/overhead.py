@@ -57,7 +57,8 @@ def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[f
         producers=1,
         consumers=consumers,
         tasks_per_producer=tasks,
-        task_duration=Distribution.constant(0),
+        # cpu with 0 s is a true no-op; a 0 s sleep task calls sleep(0), as the plain program does
+        task_duration=Distribution.constant(0), workload="cpu",
         put_interval=Distribution.constant(0),
         sentinels="per_consumer",
         start_method=start_method,

@@ -118,6 +118,7 @@ def _positive_float(text: str) -> float:
 # Qt platforms that draw without a display server (QT_QPA_PLATFORM may list several, ";"-separated).
 _NO_DISPLAY_PLATFORMS = ("offscreen", "minimal", "eglfs", "linuxfb", "vnc", "vkkhrdisplay")
 EXIT_NO_DISPLAY = 2  # like a bad command line: nothing was started
+EXIT_BROKEN_PIPE = 141  # what a shell reports for `cat` killed by SIGPIPE (128 + 13)
 
 
 def no_display_message() -> str | None:
@@ -190,6 +191,19 @@ def _trace(args: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `queuelab` command: `main.py` and the installed script both start here."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `queuelab presets | head -2`: the reader has all it wanted. Say nothing, as `cat`
+        # would; stdout goes to devnull so the interpreter's own flush at exit stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] == "trace":
@@ -249,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             from gui.launch import run_compare
 
             return run_compare(args.first, args.second)
+    except BrokenPipeError:
+        raise  # an OSError, but not an error of the user's: main() ends quietly
     except _NoDisplay as exc:
         print(exc, file=sys.stderr)
         return EXIT_NO_DISPLAY

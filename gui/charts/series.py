@@ -189,11 +189,12 @@ def decimate(
     """Clip to ``[xmin, xmax]`` and peak-decimate several series that share ``x``, in one pass.
 
     Every pixel column keeps the max and the min of each series (so no spike is lost), and
-    all series keep the same x, so curves stacked on each other stay stacked. When the
-    visible part has fewer than two points per pixel it is returned as is (views, no copy).
-    The last point (the "now" tail) is always kept. Series named in ``rising`` never
-    decrease (cumulative counts): their extremes are a column's first and last points, picked
-    without scanning.
+    all series keep the same x, so curves stacked on each other stay stacked. Columns are
+    cut in x, not in point counts: a sparse stretch keeps its points where they are instead
+    of merging far-apart points into one slanted segment. When the visible part has fewer
+    than two points per pixel it is returned as is (views, no copy). The last point (the
+    "now" tail) is always kept. Series named in ``rising`` never decrease (cumulative
+    counts): their extremes are a column's first and last points, picked without scanning.
     """
     n = x.size
     if n == 0:
@@ -204,22 +205,21 @@ def decimate(
         lo, hi = max(0, n - 2), n
     cols = max(16, int(width_px))
     count = hi - lo
-    if count <= 2 * cols:
+    if count <= 2 * cols or not xmax > xmin:
         return x[lo:hi], {k: y[lo:hi] for k, y in ys.items()}
-    ds = count // cols
-    k = count // ds
-    end = lo + k * ds
-    xd = np.empty(2 * k + (hi - end))
-    xd[: 2 * k : 2] = x[lo:end:ds]
-    xd[1 : 2 * k : 2] = x[lo + ds - 1 : end : ds]
-    xd[2 * k :] = x[end:hi]
-    starts = np.arange(0, k * ds, ds)
-    ends = starts + (ds - 1)
+    # Column edges found by bisection (O(columns · log points)); the points left and right of
+    # the view form columns of their own, and the last point is a column alone.
+    xs = x[lo:hi]
+    edges = np.searchsorted(xs, np.linspace(xmin, xmax, cols + 1), side="left")
+    cuts = np.unique(np.concatenate(([0], edges, [count - 1, count])))
+    starts = cuts[:-1]
+    ends = cuts[1:] - 1
+    xd = np.empty(2 * starts.size)
+    xd[0::2], xd[1::2] = xs[starts], xs[ends]
     out: dict[str, np.ndarray] = {}
     for name, y in ys.items():
         yd = np.empty(xd.size)
-        part = y[lo:end]
-        yd[: 2 * k : 2], yd[1 : 2 * k : 2] = bin_peaks(part, part, starts, ends, name in rising)
-        yd[2 * k :] = y[end:hi]
+        part = y[lo:hi]
+        yd[0::2], yd[1::2] = bin_peaks(part, part, starts, ends, name in rising)
         out[name] = yd
     return xd, out

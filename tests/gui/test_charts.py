@@ -380,6 +380,21 @@ def test_decimate_keeps_peaks_and_shares_x():
     assert np.all(np.diff(xd) >= 0)
 
 
+def test_decimate_keeps_a_sparse_stretch_where_it_is():
+    """Bursts of 10,000 points at both ends, one point a second between: zoomed out, the
+    sparse part must keep its points at their x (bins cut by count merged dozens of them
+    into one slanted segment from one burst to the other)."""
+    first, last = np.linspace(0.0, 1.0, 10_000), np.linspace(99.0, 100.0, 10_000)
+    sparse = np.arange(2.0, 99.0)
+    x = np.concatenate([first, sparse, last])
+    y = np.concatenate([np.sin(first * 300.0), sparse, np.sin(last * 300.0)])
+    xd, yd = decimate(x, {"y": y}, 0.0, 100.0, 200)
+    assert xd.size < 1_000
+    assert np.interp(sparse, xd, yd["y"]) == pytest.approx(sparse)
+    assert yd["y"][-1] == y[-1] and xd[-1] == x[-1]  # the "now" tail
+    assert yd["y"].max() == pytest.approx(98.0) and yd["y"].min() < -0.99
+
+
 # ----------------------------------------------------------------------------- speed machinery
 def test_export_svg_is_the_panel_not_the_scene(panel, short_run_model, qtbot, tmp_path):
     panel.set_model(short_run_model)

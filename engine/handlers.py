@@ -146,8 +146,20 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
 
 def on_paused(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
+    if w.activity != Activity.PAUSED:
+        m._resume_to[src] = w.activity
     m._set(w, t, Activity.PAUSED, w.task)
     return True
+
+def _unpause(m: RunModel, t: float) -> None:
+    """Workers held at the pause gate go back to what they were doing when it closed: a
+    worker says nothing when released, and one released into a blocking get() may not
+    speak again for a long time."""
+    for src, before in m._resume_to.items():
+        w = m.workers.get(src)
+        if w is not None and w.alive and w.activity == Activity.PAUSED:
+            m._set(w, max(t, w.since), before, w.task)
+    m._resume_to.clear()
 
 def on_run_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     m.t0 = r[1]
@@ -174,6 +186,7 @@ def on_resume(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
         m._pause_total += r[1] - m._paused_at
         m._pause_offsets.append(m._pause_total)
         m._paused_at = None
+    _unpause(m, t)
     return True
 
 def on_stop(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

@@ -100,6 +100,7 @@ class RunModel:
         self._pause_offsets: list[float] = []  # cumulative paused time before each start
         self._pause_total = 0.0
         self._paused_at: float | None = None
+        self._resume_to: dict[int, Activity] = {}  # held workers: what they did before
         self._last_series_t = 0.0
 
     # ----------------------------------------------------------------- feeding

@@ -509,3 +509,26 @@ def test_get_of_a_put_lost_with_its_killed_producer_is_not_held_forever(
     assert consumer.activity == Activity.PROCESS
     assert m.events_lost == 1
     assert m.workers[1].activity == Activity.DIED
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["in-order", "paused-record-late"])
+def test_resume_returns_held_workers_to_what_they_were_doing(late: bool) -> None:
+    """A worker says PAUSED when held and nothing when released: RESUME puts it back to its
+    activity before the pause, also when its PAUSED record reaches the model after RESUME
+    (it travels through the worker's own pipe, RESUME through the parent's): the pause then
+    takes no time on the charts' clock, and the worker must not be left "paused"."""
+    m = RunModel()
+    tid = 1 << 32  # producer 1's first task
+    m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 1)])])
+    m.feed([(1, 0, [(Kind.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+                    (Kind.PUT, T0 + 0.05, T0 + 0.05, tid, 0, 1.0)])])  # fmt: skip
+    m.feed([(2, 0, [(Kind.WORKER_START, T0, 12, ROLE_CONSUMER, 0),
+                    (Kind.GET, T0 + 0.1, T0 + 0.2, tid),
+                    (Kind.TASK_START, T0 + 0.2, tid)])])  # fmt: skip
+    worker = m.workers[2]
+    paused = (2, 3, [(Kind.PAUSED, T0 + 0.31)])
+    parent = [(0, 1, [(Kind.PAUSE, T0 + 0.3)]), (0, 2, [(Kind.RESUME, T0 + 0.9)])]
+    for batch in ([*parent, paused] if late else [parent[0], paused, parent[1]]):
+        m.feed([batch])
+    assert not m.paused
+    assert worker.activity == Activity.PROCESS and worker.task == tid

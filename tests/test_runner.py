@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from engine.config import load_preset
-from engine.events import Kind
+from engine.events import ROLE_CONSUMER, Kind
 from engine.model import Activity, JoinState, RunModel
 from engine.recorder import dumps_batch
 from engine.runner import FEED_CHUNK, Run, RunStatus
@@ -229,6 +229,25 @@ def test_pause_freezes_counters_and_resume_finishes() -> None:
         assert not m.paused
         assert m.task_dones == 32
         assert all(w.exitcode == 0 for w in m.workers.values())
+
+
+def test_a_worker_released_from_the_pause_goes_back_to_its_task() -> None:
+    """Held mid-task, a consumer says PAUSED; released, it says nothing until its task ends.
+    The model must show it working again from the resume on, not "paused" for 5 more s."""
+    cfg = config(consumers=1, tasks_per_producer=1, task_duration=const(5.0))
+    with Run(cfg) as run:
+        m = run.model
+        consumer = lambda: next(w for w in m.workers.values() if w.role == ROLE_CONSUMER)  # noqa: E731
+        assert poll_until(run, lambda m: consumer().activity == Activity.PROCESS,
+                          START_TIMEOUT_S)  # fmt: skip
+        run.pause()
+        assert poll_until(run, lambda m: consumer().activity == Activity.PAUSED,
+                          START_TIMEOUT_S)  # fmt: skip
+        run.resume()
+        assert poll_until(run, lambda m: not m.paused, START_TIMEOUT_S)
+        assert m.task_dones == 0, "the 5 s task ended already: the check below proves nothing"
+        assert consumer().activity == Activity.PROCESS
+        run.stop()
 
 
 # ----------------------------------------------------------------------------- stop

@@ -54,7 +54,7 @@ def hopeless(model: RunModel, now_t: float | None = None) -> str | None:
             return None  # a live producer may still put (or is blocked only for now)
     if live_consumers and (m.depth > 0 or not all(v.idle_in_get(w) for w in live_consumers)):
         return None
-    main_may_put = (
+    main_may_put = v.traced_main_may_put() or (
         m.producers > 1
         and m.producers_joined_t is None
         and not (m.join_state == JoinState.WAITING and m.unfinished > 0)

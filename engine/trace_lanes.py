@@ -95,14 +95,19 @@ class Demux:
         self._made_at: dict[tuple[str, int], int] = {}  # (file, line) -> queues made there
         # Records about a queue whose QUEUE_NEW has not come in yet (another process's socket).
         self._waiting: dict[int, list[tuple[int, tuple]]] = {}
-        self._main_waits = 0  # joins the main process is in (queue.join, Process.join)
+        self._main_waits = 0  # queue.join() calls the main process is in
+        self._main_joins: int | None = None  # the pid main waits for in Process.join()
+        self._ended_pids: set[int] = set()  # processes seen to exit
+        self._blocked = False
         # For the code pane: src -> {op kind: (file, line)}, and src -> the op it did last.
         self.sites: dict[int, dict[int, tuple[str, int]]] = {}
         self.last_op: dict[int, int] = {}
 
     @property
     def main_blocked(self) -> bool:
-        return self._main_waits > 0
+        """Main waits in queue.join(), or in Process.join() of a process still alive (one
+        that ended lets main go on: it may put again)."""
+        return self._blocked
 
     # ------------------------------------------------------------ splitting
     def split(self, batches: list[Batch]) -> dict[int, list[Batch]]:
@@ -178,7 +183,8 @@ class Demux:
         if k == _PROC_JOIN:
             self.last_op[src] = _PROC_JOIN
             if src == 0:
-                self._main_wait(r[1], -1 if r[3] else 1, out)
+                self._main_joins = None if r[3] else r[2]
+                self._main_wait(r[1], 0, out)
             return
         if k == _LINE:
             self.sites.setdefault(src, {})[r[2]] = (r[3], r[4])
@@ -189,11 +195,13 @@ class Demux:
                 self._emit(lane, src, r, out)
             return
         if k == _PROC_EXIT:
+            self._ended(r[1], self._info.get(r[2]), out)
             for lane in self.lanes.values():
                 if r[2] in lane.roles:
                     self._emit(lane, src, r, out)
             return
         if k == _WORKER_EXIT:
+            self._ended(r[1], self._info.get(src), out)
             for lane in self.lanes.values():
                 if src in lane.roles:
                     self._release(lane, src, r[1], out)
@@ -250,10 +258,17 @@ class Demux:
         while taken:
             self._emit(lane, src, (_TD, t, taken.popleft()), out)
 
+    def _ended(self, t: float, info: tuple | None, out: dict) -> None:
+        if info is not None:
+            self._ended_pids.add(info[2])
+            self._main_wait(t, 0, out)
+
     def _main_wait(self, t: float, delta: int, out: dict) -> None:
-        before = self.main_blocked
+        before = self._blocked
         self._main_waits = max(0, self._main_waits + delta)
-        if self.main_blocked != before:
+        pid = self._main_joins
+        self._blocked = self._main_waits > 0 or (pid is not None and pid not in self._ended_pids)
+        if self._blocked != before:
             for lane in self.lanes.values():
                 self._emit(lane, 0, (int(K.MAIN_BLOCKED), t, int(self.main_blocked)), out)
 

@@ -35,13 +35,22 @@ from engine.model import RunModel
 Batch = tuple[int, int, list[tuple]]
 K = Kind
 _PUT, _GET, _TD, _JB, _JE, _LINE = (
-    int(K.PUT), int(K.GET), int(K.TASK_DONE), int(K.JOIN_BEGIN), int(K.JOIN_END), int(K.LINE)
+    int(K.PUT),
+    int(K.GET),
+    int(K.TASK_DONE),
+    int(K.JOIN_BEGIN),
+    int(K.JOIN_END),
+    int(K.LINE),
 )
 _QUEUE, _QUEUE_NEW, _PROC_JOIN, _PROC_INFO = (
-    int(K.QUEUE), int(K.QUEUE_NEW), int(K.PROC_JOIN), int(K.PROC_INFO)
+    int(K.QUEUE),
+    int(K.QUEUE_NEW),
+    int(K.PROC_JOIN),
+    int(K.PROC_INFO),
 )
 _WORKER_EXIT, _PROC_EXIT, _WORKER_START = int(K.WORKER_EXIT), int(K.PROC_EXIT), int(K.WORKER_START)
 _TO_ALL = frozenset(int(k) for k in (K.STOP, K.RUN_END, K.STALL))
+_STOP = int(K.STOP)
 _OPS = frozenset((_PUT, _GET, _TD, _JB))
 # Kinds a batch may hold and still go to its process's lane whole (no role to settle).
 _PLAIN = frozenset((_PUT, _GET, _TD, int(K.GET_EMPTY), _LINE, int(K.PUT_FULL)))
@@ -99,6 +108,7 @@ class Demux:
         self._main_joins: int | None = None  # the pid main waits for in Process.join()
         self._ended_pids: set[int] = set()  # processes seen to exit
         self._blocked = False
+        self._stopped = False
         # For the code pane: src -> {op kind: (file, line)}, and src -> the op it did last.
         self.sites: dict[int, dict[int, tuple[str, int]]] = {}
         self.last_op: dict[int, int] = {}
@@ -191,6 +201,8 @@ class Demux:
             if r[2] not in _OPS:
                 return
         if k in _TO_ALL:
+            if k == _STOP:
+                self._stopped = True  # what dies from now on was ended: main stays as it was
             for lane in self.lanes.values():
                 self._emit(lane, src, r, out)
             return
@@ -268,7 +280,7 @@ class Demux:
         self._main_waits = max(0, self._main_waits + delta)
         pid = self._main_joins
         self._blocked = self._main_waits > 0 or (pid is not None and pid not in self._ended_pids)
-        if self._blocked != before:
+        if self._blocked != before and not self._stopped:
             for lane in self.lanes.values():
                 self._emit(lane, 0, (int(K.MAIN_BLOCKED), t, int(self.main_blocked)), out)
 

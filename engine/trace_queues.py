@@ -88,8 +88,6 @@ def _created(maxsize: int, joinable: bool) -> int:
     return qid
 
 
-
-
 def _flush_empties(q: Any) -> None:
     """At exit: a run of empty polls still open is shipped, after its queue's QUEUE record."""
     rec = _rec._current
@@ -97,6 +95,7 @@ def _flush_empties(q: Any) -> None:
         _state["qid"] = q._qid
         rec._buf.append((_QUEUE, perf_counter(), q._qid))
     TracedJoinableQueue._flush_empties(q)
+
 
 _traced_put = TracedJoinableQueue.put
 _traced_get = TracedJoinableQueue.get

@@ -1,21 +1,19 @@
-"""The trace window's Processes pane: which queue the charts show, and every traced process.
+"""The trace window's Processes pane: the program's queues and processes, their lines.
 
-A queue chooser (one lane per queue the program made: the charts, log and status show one at
-a time), a line saying what kind of queue it is (a ``multiprocessing.Queue`` has no
-unfinished counter) or that nothing is traced, and a table of the program's processes: name,
-pid, what each does on each queue, whether it still runs, and the line it is at. Clicking a
-row shows that line in the code pane (``sig_process_clicked``).
+A table of the queues (one lane per queue the program made, with its counts; the charts, log
+and status show the selected one), a line saying what kind of queue it is (a
+``multiprocessing.Queue`` has no unfinished counter) or that nothing is traced, and a table of
+the program's processes: name, pid, what each does on each queue, whether it still runs, and
+the line it is at. Clicking a row shows that line in the code pane (``sig_process_clicked``).
 """
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -27,7 +25,8 @@ from PySide6.QtWidgets import (
 from engine.trace_lanes import Lane
 from engine.trace_session import TraceSession
 
-COLUMNS = ("Process", "pid", "Does", "State", "At line")
+COLUMNS = ("Process", "pid", "State", "At line", "Does")
+QUEUE_COLUMNS = ("Queue", "Kind", "puts", "gets", "task_done", "unfinished")
 PLAIN_QUEUE_WORDS = (
     "a multiprocessing.Queue: puts and gets only — it has no task_done() and no unfinished "
     "counter, so an item counts as done once taken (the Unfinished chart shows its depth)"
@@ -45,38 +44,26 @@ class TracePanel(QWidget):
         self.setObjectName("trace_panel")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        row = QHBoxLayout()
-        label = QLabel("Queue on the charts:", self)
-        self.lane_combo = QComboBox(self)
-        self.lane_combo.setObjectName("trace_lane_combo")
-        self.lane_combo.setToolTip("Each queue the program made is its own lane: pick one")
-        self.lane_combo.activated.connect(self._on_lane_combo_activated)
-        row.addWidget(label)
-        row.addWidget(self.lane_combo, 1)
-        lay.addLayout(row)
+        # Every queue at once, with its counts; the selected row is the one on the charts.
+        self.lanes = _table(self, "trace_lanes", QUEUE_COLUMNS)
+        self.lanes.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.lanes.setToolTip("Each queue the program made is its own lane: click one to chart it")
+        self.lanes.cellClicked.connect(self._on_lanes_cellClicked)
+        lay.addWidget(self.lanes)
         self.note = QLabel(self)
         self.note.setObjectName("trace_lane_note")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("trace_processes")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table = _table(self, "trace_processes", COLUMNS)
         self.table.setToolTip("Click a process to see its line in the Code pane")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.cellClicked.connect(self._on_table_cellClicked)
         lay.addWidget(self.table, 1)
         self._srcs: list[int] = []
         self._lane_ids: list[int] = []
 
-    def _on_lane_combo_activated(self, index: int) -> None:
-        if 0 <= index < len(self._lane_ids):
-            self.sig_lane_chosen.emit(self._lane_ids[index])
+    def _on_lanes_cellClicked(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self._lane_ids):
+            self.sig_lane_chosen.emit(self._lane_ids[row])
 
     def _on_table_cellClicked(self, row: int, _column: int) -> None:
         if 0 <= row < len(self._srcs):
@@ -85,25 +72,25 @@ class TracePanel(QWidget):
     def src_at(self, row: int) -> int:
         return self._srcs[row]
 
-    def update_from(
-        self, session: TraceSession, lines: dict[int, tuple[str, int] | None]
-    ) -> None:
+    def update_from(self, session: TraceSession, lines: dict[int, tuple[str, int] | None]) -> None:
         """Show the session's queues and processes; ``lines``: src -> (file, line) now."""
         lanes = session.lanes
         shown = session.lane
         ids = [lane.qid for lane in lanes]
-        if ids != self._lane_ids or self.lane_combo.count() != len(ids):
+        if ids != self._lane_ids:
             self._lane_ids = ids
-            self.lane_combo.clear()
-            for lane in lanes:
-                self.lane_combo.addItem(lane_title(lane))
-        for i, lane in enumerate(lanes):
-            title = lane_title(lane)
-            if self.lane_combo.itemText(i) != title:
-                self.lane_combo.setItemText(i, title)
-        if shown is not None and self.lane_combo.currentIndex() != ids.index(shown.qid):
-            self.lane_combo.setCurrentIndex(ids.index(shown.qid))
-        self.lane_combo.setEnabled(len(ids) > 1)
+            self.lanes.setRowCount(len(ids))
+            # Room for every queue's row (a handful), no more.
+            rows = len(ids) * self.lanes.verticalHeader().defaultSectionSize()
+            frame = 2 * self.lanes.frameWidth()
+            self.lanes.setFixedHeight(
+                self.lanes.horizontalHeader().sizeHint().height() + rows + frame
+            )
+        for row, lane in enumerate(lanes):
+            _set_row(self.lanes, row, lane_cells(lane))
+        if shown is not None and self.lanes.currentRow() != ids.index(shown.qid):
+            self.lanes.selectRow(ids.index(shown.qid))
+        self.lanes.setVisible(bool(ids))
         self.note.setText(lane_note(session, shown))
         self._fill(session, lines)
 
@@ -116,19 +103,44 @@ class TracePanel(QWidget):
             pid, name = session.names[src]
             site = lines.get(src)
             at = "" if site is None else f"{os.path.basename(site[0])}:{site[1]}"
-            cells = (name, str(pid), does_words(session, src), state_words(session, src), at)
-            for col, text in enumerate(cells):
-                item = self.table.item(row, col)
-                if item is None:
-                    self.table.setItem(row, col, QTableWidgetItem(text))
-                elif item.text() != text:
-                    item.setText(text)
+            cells = (name, str(pid), state_words(session, src), at, does_words(session, src))
+            _set_row(self.table, row, cells)
 
 
-def lane_title(lane: Lane) -> str:
+def _table(parent: QWidget, name: str, columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(columns)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _set_row(table: QTableWidget, row: int, cells: tuple[str, ...]) -> None:
+    for col, text in enumerate(cells):
+        item = table.item(row, col)
+        if item is None:
+            table.setItem(row, col, QTableWidgetItem(text))
+        elif item.text() != text:
+            item.setText(text)
+
+
+def lane_cells(lane: Lane) -> tuple[str, ...]:
+    """A queue's row: name, kind, puts, gets, task_done calls and unfinished (or depth)."""
     m = lane.model
-    bound = f", maxsize {lane.maxsize}" if lane.maxsize else ""
-    return f"{lane.name} — {lane.kind_words}{bound} ({m.puts} puts, {m.gets} gets)"
+    kind = ("Joinable" if lane.joinable else "Queue") + (
+        f", max {lane.maxsize}" if lane.maxsize else ""
+    )
+    if lane.joinable:
+        return (lane.name, kind, str(m.puts), str(m.gets), str(m.task_dones), str(m.unfinished))
+    return (lane.name, kind, str(m.puts), str(m.gets), "—", f"{m.depth} queued")
 
 
 def lane_note(session: TraceSession, lane: Lane | None) -> str:
@@ -157,6 +169,8 @@ def does_words(session: TraceSession, src: int) -> str:
 
 
 def state_words(session: TraceSession, src: int) -> str:
+    if src == 0 and session.exit_code is not None:
+        return "finished" if session.exit_code == 0 else f"exit code {session.exit_code}"
     for lane in session.lanes:
         w = lane.model.workers.get(src)
         if w is not None and w.exitcode is not None:

@@ -239,10 +239,7 @@ class TraceWindow(MainWindow):
         if self._source_file is None and self._files:
             self._show_source(self._files[0])  # -m MODULE: the first file that used a queue
         ended = {
-            src
-            for lane in session.lanes
-            for src, w in lane.model.workers.items()
-            if not w.alive
+            src for lane in session.lanes for src, w in lane.model.workers.items() if not w.alive
         }
         running: dict[int, list[str]] = {}
         for src, (path, line) in lines.items():
@@ -338,7 +335,8 @@ class TraceWindow(MainWindow):
 def _untraced(session) -> str:  # session: engine.trace_session.TraceSession
     return (
         "This program's queues are not traced, so nothing moves on the charts: "
-        + "; ".join(session.notes) + "."
+        + "; ".join(session.notes)
+        + "."
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from collections import deque
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QTextCursor
@@ -30,6 +32,7 @@ from gui.trace_panels import TracePanel
 
 _GET = int(Kind.GET)
 CONSOLE_PERIOD_MS = 100
+OUTPUT_HOLD_S = 0.25  # records are shipped every 12 ms: a quarter second puts them first
 CONSOLE_MAX_BLOCKS = 20_000  # the oldest lines go first in a program that prints a flood
 
 
@@ -51,6 +54,7 @@ class TraceWindow(MainWindow):
         self._shown_model: RunModel | None = None  # the lane the charts show
         self._focus_src: int | None = None  # the process whose line was clicked
         self._notes_shown = 0  # the session's notes already in the event log
+        self._held_output: deque[tuple[float, str]] = deque()  # read, not in the log yet
         super().__init__(
             self.trace_cfg, None, screenshot=screenshot, quit_when_done=quit_when_done,
             defer_charts=True, parent=parent,
@@ -96,6 +100,8 @@ class TraceWindow(MainWindow):
         self._shot_timer.stop()
         self.session.reset_shot()
         self._files = []
+        self._source_file = None
+        self._held_output.clear()
         self.file_combo.clear()
         self._focus_src = None
         try:
@@ -192,6 +198,12 @@ class TraceWindow(MainWindow):
         self.code_dock.raise_()
         self._show_source(site[0])
         self._show_code_lines(focus=site[1])
+        # The line selected too: the one asked for, among the others lit.
+        edit = self.code_view.edit
+        cursor = QTextCursor(edit.document().findBlockByNumber(site[1] - 1))
+        cursor.select(QTextCursor.SelectionType.LineUnderCursor)
+        edit.setTextCursor(cursor)
+        edit.ensureCursorVisible()
 
     # ------------------------------------------------------------------ live
     def _on_driver_sig_frame(self) -> None:
@@ -309,20 +321,32 @@ class TraceWindow(MainWindow):
             self.event_log.add_note(f"! {notes[self._notes_shown]}", self.driver.elapsed())
             self._notes_shown += 1
         chunks = run.take_output()
-        m = run.model
-        for t, text in chunks:
-            # The program's output among the event log's lines, stamped when it was read.
-            at = m.rel(t) if m.t0 is not None else 0.0
-            for line in text.splitlines():
-                self.event_log.add_note(f"│ {line}", at)
+        self._log_output(run, chunks)
         if chunks:
             cursor = self.console.textCursor()
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText("".join(text for _t, text in chunks))
             self.console.setTextCursor(cursor)
             self.console.ensureCursorVisible()
-        if not self.driver.active and not run.output:
+        if not self.driver.active and not run.output and not self._held_output:
             self._console_timer.stop()
+
+    def _log_output(self, run: TraceRun, chunks: list[tuple[float, str]]) -> None:
+        """The program's output among the event log's lines, by time: each line is stamped
+        when it was read and held OUTPUT_HOLD_S, so the records of what the program did
+        before printing (shipped every few ms) are in the log first."""
+        self._held_output.extend(chunks)
+        held = self._held_output
+        ended = not self.driver.active
+        if not held or (run.pending and not ended):
+            return  # records still waiting for the model: they come first
+        now = time.perf_counter()
+        m = run.model
+        while held and (ended or now - held[0][0] >= OUTPUT_HOLD_S):
+            t, text = held.popleft()
+            at = m.rel(t) if m.t0 is not None else 0.0
+            for line in text.splitlines():
+                self.event_log.add_note(f"│ {line}", at)
 
     @property
     def exit_code(self) -> int:

@@ -63,6 +63,14 @@ def _note(rec: _rec.Recorder, op: int, f: Any) -> None:
     rec.emit((_LINE, perf_counter(), op, f.f_code.co_filename, f.f_lineno))
 
 
+def _site(rec: _rec.Recorder, op: int) -> None:
+    """Record the caller's caller's line when it differs from this op's last one (the
+    methods below inline this; benchmarks/trace_line_cost.py times it alone)."""
+    f = _getframe(2)
+    if _last_site.get(op) != (f.f_code, f.f_lineno):
+        _note(rec, op, f)
+
+
 def _program_frame() -> Any:
     """The first frame outside multiprocessing and QueueLab: where the program made a queue."""
     f = _getframe(2)

@@ -4,8 +4,10 @@
 its ``-c`` code (see engine/trace_session.py). That launcher calls :func:`launch`, which
 
 - replaces ``multiprocessing.JoinableQueue``, every context's ``JoinableQueue`` factory and
-  ``multiprocessing.queues.JoinableQueue`` by :class:`TracedQueue` (a
-  :class:`~engine.traced_queue.TracedJoinableQueue` that also notes the calling source line);
+  ``multiprocessing.queues.JoinableQueue`` by :class:`~engine.trace_queues.TracedQueue` (a
+  :class:`~engine.traced_queue.TracedJoinableQueue` with a queue id that also notes the
+  calling source line), the ``Queue`` factories by ``TracedPlainQueue``, and wraps
+  ``Process.join()`` (a main process waiting there puts nothing: the diagnosis needs it);
 - starts a :class:`~engine.recorder.Recorder` in every process of the program when it starts:
   the main process (stream 0), and each child under fork, spawn and forkserver, grandchildren
   included (``BaseProcess._after_fork`` is wrapped: it runs in every child, whatever the start

@@ -86,8 +86,11 @@ class Lane:
             return "puts and gets"
         if puts:
             return "producer" if src else "puts (main)"
-        if gets:
-            return "consumer"
+        role = self.roles.get(src)
+        if gets or role == ROLE_CONSUMER:
+            return "consumer"  # (waiting in its first get())
+        if role == ROLE_PRODUCER:
+            return "producer"
         if src in self.touched:
             return "joins"
         return None

@@ -250,6 +250,8 @@ class TraceWindow(MainWindow):
             self._add_file(path)
         if self._source_file is None and self._files:
             self._show_source(self._files[0])  # -m MODULE: the first file that used a queue
+        if focus is None and any(lane.model.stop_t is not None for lane in session.lanes):
+            return  # frozen as the stop found them: what it kills is not the program's doing
         ended = {
             src for lane in session.lanes for src, w in lane.model.workers.items() if not w.alive
         }

@@ -50,7 +50,7 @@ _QUEUE, _QUEUE_NEW, _PROC_JOIN, _PROC_INFO = (
 )
 _WORKER_EXIT, _PROC_EXIT, _WORKER_START = int(K.WORKER_EXIT), int(K.PROC_EXIT), int(K.WORKER_START)
 _TO_ALL = frozenset(int(k) for k in (K.STOP, K.RUN_END, K.STALL))
-_STOP = int(K.STOP)
+_STOP, _GET_EMPTY, _RUN_END = int(K.STOP), int(K.GET_EMPTY), int(K.RUN_END)
 _OPS = frozenset((_PUT, _GET, _TD, _JB))
 # Kinds a batch may hold and still go to its process's lane whole (no role to settle).
 _PLAIN = frozenset((_PUT, _GET, _TD, int(K.GET_EMPTY), _LINE, int(K.PUT_FULL)))
@@ -207,6 +207,9 @@ class Demux:
             if k == _STOP:
                 self._stopped = True  # what dies from now on was ended: main stays as it was
             for lane in self.lanes.values():
+                if k == _RUN_END and not lane.joinable and not self._stopped:
+                    for holder in list(lane.taken):  # the program ended: its items are done
+                        self._release(lane, holder, r[1], out)
                 self._emit(lane, src, r, out)
             return
         if k == _PROC_EXIT:
@@ -241,7 +244,7 @@ class Demux:
             lane.puts_by[src] = lane.puts_by.get(src, 0) + 1
         elif k == _GET:
             lane.gets_by[src] = lane.gets_by.get(src, 0) + 1
-        if not lane.joinable and op == _GET and k != _GET:
+        if not lane.joinable and (op == _GET or k == _GET_EMPTY):
             self._release(lane, src, r[1], out)  # back in get(): the last item is done
         if src == 0 and k in (_JB, _JE):
             self._main_wait(r[1], 1 if k == _JB else -1, out)

@@ -100,6 +100,8 @@ def test_a_multiprocessing_queue_is_its_own_lane(tmp_path: Path) -> None:
     results = queues["results"]
     assert results["kind"] == "Queue"
     assert (results["puts"], results["gets"], results["depth"]) == (20, 20, 0)
+    # No task_done() on a Queue: an item taken counts as done, none is left "in progress".
+    assert (results["in_flight"], results["unfinished"], results["diagnosis"]) == (0, 0, [])
     assert "queue results (Queue): 20 puts, 20 gets, 0 left in the queue" in done.stderr
 
 

@@ -51,6 +51,7 @@ _QUEUE, _QUEUE_NEW, _PROC_JOIN, _PROC_INFO = (
 _WORKER_EXIT, _PROC_EXIT, _WORKER_START = int(K.WORKER_EXIT), int(K.PROC_EXIT), int(K.WORKER_START)
 _TO_ALL = frozenset(int(k) for k in (K.STOP, K.RUN_END, K.STALL))
 _STOP, _GET_EMPTY, _RUN_END = int(K.STOP), int(K.GET_EMPTY), int(K.RUN_END)
+_QUEUE_INFO = int(K.QUEUE_INFO)
 _OPS = frozenset((_PUT, _GET, _TD, _JB))
 # Kinds a batch may hold and still go to its process's lane whole (no role to settle).
 _PLAIN = frozenset((_PUT, _GET, _TD, int(K.GET_EMPTY), _LINE, int(K.PUT_FULL)))
@@ -193,6 +194,8 @@ class Demux:
         if k == _PROC_INFO:
             self._info[src] = r
             return
+        if k == _QUEUE_INFO:
+            return  # the saved trace's (replay draws one queue); each lane has its own
         if k == _PROC_JOIN:
             self.last_op[src] = _PROC_JOIN
             if src == 0:

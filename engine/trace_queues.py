@@ -93,6 +93,10 @@ def _created(maxsize: int, joinable: bool) -> int:
         where = ("", 0) if f is None else (f.f_code.co_filename, f.f_lineno)
         bound = maxsize if 0 < maxsize < _SEM_MAX else 0
         rec.emit((int(Kind.QUEUE_NEW), perf_counter(), qid, bound, int(joinable), *where))
+        if _made[0] <= 2:
+            # For a replay of the saved trace (one model for every queue): the first queue's
+            # bound, no bound once there are several. The lanes have their own.
+            rec.emit((int(Kind.QUEUE_INFO), perf_counter(), bound if _made[0] == 1 else 0))
     return qid
 
 

@@ -113,8 +113,15 @@ def test_untraced_queues_are_said_not_shown_idle(qtbot, tmp_path: Path) -> None:
     win = _start(qtbot, [str(prog)])
     try:
         qtbot.waitUntil(lambda: not win.driver.active, timeout=60_000)
-        said = win.lesson_view.diagnosis_view.sentences()
-        assert any("queues are not traced" in s and "Manager().JoinableQueue()" in s for s in said)
+
+        def said_plainly() -> None:
+            said = win.lesson_view.diagnosis_view.sentences()
+            why = (said, win.driver.run.session.notes, win.console.toPlainText())
+            assert any(
+                "queues are not traced" in s and "Manager().JoinableQueue()" in s for s in said
+            ), why
+
+        qtbot.waitUntil(said_plainly, timeout=10_000)
         win._show_code_lines()
         assert win.trace_panel.note.text().startswith("No queue of this program is traced")
     finally:

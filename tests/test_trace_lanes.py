@@ -120,3 +120,55 @@ def test_a_queue_is_named_after_its_variable(tmp_path: Path, line: str, k: int, 
     src = tmp_path / "prog.py"
     src.write_text(f"import multiprocessing as mp\n{line}\n")
     assert queue_name(str(src), 2, k) == name
+
+
+ROLES = """
+import multiprocessing as mp
+
+def work(q):
+    while (item := q.get()) is not None:
+        q.task_done()
+    q.task_done()
+
+def watch(q):
+    q.join()
+
+if __name__ == "__main__":
+    q = mp.JoinableQueue()
+    for i in range(4):
+        q.put(i)
+    ps = [mp.Process(target=watch, args=(q,), name="watcher"),
+          mp.Process(target=work, args=(q,), name="worker")]
+    for p in ps:
+        p.start()
+    ps[0].join()
+    q.put(None)
+    ps[1].join()
+"""
+
+
+def test_roles_come_from_what_each_process_does(tmp_path: Path) -> None:
+    from engine.events import ROLE_CONSUMER, ROLE_COORDINATOR
+    from engine.trace_session import TraceSession
+
+    prog = tmp_path / "roles.py"
+    prog.write_text(ROLES)
+    session = TraceSession([str(prog)]).start()
+    try:
+        assert session.wait(60)
+        while session.pending:
+            session.poll(0.5)
+    finally:
+        session.close()
+    assert session.exit_code == 0
+    (lane,) = session.lanes
+    by_name = {name: src for src, (_pid, name) in session.names.items()}
+    assert lane.role_words(by_name["main"]) == "puts (main)"
+    assert lane.role_words(by_name["worker"]) == "consumer"
+    assert lane.role_words(by_name["watcher"]) == "joins"
+    workers = lane.model.workers
+    assert workers[by_name["worker"]].role == ROLE_CONSUMER
+    # Only joining, the watcher is neither a producer nor a consumer: the diagnosis does not
+    # wait for it to get, nor count it among the consumers a sentinel is owed to.
+    assert workers[by_name["watcher"]].role == ROLE_COORDINATOR
+    assert 0 not in workers  # main only put: the coordinator, as in the lessons

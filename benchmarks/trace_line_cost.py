@@ -1,4 +1,4 @@
-"""Extra cost per queue operation of `trace`'s source-line capture (engine/tracer.TracedQueue).
+"""Extra cost per queue operation of `trace`'s source-line capture (trace_queues.TracedQueue).
 
 Both queues record into an active Recorder whose batches are dropped; each loop puts, gets and
 marks done N items in one process. The difference per operation is what noting the calling
@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import recorder
+from engine.trace_queues import TracedQueue, _site
 from engine.traced_queue import TracedJoinableQueue
-from engine.tracer import TracedQueue, _site
 
 N = 1_000  # a pipe holds 64 KiB: every item fits before the gets are timed
 REPEATS = 41

@@ -272,9 +272,11 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
     m.done_service.extend((point_t[id_] - t_get)[real])
     # Workers: held tasks, counts and timelines, each worker's records in order.
     for s in np.unique(srcs).tolist():
-        if not s:
-            continue
         mine = np.flatnonzero(srcs == s)
+        # (trace) The main process is a worker only where it gets, as in _apply_get: a
+        # traced program's main may take items (a results queue), not only put them.
+        if not s and not (kind[mine] != PUT).any():
+            continue
         w = m._worker(s)
         k = kind[mine]
         if w.role == ROLE_CONSUMER:

@@ -37,6 +37,9 @@ class Kind(IntEnum):
     PROC_INFO = 27  # (K, t, pid, name)                  first record of a traced process
     LINE = 28  # (K, t, op, file, line)                 the next `op` (a Kind) of this stream
     #                                                    is called from file:line (on change)
+    QUEUE = 29  # (K, t, qid)                           this stream's next records are about qid
+    QUEUE_NEW = 30  # (K, t, qid, maxsize, joinable, file, line)  a queue made at file:line
+    PROC_JOIN = 31  # (K, t, pid, returned)             Process.join() (no timeout) of pid
     # parent (src 0)
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
@@ -47,10 +50,12 @@ class Kind(IntEnum):
     RUN_END = 46  # (K, t, reason)                      reason: "joined", "stopped", "died", ...
     STALL = 47  # (K, t, text)                          the queue stopped moving
     QUEUE_INFO = 48  # (K, t, maxsize)                   right after RUN_START
+    MAIN_BLOCKED = 49  # (K, t, blocked)                 a traced program's main waits in a join
 
 
 ROLE_PRODUCER = 0
 ROLE_CONSUMER = 1
+ROLE_COORDINATOR = 2  # a traced process that only joins (neither puts nor gets)
 LABEL_NONE = -1  # the item put was None: the tutorial's sentinel
 LABEL_OTHER = -2  # not an (int, ...) tuple
 
@@ -80,6 +85,11 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.PAUSED: (),
     Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
     Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
+    Kind.QUEUE: (("qid", "int"),),
+    Kind.QUEUE_NEW: (
+        ("qid", "int"), ("maxsize", "int"), ("joinable", "int"), ("file", "str"), ("line", "int"),
+    ),
+    Kind.PROC_JOIN: (("pid", "int"), ("returned", "int")),
     Kind.RUN_START: (("producers", "int"), ("consumers", "int"), ("tasks_total", "int")),
     Kind.PRODUCERS_JOINED: (),
     Kind.PROC_EXIT: (("worker_src", "int"), ("exitcode", "int")),
@@ -89,6 +99,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.RUN_END: (("reason", "str"),),
     Kind.STALL: (("text", "str"),),
     Kind.QUEUE_INFO: (("maxsize", "int"),),
+    Kind.MAIN_BLOCKED: (("blocked", "int"),),
 }
 RETURNED = frozenset((Kind.PUT, Kind.PUT_FULL, Kind.GET, Kind.GET_EMPTY))
 

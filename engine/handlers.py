@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, ROLE_PRODUCER, Kind
+from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, Kind
 from engine.states import Activity, JoinState
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ def on_join_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> boo
 def on_worker_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
     w.pid, w.role = r[2], r[3]
-    m._set(w, t, Activity.RUNNING if w.role == ROLE_PRODUCER else Activity.WAIT_GET)
+    # A traced program's process that only joins (ROLE_COORDINATOR) runs, as a producer does.
+    m._set(w, t, Activity.WAIT_GET if w.role == ROLE_CONSUMER else Activity.RUNNING)
     return True
 
 def on_worker_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -222,6 +223,12 @@ def on_line(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
         w = m._worker(src)
         if w.alive and w.activity != Activity.WAIT_GET:
             m._set(w, t, Activity.WAIT_GET, w.task)
+    return True
+
+def on_main_blocked(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # (trace) A traced program's main process waits in queue.join() or Process.join(): it puts
+    # nothing meanwhile. None (never set) in QueueLab's own runs: engine/explain/view.py.
+    m.main_blocked = bool(r[2])
     return True
 
 def on_other(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

@@ -193,9 +193,14 @@ def run_trace_headless(opts: TraceArgs, err: TextIO = sys.stderr) -> int:
             if writer is not None:
                 writer.close()
     m = session.model
-    found = findings(m)
+    found = [
+        f"{_lane_prefix(session, lane)}{sentence}"
+        for lane in session.lanes
+        for sentence in findings(lane.model)
+    ]
     if opts.json_summary is not None:
         data = summary_json(m)
+        data["queues"] = [_lane_json(lane) for lane in session.lanes]
         data["program"] = opts.argv
         data["exit_code"] = session.exit_code
         data["not_traced"] = list(session.notes)
@@ -231,17 +236,18 @@ def _watch(session: TraceSession, hang_timeout: float | None, signals: _Signals)
         session.poll(0.05, wait_s=0.05)
         if signals.terminate:
             return "terminated"
-        m = session.model
-        if m.t0 is None:
-            continue
-        now = m.rel(time.perf_counter())
         # The main process may put at any moment of its own choosing; only while it waits in
-        # queue.join() is it known not to, and then the run's own hopeless rule applies.
-        if m.join_state == JoinState.WAITING and not session.pending:
-            reason = hopeless(m, now)
-            if reason is not None:
-                return f"the program can never end: {reason}"
-        if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
+        # queue.join() or Process.join() is it known not to, and then the run's own hopeless
+        # rule applies, to each queue.
+        if session.demux.main_blocked and not session.pending:
+            for lane in session.lanes:
+                m = lane.model
+                reason = None if m.t0 is None else hopeless(m, m.rel(time.perf_counter()))
+                if reason is not None:
+                    return f"the program can never end: {_lane_prefix(session, lane)}{reason}"
+        if join_seen_at is None and any(
+            lane.model.join_state != JoinState.NOT_CALLED for lane in session.lanes
+        ):
             join_seen_at = time.monotonic()
         if (
             hang_timeout is not None
@@ -260,14 +266,29 @@ def _print_summary(
     writer: object,
     err: TextIO,
 ) -> None:
-    m = session.model
-    s = m.summary()
     procs = ", ".join(f"{name} (pid {pid})" for _src, (pid, name) in sorted(session.names.items()))
     lines = [
         f"traced {len(session.names)} process{'es' if len(session.names) != 1 else ''}: {procs}",
-        f"{s.puts} puts, {s.gets} gets, {s.task_dones} task_done calls, {s.unfinished} "
-        f"unfinished; {m.join_words()}",
     ]
+    lanes = session.lanes
+    for lane in lanes:
+        s = lane.model.summary()
+        where = f"queue {lane.name} ({lane.kind_words}): " if len(lanes) > 1 else ""
+        if lane.joinable:
+            lines.append(
+                f"{where}{s.puts} puts, {s.gets} gets, {s.task_dones} task_done calls, "
+                f"{s.unfinished} unfinished; {lane.model.join_words()}"
+            )
+        else:
+            lines.append(
+                f"{where}{s.puts} puts, {s.gets} gets, {s.depth} left in the queue "
+                "(a multiprocessing.Queue: no task_done, no unfinished counter)"
+            )
+    if not lanes:
+        lines.append(
+            "no JoinableQueue or Queue was traced: the program made none that trace follows"
+            + (" (see the notes below)" if session.notes else "")
+        )
     lines += [f"note: {note}" for note in session.notes]
     if problem is not None:
         lines.append(f"{problem}; the program's processes were ended")
@@ -280,6 +301,20 @@ def _print_summary(
         )  # fmt: skip
     err.write("".join(f"queuelab: {line}\n" for line in lines))
     err.flush()
+
+
+def _lane_prefix(session: TraceSession, lane) -> str:  # lane: engine.trace_lanes.Lane
+    """ "queue results: " before a finding when the program has several queues."""
+    return f"queue {lane.name}: " if len(session.demux.lanes) > 1 else ""
+
+
+def _lane_json(lane) -> dict:  # lane: engine.trace_lanes.Lane
+    data = summary_json(lane.model)
+    data["name"] = lane.name
+    data["kind"] = lane.kind_words
+    data["maxsize"] = lane.maxsize
+    data["created_at"] = f"{lane.file}:{lane.line}"
+    return data
 
 
 def exit_like(code: int) -> int:

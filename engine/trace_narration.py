@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from engine.events import LABEL_NONE, Kind
 from engine.explain import Narrator
+from engine.model import RunModel
+from engine.trace_lanes import Lane
 
 K = Kind
 
 
 class TraceNarrator(Narrator):
-    """``squarer-0 got an item``, ``main waits in queue.join()``: no tutorial roles assumed."""
+    """``squarer-0 got an item``, ``main waits in queue.join()``: no tutorial roles assumed.
+
+    ``lane`` (engine/trace_lanes.Lane) is the queue narrated: a multiprocessing.Queue's
+    task_done records are QueueLab's own (an item taken counts as done), never said.
+    """
+
+    def __init__(self, model: RunModel, lane: Lane | None = None) -> None:
+        super().__init__(model)
+        self.joinable = lane is None or lane.joinable
 
     def _name(self, src: int) -> str:
         w = self.model.workers.get(src)
@@ -34,7 +44,7 @@ class TraceNarrator(Narrator):
         if kind == K.GET:
             return f"{who} got {self._item(r[3])}"
         if kind == K.TASK_DONE:
-            return f"{who} called task_done()"
+            return f"{who} called task_done()" if self.joinable else None
         if kind == K.TASK_DONE_ERROR:
             return f"!{who}: task_done() raised ValueError: {r[2]}"
         if kind == K.JOIN_BEGIN:

@@ -36,6 +36,7 @@ import psutil
 
 from engine.events import Kind
 from engine.model import RunModel
+from engine.trace_lanes import Demux, Lane
 from engine.tracer import BOOT, ENV_CHANNEL, ENV_ROOT
 
 Batch = tuple[int, int, list[tuple]]
@@ -58,7 +59,10 @@ class TraceSession:
         if not argv:
             raise ValueError("no program to trace")
         self.argv = list(argv)
-        self.model = RunModel()
+        # One lane (and model) per queue the program makes: engine/trace_lanes.py.
+        self.demux = Demux()
+        self.selected: int | None = None  # the lane poll() returns the records of
+        self._no_queue = RunModel()  # shown until the program makes a queue (or if it never does)
         self.proc: subprocess.Popen | None = None
         self.exit_code: int | None = None  # the program's (its main process's) own
         self.end_reason: str | None = None
@@ -101,6 +105,24 @@ class TraceSession:
         self._thread = threading.Thread(target=self._loop, name="queuelab-trace", daemon=True)
         self._thread.start()
         return self
+
+    @property
+    def lanes(self) -> list[Lane]:
+        return list(self.demux.lanes.values())
+
+    @property
+    def lane(self) -> Lane | None:
+        """The selected lane (the first one until one is chosen); None before any queue."""
+        lanes = self.demux.lanes
+        if self.selected in lanes:
+            return lanes[self.selected]
+        return next(iter(lanes.values()), None)
+
+    @property
+    def model(self) -> RunModel:
+        """The selected lane's model (an empty one while the program has made no queue)."""
+        lane = self.lane
+        return lane.model if lane is not None else self._no_queue
 
     @property
     def ended(self) -> bool:
@@ -172,7 +194,8 @@ class TraceSession:
         self._wake.set()
 
     def poll(self, budget_s: float = 0.05, wait_s: float = 0.0) -> list[tuple[int, tuple]]:
-        """Feed waiting batches to the model for about ``budget_s``; returns what was applied."""
+        """Feed waiting batches to the lanes' models for about ``budget_s``; returns what was
+        applied to the selected lane's."""
         if not self._inbox and wait_s > 0:
             self._wake.wait(wait_s)
         self._wake.clear()
@@ -187,7 +210,18 @@ class TraceSession:
                     listener(batch)
                 batches.append(batch)
                 n += len(batch[2])
-            applied.extend(self.model.feed(batches))
+            split = self.demux.split(batches)
+            shown = self.lane
+            for qid, lane_batches in split.items():
+                lane = self.demux.lanes[qid]
+                done = lane.model.feed(lane_batches)
+                # A program has no configured total: what it has put so far is its total (so
+                # a join that returned before later puts is seen as premature).
+                m = lane.model
+                if m.task_puts > m.tasks_total:
+                    m.tasks_total = m.task_puts
+                if lane is shown:
+                    applied.extend(done)
             if time.perf_counter() > deadline:
                 break
         if self._inbox:

@@ -4,8 +4,10 @@
 its ``-c`` code (see engine/trace_session.py). That launcher calls :func:`launch`, which
 
 - replaces ``multiprocessing.JoinableQueue``, every context's ``JoinableQueue`` factory and
-  ``multiprocessing.queues.JoinableQueue`` by :class:`TracedQueue` (a
-  :class:`~engine.traced_queue.TracedJoinableQueue` that also notes the calling source line);
+  ``multiprocessing.queues.JoinableQueue`` by :class:`~engine.trace_queues.TracedQueue` (a
+  :class:`~engine.traced_queue.TracedJoinableQueue` with a queue id that also notes the
+  calling source line), the ``Queue`` factories by ``TracedPlainQueue``, and wraps
+  ``Process.join()`` (a main process waiting there puts nothing: the diagnosis needs it);
 - starts a :class:`~engine.recorder.Recorder` in every process of the program when it starts:
   the main process (stream 0), and each child under fork, spawn and forkserver, grandchildren
   included (``BaseProcess._after_fork`` is wrapped: it runs in every child, whatever the start
@@ -41,7 +43,7 @@ from typing import Any
 from engine import recorder as _rec
 from engine.events import Kind
 from engine.recorder import Recorder, dumps_batch
-from engine.traced_queue import TracedJoinableQueue
+from engine.trace_queues import TracedPlainQueue, TracedQueue, reset_process
 
 ENV_CHANNEL = "QUEUELAB_TRACE_CHANNEL"  # the parent's socket path; removed before the program runs
 ENV_ROOT = "QUEUELAB_TRACE_ROOT"  # the folder that holds engine/; removed likewise
@@ -55,10 +57,7 @@ BOOT = (
     "sys.path.remove(_r)\n"
     "_t.launch()\n"
 )
-_PUT, _GET, _TD, _JB, _LINE = (
-    int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE), int(Kind.JOIN_BEGIN), int(Kind.LINE)
-)
-_getframe = sys._getframe
+_LINE, _PJ = int(Kind.LINE), int(Kind.PROC_JOIN)
 _THIS_FILE = __file__
 
 _address: str | None = None
@@ -67,83 +66,9 @@ _conn: Connection | None = None
 _send_lock = threading.Lock()
 _installed = False
 _mine: Recorder | None = None  # this process's recorder (a forked child finds its parent's)
-# The calling line last reported per operation kind, in this process: a LINE record goes out
-# only when it changes, so a loop's get/task_done lines cost one record each for the whole run.
-_last_site: dict[int, tuple[Any, int]] = {}
 
 
-# ------------------------------------------------------------------------- the traced queue
-
-
-def _site(rec: Recorder, op: int, force: bool = False) -> None:
-    """Record the caller's caller's line when it differs from this op's last one."""
-    f = _getframe(2)
-    key = (f.f_code, f.f_lineno)
-    if force or _last_site.get(op) != key:
-        _note(rec, op, f)
-
-
-def _note(rec: Recorder, op: int, f: Any) -> None:
-    _last_site[op] = (f.f_code, f.f_lineno)
-    rec.emit((_LINE, time.perf_counter(), op, f.f_code.co_filename, f.f_lineno))
-
-
-_traced_put = TracedJoinableQueue.put
-_traced_get = TracedJoinableQueue.get
-_traced_task_done = TracedJoinableQueue.task_done
-
-
-class TracedQueue(TracedJoinableQueue):
-    """TracedJoinableQueue that also says which source line each operation came from."""
-
-    def __init__(self, maxsize: int = 0, *, ctx: Any) -> None:
-        super().__init__(maxsize, ctx=ctx)
-        _queue_created(maxsize)
-
-    # put/get/task_done inline the line check: a function call more is ~0.1 µs per operation.
-    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
-        rec = _rec._current
-        if rec is not None:
-            f = _getframe(1)
-            if _last_site.get(_PUT) != (f.f_code, f.f_lineno):
-                _note(rec, _PUT, f)
-        return _traced_put(self, obj, block, timeout)
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        rec = _rec._current
-        if rec is not None:
-            f = _getframe(1)
-            # Holding a task not marked done, this get would look like work on it: say it
-            # waits here (only then: a get is otherwise recorded when it returns).
-            if self._taken or _last_site.get(_GET) != (f.f_code, f.f_lineno):
-                _note(rec, _GET, f)
-        return _traced_get(self, block, timeout)
-
-    def task_done(self) -> None:
-        rec = _rec._current
-        if rec is not None:
-            f = _getframe(1)
-            if _last_site.get(_TD) != (f.f_code, f.f_lineno):
-                _note(rec, _TD, f)
-        return _traced_task_done(self)
-
-    def join(self) -> None:
-        rec = _rec._current
-        if rec is not None:
-            _site(rec, _JB)
-        return TracedJoinableQueue.join(self)
-
-
-_queues_made = 0
-
-
-def _queue_created(maxsize: int) -> None:
-    """The model draws one queue: its maxsize when there is one, 0 (no bound) once several."""
-    global _queues_made
-    _queues_made += 1
-    rec = _rec._current
-    if rec is not None and _queues_made <= 2:
-        rec.emit((int(Kind.QUEUE_INFO), time.perf_counter(), maxsize if _queues_made == 1 else 0))
+# ------------------------------------------------------------------------- the queues
 
 
 def _context_joinable_queue(self: Any, maxsize: int = 0) -> TracedQueue:
@@ -152,6 +77,33 @@ def _context_joinable_queue(self: Any, maxsize: int = 0) -> TracedQueue:
 
 def _default_joinable_queue(maxsize: int = 0) -> TracedQueue:
     return TracedQueue(maxsize, ctx=_mp_context._default_context.get_context())
+
+
+def _context_queue(self: Any, maxsize: int = 0) -> TracedPlainQueue:
+    return TracedPlainQueue(maxsize, ctx=self.get_context())
+
+
+def _default_queue(maxsize: int = 0) -> TracedPlainQueue:
+    return TracedPlainQueue(maxsize, ctx=_mp_context._default_context.get_context())
+
+
+_orig_join = _mp_process.BaseProcess.join
+
+
+def _process_join(self: Any, timeout: float | None = None) -> None:
+    """Process.join(): a join without a timeout is a wait the diagnosis must know of (the
+    main process puts nothing while it waits), and its line is lit in the code pane."""
+    rec = _rec._current
+    if rec is None or timeout is not None:
+        return _orig_join(self, timeout)
+    f = sys._getframe(1)
+    rec.emit((_LINE, time.perf_counter(), _PJ, f.f_code.co_filename, f.f_lineno))
+    rec.emit((_PJ, time.perf_counter(), self.pid or 0, 0))
+    rec.flush()  # this process may wait here for long: ship what it did first
+    try:
+        return _orig_join(self, timeout)
+    finally:
+        rec.emit((_PJ, time.perf_counter(), self.pid or 0, 1))
 
 
 # ------------------------------------------------------------------------- the channel
@@ -182,9 +134,7 @@ def _connect(name: str, is_main: bool) -> int:
 
 
 def _start_recorder(name: str, is_main: bool) -> Recorder | None:
-    global _queues_made
-    _last_site.clear()
-    _queues_made = 0
+    reset_process()
     try:
         src = _connect(name, is_main)
     except OSError:
@@ -310,10 +260,6 @@ def _wrap_poll(cls: type) -> None:
 
 
 _noted: set[str] = set()
-NOTE_QUEUE = (
-    "multiprocessing.Queue is not traced (only JoinableQueue: a Queue has no unfinished "
-    "counter to follow)"
-)
 NOTE_MANAGER = (
     "Manager().JoinableQueue() is not traced: it is a queue.Queue living in the manager's "
     "process, reached through a proxy"
@@ -352,6 +298,10 @@ def install(address: str, root: str) -> None:
     _mp_context.BaseContext.JoinableQueue = _context_joinable_queue
     multiprocessing.JoinableQueue = _default_joinable_queue
     _mp_queues.JoinableQueue = TracedQueue
+    # multiprocessing.Queue: its factories only (JoinableQueue subclasses the class itself).
+    _mp_context.BaseContext.Queue = _context_queue
+    multiprocessing.Queue = _default_queue
+    _mp_process.BaseProcess.join = _process_join
     for cls in [_mp_process.BaseProcess, *vars(_mp_context).values()]:
         is_process = isinstance(cls, type) and issubclass(cls, _mp_process.BaseProcess)
         if is_process and "_after_fork" in cls.__dict__:
@@ -359,8 +309,6 @@ def install(address: str, root: str) -> None:
     _mp_process.BaseProcess._bootstrap = _bootstrap
     _mp_spawn.get_preparation_data = _prep
     # Not traced, but said: the summary and the window name them instead of showing nothing.
-    _wrap_factory(_mp_context.BaseContext, "Queue", NOTE_QUEUE)
-    _wrap_factory(multiprocessing, "Queue", NOTE_QUEUE)
     import multiprocessing.managers as managers
 
     _wrap_factory(managers.SyncManager, "JoinableQueue", NOTE_MANAGER)

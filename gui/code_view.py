@@ -296,6 +296,7 @@ class CodeView(QWidget):
         self.save_button.setToolTip("Save the program as a .py file (File ▸ Save program…)")
         self.save_button.clicked.connect(self.sig_save_requested)
         top.addWidget(self.caption, 1)
+        self.header = top  # the trace window adds its file chooser here
         top.addWidget(self.copy_button)
         top.addWidget(self.save_button)
         lay.addLayout(top)

@@ -73,5 +73,19 @@ def test_what_is_not_traced_is_said(tmp_path: Path) -> None:
                            str(prog)], capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0 and done.stdout == "2\n"
     assert "queuelab: note: Manager().JoinableQueue() is not traced" in done.stderr
-    assert "queuelab: note: multiprocessing.Queue is not traced" in done.stderr
-    assert "0 puts, 0 gets" in done.stderr
+    # multiprocessing.Queue is followed (puts and gets), and said to have no counter.
+    assert "queuelab: 1 puts, 1 gets, 0 left in the queue (a multiprocessing.Queue" in done.stderr
+
+
+def test_a_program_with_only_untraced_queues_is_not_shown_idle(tmp_path: Path) -> None:
+    prog = tmp_path / "mgr_only.py"
+    prog.write_text(
+        "import multiprocessing as mp\nif __name__ == '__main__':\n"
+        "    with mp.Manager() as m:\n        q = m.JoinableQueue()\n        q.put(1)\n"
+        "        q.get()\n        q.task_done()\n        q.join()\n"
+    )
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "trace", "--headless",
+                           str(prog)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "queuelab: no JoinableQueue or Queue was traced" in done.stderr
+    assert "queuelab: note: Manager().JoinableQueue() is not traced" in done.stderr

@@ -31,14 +31,17 @@ def hopeless(model: RunModel, now_t: float | None = None) -> str | None:
     m = model
     if m.t0 is None or not m.workers or m.stop_t is not None:
         return None
-    if m.join_returned_t is None and m.unfinished > 0 and m.dead_workers():
+    v = View(m, now_t)
+    # A traced program may never call queue.join(): its counter matters once it waits there.
+    joins = not v.traced or m.join_state == JoinState.WAITING
+    if joins and m.join_returned_t is None and m.unfinished > 0 and m.dead_workers():
         who = and_list(w.name for w in sorted(m.dead_workers(), key=lambda w: w.src))
         return f"{who} died, so queue.join() can never return"
-    v = View(m, now_t)
     workers = v.producers + v.consumers
     if all(v.gone(w) for w in workers):
         last_exit = max((w.exit_t or 0.0) for w in workers)
-        if m.unfinished > 0 and m.join_returned_t is None and v.now - last_exit >= SETTLE_S:
+        unfinished = m.unfinished > 0 and m.join_returned_t is None
+        if joins and unfinished and v.now - last_exit >= SETTLE_S:
             return (
                 f"every worker has exited with {m.unfinished} unfinished, so queue.join() "
                 "can never return"
@@ -54,7 +57,7 @@ def hopeless(model: RunModel, now_t: float | None = None) -> str | None:
             return None  # a live producer may still put (or is blocked only for now)
     if live_consumers and (m.depth > 0 or not all(v.idle_in_get(w) for w in live_consumers)):
         return None
-    main_may_put = (
+    main_may_put = v.traced_main_may_put() or (
         m.producers > 1
         and m.producers_joined_t is None
         and not (m.join_state == JoinState.WAITING and m.unfinished > 0)

@@ -57,6 +57,20 @@ class View:
     def busy_or_unsettled(self, w: WorkerInfo) -> bool:
         return not self.gone(w) and not self.idle_in_get(w)
 
+    # (trace) A traced program's main process puts whenever it likes; it is known not to only
+    # while it waits in queue.join() or Process.join() (MAIN_BLOCKED, engine/trace_lanes.py).
+    @property
+    def traced(self) -> bool:
+        return getattr(self.model, "main_blocked", None) is not None
+
+    def traced_main_may_put(self) -> bool:
+        """A traced program's main process may still put (False in QueueLab's own runs)."""
+        return self.traced and not self.model.main_blocked
+
+    def traced_main_put(self) -> bool:
+        """A traced program's main process put items on this queue (its producer)."""
+        return self.traced and any(t[2] == 0 for t in self.model.tasks.values())
+
 
 def _after_failure(w: WorkerInfo, activity: Activity, since: float) -> bool:
     """The worker's last event was a failed attempt with no task_done() after it.

@@ -43,7 +43,7 @@ def find(v: View) -> list[str]:
             )
     if out:
         return out
-    if any(not v.gone(w) for w in v.producers):
+    if any(not v.gone(w) for w in v.producers) or v.traced_main_may_put():
         return []  # a producer still running may yet explain itself; wait for it
     last_sentinel = max((t[3] for t in m.tasks.values() if t[0] == LABEL_NONE), default=None)
     described: list[str] = []

@@ -163,6 +163,14 @@ def load_run_config(args: argparse.Namespace):  # -> RunConfig
     return apply_overrides(cfg, args.overrides)
 
 
+def _check_workload(cfg) -> None:  # cfg: RunConfig
+    """The user's own function (workload = "module:function") is imported and checked now,
+    before anything starts: a problem is a WorkloadError (a ValueError), one line, exit 2."""
+    from engine.own_function import check
+
+    check(cfg.workload)
+
+
 def _trace(args: list[str]) -> int:
     """``trace``: parsed by hand, since everything after the program belongs to the program."""
     from engine.trace_cli import HELP, UsageError, exit_like, parse_trace_args
@@ -211,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command in ("run", "gui", "code"):
             cfg = load_run_config(args)
+        if command in ("run", "code"):
+            _check_workload(cfg)
         if command == "run":
             from engine.headless import run_headless
 
@@ -352,8 +362,10 @@ def _sweep(args: argparse.Namespace) -> int:
 
         svg_to_png(svg, path)
 
+    cfg = load_run_config(args)
+    _check_workload(cfg)
     return run_sweep(
-        load_run_config(args), args.params, repeats=args.repeats, warmup=args.warmup,
+        cfg, args.params, repeats=args.repeats, warmup=args.warmup,
         as_json=args.json, csv_path=args.csv, plot_path=args.plot, save_runs=args.save_runs,
         hang_timeout=args.hang_timeout, png_writer=png,
     )  # fmt: skip

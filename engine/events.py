@@ -33,6 +33,9 @@ class Kind(IntEnum):
     TASK_FAIL = 24  # (K, t, tid, text)
     TASK_RETRY = 25  # (K, t, tid, attempt)             the re-put follows as a PUT
     PAUSED = 26  # (K, t)                               a worker holds at a step
+    TASK_RESULT = 29  # (K, t, tid, ok, text)            the user's own function (workload =
+    #                  "module:function") returned (ok 1, text its repr, shortened) or raised
+    #                  (ok 0, text its traceback); TASK_END or TASK_FAIL follows
     # a traced program's processes (python main.py trace; engine/tracer.py)
     PROC_INFO = 27  # (K, t, pid, name)                  first record of a traced process
     LINE = 28  # (K, t, op, file, line)                 the next `op` (a Kind) of this stream
@@ -78,6 +81,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.TASK_FAIL: (("tid", "int"), ("text", "str")),
     Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
     Kind.PAUSED: (),
+    Kind.TASK_RESULT: (("tid", "int"), ("ok", "int"), ("text", "str")),
     Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
     Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
     Kind.RUN_START: (("producers", "int"), ("consumers", "int"), ("tasks_total", "int")),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from engine import cpuwork
+from engine import cpuwork, own_function
 from engine.collector import Batch, Collector
 from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
@@ -84,6 +84,9 @@ class Run:
         if self.status is not RunStatus.IDLE:
             raise RuntimeError("a Run can be started once; make a new Run")
         cfg = self.cfg
+        # The user's own function (workload = "module:function") is imported and checked here,
+        # before any process starts: a WorkloadError (a ValueError) names the module and why.
+        own = own_function.check(cfg.workload)
         # The collector thread needs the GIL for every batch; while the caller's thread feeds
         # the model it would wait up to 5 ms per hand-off, and event latency grows past 50 ms.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
@@ -119,7 +122,7 @@ class Run:
                 # worker started later by fork does not inherit another worker's write end.
                 reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
                 spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
-                                  cpu_speed)  # fmt: skip
+                                  cpu_speed, own)  # fmt: skip
                 target = producer_main if role == ROLE_PRODUCER else consumer_main
                 proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
                                    daemon=True)

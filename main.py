@@ -163,12 +163,12 @@ def load_run_config(args: argparse.Namespace):  # -> RunConfig
     return apply_overrides(cfg, args.overrides)
 
 
-def _check_workload(cfg) -> None:  # cfg: RunConfig
+def _check_workload(cfg):  # (RunConfig) -> OwnFunction | None
     """The user's own function (workload = "module:function") is imported and checked now,
     before anything starts: a problem is a WorkloadError (a ValueError), one line, exit 2."""
     from engine.own_function import check
 
-    check(cfg.workload)
+    return check(cfg.workload)
 
 
 def _trace(args: list[str]) -> int:
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if command in ("run", "gui", "code"):
             cfg = load_run_config(args)
         if command in ("run", "code"):
-            _check_workload(cfg)
+            own = _check_workload(cfg)
         if command == "run":
             from engine.headless import run_headless
 
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "code":
             from engine.codegen import generate_program
 
-            sys.stdout.write(generate_program(cfg))
+            sys.stdout.write(generate_program(cfg, own=own))
             return 0
         if command == "gui":
             _require_display()

@@ -14,6 +14,7 @@ from engine.codegen_lines import LINE_KEYS, code_line_map, main_line_key, worker
 from engine.codegen_text import BUG_MARK
 from engine.codegen_writer import ProgramWriter
 from engine.config import RunConfig
+from engine.own_function import OwnFunction
 
 __all__ = [
     "BUG_MARK",
@@ -25,12 +26,15 @@ __all__ = [
 ]
 
 
-def generate_program(cfg: RunConfig, narrate: bool = True) -> str:
+def generate_program(cfg: RunConfig, narrate: bool = True, own: OwnFunction | None = None) -> str:
     """A complete program equivalent to ``cfg``, ready for ``python -I program.py``.
 
     ``narrate=False`` leaves out every per-task print (added, got, failed on, retries) and
     nothing else: QueueLab's workers print nothing per task, so benchmarks/fidelity.py times
     this version against a QueueLab run like for like.
-    """
-    return ProgramWriter(cfg, narrate).program()
 
+    A user's own function (``workload = "module:function"``) is imported at the top of the
+    program and called as QueueLab calls it: ``own`` (engine.own_function.resolve's answer)
+    says with how many arguments; without it they are read from the function's source.
+    """
+    return ProgramWriter(cfg, narrate, own).program()

@@ -42,10 +42,12 @@ def code_line_map(program: str) -> dict[str, int]:
     first("get", r"task = queue\.get\(\)", consumer)
     first("sentinel_check", r"if task is None:", consumer)
     work = r"(sleep|work)\((task\[1\]|value)( \* TIME_SCALE)?(, speed)?\)"
+    work += r"|result = [\w.]+\(label.*\)"  # the user's own function (workload)
     process = first("process", work, consumer)
-    first("fail", r"raise Exception\(.*\)", consumer)
+    if first("fail", r"raise Exception\(.*\)", consumer) is None:
+        first("fail", r"except Exception( as e)?:", consumer)  # the user's function raised
     first("retry_put", r"queue\.put\(\(label, value, attempt \+ 1\)\)", consumer)
-    got = first("_got", r"print\(f'\.consumer.* got \{task\}', flush=True\)", process or consumer)
+    got = first("_got", r"print\(f'\.consumer.* got \{task\}.*', flush=True\)", process or consumer)
     first("task_done", r"queue\.task_done\(\)", got if got is not None else consumer)
     first("extra_task_done", r"queue\.task_done\(\)  # the second call", consumer)
     # The sentinel's task_done is the consumer's last one, after its loop.
@@ -90,4 +92,3 @@ def main_line_key(model: RunModel, cfg: RunConfig | None = None) -> str | None:
     if cfg.join_delay > 0 and model.last_t < cfg.join_delay * cfg.time_scale:
         return "join_delay"
     return "producer_join" if cfg.join_order == "producers_first" else "join"
-

@@ -6,6 +6,7 @@ import textwrap
 
 from engine.config import RunConfig
 from engine.distributions import Distribution, format_number
+from engine.own_function import OwnFunction, is_own, peek
 
 BUG_MARK = "# BUG (lesson):"
 
@@ -13,8 +14,18 @@ BUG_MARK = "# BUG (lesson):"
 class WriterBase:
     """The program's lines and how to write them; the parts are in the subclasses."""
 
-    def __init__(self, cfg: RunConfig, narrate: bool = True) -> None:
+    def __init__(
+        self, cfg: RunConfig, narrate: bool = True, own: OwnFunction | None = None
+    ) -> None:
         self.cfg = cfg
+        # The user's own function: where it is from its source (no code of it runs here), and
+        # its number of arguments from the parent's resolve() when the caller has it.
+        self.own: OwnFunction | None = None
+        if is_own(cfg.workload):
+            found = peek(cfg.workload)
+            args = own.args if own is not None and own.text == cfg.workload else found.args
+            self.own = OwnFunction(found.text, found.module, found.attr, args, found.file,
+                                   found.path)  # fmt: skip
         self.narrate = narrate
         self.lines: list[str] = []
         self.many_producers = cfg.producers > 1

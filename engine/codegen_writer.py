@@ -40,7 +40,8 @@ class ProgramWriter(ConsumerWriter):
         self.emit(
             0,
             "# The SuperFastPython.com example of join and task done for a joinable queue with",
-            "# processes, changed to match this configuration. Standard library only.",
+            "# processes, changed to match this configuration. Standard library only"
+            + (", and your own function." if self.own else "."),
         )
         if self.needs_sleep:
             self.emit(0, "from time import sleep")
@@ -56,6 +57,7 @@ class ProgramWriter(ConsumerWriter):
         )
         if cfg.start_method != default_start_method():
             self.emit(0, "from multiprocessing import set_start_method")
+        self.own_import()
         constants: list[str] = []
         if self.scaled:
             constants.append(
@@ -279,4 +281,3 @@ class ProgramWriter(ConsumerWriter):
             "queue.join()",
             "print('Main found that all tasks are processed', flush=True)",
         )
-

@@ -34,6 +34,7 @@ __all__ = [
     "form_error",
     "is_own",
     "load",
+    "peek",
     "resolve",
     "short_repr",
 ]
@@ -117,6 +118,68 @@ def resolve(workload: str, cwd: str | None = None) -> OwnFunction:
         own = OwnFunction(workload, where, attr, 1, path=cwd)
     fn = _import(own, fresh=True)
     return OwnFunction(own.text, own.module, own.attr, _arity(own, fn), own.file, own.path)
+
+
+def peek(workload: str, cwd: str | None = None) -> OwnFunction:
+    """Where the function is and how it is called, read from its source without running it.
+
+    For ``main.py code`` and the window's program view (which follows every edit): the user's
+    module is found (a module's parent packages are imported to find it) and its ``def`` read
+    with ``ast``; what cannot be read this way is called with the value alone. For a module,
+    ``path`` is the folder the module was found in (for the program's ``sys.path``).
+    """
+    cwd = os.path.abspath(cwd or os.getcwd())
+    where, attr = _split(workload)
+    source: str | None = None
+    if _is_file(where):
+        path = os.path.normpath(os.path.join(cwd, os.path.expanduser(where)))
+        own = OwnFunction(workload, os.path.splitext(os.path.basename(path))[0], attr, 1, path)
+        source = path
+    else:
+        entry = None
+        if cwd not in sys.path:
+            sys.path.insert(0, cwd)  # found as resolve() finds it: the current directory first
+        try:
+            spec = importlib.util.find_spec(where)
+        except Exception:  # why: a parent package may fail to import; the program still says it
+            spec = None
+        if spec is not None and spec.origin and os.path.isfile(spec.origin):
+            source = spec.origin
+            up = where.count(".") + (2 if spec.submodule_search_locations else 1)
+            entry = spec.origin
+            for _ in range(up):
+                entry = os.path.dirname(entry)
+        own = OwnFunction(workload, where, attr, 1, path=entry)
+    args = _source_arity(source, attr) if source and source.endswith(".py") else None
+    return OwnFunction(own.text, own.module, own.attr, args or 1, own.file, own.path)
+
+
+def _source_arity(path: str, attr: str) -> int | None:
+    """1 or 2 from the ``def`` of ``attr`` in the file at ``path``; None when not found there."""
+    import ast
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree: ast.AST = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    parts = attr.split(".")
+    for part in parts:
+        found = None
+        for node in getattr(tree, "body", []):
+            kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+            if isinstance(node, kinds) and node.name == part:
+                found = node
+        if found is None:
+            return None
+        tree = found
+    if not isinstance(tree, ast.FunctionDef):
+        return None
+    a = tree.args
+    names = [x.arg for x in (*a.posonlyargs, *a.args)]
+    if len(parts) > 1 and names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return 2 if len(names) >= 2 or a.vararg is not None else 1
 
 
 def check(workload: str) -> OwnFunction | None:

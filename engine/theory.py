@@ -334,8 +334,11 @@ def theory_json(model: RunModel, cfg: RunConfig, cpus: int | None) -> dict:
         out["compare"] = rows
     else:
         out["kind"] = "batch"
-        bound = batch_bound(task_durations(model) * cfg.time_scale, cfg.consumers, cpus,
-                            cfg.workload == "cpu")  # fmt: skip
+        # The user's own function (workload = "module:function") works as long as it takes,
+        # not task_duration: its measured service times are its work.
+        own = cfg.workload not in ("sleep", "cpu")
+        work = model.done_service.view() if own else task_durations(model) * cfg.time_scale
+        bound = batch_bound(work, cfg.consumers, cpus, cfg.workload == "cpu")
         out["batch"] = {
             "makespan_lower_bound_s": bound,
             "makespan_s": span,

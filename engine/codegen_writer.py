@@ -267,7 +267,7 @@ class ProgramWriter(ConsumerWriter):
     def retry_drain(self, indent: int) -> None:
         """Retried tasks are re-put by consumers: sentinels must not overtake them."""
         cfg = self.cfg
-        if cfg.on_failure == "retry" and cfg.failure_rate > 0:
+        if cfg.on_failure == "retry" and (cfg.failure_rate > 0 or self.own is not None):
             self.emit(
                 indent,
                 "# wait until every task, retries included, is done before the signals",

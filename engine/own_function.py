@@ -292,12 +292,19 @@ def _arity(own: OwnFunction, fn: Callable) -> int:
     return 2 if len(positional) >= 2 or star else 1
 
 
-_repr = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    """reprlib's bounded repr; a long string is its first characters, cut like the rest."""
+
+    def repr_str(self, x: str, level: int) -> str:
+        return repr(x[: REPR_MAX + 1])
+
+
+_repr = _ShortRepr()
 # Bounded work for any size: a million-item list shows its first items, not a megabyte.
-_repr.maxstring = _repr.maxother = REPR_MAX
+_repr.maxother = REPR_MAX
 _repr.maxlong = 40
-_repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxfrozenset = _repr.maxdeque = 8
-_repr.maxdict = 6
+_repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxfrozenset = _repr.maxdeque = 24
+_repr.maxdict = 10
 _repr.maxlevel = 3
 
 

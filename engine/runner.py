@@ -22,7 +22,7 @@ from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 from engine.model import RunModel
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
-from engine.workers import WorkerSpec, consumer_main, producer_main, sentinel_count
+from engine.workers import WorkerSpec, consumer_main, may_retry, producer_main, sentinel_count
 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
@@ -169,7 +169,7 @@ class Run:
         cfg = self.cfg
         if cfg.producers == 1:
             return True  # the producer put them itself, as in the tutorial
-        retrying = cfg.on_failure == "retry" and cfg.failure_rate > 0
+        retrying = may_retry(cfg)
         # Retried tasks are re-put by consumers; let them drain before any sentinel.
         if retrying and not join_until(self.queue, self._stop_evt.is_set):
             return False

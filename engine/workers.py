@@ -141,7 +141,7 @@ def producer_main(spec: WorkerSpec) -> None:
             # The tutorial's shape: the producer itself signals the end. With several
             # producers the main process puts the sentinels once every producer has exited:
             # a task still in another producer's feeder thread could be overtaken otherwise.
-            if cfg.on_failure == "retry" and cfg.failure_rate > 0:
+            if may_retry(cfg):
                 # A consumer may re-put a failed task; sentinels put now could overtake it
                 # and let every consumer exit with the retry still queued.
                 queue.join()
@@ -226,6 +226,14 @@ def consumer_main(spec: WorkerSpec) -> None:
         raise
     finally:
         w.finish(exitcode)
+
+
+def may_retry(cfg: RunConfig) -> bool:
+    """Whether consumers may re-put a failed task: then no sentinel goes before queue.join().
+
+    A user's own function may raise on any task, as an injected failure_rate does.
+    """
+    return cfg.on_failure == "retry" and (cfg.failure_rate > 0 or own_function.is_own(cfg.workload))
 
 
 def sentinel_count(cfg: RunConfig) -> int:

@@ -194,6 +194,8 @@ def load(own: OwnFunction) -> Callable:
 
 def _import(own: OwnFunction, fresh: bool) -> Callable:
     try:
+        if fresh:
+            importlib.invalidate_caches()  # a module written since the last try is found
         module = _load_file(own, fresh) if own.file else _load_module(own)
     except WorkloadError:
         raise

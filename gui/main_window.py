@@ -196,6 +196,8 @@ class MainWindow(WindowFiles):
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
+        # It imports now: a refusal shown under the workload field from an earlier Start goes.
+        self.config_panel.editors["workload"].set_error(self.config_panel.errors().get("workload"))
         self.session.start()
         self._show_diagnosis([])
         self.status_bar.show_alert(None)

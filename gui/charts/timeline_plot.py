@@ -469,7 +469,7 @@ class TimelineChart:
 
 def _traceback_tail(text: str, frames: int = 2) -> str:
     """The innermost frames and the exception of a traceback, files by their base name."""
-    lines = text.splitlines()
+    lines = [line for line in text.splitlines() if not line.startswith("Traceback (")]
     start = max(0, len(lines) - 1 - 2 * frames)
     tail = [re.sub(r'File "(?:[^"]*[/\\])?([^"/\\]+)"', r'File "\1"', line)
             for line in lines[start:]]  # fmt: skip

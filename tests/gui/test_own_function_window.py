@@ -98,7 +98,9 @@ def test_the_workload_field_takes_a_typed_function(qtbot: QtBot, tasks_file: Pat
     assert editor.combo.currentText() == "pkg.mod:fn"
 
 
-def test_a_workload_that_cannot_be_imported_starts_nothing(window: MainWindow, tmp_path: Path):
+def test_a_workload_that_cannot_be_imported_starts_nothing(
+    window: MainWindow, tmp_path: Path, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+):
     w = window
     w.config_panel.set_config(own_config("no_such_module_w3:fn"))
     assert w.config_panel.is_valid()  # the form is right; the import is tried at Start
@@ -107,3 +109,11 @@ def test_a_workload_that_cannot_be_imported_starts_nothing(window: MainWindow, t
     message = w.config_panel.editors["workload"].error or ""
     assert "no_such_module_w3" in message and "cannot import" in message
     assert w.last_error_box is not None and "no_such_module_w3" in w.last_error_box.text()
+    # Once the module exists, Start works and the refusal under the field goes.
+    (tmp_path / "no_such_module_w3.py").write_text("def fn(value):\n    return -value\n")
+    w.last_error_box.close()
+    monkeypatch.chdir(tmp_path)
+    assert w.start_run()
+    assert w.config_panel.editors["workload"].error is None
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=END_MS)
+    assert w.model is not None and w.model.task_results[3] == "-3"

@@ -20,7 +20,8 @@ import importlib.util
 import os
 import reprlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -137,10 +138,9 @@ def peek(workload: str, cwd: str | None = None) -> OwnFunction:
         source = path
     else:
         entry = None
-        if cwd not in sys.path:
-            sys.path.insert(0, cwd)  # found as resolve() finds it: the current directory first
         try:
-            spec = importlib.util.find_spec(where)
+            with _first_on_path(cwd, keep=False):  # found as resolve() finds it
+                spec = importlib.util.find_spec(where)
         except Exception:  # why: a parent package may fail to import; the program still says it
             spec = None
         if spec is not None and spec.origin and os.path.isfile(spec.origin):
@@ -196,7 +196,7 @@ def _import(own: OwnFunction, fresh: bool) -> Callable:
     try:
         if fresh:
             importlib.invalidate_caches()  # a module written since the last try is found
-        module = _load_file(own, fresh) if own.file else _load_module(own)
+        module = _load_file(own, fresh) if own.file else _load_module(own, fresh)
     except WorkloadError:
         raise
     except SyntaxError as exc:
@@ -231,20 +231,15 @@ def _import(own: OwnFunction, fresh: bool) -> Callable:
     return target
 
 
-def _load_module(own: OwnFunction) -> ModuleType:
-    if own.path and own.path not in sys.path:
-        sys.path.insert(0, own.path)
-    return importlib.import_module(own.module)
+def _load_module(own: OwnFunction, fresh: bool) -> ModuleType:
+    with _first_on_path(own.path, keep=not fresh):
+        return importlib.import_module(own.module)
 
 
 def _load_file(own: OwnFunction, fresh: bool) -> ModuleType:
     path = own.file or ""
     if not os.path.isfile(path):
         raise WorkloadError(f"{_named(own.text)}: no such file: {path}")
-    # Its own folder first, as `python file.py` has it: the file may import its neighbours.
-    folder = os.path.dirname(path)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
     # The parent loads it under a private name each time (a file edited between runs is read
     # again); a worker under the file's stem when that name is free, so its classes pickle.
     name = own.module if not fresh and own.module not in sys.modules else f"_queuelab_{own.module}"
@@ -254,11 +249,34 @@ def _load_file(own: OwnFunction, fresh: bool) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickle look a class's module up by name
     try:
-        spec.loader.exec_module(module)
+        # Its own folder first, as `python file.py` has it: the file may import its neighbours.
+        with _first_on_path(os.path.dirname(path), keep=not fresh):
+            spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+@contextmanager
+def _first_on_path(folder: str | None, keep: bool) -> Iterator[None]:
+    """``folder`` first on sys.path while importing; for good in a worker (``keep``).
+
+    The parent takes it off again: the current directory first on its path would shadow
+    QueueLab's own modules for everything it imports or starts later (a ``main.py`` there
+    would be what a spawned worker imports as QueueLab's).
+    """
+    added = bool(folder) and folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        if added and not keep:
+            try:
+                sys.path.remove(folder)  # type: ignore[arg-type]
+            except ValueError:
+                pass
 
 
 def _arity(own: OwnFunction, fn: Callable) -> int:

@@ -47,6 +47,12 @@ def huge(value):
 
 def huge_text(value):
     return "x" * 5_000_000
+
+
+def heavy_modules(value):
+    import sys
+
+    return [m for m in ("PySide6", "pyqtgraph", "gui", "numpy", "main") if m in sys.modules]
 '''
 
 
@@ -125,6 +131,12 @@ def test_large_return_values_are_recorded_shortened(tasks_file: Path) -> None:
         for text in results.values():
             assert len(text) <= REPR_MAX and (text.endswith("…") or text.endswith(", ...]"))
         assert results[0].startswith("[0, 0, 0" if name == "huge" else "'xxxx")
+
+
+def test_a_worker_calling_it_stays_lean(tasks_file: Path) -> None:
+    # Only the engine and the user's module: no Qt, no numpy, no window, no command line.
+    run = finished(config(f"{tasks_file}:heavy_modules", tasks_per_producer=2))
+    assert run.model.task_results == {0: "[]", 1: "[]"}
 
 
 # ------------------------------------------------------------------ refused before starting

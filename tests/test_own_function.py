@@ -17,6 +17,7 @@ from engine.events import Kind
 from engine.own_function import REPR_MAX, WorkloadError, resolve, short_repr
 from engine.replay import replay_model
 from engine.runner import Run, RunStatus
+from engine.theory import theory_json
 from engine.tracefile import read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +138,21 @@ def test_a_worker_calling_it_stays_lean(tasks_file: Path) -> None:
     # Only the engine and the user's module: no Qt, no numpy, no window, no command line.
     run = finished(config(f"{tasks_file}:heavy_modules", tasks_per_producer=2))
     assert run.model.task_results == {0: "[]", 1: "[]"}
+
+
+def test_theory_uses_the_functions_measured_service_not_task_duration(tasks_file: Path) -> None:
+    # task_duration says 5 s a task; double() takes microseconds. The batch bound from
+    # task_duration would be 10 s, far above the real makespan.
+    cfg = config(f"{tasks_file}:double", task_duration="constant(5)")
+    run = finished(cfg)
+    batch = theory_json(run.model, cfg, os.cpu_count())["batch"]
+    assert 0 < batch["makespan_lower_bound_s"] <= batch["makespan_s"]
+    # Open arrivals: the prediction's service is the measured one, and says so.
+    cfg = config(f"{tasks_file}:double", task_duration="constant(5)", tasks_per_producer=6,
+                 put_interval="constant(0.01)")  # fmt: skip
+    run = finished(cfg)
+    pred = theory_json(run.model, cfg, os.cpu_count())["prediction"]
+    assert "measured" in pred["note"] and pred["utilisation"] < 0.5
 
 
 # ------------------------------------------------------------------ refused before starting

@@ -42,7 +42,9 @@ __all__ = [
 
 BUILT_IN = ("sleep", "cpu")  # the workloads QueueLab does itself
 REPR_MAX = 80  # characters of a returned value's repr that are kept
-TRACEBACK_MAX = 4000  # characters of a failure's traceback that are kept (its end)
+TRACEBACK_MAX = 2000  # characters of a failure's traceback that are kept (its end)
+FULL_TRACEBACKS = 100  # per worker; later failures keep their innermost frame and exception
+SHORT_TRACEBACK_MAX = 400
 FORMS = '"module:function" or "path/to/file.py:function"'
 
 
@@ -338,15 +340,23 @@ def short_repr(value: object) -> str:
     return text if len(text) <= REPR_MAX else text[: REPR_MAX - 1] + "…"
 
 
-def failure_text(exc: BaseException) -> str:
-    """The traceback of what the user's function raised, from its own frame on."""
+def failure_text(exc: BaseException, full: bool = True) -> str:
+    """The traceback of what the user's function raised, from its own frame on.
+
+    ``full=False`` (a worker past FULL_TRACEBACKS failures) keeps the innermost frame and the
+    exception: a function failing on every task of a long run must not flood the trace.
+    """
     import traceback
 
     tb = exc.__traceback__
     # The first frame is the worker's call into the function: not the user's code.
     tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb
+    if not full:
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+    limit = TRACEBACK_MAX if full else SHORT_TRACEBACK_MAX
     text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
-    return text if len(text) <= TRACEBACK_MAX else "…" + text[-(TRACEBACK_MAX - 1) :]
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
 def _named(workload: str) -> str:

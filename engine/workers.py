@@ -168,6 +168,7 @@ def consumer_main(spec: WorkerSpec) -> None:
         own = spec.own
         fn = own_function.load(own) if own is not None else None
         two = own is not None and own.args == 2
+        raised = 0  # failures of the user's function so far (their tracebacks get shorter)
         while True:
             w.gate()
             task = queue.get()
@@ -196,8 +197,10 @@ def consumer_main(spec: WorkerSpec) -> None:
                     try:
                         result = fn(label, seconds) if two else fn(label)
                     except Exception as exc:
+                        raised += 1
+                        full = raised <= own_function.FULL_TRACEBACKS
                         w.emit((_TASK_RESULT, perf_counter(), tid, 0,
-                                own_function.failure_text(exc)))  # fmt: skip
+                                own_function.failure_text(exc, full)))  # fmt: skip
                         raise
                     w.emit((_TASK_RESULT, perf_counter(), tid, 1,
                             own_function.short_repr(result)))  # fmt: skip

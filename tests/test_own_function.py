@@ -14,7 +14,7 @@ import pytest
 from engine.codegen import generate_program
 from engine.config import RunConfig, load_preset
 from engine.events import Kind
-from engine.own_function import REPR_MAX, WorkloadError, resolve, short_repr
+from engine.own_function import FULL_TRACEBACKS, REPR_MAX, WorkloadError, resolve, short_repr
 from engine.replay import replay_model
 from engine.runner import Run, RunStatus
 from engine.theory import theory_json
@@ -48,6 +48,14 @@ def huge(value):
 
 def huge_text(value):
     return "x" * 5_000_000
+
+
+def always_fails(value):
+    return _check(value)
+
+
+def _check(value):
+    raise RuntimeError(f"bad {value}")
 
 
 def heavy_modules(value):
@@ -153,6 +161,16 @@ def test_theory_uses_the_functions_measured_service_not_task_duration(tasks_file
     run = finished(cfg)
     pred = theory_json(run.model, cfg, os.cpu_count())["prediction"]
     assert "measured" in pred["note"] and pred["utilisation"] < 0.5
+
+
+def test_a_function_failing_on_every_task_keeps_later_tracebacks_short(tasks_file: Path) -> None:
+    cfg = config(f"{tasks_file}:always_fails", consumers=1, sentinels="single",
+                 tasks_per_producer=FULL_TRACEBACKS + 20, task_duration="constant(0)")  # fmt: skip
+    m = finished(cfg).model
+    texts = [m.task_tracebacks[i][0][1] for i in range(FULL_TRACEBACKS + 20)]
+    assert all("in always_fails" in t and "in _check" in t for t in texts[:FULL_TRACEBACKS])
+    for i, t in enumerate(texts[FULL_TRACEBACKS:], FULL_TRACEBACKS):
+        assert "in always_fails" not in t and "in _check" in t and t.endswith(f"bad {i}")
 
 
 # ------------------------------------------------------------------ refused before starting

@@ -164,6 +164,14 @@ def load_run_config(args: argparse.Namespace):  # -> RunConfig
     return apply_overrides(cfg, args.overrides)
 
 
+def _check_workload(cfg):  # (RunConfig) -> OwnFunction | None
+    """The user's own function (workload = "module:function") is imported and checked now,
+    before anything starts: a problem is a WorkloadError (a ValueError), one line, exit 2."""
+    from engine.own_function import check
+
+    return check(cfg.workload)
+
+
 def _trace(args: list[str]) -> int:
     """``trace``: parsed by hand, since everything after the program belongs to the program."""
     from engine.trace_cli import HELP, UsageError, exit_like, parse_trace_args
@@ -225,6 +233,8 @@ def _main(argv: list[str] | None) -> int:
             return 0
         if command in ("run", "gui", "code"):
             cfg = load_run_config(args)
+        if command in ("run", "code"):
+            own = _check_workload(cfg)
         if command == "run":
             from engine.headless import run_headless
 
@@ -234,7 +244,7 @@ def _main(argv: list[str] | None) -> int:
         if command == "code":
             from engine.codegen import generate_program
 
-            sys.stdout.write(generate_program(cfg))
+            sys.stdout.write(generate_program(cfg, own=own))
             return 0
         if command == "gui":
             _require_display()
@@ -368,8 +378,10 @@ def _sweep(args: argparse.Namespace) -> int:
 
         svg_to_png(svg, path)
 
+    cfg = load_run_config(args)
+    _check_workload(cfg)
     return run_sweep(
-        load_run_config(args), args.params, repeats=args.repeats, warmup=args.warmup,
+        cfg, args.params, repeats=args.repeats, warmup=args.warmup,
         as_json=args.json, csv_path=args.csv, plot_path=args.plot, save_runs=args.save_runs,
         hang_timeout=args.hang_timeout, png_writer=png,
     )  # fmt: skip

@@ -33,6 +33,7 @@ from .config_files import (
     save_config,
 )
 from .distributions import Distribution, DistributionError, format_number, parse, words_of
+from .own_function import FORMS, form_error
 
 __all__ = [
     "FIELDS",
@@ -107,6 +108,8 @@ class FieldSpec:
     help: str = ""
     label: str = ""
     exclusive_minimum: bool = False  # True when the value must be strictly greater than minimum
+    # A choice that also takes a typed value: workload's "module:function" (engine/own_function)
+    typed: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +238,10 @@ FIELDS: tuple[FieldSpec, ...] = (
           "Factor applied to every task duration, to slow a run down or speed it up.",
           minimum=0.0, maximum=1000.0, exclusive_minimum=True),
     _spec("workload", "choice", "Workload", "workers",
-          "What a consumer does for a task's duration: sleep, or keep a CPU busy.",
-          choices=("sleep", "cpu")),
+          "What a consumer does with a task: sleep for its duration, keep a CPU busy for it, "
+          "or call your own function: module:function or path/to/file.py:function, called as "
+          "fn(value) or fn(value, duration) with the task's number and drawn seconds.",
+          choices=("sleep", "cpu"), typed=f"function as {FORMS}"),
     _spec("seed", "optional_int", "Seed", "advanced",
           "Random seed for reproducible runs; leave it empty for fresh randomness each run.",
           minimum=0, maximum=_MAX_SEED),
@@ -381,10 +386,18 @@ def _validate(spec: FieldSpec, value: object) -> object:
         if spec.name == "start_method" and value in START_METHODS and value not in spec.choices:
             expected = f"{_choices_text(spec.choices)} (not available on this platform)"
             raise _refuse(spec, value, expected)
+        expected = _choices_text(spec.choices)
+        if spec.typed:
+            expected = ", ".join(f'"{c}"' for c in spec.choices) + f", or your own {spec.typed}"
         if not isinstance(value, str):
-            raise _refuse(spec, value, _choices_text(spec.choices), got=True)
+            raise _refuse(spec, value, expected, got=True)
         if value not in spec.choices:
-            raise _refuse(spec, value, _choices_text(spec.choices))
+            if spec.typed and ":" in value:
+                problem = form_error(value)
+                if problem is None:
+                    return value.strip()  # imported when a run starts (engine/own_function.py)
+                raise _refuse(spec, value, f"your own {spec.typed} ({problem})")
+            raise _refuse(spec, value, expected)
         return value
     if kind == "distribution":
         return parse_distribution(value, spec.name)

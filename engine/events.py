@@ -11,9 +11,10 @@ producers then consumers (see :func:`worker_name`).
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, unique
 
 
+@unique  # two kinds on one number would silently be one kind (an alias)
 class Kind(IntEnum):
     # queue operations, recorded by TracedJoinableQueue in whichever process calls them
     PUT = 1  # (K, t_begin, t_return, tid, label, value)  label: item[0] if int, -1 for None
@@ -40,6 +41,10 @@ class Kind(IntEnum):
     QUEUE = 29  # (K, t, qid)                           this stream's next records are about qid
     QUEUE_NEW = 30  # (K, t, qid, maxsize, joinable, file, line)  a queue made at file:line
     PROC_JOIN = 31  # (K, t, pid, returned)             Process.join() (no timeout) of pid
+    # the user's own function, recorded by QueueLab's consumers
+    TASK_RESULT = 32  # (K, t, tid, ok, text)            the user's own function (workload =
+    #                  "module:function") returned (ok 1, text its repr, shortened) or raised
+    #                  (ok 0, text its traceback); TASK_END or TASK_FAIL follows
     # parent (src 0)
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
@@ -83,6 +88,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.TASK_FAIL: (("tid", "int"), ("text", "str")),
     Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
     Kind.PAUSED: (),
+    Kind.TASK_RESULT: (("tid", "int"), ("ok", "int"), ("text", "str")),
     Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
     Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
     Kind.QUEUE: (("qid", "int"),),

@@ -32,7 +32,9 @@ CSV_COLUMNS = (
 
 K = Kind
 # Records that carry a task id in field 2 (PUT and GET carry it in field 3).
-_TID_AT_2 = frozenset((K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY))
+_TID_AT_2 = frozenset(
+    (K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY, K.TASK_RESULT)
+)
 _ENDED = RETURNED  # field 2 is when the call returned
 BLOCKED_PUT_US = 1000  # a put longer than this was blocked on a full queue (as in engine.model)
 
@@ -107,6 +109,8 @@ def _csv_row(
         text = r[3]
     elif kind == K.TASK_RETRY:
         text = f"attempt={r[3]}"
+    elif kind == K.TASK_RESULT:  # the user's own function (workload = "module:function")
+        text = f"{'returned' if r[3] else 'raised'}: {r[4]}"
     elif kind == K.WORKER_START:
         text = f"pid={r[2]} role={_ROLES.get(r[3], r[3])} index={r[4]}"
     elif kind == K.WORKER_EXIT:
@@ -304,6 +308,10 @@ class _ChromeBuilder:
                 self.instant(src, "task failed", "error", r[1], {"task_id": r[2], "text": r[3]})
             elif kind == K.TASK_RETRY:
                 self.instant(src, "retry", "task", r[1], {"task_id": r[2], "attempt": r[3]})
+            elif kind == K.TASK_RESULT:
+                what = "returned" if r[3] else "raised"
+                self.instant(src, what, "task" if r[3] else "error", r[1],
+                             {"task_id": r[2], what: r[4]})  # fmt: skip
             elif kind == K.JOIN_BEGIN:
                 joins[src] = r[1]
                 self.instant(src, "queue.join() called", "join", r[1])

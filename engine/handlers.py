@@ -95,6 +95,14 @@ def on_task_retry(m: RunModel, src: int, r: tuple, t: float, applied: list) -> b
     m.retries += 1
     return True
 
+def on_task_result(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    label = m.label_of(r[2])
+    if r[3]:
+        m.task_results[label] = r[4]
+    else:
+        m.task_tracebacks.setdefault(label, []).append((t, r[4]))
+    return True
+
 def on_task_done_error(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     m.task_done_errors += 1
     m._worker(src).errors.append(r[2])

@@ -42,7 +42,8 @@ BULK_MIN = 32
 _first = itemgetter(0)
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _TASK_STEPS = frozenset(
-    int(k) for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY)
+    int(k)
+    for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY, Kind.TASK_RESULT)
 )
 
 
@@ -92,6 +93,10 @@ class RunModel:
         self.lost_items: list[tuple[float, int, int, str]] = []
         # Each task_done() that raised ValueError: (t, worker src, the exception's text).
         self.task_done_error_marks: list[tuple[float, int, str]] = []
+        # The user's own function (workload = "module:function"), per task label: the repr of
+        # what it returned, and (t, traceback) of each attempt that raised.
+        self.task_results: dict[int, str] = {}
+        self.task_tracebacks: dict[int, list[tuple[float, str]]] = {}
         self.last_t = 0.0
         self.events = 0
         self._expect_seq: dict[int, int] = {}

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from engine import cpuwork
+from engine import cpuwork, own_function
 from engine.collector import Batch, Collector
 from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 from engine.model import RunModel
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
-from engine.workers import WorkerSpec, consumer_main, producer_main, sentinel_count
+from engine.workers import WorkerSpec, consumer_main, may_retry, producer_main, sentinel_count
 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
@@ -84,6 +84,9 @@ class Run:
         if self.status is not RunStatus.IDLE:
             raise RuntimeError("a Run can be started once; make a new Run")
         cfg = self.cfg
+        # The user's own function (workload = "module:function") is imported and checked here,
+        # before any process starts: a WorkloadError (a ValueError) names the module and why.
+        own = own_function.check(cfg.workload)
         # The collector thread needs the GIL for every batch; while the caller's thread feeds
         # the model it would wait up to 5 ms per hand-off, and event latency grows past 50 ms.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
@@ -119,7 +122,7 @@ class Run:
                 # worker started later by fork does not inherit another worker's write end.
                 reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
                 spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
-                                  cpu_speed)  # fmt: skip
+                                  cpu_speed, own)  # fmt: skip
                 target = producer_main if role == ROLE_PRODUCER else consumer_main
                 proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
                                    daemon=True)
@@ -166,7 +169,7 @@ class Run:
         cfg = self.cfg
         if cfg.producers == 1:
             return True  # the producer put them itself, as in the tutorial
-        retrying = cfg.on_failure == "retry" and cfg.failure_rate > 0
+        retrying = may_retry(cfg)
         # Retried tasks are re-put by consumers; let them drain before any sentinel.
         if retrying and not join_until(self.queue, self._stop_evt.is_set):
             return False

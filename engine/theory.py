@@ -185,6 +185,15 @@ def predict(cfg: RunConfig, cpus: int | None) -> Prediction | None:
     return mmc(lam, mu, c) if markov else allen_cunneen(lam, mu, c, ca2, cs2)
 
 
+def _measured_service(cfg: RunConfig, service: np.ndarray) -> RunConfig:
+    """``cfg`` with task_duration standing for measured service times (mean and spread)."""
+    mean, sd = float(np.mean(service)), float(np.std(service))
+    scale = cfg.time_scale
+    dist = Distribution.normal(mean / scale, sd / scale) if sd > 0 else Distribution.constant(
+        mean / scale)
+    return cfg.replace(task_duration=dist)
+
+
 def _with_note(p: Prediction, note: str) -> Prediction:
     d = asdict(p)
     d["note"] = note
@@ -312,7 +321,12 @@ def theory_json(model: RunModel, cfg: RunConfig, cpus: int | None) -> dict:
     measured_util = busy / (c * window) if window > 0 else 0.0
     measured_lam = (done - 1) / (last - first) if last > first and done > 1 else 0.0
     disagree: list[str] = []
+    own = cfg.workload not in ("sleep", "cpu")  # the user's function: its own service times
+    if own and is_open(cfg) and done >= 2:
+        cfg = _measured_service(cfg, model.done_service.view())
     pred = predict(cfg, cpus)
+    if pred is not None and own:
+        pred = _with_note(pred, pred.note + "; service: your function's measured times")
     rho = pred.utilisation if pred is not None else 0.0
     if pred is not None:
         out["kind"] = "open"
@@ -334,8 +348,10 @@ def theory_json(model: RunModel, cfg: RunConfig, cpus: int | None) -> dict:
         out["compare"] = rows
     else:
         out["kind"] = "batch"
-        bound = batch_bound(task_durations(model) * cfg.time_scale, cfg.consumers, cpus,
-                            cfg.workload == "cpu")  # fmt: skip
+        # The user's own function (workload = "module:function") works as long as it takes,
+        # not task_duration: its measured service times are its work.
+        work = model.done_service.view() if own else task_durations(model) * cfg.time_scale
+        bound = batch_bound(work, cfg.consumers, cpus, cfg.workload == "cpu")
         out["batch"] = {
             "makespan_lower_bound_s": bound,
             "makespan_s": span,

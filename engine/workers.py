@@ -14,18 +14,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from engine import cpuwork
+from engine import cpuwork, own_function
 from engine import recorder as _rec
 from engine.config import RunConfig
 from engine.events import Kind
 
-_WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED = (
+_WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED, _TASK_RESULT = (
     int(Kind.WORKER_START),
     int(Kind.TASK_START),
     int(Kind.TASK_END),
     int(Kind.TASK_FAIL),
     int(Kind.TASK_RETRY),
     int(Kind.PAUSED),
+    int(Kind.TASK_RESULT),
 )
 perf_counter = time.perf_counter
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
@@ -48,6 +49,7 @@ class WorkerSpec:
     events: Any  # write end of this worker's own event pipe (None when tracing is off)
     paused: Any  # shared flag: nonzero while the run is paused
     cpu_speed: float = 0.0  # loop iterations per second of one core (engine.cpuwork), cpu runs
+    own: own_function.OwnFunction | None = None  # the user's function, resolved by the parent
 
 
 class _Worker:
@@ -139,7 +141,7 @@ def producer_main(spec: WorkerSpec) -> None:
             # The tutorial's shape: the producer itself signals the end. With several
             # producers the main process puts the sentinels once every producer has exited:
             # a task still in another producer's feeder thread could be overtaken otherwise.
-            if cfg.on_failure == "retry" and cfg.failure_rate > 0:
+            if may_retry(cfg):
                 # A consumer may re-put a failed task; sentinels put now could overtake it
                 # and let every consumer exit with the retry still queued.
                 queue.join()
@@ -162,6 +164,11 @@ def consumer_main(spec: WorkerSpec) -> None:
     extra_pending = cfg.extra_task_done
     exitcode = 0
     try:
+        # The user's function is imported once, before the first get (the parent checked it).
+        own = spec.own
+        fn = own_function.load(own) if own is not None else None
+        two = own is not None and own.args == 2
+        raised = 0  # failures of the user's function so far (their tracebacks get shorter)
         while True:
             w.gate()
             task = queue.get()
@@ -175,14 +182,28 @@ def consumer_main(spec: WorkerSpec) -> None:
             seconds = value * scale
             # A task with no work starts at its get and ends at its task_done: those records
             # already say so, and two more records per task would double the cost of tracing.
-            if seconds > 0:
+            # The user's function always works: its start and end are worth their records.
+            timed = seconds > 0 or fn is not None
+            if timed:
                 w.emit((_TASK_START, perf_counter(), tid))
                 # Ship what came before the work now: if this worker is killed during the
                 # task, its last task_done must not die unsent in the buffer.
                 if w.rec is not None:
                     w.rec.flush()
             try:
-                w.work(seconds, cpu)
+                if fn is None:
+                    w.work(seconds, cpu)
+                else:
+                    try:
+                        result = fn(label, seconds) if two else fn(label)
+                    except Exception as exc:
+                        raised += 1
+                        full = raised <= own_function.FULL_TRACEBACKS
+                        w.emit((_TASK_RESULT, perf_counter(), tid, 0,
+                                own_function.failure_text(exc, full)))  # fmt: skip
+                        raise
+                    w.emit((_TASK_RESULT, perf_counter(), tid, 1,
+                            own_function.short_repr(result)))  # fmt: skip
                 if cfg.failure_rate > 0 and _fails(cfg, label, attempt):
                     raise TaskFailure(f"task {label} failed (attempt {attempt + 1})")
             except Exception as exc:
@@ -194,7 +215,7 @@ def consumer_main(spec: WorkerSpec) -> None:
                     queue.put((label, value, attempt + 1))
                 queue.task_done()
                 continue
-            if seconds > 0:
+            if timed:
                 w.emit((_TASK_END, perf_counter(), tid))
             queue.task_done()
             if extra_pending:
@@ -208,6 +229,14 @@ def consumer_main(spec: WorkerSpec) -> None:
         raise
     finally:
         w.finish(exitcode)
+
+
+def may_retry(cfg: RunConfig) -> bool:
+    """Whether consumers may re-put a failed task: then no sentinel goes before queue.join().
+
+    A user's own function may raise on any task, as an injected failure_rate does.
+    """
+    return cfg.on_failure == "retry" and (cfg.failure_rate > 0 or own_function.is_own(cfg.workload))
 
 
 def sentinel_count(cfg: RunConfig) -> int:

@@ -229,16 +229,27 @@ class ChoiceEditor(FieldEditor):
         for choice in spec.choices:
             self.combo.addItem(choice, choice)
         self.combo.currentIndexChanged.connect(self.sig_edited)
+        if spec.typed:
+            # The choices, or a typed value (workload: "path/to/file.py:function").
+            self.combo.setEditable(True)
+            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            self.combo.lineEdit().setPlaceholderText(spec.typed.replace("function as ", ""))
+            self.combo.editTextChanged.connect(self.sig_edited)
         self._finish_layout(self.combo)
 
     def inputs(self) -> list[QWidget]:
         return [self.combo]
 
     def value(self) -> object:
+        if self.spec.typed:
+            return self.combo.currentText().strip()
         return self.combo.currentData()
 
     def set_value(self, value: object) -> None:
         i = self.combo.findData(value)
+        if self.spec.typed and i < 0 and isinstance(value, str):
+            self.combo.setEditText(value)
+            return
         if i < 0:
             # Shown, so a value this platform lacks (e.g. "fork") is refused visibly.
             self.combo.addItem(str(value), value)

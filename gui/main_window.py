@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from engine.config import RunConfig
 from engine.explain import explain, summary_lines
 from engine.model import RunModel
+from engine.own_function import WorkloadError
 from engine.runner import RunStatus
 from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
@@ -184,6 +185,10 @@ class MainWindow(WindowFiles):
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
             run = self.driver.start(cfg)
+        except WorkloadError as error:  # the user's own function: nothing was started
+            self.driver.discard()
+            self._refuse_workload(str(error))
+            return False
         except Exception as error:  # why: a failed start must not take the window down
             self.driver.discard()
             self._show_error("Could not start the run", f"{type(error).__name__}: {error}")
@@ -191,6 +196,8 @@ class MainWindow(WindowFiles):
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
+        # It imports now: a refusal shown under the workload field from an earlier Start goes.
+        self.config_panel.editors["workload"].set_error(self.config_panel.errors().get("workload"))
         self.session.start()
         self._show_diagnosis([])
         self.status_bar.show_alert(None)
@@ -324,6 +331,15 @@ class MainWindow(WindowFiles):
             self._shot_timer.start()
         elif step is ShotStep.FINISH:
             self._finish_auto()
+
+    def _refuse_workload(self, message: str) -> None:
+        """Say why the user's function cannot run: under its field, and in a dialog."""
+        self.config_panel.editors["workload"].set_error(message)
+        self.status_bar.join_label.setText("Nothing was started: the workload cannot be imported.")
+        self._show_error("Could not start the run", message)
+        self._refresh_controls()
+        if self.session.screenshot or self.session.quit_when_done:
+            QTimer.singleShot(0, self._finish_auto)  # unattended: the picture shows the message
 
     def _finish_auto(self) -> None:
         self.session.auto_done = True

@@ -133,6 +133,7 @@ PRESET_OUTCOMES = {
     "many-consumers": (0, False, []),
     "how-many-workers": (0, False, []),
     "near-saturation": (0, False, []),
+    "own-function": (0, False, []),
 }
 
 

@@ -265,7 +265,8 @@ def test_message_examples() -> None:
     with pytest.raises(ConfigError, match=r"join_delay = -1 is not allowed: expected a number from "
                        r"0 s to 3600 s$"):  # fmt: skip
         RunConfig(join_delay=-1)
-    with pytest.raises(ConfigError, match=r'expected "sleep" or "cpu"$'):
+    with pytest.raises(ConfigError, match=r'expected "sleep", "cpu", or your own function as '
+                       r'"module:function" or "path/to/file.py:function"$'):  # fmt: skip
         RunConfig(workload="gpu")
     with pytest.raises(ConfigError, match=r'expected "per_consumer", "single" or "none"$'):
         RunConfig(sentinels="two")

@@ -356,3 +356,24 @@ def test_installed_desktop_entry_starts_the_installed_command(
     gone = queuelab(installed, "--uninstall-desktop-entry", env=env)
     assert gone.returncode == 0, gone.stderr
     assert not list((tmp_path / "data").rglob("queuelab*"))
+
+
+@pytest.mark.slow
+def test_installed_own_function_preset_runs_and_its_program_runs_plainly(
+    installed: dict[str, Path],
+) -> None:
+    # The example module ships in the wheel and is imported from there, in every worker.
+    run = queuelab(installed, "run", "--preset", "own-function", "--set", "tasks_per_producer=3")
+    assert run.returncode == 0, run.stderr
+    returned = [line for line in run.stdout.splitlines() if ", returned '" in line]
+    assert len(returned) == 3
+    code = queuelab(installed, "code", "--preset", "own-function", "--set", "tasks_per_producer=3")
+    assert code.returncode == 0, code.stderr
+    assert "from resources.examples.own_function import fingerprint" in code.stdout
+    path = installed["elsewhere"] / "own_function_program.py"
+    path.write_text(code.stdout)
+    plain = subprocess.run([str(installed["python"]), "-I", str(path)], cwd=installed["elsewhere"],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert sorted(x.split(" got ")[1] for x in plain.stdout.splitlines() if ", returned " in x) \
+        == sorted(x.split(" got ")[1] for x in returned)  # fmt: skip

@@ -87,7 +87,9 @@ class Narrator:
             if task is None or task[0] == LABEL_NONE:
                 return None
             # The tutorial prints "got" right before task_done(); TASK_DONE is stamped there.
-            return f".{lower} got ({task[0]}, {task[1]!r})"
+            got = f".{lower} got ({task[0]}, {task[1]!r})"
+            result = m.task_results.get(task[0])  # the user's own function's (workload)
+            return got if result is None else f"{got}, returned {result}"
         if kind == K.TASK_FAIL:
             return f"!{lower} failed on {self._task(r[2])}: {r[3]}"
         if kind == K.TASK_RETRY:

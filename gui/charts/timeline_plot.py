@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import chain
 
 import numpy as np
@@ -456,4 +457,20 @@ class TimelineChart:
             what = f"died, exit code {w.exitcode}"
         else:
             what = ACTIVITY_WORDS[a]
-        return f"{w.name}: {what} ({t0:.3f}–{t1:.3f} s)"
+        words = f"{w.name}: {what} ({t0:.3f}–{t1:.3f} s)"
+        # The user's own function (workload = "module:function"): what it returned or raised.
+        if a == Activity.PROCESS and label in model.task_results:
+            words += f"\nreturned {model.task_results[label]}"
+        elif a == Activity.FAILED and label in model.task_tracebacks:
+            raised = min(model.task_tracebacks[label], key=lambda e: abs(e[0] - t1))[1]
+            words += "\n" + _traceback_tail(raised)
+        return words
+
+
+def _traceback_tail(text: str, frames: int = 2) -> str:
+    """The innermost frames and the exception of a traceback, files by their base name."""
+    lines = [line for line in text.splitlines() if not line.startswith("Traceback (")]
+    start = max(0, len(lines) - 1 - 2 * frames)
+    tail = [re.sub(r'File "(?:[^"]*[/\\])?([^"/\\]+)"', r'File "\1"', line)
+            for line in lines[start:]]  # fmt: skip
+    return "raised: " + "\n".join(tail).strip()

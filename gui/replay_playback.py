@@ -64,12 +64,8 @@ class Playback:
 
 
 class ReplayCharts(ChartsPanel):
-    """The live charts, told that the run is not live: they draw up to the playhead only."""
-
-    def _live_now(self, m: RunModel) -> float | None:
-        # ChartsPanel takes a model close to the wall clock for a live run and stretches it to
-        # "now"; a run recorded a minute ago would otherwise draw past the playhead.
-        return None
+    """The live charts with a recorded run's error marks; refreshed without a live Frame,
+    they draw up to the playhead only."""
 
     def set_trace_marks(self, trace: Trace) -> None:
         """Mark the recorded run's task_done() errors (each shows once the playhead passes)."""

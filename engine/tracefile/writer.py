@@ -148,10 +148,10 @@ class TraceWriter:
         """Write every batch ``run`` delivers; call before ``run.start()``.
 
         The run's inbox (engine/inbox.py) hands each batch to the writer as it takes it, just
-        before the model gets it, so batches are written in the very order the model receives them (and only
-        batches that were polled: ``Run.wait`` and the CLI poll everything). A write error
-        (disk full, ...) never disturbs the run: writing stops and the error is kept in
-        :attr:`error` for the caller to report.
+        before the model gets it, so batches are written in the very order the model receives
+        them (and only batches that were polled: ``Run.wait`` and the CLI poll everything).
+        A write error (disk full, ...) never disturbs the run: writing stops and the error is
+        kept in :attr:`error` for the caller to report.
         """
         if getattr(getattr(run, "status", None), "value", "idle") != "idle":
             raise RuntimeError("attach the trace writer before the run starts")

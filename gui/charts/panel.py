@@ -296,6 +296,11 @@ class ChartsPanel(QWidget):
         return self._follow
 
     @property
+    def now(self) -> float:
+        """The run time the charts are drawn up to (the last Frame's, or the last event's)."""
+        return self._now
+
+    @property
     def theme(self) -> Theme:
         return self._theme
 

@@ -66,7 +66,7 @@ LABEL_OTHER = -2  # not an (int, ...) tuple
 
 # ------------------------------------------------------------------------------ the schema
 # One table says what every record holds. Everything else is derived from it: the field count
-# (SHAPES), the names (FIELD_NAMES), the trace file's type checks (engine/tracefile.py) and
+# (SHAPES), the names (FIELD_NAMES), the trace file's type checks (engine/tracefile/checks.py) and
 # which time orders a record (effect_time). Types: "num" a number, "int" an integer, "str"
 # text, "val" a number or null (a put's value; null where it was NaN or infinite).
 # Queue calls are recorded when they return (or raise): that second time is the one that

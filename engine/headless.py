@@ -10,9 +10,10 @@ from typing import TextIO
 
 from engine.config import RunConfig
 from engine.explain import Narrator, findings, hopeless, summary_lines
+from engine.explain.hopeless import JoinWatch
 from engine.explain.summary import theory_lines, with_theory
-from engine.model import JoinState
 from engine.runner import Run
+from engine.signal_guard import Handler, SignalGuard
 
 # While a run goes on, the model is fed at most this long per 10x this long (see _watch).
 LIVE_FEED_S = 0.005
@@ -26,7 +27,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a program ended by Ctrl
 INTERRUPT_FEED_S = 1.5
 
 
-class _Signals:
+class _Signals(SignalGuard):
     """SIGINT/SIGTERM set a flag the run loop checks, instead of raising mid-way.
 
     A KeyboardInterrupt could land inside the model's feed and leave it half-updated; the loop
@@ -35,16 +36,9 @@ class _Signals:
 
     def __init__(self) -> None:
         self.count = 0
-        self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> _Signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._on_signal)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+    def handlers(self) -> dict[int, Handler]:
+        return {signal.SIGINT: self._on_signal, signal.SIGTERM: self._on_signal}
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.count += 1
@@ -161,7 +155,7 @@ def _watch(
     Returns (exit code, the line saying why it ended abnormally, the diagnosis as of that
     moment, the stop reason recorded in the trace).
     """
-    join_seen_at: float | None = None
+    join_watch = JoinWatch(hang_timeout)
     while not run.ended:
         applied = run.poll(LIVE_FEED_S, wait_s=0.05)
         if run.pending:
@@ -189,13 +183,7 @@ def _watch(
         if reason is not None:
             problem = f"the run can never end: {reason}"
             return EXIT_ABNORMAL, problem, findings(m, now), "it can never end"
-        if m.join_state != JoinState.NOT_CALLED and join_seen_at is None:
-            join_seen_at = time.monotonic()
-        if (
-            hang_timeout is not None
-            and join_seen_at is not None
-            and time.monotonic() - join_seen_at > hang_timeout
-        ):
+        if join_watch.overdue(m):
             problem = f"the run did not end within {hang_timeout:g} s of queue.join()"
             return EXIT_ABNORMAL, problem, findings(m, now), "hang timeout"
     if run.end_reason != "joined":

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-import pickle
 import sys
 import threading
 import time
 import warnings
 import weakref
-from collections import deque
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
@@ -19,6 +17,7 @@ from engine import cpuwork, own_function
 from engine.collector import Batch, Collector
 from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
+from engine.inbox import FEED_CHUNK, Inbox, QueueSource
 from engine.model import RunModel
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
@@ -27,9 +26,7 @@ from engine.workers import WorkerSpec, consumer_main, may_retry, producer_main, 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
 TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
-# Records fed to the model between two looks at the clock: a flood's put/get/task_done runs go
-# through the model's bulk path (a few ms for this many); other records cost ~7 µs each.
-FEED_CHUNK = 4096
+__all__ = ["FEED_CHUNK", "Run", "RunStatus"]
 
 
 class RunStatus(Enum):
@@ -62,11 +59,9 @@ class Run:
         self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
         self._exit_cond = threading.Condition()
         # Batches in arrival order: the parent's own as tuples, the workers' still pickled
-        # (the collector thread only moves bytes; poll unpickles them within its budget).
-        self._inbox: deque[Batch | bytes] = deque()
-        self._rest: Batch | None = None  # the tail of a batch poll split, fed first next time
-        self._listeners: list[Callable[[Batch], None]] = []
-        self._wake = threading.Event()
+        # (the collector thread only moves bytes; the inbox unpickles them within its budget).
+        self.source = QueueSource()
+        self.inbox = Inbox(self.model, self.source)
         self._stop_evt = threading.Event()
         self._state_lock = threading.Lock()
         self._ended = threading.Event()
@@ -75,9 +70,6 @@ class Run:
         self.rec = Recorder(0, self._deliver, batch=1)
         self.queue: Any = None
         self.end_reason: str | None = None
-        self.received_batches = 0
-        self.received_records = 0
-        self.undecodable_batches = 0  # arrived whole but would not unpickle: counted as lost
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Run:
@@ -198,6 +190,7 @@ class Run:
             self.rec.emit((int(Kind.RUN_END), perf_counter(), reason))
             self.status = status
             self._ended.set()
+            self.source.finish()
         self._close_queue()
         _live_runs.discard(self)
 
@@ -272,46 +265,24 @@ class Run:
     def add_listener(self, listener: Callable[[Batch], None]) -> None:
         """Also hand every batch to ``listener``, in the order the model gets them.
 
-        Called by :meth:`poll` (on the polling thread) as it takes each whole batch from the
-        inbox, before the model sees any of it; so only batches that were polled are heard
-        (:meth:`wait` and :meth:`drain` poll everything). It must not raise; the trace writer
-        uses it.
+        Only batches that were polled are heard (:meth:`wait` and :meth:`drain` poll
+        everything); see :meth:`engine.inbox.Inbox.add_listener`. The trace writer uses it.
         """
-        self._listeners.append(listener)
+        self.inbox.add_listener(listener)
 
     def _deliver(self, batch: Batch) -> None:
         """A batch of the parent's own records (stream 0), from whichever thread made them."""
-        self._inbox.append(batch)
-        self._wake.set()
+        self.source.put(batch)
 
     def _deliver_raw(self, payload: bytes) -> None:
         """A worker's pickled batch, on the collector's thread: queued as it came, undecoded."""
-        self._inbox.append(payload)
-        self._wake.set()
+        self.source.put_raw(payload)
 
     def _on_process_exit(self, src: int, exitcode: int) -> None:
         with self._exit_cond:
             self.exit_codes[src] = exitcode
             self._exit_cond.notify_all()
         self.rec.emit((int(Kind.PROC_EXIT), perf_counter(), src, exitcode))
-
-    def _next_batch(self) -> Batch | None:
-        """The next whole batch of the inbox, unpickled and heard by the listeners."""
-        inbox = self._inbox
-        while inbox:
-            entry = inbox.popleft()
-            if type(entry) is bytes:
-                try:
-                    entry = pickle.loads(entry)
-                except Exception:
-                    # Whole on the pipe yet unreadable: its records become a seq gap, counted
-                    # as lost by the model like those of a torn message.
-                    self.undecodable_batches += 1
-                    continue
-            for listener in self._listeners:
-                listener(entry)
-            return entry
-        return None
 
     def poll(
         self, budget_s: float = 0.01, wait_s: float = 0.0, *, feed: bool = True
@@ -321,46 +292,26 @@ class Run:
         Call it from one thread only (the GUI's timer or the CLI's loop): the model is not
         shared. ``wait_s`` blocks that long for the first batch when none is waiting.
         """
-        if not self._inbox and self._rest is None and wait_s > 0:
-            self._wake.wait(wait_s)
-        self._wake.clear()
-        deadline = perf_counter() + budget_s
-        applied: list[tuple[int, tuple]] = []
-        while self._inbox or self._rest is not None:
-            # Feed in chunks of FEED_CHUNK records, checking the clock between chunks, so a backlog
-            # never holds the caller (the GUI thread) much past its budget.
-            batches: list[Batch] = []
-            n = 0
-            while n < FEED_CHUNK:
-                batch, self._rest = self._rest, None
-                if batch is None:
-                    batch = self._next_batch()
-                    if batch is None:
-                        break
-                    self.received_batches += 1
-                src, first, records = batch
-                if n + len(records) > FEED_CHUNK:
-                    # A worker's batch holds up to 2048 records (15-30 ms of reducing under a
-                    # flood): feed its head now and keep the rest first in line.
-                    take = max(FEED_CHUNK - n, 1)
-                    self._rest = (src, first + take, records[take:])
-                    batch = (src, first, records[:take])
-                batches.append(batch)
-                n += len(batch[2])
-            if feed:
-                applied.extend(self.model.feed(batches))
-            else:  # benchmarks: measure the event path without the reducer
-                self.received_records += n
-            if perf_counter() > deadline:
-                break
-        if self._inbox or self._rest is not None:
-            self._wake.set()
-        return applied
+        return self.inbox.poll(budget_s, wait_s, feed=feed)
 
     @property
     def pending(self) -> int:
         """Batches (or what is left of one) not fed to the model yet."""
-        return len(self._inbox) + (self._rest is not None)
+        return self.inbox.pending
+
+    @property
+    def received_batches(self) -> int:
+        return self.inbox.received_batches
+
+    @property
+    def received_records(self) -> int:
+        """Records taken without feeding (``poll(feed=False)``, benchmarks)."""
+        return self.inbox.received_records
+
+    @property
+    def undecodable_batches(self) -> int:
+        """Batches that arrived whole but would not unpickle: counted as lost."""
+        return self.source.undecodable
 
     @property
     def ended(self) -> bool:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from engine.explain import findings, hopeless
+from engine.explain.hopeless import JoinWatch
 from engine.explain.summary import summary_json
-from engine.model import JoinState
+from engine.signal_guard import Handler, SignalGuard
 from engine.trace_session import TraceSession
 
 EXIT_USAGE = 2
@@ -144,23 +145,16 @@ def trace_config(argv: list[str]):  # -> RunConfig
     )
 
 
-class _Signals:
+class _Signals(SignalGuard):
     """SIGINT is the program's to handle (a terminal sends it to the whole group): counted,
     never acted on. SIGTERM ends the program's whole tree."""
 
     def __init__(self) -> None:
         self.interrupts = 0
         self.terminate = False
-        self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> _Signals:
-        self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_int)
-        self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_term)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+    def handlers(self) -> dict[int, Handler]:
+        return {signal.SIGINT: self._on_int, signal.SIGTERM: self._on_term}
 
     def _on_int(self, signum: int, frame: object) -> None:
         self.interrupts += 1
@@ -231,7 +225,7 @@ def _writer_listener(writer):  # TraceWriter -> a listener
 
 def _watch(session: TraceSession, hang_timeout: float | None, signals: _Signals) -> str | None:
     """Feed until the program ends; the reason to end it ourselves, if one comes up."""
-    join_seen_at: float | None = None
+    join_watch = JoinWatch(hang_timeout)
     while not session.ended:
         session.poll(0.05, wait_s=0.05)
         if signals.terminate:
@@ -245,15 +239,8 @@ def _watch(session: TraceSession, hang_timeout: float | None, signals: _Signals)
                 reason = None if m.t0 is None else hopeless(m, m.rel(time.perf_counter()))
                 if reason is not None:
                     return f"the program can never end: {_lane_prefix(session, lane)}{reason}"
-        if join_seen_at is None and any(
-            lane.model.join_state != JoinState.NOT_CALLED for lane in session.lanes
-        ):
-            join_seen_at = time.monotonic()
-        if (
-            hang_timeout is not None
-            and join_seen_at is not None
-            and time.monotonic() - join_seen_at > hang_timeout
-        ):
+        # One clock for all queues: it starts at the first join() seen on any of them.
+        if any([join_watch.overdue(lane.model) for lane in session.lanes]):
             return f"the program did not end within {hang_timeout:g} s of queue.join()"
     return None
 

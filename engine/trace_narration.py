@@ -13,9 +13,23 @@ K = Kind
 class TraceNarrator(Narrator):
     """``squarer-0 got an item``, ``main waits in queue.join()``: no tutorial roles assumed.
 
+    Explain's narrator with this program's words: one template per record kind (the fields
+    are engine/events.py's names), and the rules for an exit that a sentence cannot hold.
     ``lane`` (engine/trace_lanes.Lane) is the queue narrated: a multiprocessing.Queue's
     task_done records are QueueLab's own (an item taken counts as done), never said.
     """
+
+    TEMPLATES = {
+        K.PROC_INFO: "{name} started (pid {pid})",
+        K.PUT: "{who} put {item}",
+        K.GET: "{who} got {item}",
+        K.TASK_DONE: "{who} called task_done()",
+        K.TASK_DONE_ERROR: "!{who}: task_done() raised ValueError: {text}",
+        K.JOIN_BEGIN: "{who} waits in queue.join()",
+        K.JOIN_END: "{who}: queue.join() returned",
+        K.FEED_ERROR: "!{who}'s feeder thread could not send an item: {text}",
+        K.STOP: "— {reason}",
+    }
 
     def __init__(self, model: RunModel, lane: Lane | None = None) -> None:
         super().__init__(model)
@@ -34,32 +48,17 @@ class TraceNarrator(Narrator):
         return f"({task[0]}, …)"
 
     def line(self, src: int, r: tuple) -> str | None:
-        kind = r[0]
-        m = self.model
-        who = self._name(src)
-        if kind == K.PROC_INFO:
-            return f"{r[3]} started (pid {r[2]})"
-        if kind == K.PUT:
-            return f"{who} put {self._item(r[3])}"
-        if kind == K.GET:
-            return f"{who} got {self._item(r[3])}"
-        if kind == K.TASK_DONE:
-            return f"{who} called task_done()" if self.joinable else None
-        if kind == K.TASK_DONE_ERROR:
-            return f"!{who}: task_done() raised ValueError: {r[2]}"
-        if kind == K.JOIN_BEGIN:
-            return f"{who} waits in queue.join()"
-        if kind == K.JOIN_END:
-            return f"{who}: queue.join() returned"
-        if kind == K.FEED_ERROR:
-            return f"!{who}'s feeder thread could not send an item: {r[3]}"
+        kind, m = r[0], self.model
+        if kind == K.TASK_DONE and not self.joinable:
+            return None
         if kind == K.WORKER_EXIT:
+            who = self._name(src)
             return f"{who} exited with code {r[2]}" if r[2] else f"{who} finished"
-        if kind == K.PROC_EXIT and r[3] != 0:
+        if kind == K.PROC_EXIT:
+            if r[3] == 0:
+                return None
             name = self._name(r[2])
             if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
                 return f"{name} was ended (exit code {r[3]})"
             return f"!{name} died with exit code {r[3]}"
-        if kind == K.STOP:
-            return f"— {r[2]}"
-        return None
+        return self.templated(src, r)

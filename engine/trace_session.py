@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -35,13 +34,13 @@ from typing import Any
 import psutil
 
 from engine.events import Kind
+from engine.inbox import Batch, Inbox, QueueSource
 from engine.model import RunModel
 from engine.trace_lanes import Demux, Lane
 from engine.tracer import BOOT, ENV_CHANNEL, ENV_ROOT
 
-Batch = tuple[int, int, list[tuple]]
+__all__ = ["Batch", "TraceSession", "kill_tree"]
 _WORKER_EXIT = int(Kind.WORKER_EXIT)
-FEED_CHUNK = 4096
 TERM_GRACE_S = 1.0  # SIGTERM first; what is still alive after this gets SIGKILL
 # After the main process exits, its children's last records may still be on their way.
 END_GRACE_S = 2.0
@@ -69,8 +68,9 @@ class TraceSession:
         self.names: dict[int, tuple[int, str]] = {}  # src -> (pid, name)
         self.notes: list[str] = []  # what the program uses that the trace does not follow
         self._stdout, self._stderr = stdout, stderr
-        self._inbox: deque[Batch] = deque()
-        self._listeners: list[Callable[[Batch], None]] = []
+        # The one road to the model (engine/inbox.py): the reading thread puts, poll feeds.
+        self.source = QueueSource()
+        self.inbox = Inbox(_Lanes(self), self.source)
         self._lock = threading.Lock()  # stream 0's numbering, shared by two writers
         self._seq0 = 0
         self._next_src = 1
@@ -79,7 +79,6 @@ class TraceSession:
         self._exited_streams: dict[int, int | None] = {}  # src -> code from WORKER_EXIT
         self._reaped: dict[int, int] = {}  # pid -> exit code reported by its parent
         self._waiting_code: set[int] = set()  # streams closed without an exit code yet
-        self._wake = threading.Event()
         self._ended = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,7 +133,7 @@ class TraceSession:
 
     def add_listener(self, listener: Callable[[Batch], None]) -> None:
         """Also hand every batch to ``listener`` as :meth:`poll` takes it (the trace writer)."""
-        self._listeners.append(listener)
+        self.inbox.add_listener(listener)
 
     def stop(self, reason: str = "stopped") -> None:
         """End the program's whole process tree: SIGTERM, then SIGKILL to what is left."""
@@ -183,54 +182,22 @@ class TraceSession:
     # ------------------------------------------------------------ records
     def _parent_record(self, record: tuple) -> None:
         with self._lock:
-            self._inbox.append((0, self._seq0, [record]))
+            self.source.put((0, self._seq0, [record]))
             self._seq0 += 1
-        self._wake.set()
 
     def _main_batch(self, records: list[tuple]) -> None:
         with self._lock:
-            self._inbox.append((0, self._seq0, records))
+            self.source.put((0, self._seq0, records))
             self._seq0 += len(records)
-        self._wake.set()
 
     def poll(self, budget_s: float = 0.05, wait_s: float = 0.0) -> list[tuple[int, tuple]]:
         """Feed waiting batches to the lanes' models for about ``budget_s``; returns what was
         applied to the selected lane's."""
-        if not self._inbox and wait_s > 0:
-            self._wake.wait(wait_s)
-        self._wake.clear()
-        deadline = time.perf_counter() + budget_s
-        applied: list[tuple[int, tuple]] = []
-        while self._inbox:
-            batches: list[Batch] = []
-            n = 0
-            while self._inbox and n < FEED_CHUNK:
-                batch = self._inbox.popleft()
-                for listener in self._listeners:
-                    listener(batch)
-                batches.append(batch)
-                n += len(batch[2])
-            split = self.demux.split(batches)
-            shown = self.lane
-            for qid, lane_batches in split.items():
-                lane = self.demux.lanes[qid]
-                done = lane.model.feed(lane_batches)
-                # A program has no configured total: what it has put so far is its total (so
-                # a join that returned before later puts is seen as premature).
-                m = lane.model
-                if m.task_puts > m.tasks_total:
-                    m.tasks_total = m.task_puts
-                if lane is shown:
-                    applied.extend(done)
-            if time.perf_counter() > deadline:
-                break
-        if self._inbox:
-            self._wake.set()
-        return applied
+        return self.inbox.poll(budget_s, wait_s)
 
     @property
     def pending(self) -> int:
-        return len(self._inbox)
+        return self.inbox.pending
 
     # ------------------------------------------------------------ the reading thread
     def _loop(self) -> None:
@@ -295,8 +262,7 @@ class TraceSession:
             return
         if records and records[-1][0] == _WORKER_EXIT:
             self._exited_streams[src] = records[-1][2]
-        self._inbox.append((src, first, records))
-        self._wake.set()
+        self.source.put((src, first, records))
 
     def _stream_closed(self, conn: Connection, src: int) -> None:
         del self._conns[conn]
@@ -349,7 +315,7 @@ class TraceSession:
         except OSError:
             pass
         self._ended.set()
-        self._wake.set()
+        self.source.finish()
 
 
 def kill_tree(procs: list[psutil.Process], grace_s: float = TERM_GRACE_S) -> None:
@@ -366,3 +332,26 @@ def kill_tree(procs: list[psutil.Process], grace_s: float = TERM_GRACE_S) -> Non
         except psutil.Error:
             pass
     psutil.wait_procs(alive, timeout=grace_s)
+
+
+class _Lanes:
+    """What the inbox feeds for a traced program: each batch split by queue into its lane's
+    model (engine/trace_lanes.py); what was applied to the selected lane comes back."""
+
+    def __init__(self, session: TraceSession) -> None:
+        self.session = session
+
+    def feed(self, batches: list[Batch]) -> list[tuple[int, tuple]]:
+        demux, shown = self.session.demux, self.session.lane
+        applied: list[tuple[int, tuple]] = []
+        for qid, lane_batches in demux.split(batches).items():
+            lane = demux.lanes[qid]
+            done = lane.model.feed(lane_batches)
+            # A program has no configured total: what it has put so far is its total (so
+            # a join that returned before later puts is seen as premature).
+            m = lane.model
+            if m.task_puts > m.tasks_total:
+                m.tasks_total = m.task_puts
+            if lane is shown:
+                applied.extend(done)
+        return applied

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -31,8 +30,6 @@ from engine.explain import Narrator
 from engine.model import RunModel
 
 MAX_LINES = 5_000
-FLUSH_PERIOD_S = 0.1  # a log that changes faster than this cannot be read anyway
-MAX_FLUSH_SHARE = 0.1  # a flood must not let the log take more than this share of the time
 # Records kept for the next flush: more than anyone reads in a tenth of a second, and
 # narrating a whole flood would freeze the window. The older ones are counted, not listed.
 MAX_PENDING_RECORDS = 500
@@ -125,8 +122,6 @@ class EventLog(QWidget):
         self._skipped = 0
         self._lines: deque[str] = deque(maxlen=MAX_LINES)
         self._unseen = 0
-        self._last_flush = 0.0
-        self._flush_period = FLUSH_PERIOD_S
         self._filter = ""
 
         lay = QVBoxLayout(self)
@@ -202,20 +197,13 @@ class EventLog(QWidget):
 
     def add_note(self, text: str, t: float | None = None) -> None:
         """A line from the window itself (run started, summary, warnings)."""
-        self.flush(force=True)
+        self.flush()
         self._append([(_stamp(t) if t is not None else " " * TIME_WIDTH) + text])
 
-    def flush(self, force: bool = False) -> None:
-        """Narrate what is pending (at most ~10 times a second unless forced)."""
-        now = time.monotonic()
-        if not force and now - self._last_flush < self._flush_period:
-            return
-        self._last_flush = now
-        try:
-            self._flush()
-        finally:
-            cost = time.monotonic() - now
-            self._flush_period = max(FLUSH_PERIOD_S, cost / MAX_FLUSH_SHARE)
+    def flush(self) -> None:
+        """Narrate what is pending. When is the caller's frame clock's to say (at most ~10
+        times a second within a share of the time: gui/frame_clock.py)."""
+        self._flush()
 
     def _flush(self) -> None:
         if not self._pending or self._narrator is None or self._model is None:

@@ -28,6 +28,7 @@ from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
 from gui.controls import RunControls, icon
 from gui.event_log import EventLog
+from gui.frame_clock import Frame
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
@@ -251,8 +252,8 @@ class MainWindow(WindowFiles):
         self.charts.note_records(applied)
         self.event_log.add_records(applied)
 
-    def _on_driver_sig_frame(self) -> None:
-        self.charts.refresh()
+    def _on_driver_sig_frame(self, frame: Frame) -> None:
+        self.charts.refresh(frame)
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
@@ -305,7 +306,7 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_ended(self, reason: str) -> None:
         self.charts.refresh()
-        self.event_log.flush(force=True)
+        self.event_log.flush()
         m = self.driver.model
         if m is not None:
             end = m.end_t if m.end_t is not None else m.last_t
@@ -408,7 +409,7 @@ class MainWindow(WindowFiles):
         A failure is shown in a dialog (``quiet``: only kept in ``screenshot_error``).
         """
         self.charts.refresh()
-        self.event_log.flush(force=True)
+        self.event_log.flush()
         self._refresh_status(force=True)
         # The run's end has just changed texts ("Run again", the status words) and maybe the
         # lesson's height: their layouts are still pending, and grab() would draw them in the

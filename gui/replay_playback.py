@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 from engine.model import RunModel
@@ -11,9 +10,7 @@ from gui.charts import ChartsPanel
 from gui.trace_loader import LoadedRun
 
 FEED_BUDGET_S = 0.02  # per tick: the rest is left for painting and input
-FEED_STEP = 1_000  # records per Replayer.seek call (about 7 ms) while catching up
 LOG_TAIL = 400  # lines narrated after a jump: the log shows the last ones before the playhead
-BEFORE_START_S = -1e9  # a seek here empties the model without feeding anything
 
 
 class Playback:
@@ -30,7 +27,6 @@ class Playback:
         self.rebuilding = False
         self.applied: deque[tuple[int, tuple]] = deque(maxlen=LOG_TAIL)
         self.shown: RunModel = self.replayer.model
-        self._tap(self.shown)
 
     @property
     def duration(self) -> float:
@@ -43,41 +39,16 @@ class Playback:
     def request(self, t_s: float) -> None:
         self.target = min(max(0.0, t_s), self.duration)
 
-    def _tap(self, model: RunModel) -> None:
-        # Replayer.seek keeps what RunModel.feed returns to itself; the log narrates exactly
-        # those applied records, so the model's feed is wrapped to hand them over too.
-        feed = model.feed
-        sink = self.applied
-
-        def tapped(batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-            applied = feed(batches)
-            sink.extend(applied)
-            return applied
-
-        model.feed = tapped  # type: ignore[method-assign]
-
     def step(self, budget_s: float = FEED_BUDGET_S) -> str:
         """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""
         r = self.replayer
         if self.target < r.playhead_s:
-            r.seek(BEFORE_START_S)
-            self._tap(r.model)
+            # The Replayer starts a new model; the views keep the old one until it catches up.
             self.applied.clear()
             self.rebuilding = True
-        if r.playhead_s >= self.target and not self.rebuilding:
+        elif r.playhead_s >= self.target and not self.rebuilding:
             return ""
-        deadline = time.perf_counter() + budget_s
-        run = self.run
-        goal = run.count_until(self.target)
-        while r.playhead_s < self.target:
-            done = run.count_until(r.playhead_s) if r.playhead_s >= 0 else 0
-            nxt = done + FEED_STEP
-            t = self.target if nxt >= goal else run.times[nxt - 1]
-            if t <= r.playhead_s:
-                t = self.target
-            r.seek(t)
-            if time.perf_counter() >= deadline:
-                break
+        self.applied.extend(r.advance(self.target, budget_s))
         if r.playhead_s < self.target:
             return "" if self.rebuilding else "more"
         if self.rebuilding:
@@ -93,12 +64,8 @@ class Playback:
 
 
 class ReplayCharts(ChartsPanel):
-    """The live charts, told that the run is not live: they draw up to the playhead only."""
-
-    def _live_now(self, m: RunModel) -> float | None:
-        # ChartsPanel takes a model close to the wall clock for a live run and stretches it to
-        # "now"; a run recorded a minute ago would otherwise draw past the playhead.
-        return None
+    """The live charts with a recorded run's error marks; refreshed without a live Frame,
+    they draw up to the playhead only."""
 
     def set_trace_marks(self, trace: Trace) -> None:
         """Mark the recorded run's task_done() errors (each shows once the playhead passes)."""

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from engine.runner import RunStatus
 from engine.tracefile import TraceError
 from gui.event_log import EventLog
+from gui.frame_clock import FrameClock
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_playback import Playback, ReplayCharts
 from gui.status_bar import RunStatusBar
@@ -77,6 +78,7 @@ class ReplayWindow(QMainWindow):
         self.status.set_state_text("No run", "idle")
         self.status.join_label.setText("File ▸ Open run… (Ctrl+O) to replay a saved run.")
 
+        self.clock = FrameClock()  # paces the log's turns as a live run's driver does
         self.timer = QTimer(self)
         self.timer.setObjectName("replay_tick")
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -348,8 +350,11 @@ class ReplayWindow(QMainWindow):
                 self._fit_x()
             self.charts.refresh()
             self.log.add_records(pb.take_applied())
-        # The log throttles itself; once the playhead rests it must show every line up to it.
-        self.log.flush(force=reset or (pb.caught_up and not self.playing))
+        # The clock paces the log; once the playhead rests it must show every line up to it.
+        tick = time.monotonic()
+        if reset or (pb.caught_up and not self.playing) or self.clock.log_due(tick):
+            self.log.flush()
+            self.clock.log_done(time.monotonic() - tick)
         self.charts.set_playhead(pb.target)
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
@@ -396,7 +401,7 @@ class ReplayWindow(QMainWindow):
         if at_end and not self._told_end:
             # Once per file, in the log too: the recorded run's problems and how it ended.
             self._told_end = True
-            self.log.flush(force=True)
+            self.log.flush()
             if m.end_reason:
                 self.log.add_note(f"— Run ended: {m.end_reason}", m.end_t)
             for sentence in found:

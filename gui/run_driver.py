@@ -14,41 +14,25 @@ from engine.config import RunConfig
 from engine.model import RunModel
 from engine.runner import Run, RunStatus
 from engine.tracefile import TraceWriter
+from gui.frame_clock import DRAIN, FRAME, LOG, POLL_INTERVAL_MS, Frame, FrameClock
 
-# A tick either drains events, starts a frame or updates the event log, one of them only: each
-# is one bounded turn of the event loop, and input, paints and other timers get their turn in
-# between. Ticks come often so the drain keeps most of the time when frames are cheap.
-POLL_INTERVAL_MS = 5
 GC_FREEZE_EVERY_S = 1.0
-POLL_BUDGET_S = 0.008  # one drain turn
-MIN_POLL_BUDGET_S = 0.0002
-FRAME_PERIOD_S = 1.0 / 60.0
-# The event log gets ticks of its own, not a share of a chart frame's: laying out its lines
-# in the same turn as the charts made the longest event-loop gaps under a flood.
-LOG_PERIOD_S = 0.1
-# A frame (views' refresh + the repaint) may cost more than a tick (big windows, slow GPUs,
-# offscreen rasters, a flood): the frame period then stretches so frames take at most this
-# share of the time and the drain keeps up.
-MAX_PAINT_SHARE = 0.5
-# While the drain cannot keep up (a flood), frames get a smaller share so the window falls
-# less far behind the run (benchmarks/gui_flood.py, 2+2 workers: everything shown 6.9 s after
-# the start at 22 frames/s, against 11.6 s at 33 frames/s with the usual share).
-BEHIND_PAINT_SHARE = 0.3
-COST_SMOOTHING = 0.3
 RATE_WINDOW_S = 1.0
 
 
 class RunDriver(QObject):
     """Starts, pauses, stops and discards Runs; polls the live one from the GUI thread.
 
-    Data arrives in drain ticks (``sig_applied``) while repaints are coalesced to at most
-    60 per second (``sig_frame``, in ticks of their own) and the event log's lines to 10 per
-    second (``sig_log_frame``, in ticks of their own too), so a flood of events never starves
-    the event loop.
+    A run is any object with Run's face whose records come through an engine inbox (a
+    configured run, a traced program). Its :class:`FrameClock` paces every tick: data
+    arrives in drain ticks (``sig_applied``), repaints are coalesced to at most 60 per second
+    (``sig_frame``, handing the views the :class:`Frame` to draw) and the event log's lines
+    to 10 per second within its share of the time (``sig_log_frame``), so a flood of events
+    never starves the event loop.
     """
 
     sig_applied = Signal(list)  # [(src, record), ...] applied to the model this tick
-    sig_frame = Signal()  # time to repaint views from the model
+    sig_frame = Signal(object)  # Frame: time to repaint views from the model
     sig_log_frame = Signal()  # time to bring the event log up to date (a tick of its own)
     sig_status = Signal(object)  # RunStatus (IDLE when there is no run)
     sig_join_returned = Signal(float)  # run-relative seconds at which queue.join() returned
@@ -62,16 +46,9 @@ class RunDriver(QObject):
         self._stopper: threading.Thread | None = None
         self._end_reported = False
         self._join_reported = False
-        self._next_frame = 0.0
-        self._frame_started = 0.0  # when the last frame's tick began, until the next tick
-        self.frame_cost_s = 0.0  # smoothed time a frame (refresh + repaint) keeps the loop busy
-        # Run.poll checks its budget while taking batches, before the model is fed: under a
-        # flood a poll overshoots, so the budget given is scaled to land at POLL_BUDGET_S.
-        self.poll_budget_s = POLL_BUDGET_S
+        self.clock = FrameClock()
         self._dirty = False
         self._log_dirty = False  # records applied since the log's last tick
-        self._behind = False  # the last drain left batches waiting
-        self._next_log = 0.0
         self._rate_t = 0.0
         self._rate_events = 0
         self.events_per_s = 0.0
@@ -104,6 +81,19 @@ class RunDriver(QObject):
     def polling(self) -> bool:
         return self._timer.isActive()
 
+    @property
+    def frame_cost_s(self) -> float:
+        return self.clock.frame_cost_s
+
+    @property
+    def poll_budget_s(self) -> float:
+        return self.clock.poll_budget_s
+
+    def frame(self) -> Frame:
+        """What the views draw now: the charts' clock, and whether the run still goes on."""
+        return Frame(self.elapsed(), self._run is not None and not self._end_reported
+                     and self._run.model.end_t is None)  # fmt: skip
+
     def elapsed(self) -> float:
         """Seconds of the charts' clock: run-relative, paused time taken out, frozen at the end."""
         m = self.model
@@ -132,12 +122,7 @@ class RunDriver(QObject):
         self._join_reported = False
         self._dirty = True
         self._log_dirty = False
-        self._behind = False
-        self._next_frame = 0.0
-        self._next_log = 0.0
-        self._frame_started = 0.0
-        self.frame_cost_s = 0.0
-        self.poll_budget_s = POLL_BUDGET_S
+        self.clock.reset()
         self._rate_t = time.monotonic()
         self._rate_events = 0
         self.events_per_s = 0.0
@@ -231,44 +216,32 @@ class RunDriver(QObject):
             # skipped by the collector (refcounting still frees them when a run is dropped).
             gc.freeze()
             self._next_freeze = tick + GC_FREEZE_EVERY_S
-        if self._frame_started:
-            # The last tick started a frame; its repaint ran between that tick and this one.
-            cost = max(0.0, tick - self._frame_started - POLL_INTERVAL_MS / 1000.0)
-            self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
-            self._frame_started = 0.0
         m = run.model
         finished = ended and run.pending == 0
         # While running the clock moves even without events, so the charts keep scrolling.
-        frame_due = (self._dirty or run.status is RunStatus.RUNNING or finished) and (
-            tick >= self._next_frame)
-        if frame_due and not finished:
-            share = BEHIND_PAINT_SHARE if self._behind else MAX_PAINT_SHARE
-            period = max(FRAME_PERIOD_S, self.frame_cost_s / share)
-            # Catch up by at most one period so a late tick does not cause a burst of frames.
-            self._next_frame = max(self._next_frame + period, tick - period)
+        turn = self.clock.turn(
+            tick,
+            frame_wanted=(self._dirty or run.status is RunStatus.RUNNING) and not finished,
+            log_wanted=self._log_dirty and not finished,
+        )
+        if finished:
+            pass
+        elif turn == FRAME:
             self._dirty = False
-            self._frame_started = tick
-            self.sig_frame.emit()
-        elif self._log_dirty and tick >= self._next_log and not finished:
+            self.sig_frame.emit(self.frame())
+        elif turn == LOG:
             self._log_dirty = False
-            self._next_log = tick + LOG_PERIOD_S
             self.sig_log_frame.emit()
-        elif not finished:
+            self.clock.log_done(time.monotonic() - tick)
+        elif turn == DRAIN:
             self._drain(run, tick)
         self._note_progress(m)
         if finished:
             self._finish(run)
 
     def _drain(self, run: Run, tick: float) -> None:
-        applied = run.poll(budget_s=self.poll_budget_s)
-        spent = time.monotonic() - tick
-        self._behind = run.pending > 0  # the budget ran out before the inbox did
-        # Run.poll checks its budget between chunks of records: under a flood one chunk may
-        # overshoot it, so the budget given adapts to land near POLL_BUDGET_S.
-        if spent > POLL_BUDGET_S:
-            self.poll_budget_s = max(MIN_POLL_BUDGET_S, self.poll_budget_s * POLL_BUDGET_S / spent)
-        else:
-            self.poll_budget_s = min(POLL_BUDGET_S, self.poll_budget_s * 1.25)
+        applied = run.poll(budget_s=self.clock.poll_budget_s)
+        self.clock.drained(time.monotonic() - tick, behind=run.pending > 0)
         if applied:
             self._dirty = self._log_dirty = True
             self.sig_applied.emit(applied)
@@ -291,6 +264,6 @@ class RunDriver(QObject):
         self.events_per_s = 0.0
         if self._dirty:
             self._dirty = False
-            self.sig_frame.emit()
+            self.sig_frame.emit(self.frame())
         self.sig_status.emit(run.status)
         self.sig_ended.emit(run.end_reason or "ended")

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import time
+
 from engine.explain.view import SETTLE_S, View
 from engine.explain.words import and_list
 from engine.model import Activity, JoinState, RunModel
 
-__all__ = ["hopeless"]
+__all__ = ["JoinWatch", "hopeless"]
+
+
+class JoinWatch:
+    """The ``--hang-timeout`` rule: the run (or program) is overdue once that many seconds
+    have passed since queue.join() was first seen called (``run`` and ``trace`` share it)."""
+
+    def __init__(self, hang_timeout: float | None) -> None:
+        self.hang_timeout = hang_timeout
+        self._seen_at: float | None = None  # monotonic seconds
+
+    def overdue(self, model: RunModel) -> bool:
+        if model.join_state != JoinState.NOT_CALLED and self._seen_at is None:
+            self._seen_at = time.monotonic()
+        return (self.hang_timeout is not None and self._seen_at is not None
+                and time.monotonic() - self._seen_at > self.hang_timeout)  # fmt: skip
 
 
 def hopeless(model: RunModel, now_t: float | None = None) -> str | None:

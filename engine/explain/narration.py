@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.events import LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
+from engine.events import FIELD_NAMES, LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
 from engine.model import RunModel
 
 K = Kind
@@ -15,8 +15,29 @@ class Narrator:
     names its worker (``.consumer-2 got (7, 0.31…)``).
     """
 
+    # Lines that are one sentence over the record's named fields (engine/events.py's names)
+    # plus {who} (the process) and {item} (its item, for records that name one): a narrator
+    # for other programs (engine/trace_narration.py) is this table and a few rules.
+    TEMPLATES: dict[int, str] = {}
+
     def __init__(self, model: RunModel) -> None:
         self.model = model
+
+    def _name(self, src: int) -> str:
+        return self._who(src)[0]
+
+    def _item(self, tid: int) -> str:
+        return self._task(tid)
+
+    def templated(self, src: int, r: tuple) -> str | None:
+        """The record's line from :attr:`TEMPLATES`, None when it has none."""
+        template = self.TEMPLATES.get(r[0])
+        if template is None:
+            return None
+        fields = dict(zip(FIELD_NAMES[r[0]], r[1:], strict=False))
+        if "{item}" in template:
+            fields["item"] = self._item(fields["tid"])
+        return template.format(who=self._name(src), **fields)
 
     def _who(self, src: int) -> tuple[str, bool]:
         m = self.model

@@ -107,3 +107,143 @@ def chip_more(dead: list[WorkerInfo], named: WorkerInfo) -> str:
     """ " (+2 more dead)" when the chip names one of several dead workers."""
     others = len(dead) - 1 if named in dead else len(dead)
     return f" (+{others} more dead)" if others > 0 else ""
+
+
+# ----------------------------------------------------------------- the pitfalls' sentences
+# Each pitfall (engine/explain/pitfalls/) finds the facts; its sentences are written here, so
+# every finding's words can be read, and kept consistent, in one place.
+
+
+def _s(n: int, one: str = "", many: str = "s") -> str:
+    return one if n == 1 else many
+
+
+def death_sentence(who: str, code: int | None, *, put_of: tuple[int, int] | None = None,
+                   held: Sequence[int] | None = None, last_error: str | None = None) -> str:
+    """deaths: ``put_of`` (put, per producer) for a producer, ``held`` for a consumer."""
+    text = f"{who} died with {exit_words(code)}"
+    if put_of is not None:
+        put, per = put_of
+        text += f" after putting {put} of its {per} tasks" if per else ""
+    elif held:
+        text += (
+            f" while holding {tasks_phrase(held)}: nobody will call task_done() for "
+            f"{_s(len(held), 'it', 'them')}, so the unfinished counter cannot "
+            "reach 0 and queue.join() never returns"
+        )
+    else:
+        text += " holding no task"
+    if last_error:
+        text += f"; its last error: {last_error}"
+    return text + "."
+
+
+def lost_item_sentence(label: int, text: str) -> str:
+    """lost_items: an item the feeder thread could not pickle."""
+    who = "an item" if label < 0 else f"task {label}"
+    return (
+        f"{who[0].upper()}{who[1:]} could not be pickled ({text}): put() returned, but the "
+        "queue's feeder thread dropped it, so it never reached a consumer. It still counts "
+        "as unfinished, so queue.join() can never return. Put only picklable objects on a "
+        "multiprocessing queue (plain data, module-level functions and classes)."
+    )
+
+
+def premature_join_sentence(running: list[str], not_put: int) -> str:
+    """premature_join: ``running``, the producers still running when join() returned."""
+    left = f"{not_put} task{_s(not_put)} not yet put"
+    if running:
+        verb = _s(len(running), "was", "were")
+        return f"premature join: returned while {and_list(running)} {verb} still running, {left}."
+    return f"premature join: returned before the producers had put all their tasks, {left}."
+
+
+def task_done_missing_sentence(parts: list[tuple[str, list[int]]], where: str, total: int,
+                               m: RunModel) -> str:
+    """task_done_missing: ``parts`` (consumer, tasks it took), ``where`` the consumers are."""
+    took = and_list(f"{name} took {tasks_phrase(labels)}" for name, labels in parts)
+    text = (
+        f"task_done() missing: {took} and never called task_done() for "
+        f"{_s(total, 'it', 'them')}; {where}, so the unfinished counter is stuck at "
+        f"{m.unfinished}"
+    )
+    return text + join_consequence(m) + "."
+
+
+def consumers_where(alive: int, total: int, ended: str) -> str:
+    """Where the consumers are: "every consumer is waiting in get()" and the like."""
+    if not alive:
+        return f"every consumer has {ended}"
+    if alive == total:
+        return "every consumer is waiting in get()"
+    return f"every consumer is waiting in get() or has {ended}"
+
+
+def missing_sentinels_sentence(waiting: list[str], consumers: int, sentinels: int) -> str:
+    """missing_sentinels: consumers ``waiting`` in get() on an empty queue, producers done."""
+    stuck = (
+        f"{and_list(waiting)} {_s(len(waiting), 'waits', 'wait')} in get() forever: the queue "
+        "is empty and every producer has finished"
+    )
+    if sentinels < consumers:
+        return (
+            f"missing sentinels: {consumers} consumer{_s(consumers)}, {sentinels} "
+            f"sentinel{_s(sentinels)} — {stuck}; put one None per consumer."
+        )
+    return f"{stuck}, and no sentinel is left for {_s(len(waiting), 'it', 'them')}."
+
+
+def blocked_producer_sentence(name: str, depth: int, maxsize: int, nobody: str,
+                              left: int) -> str:
+    """stranded_items: a producer blocked in put() on a full queue nobody empties."""
+    return (
+        f"{name} is blocked in put() on a full queue ({depth} of maxsize {maxsize}) "
+        f"and {nobody}, so nothing will make room; {_not_put(left)}."
+    )
+
+
+def idle_producer_sentence(name: str, idle_s: float, depth: int, nobody: str,
+                           left: int) -> str:
+    """stranded_items: a producer that has put nothing for a while, items queued."""
+    return (
+        f"{name} has put nothing for {idle_s:.1f} s with {depth} "
+        f"item{_s(depth)} queued and {nobody}; {_not_put(left)}."
+    )
+
+
+def _not_put(left: int) -> str:
+    return f"{left} of its tasks {_s(left, 'is', 'are')} not yet put"
+
+
+def stranded_sentence(described: list[str], nobody: str, m: RunModel) -> str:
+    """stranded_items: items still in the queue that no consumer is left to take."""
+    n = len(described)
+    items = f"{n} item{_s(n, ' is', 's are')} still in the queue ({and_list(described)})"
+    return (
+        f"{items} but {nobody}, so nothing will take {_s(n, 'it', 'them')}"
+        + join_consequence(m)
+        + "."
+    )
+
+
+def nobody_words(dead: bool) -> str:
+    return "every consumer has exited or died" if dead else "every consumer has exited"
+
+
+def extra_task_done_sentence(name: str, errors: int) -> str:
+    """extra_task_done: a worker's task_done() raised ValueError ``errors`` times."""
+    times = "once" if errors == 1 else f"{errors} times"
+    return (
+        f"{name} called task_done() more often than it took tasks: ValueError: "
+        f"task_done() called too many times ({times}); the unfinished counter was already 0, "
+        "so the call raised instead of lowering it."
+    )
+
+
+def extra_task_dones_sentence(n: int) -> str:
+    """extra_task_done: calls that lowered the counter below the work left."""
+    return (
+        f"task_done() was called {n} time{_s(n)} more than tasks were taken "
+        "while other tasks were unfinished: the unfinished counter fell below the work "
+        "left, so queue.join() can return before every task is done."
+    )

@@ -26,11 +26,11 @@ from gui.charts.series import ModelSeries, decimate
 from gui.charts.timeline_plot import TimelineChart
 from gui.charts.unfinished_plot import UnfinishedChart
 from gui.charts.xlink import XLink, follow_range
+from gui.frame_clock import Frame
 
 DRAWN = ("in_flight", "unfinished", "puts", "gets", "dones")  # depth is the band between
 RISING = frozenset(("puts", "gets", "dones"))
 READOUT_PERIOD_S = 0.1
-LIVE_CLOCK_MAX_AHEAD_S = 60.0  # a model further behind the wall clock is a replay, not live
 # What one live refresh takes from the model at most (about 5 ms of work each).
 LIVE_SYNC_POINTS = 20_000  # counter changes
 LIVE_SYNC_DONE = 20_000  # completions
@@ -151,8 +151,9 @@ class ChartsPanel(QWidget):
         self._apply_look()
 
     # ------------------------------------------------------------------ public API
-    def set_model(self, model: RunModel | None) -> None:
-        """Show ``model`` (a new run or a replay); clears every curve."""
+    def set_model(self, model: RunModel | None, frame: Frame | None = None) -> None:
+        """Show ``model`` (a new run or a replay); clears every curve. ``frame``: as
+        :meth:`refresh`'s, for the first drawing."""
         self._model = model
         self._series.clear()
         self._lod.reset()
@@ -169,14 +170,19 @@ class ChartsPanel(QWidget):
         self._vb.setXRange(0.0, 1.0, padding=0)
         self._hover_t = None
         self._update_readout()
-        self.refresh()
+        self.refresh(frame)
 
-    def refresh(self) -> None:
-        """Draw what the model appended since the last call; nearly free when nothing did."""
+    def refresh(self, frame: Frame | None = None) -> None:
+        """Draw what the model appended since the last call; nearly free when nothing did.
+
+        ``frame``: the driver's time to draw up to while a run is live (the x axis moves
+        between events, a stuck join() is watched as time passes); None: up to the model's
+        last event (a replay, a finished run).
+        """
         m = self._model
         if m is None:
             return
-        live = self._live_now(m)
+        live = frame.now if frame is not None and frame.live else None
         key = (m.events, m.last_t, live)
         if key == self._last_key and not self._behind:
             return
@@ -290,6 +296,11 @@ class ChartsPanel(QWidget):
         return self._follow
 
     @property
+    def now(self) -> float:
+        """The run time the charts are drawn up to (the last Frame's, or the last event's)."""
+        return self._now
+
+    @property
     def theme(self) -> Theme:
         return self._theme
 
@@ -315,16 +326,6 @@ class ChartsPanel(QWidget):
         return self.readout.text
 
     # ------------------------------------------------------------------ internals
-    def _live_now(self, m: RunModel) -> float | None:
-        """Run time by the wall clock while a live run is in progress, so the x axis keeps
-        moving between events (a stuck join() is watched as time passes)."""
-        if m.t0 is None or m.end_t is not None or not m.workers:
-            return None
-        t = m.rel(time.perf_counter())
-        if t < m.last_t or t - m.last_t > LIVE_CLOCK_MAX_AHEAD_S:
-            return None  # a replay or a foreign clock: draw up to the last event only
-        return t
-
     def _draw_counters(self) -> None:
         """Decimate the counters for the visible range once, and hand them to both charts."""
         xmin, xmax = self.x_range()

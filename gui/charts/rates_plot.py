@@ -5,18 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from gui.charts import plotkit
 from gui.charts.curves import SeriesLine
 from gui.charts.legend import Entry
 from gui.charts.palette import Theme
-from gui.charts.plotkit import (
-    Style,
-    YRange,
-    axis_label,
-    line_sample,
-    pen,
-    style_axes,
-    time_only_navigation,
-)
+from gui.charts.plotkit import Style, YRange
 from gui.charts.series import RATE_WINDOW_S, ModelSeries
 
 TITLE = "Rates"
@@ -31,7 +24,7 @@ class RatesChart:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
-        time_only_navigation(plot)
+        plotkit.time_only_navigation(plot)
         # One point per 50 ms (72k an hour): each line draws only its part in view, decimated
         # to the plot's width; NaN means (no completion in the window) are gaps.
         self.rate = SeriesLine()
@@ -70,24 +63,24 @@ class RatesChart:
 
     def legend_entries(self, theme: Theme) -> list[Entry]:
         w = f"{RATE_WINDOW_S:g} s"
+        sample = plotkit.line_sample
         return [
-            (line_sample(theme.rate, 2), f"tasks done per second ({w} window)", "done per second"),
-            (line_sample(theme.wait, 2), "mean wait in queue (right axis)", "mean wait (right)"),
-            (line_sample(theme.service, 2), "mean service time (right axis)",
-             "mean service (right)"),
+            (sample(theme.rate, 2), f"tasks done per second ({w} window)", "done per second"),
+            (sample(theme.wait, 2), "mean wait in queue (right axis)", "mean wait (right)"),
+            (sample(theme.service, 2), "mean service time (right axis)", "mean service (right)"),
         ]
 
     def apply(self, theme: Theme, style: Style) -> None:
-        style_axes(self.plot, theme, style)
-        axis_label(self.plot, "left", "done", "tasks/s", theme, style, short=("done/s",))
+        plotkit.style_axes(self.plot, theme, style)
+        plotkit.axis_label(self.plot, "left", "done", "tasks/s", theme, style, short=("done/s",))
         self._theme, self._style = theme, style
         self._ms = None
         self._set_time_unit(True)
         lw = style.line_width
         # Width 1 outside presenter mode: the raster engine's fast path (as for every line).
-        self.rate.set_pen(pen(theme.rate, lw + (0.5 if style.presenter else 0.0)))
-        self.wait.set_pen(pen(theme.wait, lw))
-        self.service.set_pen(pen(theme.service, lw))
+        self.rate.set_pen(plotkit.pen(theme.rate, lw + (0.5 if style.presenter else 0.0)))
+        self.wait.set_pen(plotkit.pen(theme.wait, lw))
+        self.service.set_pen(plotkit.pen(theme.service, lw))
 
     def _set_time_unit(self, ms: bool) -> None:
         # Chosen by hand when the range changes: pyqtgraph's automatic SI prefix re-renders
@@ -95,7 +88,7 @@ class RatesChart:
         if ms == self._ms:
             return
         self._ms = ms
-        axis_label(self.plot, "right", "mean time", "ms" if ms else "s", self._theme,
+        plotkit.axis_label(self.plot, "right", "mean time", "ms" if ms else "s", self._theme,
                    self._style, short=("mean ({units})", "({units})"))
         self.plot.getAxis("right").setScale(1000.0 if ms else 1.0)
 

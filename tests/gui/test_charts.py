@@ -25,6 +25,7 @@ from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import DARK, LIGHT
 from gui.charts.panel import LIVE_SYNC_POINTS
 from gui.charts.series import RATE_STEP_S, RATE_WINDOW_S, decimate
+from gui.frame_clock import Frame
 
 COUNTERS = {
     "puts": "s_puts",
@@ -460,10 +461,11 @@ def test_a_live_backlog_is_drawn_over_frames_then_equals_the_model(panel):
         recs[2].append((int(Kind.TASK_DONE), t + 2e-5, tid))
     m.feed([(s, 0, r) for s, r in recs.items()])
     assert len(m.s_t) > LIVE_SYNC_POINTS and m.end_t is None
-    panel.set_model(m)  # refreshes once
+    frame = Frame(m.rel(time.perf_counter()), live=True)  # the driver's: the run goes on
+    panel.set_model(m, frame)  # refreshes once
     assert panel.curve_data()["puts"][0].size == 2 * LIVE_SYNC_POINTS  # a bounded share
     for _ in range(10):
-        panel.refresh()
+        panel.refresh(frame)
     assert_curves_equal_model(panel, m)
     for row in panel.timeline.rows:
         np.testing.assert_array_equal(row.t1.view(), [iv[1] for iv in row.worker.intervals])

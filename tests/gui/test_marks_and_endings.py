@@ -157,7 +157,7 @@ def test_workers_ended_by_stop_are_stopped_not_died(qtbot: QtBot):
         m = w.model
         killed = [x for x in m.workers.values() if x.exitcode not in (None, 0)]
         assert len(killed) == 2
-        w.event_log.flush(force=True)
+        w.event_log.flush()
         text = "\n".join(w.event_log.lines())
         assert "died" not in text, text
         for x in killed:
@@ -198,7 +198,7 @@ def test_replay_window_shows_the_diagnosis_of_a_hung_run(qtbot: QtBot, tmp_path)
     text = view.text()
     assert "task_done() missing" in text
     assert "stopped (hang timeout)" in text and "before queue.join() returned" in text
-    w.log.flush(force=True)
+    w.log.flush()
     log = "\n".join(w.log.lines())
     assert "! task_done() missing" in log
     assert w.status.alert_label.isVisible()
@@ -212,7 +212,7 @@ def test_replay_of_a_stopped_run_does_not_read_as_healthy(qtbot: QtBot, tmp_path
     view = w.diagnosis.view
     qtbot.waitUntil(lambda: view.state is DiagnosisState.PROBLEM, timeout=5_000)
     assert "The run ended badly: stopped (hang timeout)" in view.text()
-    w.log.flush(force=True)
+    w.log.flush()
     log = "\n".join(w.log.lines())
     assert "Main stopped consumer-" in log and "(exit code -15)" in log and "died" not in log
 

@@ -1,7 +1,8 @@
 """The pitfalls a run can fall into, one module each: ``ORDER`` and ``find(view) -> sentences``.
 
-A new pitfall is one module here (its sentences built from engine/explain/words.py): it is
-found by name, no list to edit, and its ORDER places its sentences among the others.
+A new pitfall is one module here holding its logic (the facts it finds) plus its sentences
+in engine/explain/words.py, where every finding's words are written: it is found by name, no
+list to edit, and its ORDER places its sentences among the others.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.events import LABEL_NONE, ROLE_PRODUCER
 from engine.explain.view import View, missing_task_done
-from engine.explain.words import exit_words, tasks_phrase
+from engine.explain.words import death_sentence
 
 ORDER = 10  # where its sentences stand among the findings
 
@@ -16,24 +16,16 @@ def find(v: View) -> list[str]:
         if w.exitcode in (None, 0) or not v.gone(w):
             continue
         who = f"{w.name} (pid {w.pid})" if w.pid else w.name
-        text = f"{who} died with {exit_words(w.exitcode)}"
+        put_of = held = None
         if w.role == ROLE_PRODUCER:
             per = m.tasks_total // m.producers if m.producers else 0
             put = sum(
                 1 for t in m.tasks.values() if t[2] == w.src and t[0] != LABEL_NONE and t[0] >= 0
             )
-            text += f" after putting {put} of its {per} tasks" if per else ""
+            put_of = (put, per)
         else:
             held = missing_task_done(m, w)
-            if held:
-                text += (
-                    f" while holding {tasks_phrase(held)}: nobody will call task_done() for "
-                    f"{'it' if len(held) == 1 else 'them'}, so the unfinished counter cannot "
-                    "reach 0 and queue.join() never returns"
-                )
-            else:
-                text += " holding no task"
-        if w.errors:
-            text += f"; its last error: {w.errors[-1]}"
-        out.append(text + ".")
+        last_error = w.errors[-1] if w.errors else None
+        out.append(death_sentence(who, w.exitcode, put_of=put_of, held=held,
+                                  last_error=last_error))  # fmt: skip
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.explain.view import View
+from engine.explain.words import extra_task_done_sentence, extra_task_dones_sentence
 
 ORDER = 70  # where its sentences stand among the findings
 
@@ -12,19 +13,8 @@ def find(v: View) -> list[str]:
     out: list[str] = []
     for w in sorted(m.workers.values(), key=lambda w: w.src):
         errors = [e for e in w.errors if "too many times" in e]
-        if not errors:
-            continue
-        times = "once" if len(errors) == 1 else f"{len(errors)} times"
-        out.append(
-            f"{w.name} called task_done() more often than it took tasks: ValueError: "
-            f"task_done() called too many times ({times}); the unfinished counter was already 0, "
-            "so the call raised instead of lowering it."
-        )
-    n = m.extra_task_dones
-    if n:
-        out.append(
-            f"task_done() was called {n} time{'s' if n != 1 else ''} more than tasks were taken "
-            "while other tasks were unfinished: the unfinished counter fell below the work "
-            "left, so queue.join() can return before every task is done."
-        )
+        if errors:
+            out.append(extra_task_done_sentence(w.name, len(errors)))
+    if m.extra_task_dones:
+        out.append(extra_task_dones_sentence(m.extra_task_dones))
     return out

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from engine.explain.view import View
+from engine.explain.words import lost_item_sentence
 
 ORDER = 20  # where its sentences stand among the findings
 
 
 def find(v: View) -> list[str]:
     """Items the feeder thread could not pickle: put() returned, the task never arrived."""
-    found = []
-    for _t, _tid, label, text in getattr(v.model, "lost_items", ()):
-        who = "an item" if label < 0 else f"task {label}"
-        found.append(
-            f"{who[0].upper()}{who[1:]} could not be pickled ({text}): put() returned, but the "
-            "queue's feeder thread dropped it, so it never reached a consumer. It still counts "
-            "as unfinished, so queue.join() can never return. Put only picklable objects on a "
-            "multiprocessing queue (plain data, module-level functions and classes)."
-        )
-    return found
+    return [lost_item_sentence(label, text)
+            for _t, _tid, label, text in getattr(v.model, "lost_items", ())]  # fmt: skip

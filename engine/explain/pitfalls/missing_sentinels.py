@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.explain.view import View
-from engine.explain.words import and_list
+from engine.explain.words import missing_sentinels_sentence
 from engine.states import JoinState
 
 ORDER = 50  # where its sentences stand among the findings
@@ -23,15 +23,5 @@ def find(v: View) -> list[str]:
     waiting = [w.name for w in v.consumers if not v.gone(w)]
     if not waiting:
         return []
-    n, s = m.consumers or len(v.consumers), m.sentinel_puts
-    verb = "waits" if len(waiting) == 1 else "wait"
-    stuck = (
-        f"{and_list(waiting)} {verb} in get() forever: the queue is empty and every producer has "
-        "finished"
-    )
-    if s < n:
-        return [
-            f"missing sentinels: {n} consumer{'s' if n != 1 else ''}, {s} "
-            f"sentinel{'s' if s != 1 else ''} — {stuck}; put one None per consumer."
-        ]
-    return [f"{stuck}, and no sentinel is left for {'it' if len(waiting) == 1 else 'them'}."]
+    return [missing_sentinels_sentence(waiting, m.consumers or len(v.consumers),
+                                       m.sentinel_puts)]  # fmt: skip

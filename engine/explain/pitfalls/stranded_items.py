@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from engine.events import LABEL_NONE, ROLE_CONSUMER
 from engine.explain.view import SETTLE_S, View
-from engine.explain.words import and_list, join_consequence, task_word
+from engine.explain.words import (
+    blocked_producer_sentence,
+    idle_producer_sentence,
+    nobody_words,
+    stranded_sentence,
+    task_word,
+)
 from engine.model import Activity
 
 ORDER = 60  # where its sentences stand among the findings
@@ -17,7 +23,7 @@ def find(v: View) -> list[str]:
         return []
     queued = sorted((t for t in m.tasks.values() if t[5] is None), key=lambda t: t[3])
     dead = any(w.exitcode not in (None, 0) for w in v.consumers)
-    nobody = "every consumer has exited or died" if dead else "every consumer has exited"
+    nobody = nobody_words(dead)
     out: list[str] = []
     maxsize = getattr(m, "maxsize", 0)
     per = m.tasks_total // m.producers if m.producers else 0
@@ -29,18 +35,10 @@ def find(v: View) -> list[str]:
             continue
         put = sum(1 for t in m.tasks.values() if t[2] == w.src and t[0] >= 0)
         left = max(0, per - put)
-        not_put = f"{left} of its tasks {'is' if left == 1 else 'are'} not yet put"
         if isinstance(maxsize, int) and 0 < maxsize <= m.depth:
-            out.append(
-                f"{w.name} is blocked in put() on a full queue ({m.depth} of maxsize {maxsize}) "
-                f"and {nobody}, so nothing will make room; {not_put}."
-            )
+            out.append(blocked_producer_sentence(w.name, m.depth, maxsize, nobody, left))
         else:
-            out.append(
-                f"{w.name} has put nothing for {v.now - since:.1f} s with {m.depth} "
-                f"item{'s' if m.depth != 1 else ''} queued and {nobody}; "
-                f"{not_put}."
-            )
+            out.append(idle_producer_sentence(w.name, v.now - since, m.depth, nobody, left))
     if out:
         return out
     if any(not v.gone(w) for w in v.producers) or v.traced_main_may_put():
@@ -55,10 +53,4 @@ def find(v: View) -> list[str]:
             if last_sentinel is not None and t[3] > last_sentinel:
                 text += " after the last sentinel"
         described.append(text)
-    n = len(queued)
-    items = f"{n} item{'s are' if n != 1 else ' is'} still in the queue ({and_list(described)})"
-    return [
-        f"{items} but {nobody}, so nothing will take {'it' if n == 1 else 'them'}"
-        + join_consequence(m)
-        + "."
-    ]
+    return [stranded_sentence(described, nobody, m)]

@@ -1,350 +1,38 @@
-"""Trace files: a run's config and every event batch as versioned, streamed JSON Lines.
-
-Line 1 is a header object; every further line is one batch ``[src, first_seq, [record, ...]]``
-exactly as the engine delivers it (records are the plain tuples of :mod:`engine.events`). The
-format is documented in ``docs/trace-format.md``. Files are parsed as data (``json``) only:
-nothing in a trace is ever unpickled, imported or executed.
-"""
+"""TraceReader, read_trace and iter_trace: a .qltrace file read back, every line checked."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-import re
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from itertools import product
-from typing import IO, Any
+from collections.abc import Callable, Iterator
+from typing import IO
 
 from engine.config import START_METHODS, ConfigError, RunConfig, default_start_method
-from engine.events import EFFECT_AT, FIELD_NAMES, SCHEMA, Kind
+from engine.events import EFFECT_AT, Kind
 from engine.gcpause import gc_paused
-
-__all__ = [
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
-    "QUEUELAB_VERSION",
-    "TIME_TOLERANCE_S",
-    "Batch",
-    "Trace",
-    "TraceError",
-    "TraceReader",
-    "TraceWriter",
-    "gc_paused",
-    "iter_trace",
-    "read_trace",
-]
-
-FORMAT_NAME = "queuelab-trace"
-FORMAT_VERSION = 1
-QUEUELAB_VERSION = "0.1.0"
-
-# Records of one stream are stamped and appended by possibly different threads (the parent's
-# coordinator, collector and main thread), so a thread preempted between reading the clock and
-# emitting can put a record slightly out of order. Anything further back is a damaged file.
-TIME_TOLERANCE_S = 0.5
-
-FLUSH_INTERVAL_S = 0.5
-FLUSH_BATCHES = 64
-
-Batch = tuple[int, int, list[tuple]]
-PathLike = str | os.PathLike[str]
-
-# ---------------------------------------------------------------------------- record checks
-
-_NUM = (float, int)
-_INT = (int,)
-_STR = (str,)
-_VAL = (float, int, type(None))  # a put's value: null where the float was NaN or infinite
-
-_TYPES = {"num": _NUM, "int": _INT, "str": _STR, "val": _VAL}
-# Field types after (kind, t) per kind, from the one schema in engine/events.py.
-_FIELDS: dict[Kind, tuple[tuple[type, ...], ...]] = {
-    k: tuple(_TYPES[t] for _name, t in f) for k, f in SCHEMA.items()
-}
-# Every accepted (kind, type of each field...) tuple: one set lookup checks a whole record.
-_VALID: frozenset[tuple] = frozenset(
-    (int(k), *types) for k, f in _FIELDS.items() for types in product((int,), _NUM, *f)
+from engine.tracefile.checks import (
+    _VALID,
+    _BadRecord,
+    _describe_record_problem,
+    _has_nonfinite,
+    _json_problem,
+    _json_word,
+    _may_overflow,
+    _salvage,
 )
-_TYPE_WORDS = {_NUM: "a number", _INT: "an integer", _STR: "a string", _VAL: "a number or null"}
-_RUN_START = int(Kind.RUN_START)
-# json turns 1e999 into inf without complaint; only a 3-digit exponent can overflow a float.
-_BIG_EXPONENT = re.compile(rb"[0-9][eE]\+?[0-9]{3}")
-
-
-def _may_overflow(raw: bytes) -> bool:
-    # The substring tests run at memchr speed; most lines have no exponent at all.
-    return (b"e" in raw or b"E" in raw) and _BIG_EXPONENT.search(raw) is not None
-
-
-_BATCH_START = re.compile(r"\s*\[\s*(\d+)\s*,\s*(\d+)\s*,\s*\[")
-
-
-class TraceError(ValueError):
-    """A trace file QueueLab cannot read, with one message naming the file and the line."""
-
-    def __init__(self, path: str, message: str, line: int | None = None) -> None:
-        self.path = path
-        self.line = line
-        self.message = message
-        where = f"{path}: line {line}: " if line is not None else f"{path}: "
-        super().__init__(where + message)
-
-
-class _NonFinite(ValueError):
-    pass
-
-
-class _BadRecord(Exception):
-    pass
-
-
-def _refuse_constant(name: str) -> float:
-    raise _NonFinite(f"{name} is not allowed (numbers must be finite)")
-
-
-_loads = json.JSONDecoder(parse_constant=_refuse_constant).decode
-_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
-_dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
-
-
-# ---------------------------------------------------------------------------- writing
-
-
-def _finite(x: object) -> object:
-    return x if not isinstance(x, float) or math.isfinite(x) else None
-
-
-class TraceWriter:
-    """Streams a run to a trace file: the header at once, then one line per batch.
-
-    Lines are flushed to the OS at least every ``flush_interval`` seconds (a background thread
-    covers quiet spells) or every ``flush_batches`` batches, so a crashed run leaves a readable
-    prefix. Non-finite floats in records are written as ``null`` (JSON has no NaN).
-    """
-
-    def __init__(
-        self,
-        path: PathLike,
-        cfg: RunConfig,
-        *,
-        flush_interval: float = FLUSH_INTERVAL_S,
-        flush_batches: int = FLUSH_BATCHES,
-    ) -> None:
-        self.path = os.fspath(path)
-        self.cfg = cfg
-        self.batches = 0
-        self.records = 0
-        self.error: Exception | None = None  # the first error met while attached to a run
-        self._interval = flush_interval
-        self._every = max(1, flush_batches)
-        self._lock = threading.Lock()
-        self._pending = 0
-        self._last_flush = time.monotonic()
-        self._closed = threading.Event()
-        header = {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "config": cfg.to_mapping(),
-            "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "queuelab": QUEUELAB_VERSION,
-        }
-        self._file: IO[str] = open(  # noqa: SIM115 - closed by close(), which __exit__ calls
-            self.path, "w", encoding="utf-8", newline="\n", buffering=1 << 16
-        )
-        try:
-            self._file.write(_dumps(header) + "\n")
-            self._file.flush()
-        except BaseException:
-            self._file.close()
-            raise
-        self._thread = threading.Thread(
-            target=self._flush_loop, name="queuelab-trace-flush", daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def write(self, batches: Iterable[Batch]) -> None:
-        """Append batches ``(src, first_seq, records)``; safe to call from several threads."""
-        lines = []
-        n = 0
-        for batch in batches:
-            try:
-                lines.append(_dumps(batch))
-            except ValueError:  # NaN or infinity somewhere: JSON cannot hold it
-                src, first, records = batch
-                clean = [tuple(_finite(x) for x in r) for r in records]
-                lines.append(_dumps((src, first, clean)))
-            n += len(batch[2])
-        if not lines:
-            return
-        text = "\n".join(lines) + "\n"
-        with self._lock:
-            if self._closed.is_set():
-                raise ValueError(f"{self.path}: the trace writer is closed")
-            self._file.write(text)
-            self.batches += len(lines)
-            self.records += n
-            self._pending += len(lines)
-            due = time.monotonic() - self._last_flush >= self._interval
-            if due or self._pending >= self._every:
-                self._flush_locked()
-
-    def flush(self) -> None:
-        with self._lock:
-            if not self._closed.is_set():
-                self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        self._file.flush()
-        self._pending = 0
-        self._last_flush = time.monotonic()
-
-    def _flush_loop(self) -> None:
-        while not self._closed.wait(self._interval / 2):
-            if self._pending and time.monotonic() - self._last_flush >= self._interval / 2:
-                try:
-                    self.flush()
-                except OSError as exc:
-                    self.error = self.error or exc
-                    return
-
-    def close(self) -> None:
-        """Flush and close; idempotent. Batches an attached run delivers later are dropped."""
-        with self._lock:
-            if self._closed.is_set():
-                return
-            self._closed.set()
-            try:
-                self._file.flush()
-            finally:
-                self._file.close()
-        if self._thread is not threading.current_thread():
-            self._thread.join(1.0)
-
-    def __enter__(self) -> TraceWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def attach(self, run: Any) -> None:
-        """Write every batch ``run`` delivers; call before ``run.start()``.
-
-        ``Run.poll`` hands each batch to the writer as it unpickles it, just before the model
-        gets it, so batches are written in the very order the model receives them (and only
-        batches that were polled: ``Run.wait`` and the CLI poll everything). A write error
-        (disk full, ...) never disturbs the run: writing stops and the error is kept in
-        :attr:`error` for the caller to report.
-        """
-        if getattr(getattr(run, "status", None), "value", "idle") != "idle":
-            raise RuntimeError("attach the trace writer before the run starts")
-        if run.cfg != self.cfg:
-            raise ValueError("the trace writer was made for a different config than this run's")
-        run.add_listener(self._on_batch)
-
-    def _on_batch(self, batch: Batch) -> None:
-        if self.error is None and not self.closed:
-            try:
-                self.write((batch,))
-            except (OSError, ValueError, TypeError) as exc:
-                # Raised into the collector thread it would end event delivery for the run.
-                self.error = exc
-
-
-# ---------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class Trace:
-    """A whole trace in memory: what :func:`read_trace` returns."""
-
-    path: str
-    config: RunConfig
-    batches: list[Batch]
-    warnings: tuple[str, ...]
-    version: int
-    created: str = ""
-    queuelab: str = ""
-
-    @property
-    def n_events(self) -> int:
-        return sum(len(b[2]) for b in self.batches)
-
-    @property
-    def t0(self) -> float:
-        """The run's start (perf_counter seconds): RUN_START's time, else the earliest record's."""
-        first: float | None = None
-        for src, _, records in self.batches:
-            for r in records:
-                if src == 0 and r[0] == _RUN_START:
-                    return float(r[1])
-                if first is None or r[1] < first:
-                    first = r[1]
-        return 0.0 if first is None else float(first)
-
-
-def _type_word(types: tuple[type, ...]) -> str:
-    return _TYPE_WORDS.get(types, "a value")
-
-
-def _json_word(x: object) -> str:
-    if x is None:
-        return "null"
-    if isinstance(x, bool):
-        return "a boolean"
-    if isinstance(x, int):
-        return "an integer"
-    if isinstance(x, float):
-        return "a number"
-    if isinstance(x, str):
-        return "a string"
-    if isinstance(x, list):
-        return "an array"
-    return "an object"
-
-
-def _describe_record_problem(r: object) -> str:
-    """Why a record failed the fast signature check, in words."""
-    if type(r) is not list:
-        return f"a record must be an array [kind, t, ...], got {_json_word(r)}"
-    if not r:
-        return "a record must be an array [kind, t, ...], got an empty array"
-    k = r[0]
-    if type(k) is not int:
-        return f"the record kind must be an integer, got {_json_word(k)}"
-    try:
-        kind = Kind(k)
-        types = _FIELDS[kind]
-    except (ValueError, KeyError):
-        known = ", ".join(str(int(x)) for x in _FIELDS)
-        return f"unknown record kind {k} (known kinds: {known})"
-    shape = len(types) + 2
-    if len(r) != shape:
-        return f"{kind.name} record has {len(r)} fields, expected {shape} (kind, t, ...)"
-    names = FIELD_NAMES[kind]
-    for i, (x, allowed) in enumerate(zip(r[1:], (_NUM, *types), strict=True)):
-        if type(x) not in allowed:
-            return (
-                f"{kind.name} record field {i + 2} ({names[i]}) must be {_type_word(allowed)}, "
-                f"got {_json_word(x)}"
-            )
-    return f"invalid {kind.name} record"  # pragma: no cover - the signature check agrees
-
-
-def _has_nonfinite(obj: object) -> bool:
-    if isinstance(obj, float):
-        return not math.isfinite(obj)
-    if isinstance(obj, list):
-        return any(_has_nonfinite(x) for x in obj)
-    return False
+from engine.tracefile.format import (
+    _RUN_START,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    TIME_TOLERANCE_S,
+    Batch,
+    PathLike,
+    Trace,
+    TraceError,
+    _loads,
+    _NonFinite,
+)
 
 
 class TraceReader:
@@ -626,43 +314,6 @@ class TraceReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _json_problem(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError):
-        return "arrays nested too deeply"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} (column {exc.colno})"
-    return str(exc)[:120]
-
-
-def _salvage(text: str) -> tuple[int | None, int, list]:
-    """The complete records at the start of a batch line that was cut off."""
-    m = _BATCH_START.match(text)
-    if m is None:
-        return None, 0, []
-    src, first = int(m.group(1)), int(m.group(2))
-    records: list = []
-    pos, n = m.end(), len(text)
-    while True:
-        while pos < n and text[pos] in " \t\r":
-            pos += 1
-        try:
-            rec, pos = _decoder.raw_decode(text, pos)
-        except (ValueError, RecursionError):
-            break
-        if _has_nonfinite(rec):
-            break
-        records.append(rec)
-        while pos < n and text[pos] in " \t\r":
-            pos += 1
-        if pos >= n or text[pos] != ",":
-            break
-        pos += 1
-    return src, first, records
-
-
-# ---------------------------------------------------------------------------- helpers
 
 
 def read_trace(

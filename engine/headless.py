@@ -175,7 +175,7 @@ def _watch(
     join_seen_at: float | None = None
     while not run.ended:
         applied = run.poll(LIVE_FEED_S, wait_s=0.05)
-        if run.pending:
+        if run.pending and step is None:  # (step mode: a trickle, and each step waits on it)
             # A backlog: the run outpaces the model. Take a tenth of a core, not a whole one,
             # while it goes on: on a small machine the parent would otherwise take its CPU
             # from the workers it measures. The rest is fed once the run has ended.

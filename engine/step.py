@@ -77,6 +77,12 @@ class WorkerGate:
         except (EOFError, OSError):
             raise SystemExit(0) from None  # the run is over: the parent closed the gate
 
+    def entered(self) -> None:
+        """A join has recorded its beginning and is about to wait (maybe for long)."""
+        if self._announced:
+            self._rec.flush()
+            self._conn.send(("entered", self._rec.records_sent))
+
     def done(self) -> None:
         if self._announced:
             self._announced = False
@@ -108,6 +114,10 @@ class MainGate:
         while not self._granted.wait(0.05):
             if self.released.is_set():
                 return
+
+    def entered(self) -> None:
+        if self._announced:
+            self._ctl._message(MAIN, ("entered", self._rec.records_sent))
 
     def done(self) -> None:
         if self._announced:
@@ -144,6 +154,7 @@ class Proc:
     label: int = -2
     value: float = 0.0
     seq: int = 0  # records shipped before the latest message
+    entered: bool = False  # a granted join has recorded its JOIN_BEGIN
     order: int = 0  # announcement order ("next" = the earliest waiting)
     awaits: tuple[int, ...] = ()
     awaits_what: str = ""
@@ -239,6 +250,7 @@ class StepController:
                     msg = conn.recv()
                 except (EOFError, OSError):
                     self._conns.pop(conn, None)
+                    conn.close()
                     msg = ("eof",)
                 self._message(src, msg)
 
@@ -277,6 +289,10 @@ class StepController:
             p.order = self._order
         elif kind == "free":
             p.state = State.GRANTED
+            p.entered = False
+        elif kind == "entered":
+            p.entered = True
+            p.seq = msg[1]
         elif kind == _DONE:
             p.seq = msg[1]
             p.state = State.RUNNING
@@ -317,6 +333,12 @@ class StepController:
     def blocked(self, p: Proc, model: Any) -> str | None:
         """Why ``p`` cannot move by itself now (blocked in an operation, or main waiting)."""
         if p.state is State.GRANTED:
+            if p.op == OP_JOIN and not p.entered:
+                return None  # not inside join() yet: about to record its beginning
+            if p.src != MAIN and p.op in (OP_GET, OP_PUT) and self._recorded_since(p, model):
+                # Its record came through the event pipe before its "done" came through the
+                # gate's: the operation is over, not blocked (the model already counts it).
+                return None
             return self.would_block(p, model)
         if p.state is State.WAITING:
             left = [s for s in p.awaits if not self._exited(s, model)]
@@ -324,6 +346,9 @@ class StepController:
                 names = ", ".join(self.procs[s].name for s in left)
                 return f"waiting for {names} to exit ({p.awaits_what})"
         return None
+
+    def _recorded_since(self, p: Proc, model: Any) -> bool:
+        return model._expect_seq.get(p.src, 0) > p.seq
 
     def _exited(self, src: int, model: Any) -> bool:
         w = model.workers.get(src)
@@ -376,6 +401,7 @@ class StepController:
         note = self.op_text(p, model)
         self.schedule.append(Step(p.name, OP_NAMES[p.op], note))
         p.state = State.GRANTED
+        p.entered = False
         self.changed += 1
         self._send_grant(p.src)
 

@@ -213,6 +213,8 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_JB, -1)
         rec.emit((_JB, perf_counter()))
         rec.flush()  # this process may block here for long: ship what it did first
+        if step is not None:
+            step.entered()  # its JOIN_BEGIN is out: later steps come after it, every time
         _base_join(self)
         rec.emit((_JE, perf_counter()))
         rec.flush()
@@ -285,6 +287,8 @@ def join_until(
     if rec is not None:
         rec.emit((_JB, perf_counter()))
         rec.flush()
+    if step is not None:
+        step.entered()  # its JOIN_BEGIN is out: later steps come after it, every time
     # Polls the counter instead of waiting on the queue's condition: Condition.wait takes
     # the lock back without a timeout, and a worker killed inside task_done() (which holds
     # it) would leave this thread blocked for good. A 2 ms poll still sees the counter touch

@@ -31,6 +31,7 @@ __all__ = [
     "parse_schedule",
     "process_names",
     "save_schedule",
+    "schedules_for",
     "shipped_schedule",
 ]
 
@@ -103,6 +104,15 @@ def shipped_schedule(name: str) -> Path:
     """A schedule shipped in resources/schedules (``join-race`` or ``join-race.schedule``)."""
     file = name if name.endswith((".schedule", ".toml")) else f"{name}.schedule"
     return resource_dir("schedules") / file
+
+
+def schedules_for(preset: str | None) -> list[str]:
+    """Names of the schedules shipped for a preset (``<preset>.schedule``, ``<preset>-*``)."""
+    folder = resource_dir("schedules")
+    if not preset or not folder.is_dir():
+        return []
+    names = [p.stem for p in folder.glob("*.schedule")]
+    return sorted(n for n in names if n == preset or n.startswith(f"{preset}-"))
 
 
 def process_names(cfg: RunConfig) -> list[str]:

@@ -17,119 +17,26 @@ themselves still flow through the worker's own event pipe: nothing here holds th
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from multiprocessing.connection import wait
 from typing import Any
 
-from engine.events import LABEL_NONE, Kind, label_of
+from engine.events import LABEL_NONE
 from engine.states import JoinState
+from engine.step_gate import _DONE, MAIN, OP_GET, OP_JOIN, OP_PUT, OP_TASK_DONE, MainGate
 
-OP_PUT, OP_GET, OP_TASK_DONE, OP_JOIN = (
-    int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE), int(Kind.JOIN_BEGIN)
-)
 OP_NAMES = {OP_PUT: "put", OP_GET: "get", OP_TASK_DONE: "task_done", OP_JOIN: "join"}
 OP_CODES = {v: k for k, v in OP_NAMES.items()}
-MAIN = 0  # the parent's coordinator thread plays the program's main process
-_DONE = "done"
+
+
+__all__ = ["MAIN", "OP_CODES", "OP_NAMES", "MainGate", "Proc", "State", "Step", "StepController",
+           "StepError"]
 
 
 class StepError(Exception):
     """A choice that cannot be made: unknown process, nothing pending, a schedule step refused."""
-
-
-def describe_item(obj: Any) -> tuple[int, float]:
-    """(label, value) of a put item, as the PUT record carries them."""
-    if obj is None:
-        return LABEL_NONE, 0.0
-    if type(obj) is tuple:
-        return label_of(obj)
-    return -2, 0.0
-
-
-# ---------------------------------------------------------------------------- process side
-
-
-class WorkerGate:
-    """A worker's side: announce, wait for the grant, report the operation done.
-
-    Bound to the worker's TracedJoinableQueue (``bind_gate``); costs one shared-byte read per
-    operation while the run is not stepping.
-    """
-
-    def __init__(self, conn: Any, flag: Any, rec: Any) -> None:
-        self._conn = conn
-        self._flag = flag
-        self._rec = rec
-        self._announced = False
-
-    def wait(self, op: int, tid: int, obj: Any = None) -> None:
-        if not self._flag.value:
-            return
-        label, value = describe_item(obj) if op == OP_PUT else (-2, 0.0)
-        self._rec.flush()  # the parent judges this step on a model that has everything before it
-        self._conn.send((op, tid, label, value, self._rec.records_sent))
-        self._announced = True
-        try:
-            self._conn.recv()
-        except (EOFError, OSError):
-            raise SystemExit(0) from None  # the run is over: the parent closed the gate
-
-    def entered(self) -> None:
-        """A join has recorded its beginning and is about to wait (maybe for long)."""
-        if self._announced:
-            self._rec.flush()
-            self._conn.send(("entered", self._rec.records_sent))
-
-    def done(self) -> None:
-        if self._announced:
-            self._announced = False
-            self._rec.flush()
-            try:
-                self._conn.send((_DONE, self._rec.records_sent))
-            except (OSError, ValueError):
-                pass
-
-
-class MainGate:
-    """The coordinator thread's side (in the parent): the same calls, without a pipe."""
-
-    def __init__(self, controller: StepController, rec: Any) -> None:
-        self._ctl = controller
-        self._rec = rec
-        self._granted = threading.Event()
-        self._announced = False
-        self.released = threading.Event()  # set when the run stops: never wait again
-
-    def wait(self, op: int, tid: int, obj: Any = None) -> None:
-        ctl = self._ctl
-        if self.released.is_set() or not ctl.stepping:
-            return
-        label, value = describe_item(obj) if op == OP_PUT else (-2, 0.0)
-        self._granted.clear()
-        self._announced = True
-        ctl._message(MAIN, (op, tid, label, value, self._rec.records_sent))
-        while not self._granted.wait(0.05):
-            if self.released.is_set():
-                return
-
-    def entered(self) -> None:
-        if self._announced:
-            self._ctl._message(MAIN, ("entered", self._rec.records_sent))
-
-    def done(self) -> None:
-        if self._announced:
-            self._announced = False
-            self._ctl._message(MAIN, (_DONE, self._rec.records_sent))
-
-    def waiting_for(self, srcs: list[int], what: str) -> None:
-        """Main now waits (outside the queue) for these workers to exit."""
-        self._ctl._message(MAIN, ("waiting", tuple(srcs), what))
-
-    def grant(self) -> None:
-        self._granted.set()
 
 
 # ---------------------------------------------------------------------------- parent side
@@ -543,12 +450,3 @@ class StepController:
             return "sentinel_task_done" if self._label(p.tid, model) == LABEL_NONE else "task_done"
         return "join"
 
-
-def wait_for(predicate: Callable[[], bool], timeout: float, poll: Callable[[], Any]) -> bool:
-    """Call ``poll`` until ``predicate()`` holds or ``timeout`` s pass (tests and the CLI)."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        poll()
-    return True

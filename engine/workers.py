@@ -76,7 +76,7 @@ class _Worker:
             self.rec.flush()
         self._paused = spec.paused
         if spec.gate is not None and self.rec is not None:
-            from engine.step import WorkerGate  # step mode only (engine/step.py)
+            from engine.step_gate import WorkerGate  # step mode only (engine/step.py)
 
             spec.queue.bind_gate(WorkerGate(spec.gate[0], spec.gate[1], self.rec))
 

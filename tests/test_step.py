@@ -110,6 +110,16 @@ def test_the_same_schedule_gives_the_same_order_under_both_start_methods() -> No
     assert orders[0] == orders[1]
 
 
+def test_the_join_race_lesson_offers_its_schedules_and_says_how() -> None:
+    from engine.schedule import schedules_for
+
+    assert schedules_for("join-race") == ["join-race", "join-race-correct"]
+    assert schedules_for("tutorial") == []
+    words = load_preset("join-race").explanation
+    assert "Run ▸ Step mode" in words
+    assert "--schedule join-race" in words and '"join-race-correct"' in words
+
+
 # ------------------------------------------------------------------ blocked operations
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenuBar
 
 from engine.config import RunConfig
@@ -50,16 +50,22 @@ class StepMode(QObject):
         self.next_action = self._action("Next", ("N",), self._on_view_sig_next)
         self.run_action = self._action("Run freely", ("R",), self._on_view_sig_run)
         self.step_action = self._action("Step again", ("S",), self._on_view_sig_step)
-        self.key_actions = [
-            self._action(f"Let process {n} go", (str(n),), lambda _=False, n=n: self.grant(n))
-            for n in range(MAX_KEYS)
-        ]
+        self.next_action.setProperty("help_text", "Step mode: let the earliest waiting "
+                                     "operation go (keys 0-9: that process's)")  # fmt: skip
+        # Shortcuts, not actions: ten rows of Help ▸ Keyboard shortcuts would say less.
+        self.key_shortcuts = []
+        for n in range(MAX_KEYS):
+            key = QShortcut(QKeySequence(str(n)), window)
+            key.setContext(Qt.ShortcutContext.WindowShortcut)
+            key.activated.connect(lambda n=n: self.grant(n))
+            self.key_shortcuts.append(key)
         self.view.sig_grant.connect(self.grant)
         self.view.sig_next.connect(self._on_view_sig_next)
         self.view.sig_run.connect(self._on_view_sig_run)
         self.view.sig_step.connect(self._on_view_sig_step)
         self.view.sig_restart.connect(self.restart_with_schedule)
         self.view.sig_follow.connect(self.follow_shipped)
+        self.view.sig_save.connect(self.save_schedule_file)
         window.driver.sig_frame.connect(self._on_driver_sig_frame)
         # An announcement needs no new record, so frames alone may miss it: look 20x a second.
         self._timer = QTimer(self)
@@ -133,8 +139,11 @@ class StepMode(QObject):
         if on:
             self.dock.raise_()
         st = self.stepper
-        if st is not None and not on and st.stepping:
-            st.run_free()
+        if st is not None and self.live:
+            if not on and st.stepping:
+                st.run_free()
+            elif on and not st.stepping:
+                st.step_mode()
         self.refresh()
 
     def grant(self, src: int) -> None:
@@ -188,13 +197,25 @@ class StepMode(QObject):
         if not self.w.start_run():
             self._plan = []
 
-    def save_schedule_file(self) -> None:
+    def save_schedule_file(self, path: str | None = None) -> bool:
+        """Save the steps taken so far (one process:operation a line; run --schedule reads it)."""
         st = self.stepper
         steps = list(st.schedule) if st is not None else self._last_schedule
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save schedule", "run.schedule",
-                                              "Schedules (*.schedule)")  # fmt: skip
-        if path:
-            save_schedule(path, steps)
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self.w, "Save schedule", "run.schedule",
+                                                  "Schedules (*.schedule)")  # fmt: skip
+        if not path:
+            return False
+        run = self.w.driver.run
+        name = run.cfg.title if run is not None and run.cfg.title else "QueueLab run"
+        title = f"{name}: {len(steps)} steps"
+        try:
+            save_schedule(path, steps, title)
+        except OSError as exc:
+            self.w._show_error("Could not save the schedule", f"{path}: {exc}")
+            return False
+        self.w.status_bar.showMessage(f"Schedule saved to {path}", 4000)
+        return True
 
     # ------------------------------------------------------------------ showing
     def _on_driver_sig_frame(self) -> None:
@@ -216,7 +237,7 @@ class StepMode(QObject):
     def _sync_keys(self) -> None:
         st = self.stepper
         active = self.on and self.live and st is not None and st.stepping
-        for a in (*self.key_actions, self.next_action, self.run_action):
+        for a in (*self.key_shortcuts, self.next_action, self.run_action):
             a.setEnabled(active)
         self.step_action.setEnabled(self.on and self.live and st is not None and not st.stepping)
 

@@ -97,6 +97,7 @@ class StepView(QWidget):
     sig_step = Signal()
     sig_restart = Signal()
     sig_follow = Signal(str)  # a shipped schedule's name
+    sig_save = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,7 +147,12 @@ class StepView(QWidget):
             "with real processes)",
         )  # fmt: skip
         self.restart_button.clicked.connect(self.sig_restart)
-        bottom.addWidget(self.restart_button)
+        bottom.addWidget(self.restart_button, 1)
+        self.save_button = self._button(
+            "Save…", "step_save", "Save the schedule followed so far, for run --schedule"
+        )
+        self.save_button.clicked.connect(self.sig_save)
+        bottom.addWidget(self.save_button)
         lay.addLayout(bottom)
         follow = QHBoxLayout()
         self.follow_label = QLabel("Follow:", self)
@@ -187,6 +193,7 @@ class StepView(QWidget):
         self.run_button.setEnabled(live and stepping)
         self.step_button.setEnabled(live and not stepping)
         self.restart_button.setEnabled(can_restart)
+        self.save_button.setEnabled(can_restart)
         shown = (*rows, live, stepping)
         if shown == self._shown:
             return

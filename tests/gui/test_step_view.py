@@ -73,7 +73,9 @@ def test_clicking_a_process_lets_exactly_its_operation_happen(qtbot, window: Mai
     assert w.model.task_dones == 10
 
 
-def test_restart_with_this_schedule_replays_the_choices(qtbot, window: MainWindow) -> None:
+def test_restart_with_this_schedule_replays_the_choices(
+    qtbot, window: MainWindow, tmp_path
+) -> None:
     w = window
     st = start_stepping(qtbot, w)
     st.grant("main", w.model)  # the race: join() before any put
@@ -89,3 +91,21 @@ def test_restart_with_this_schedule_replays_the_choices(qtbot, window: MainWindo
     assert [s.text() for s in new.stepper.schedule] == ["main:join", "producer-0:put"]
     assert w.model.premature_join and w.model.puts == 1
     assert new.stepper.stepping  # the replay ends in step mode, waiting for the next choice
+    # The schedule can be saved for run --schedule.
+    saved = tmp_path / "mine.schedule"
+    assert w.step_mode.save_schedule_file(str(saved))
+    from engine.schedule import load_schedule
+
+    assert [s.text() for s, _ in load_schedule(saved)] == ["main:join", "producer-0:put"]
+
+
+def test_stop_while_every_process_waits_for_permission_ends_them_all(
+    qtbot, window: MainWindow
+) -> None:
+    w = window
+    start_stepping(qtbot, w)
+    pids = w.driver.run.alive_pids()
+    assert len(pids) == 3
+    w.stop_run()
+    qtbot.waitUntil(lambda: w.driver.run.ended, timeout=WAIT_MS)
+    assert w.driver.run.alive_pids() == []

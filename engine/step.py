@@ -448,5 +448,5 @@ class StepController:
             if p.tid == -1:
                 return "extra_task_done"
             return "sentinel_task_done" if self._label(p.tid, model) == LABEL_NONE else "task_done"
-        return "join"
+        return "join" if p.src == MAIN else None  # a producer's own join (retries) has no key
 

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
     )
+    p.add_argument(
+        "--step", action="store_true",
+        help="open with Run ▸ Step mode on (every queue operation waits for you)",
+    )  # fmt: skip
 
     p = sub.add_parser(
         "run",
@@ -235,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 screenshot=args.screenshot,
                 quit_when_done=args.quit_when_done,
                 presenter=args.presenter,
+                step=args.step,
             )
         if command == "sweep":
             return _sweep(args)

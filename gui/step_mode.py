@@ -42,6 +42,7 @@ class StepMode(QObject):
         self._plan: list[tuple[Step, int]] = []
         self._plan_source = ""
         self._last_schedule: list[Step] = []
+        self._logged = 0  # steps of the current run already told in the event log
 
         tip = "Every queue operation waits for you to let it go (Ctrl+T)"
         self.action = self._action("Step mode", ("Ctrl+T",), self._on_action_toggled, tip)
@@ -120,6 +121,7 @@ class StepMode(QObject):
     def started(self, run: Any) -> None:
         """A run started: follow the schedule a restart (or Follow) asked for, then step on."""
         st = getattr(run, "stepper", None)
+        self._logged = 0
         if st is not None:
             self._timer.start()
         if st is not None and self._plan:
@@ -284,9 +286,20 @@ class StepMode(QObject):
             self.view.show_state([], text, None, live=False, stepping=False,
                                  can_restart=bool(self._last_schedule))  # fmt: skip
             return
+        self._log_steps(st)
         self.view.show_state(self.rows(), self._status_text(st, m, run),
                              str(st.error) if st.error else None, live=self.live,
                              stepping=st.stepping, can_restart=True)  # fmt: skip
+
+    def _log_steps(self, st: StepController) -> None:
+        """Each step let go becomes a line of the event log, the story of the schedule."""
+        new = st.schedule[self._logged:]
+        if not new:
+            return
+        t = self.w.driver.elapsed()
+        for i, step in enumerate(new, self._logged + 1):
+            self.w.event_log.add_note(f"→ step {i}: {step.name} may do {step.note}", t)
+        self._logged = len(st.schedule)
 
     def _status_text(self, st: StepController, m: Any, run: Run) -> str:
         n = len(st.schedule)

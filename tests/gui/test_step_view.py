@@ -62,6 +62,8 @@ def test_clicking_a_process_lets_exactly_its_operation_happen(qtbot, window: Mai
     qtbot.waitUntil(lambda: w.model.puts == 1 and st.quiet(w.model), timeout=WAIT_MS)
     assert [s.text() for s in st.schedule] == ["producer-0:put"]
     assert w.model.gets == 0 and w.model.join_state == 0  # nobody else moved
+    qtbot.waitUntil(lambda: any("→ step 1: producer-0 may do queue.put((0," in line
+                                for line in w.event_log.lines()), timeout=5000)  # fmt: skip
     # Its number key lets a process go too: 2 is consumer-0, whose get no longer blocks.
     qtbot.waitUntil(lambda: view.row_button(2).property("kind") == "go", timeout=5000)
     qtbot.keyClick(w, Qt.Key.Key_2)
@@ -69,7 +71,8 @@ def test_clicking_a_process_lets_exactly_its_operation_happen(qtbot, window: Mai
     assert [s.text() for s in st.schedule] == ["producer-0:put", "consumer-0:get"]
     # Run lets everything go freely to the end.
     qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.driver.run.ended, timeout=WAIT_MS)
+    # The driver reports the end once every record is in the model.
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=WAIT_MS)
     assert w.model.task_dones == 10
 
 

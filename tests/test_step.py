@@ -224,8 +224,12 @@ def test_run_step_reads_choices_from_stdin_and_saves_the_schedule(tmp_path: Path
     first = out[out.index("--- step 1: who goes next? ---"):out.index("  step 1:")]
     assert "0  main        queue.join()" in first
     assert "1  producer-0  queue.put((0," in first
-    assert "2  consumer-0  queue.get()  (line 43)  BLOCKED: the queue is empty" in first
-    assert "  step 1: main queue.join() (line 74: queue.join())" in out
+    from engine.codegen import code_line_map, generate_program
+
+    lines = code_line_map(generate_program(join_race()))  # the program `code` prints
+    get, join = lines["get"], lines["join"]
+    assert f"2  consumer-0  queue.get()  (line {get})  BLOCKED: the queue is empty" in first
+    assert f"  step 1: main queue.join() (line {join}: queue.join())" in out
     assert "(waiting for producer-0 to exit (producer_process.join()))" in out
     assert "there is no process named 'consumer-9'" in out
     # consumer-0's get was let go after the put, then Enter let the earliest waiting one go,

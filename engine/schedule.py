@@ -81,7 +81,6 @@ def _parse_toml(text: str, source: str) -> list[tuple[Step, int]]:
                 at = i
                 break
         steps.extend((s, at + 1) for s, _ in parse_schedule(entry, source))
-        at += 0
     return steps
 
 

@@ -240,3 +240,29 @@ def test_run_step_reads_choices_from_stdin_and_saves_the_schedule(tmp_path: Path
     steps = [s.text() for s, _ in load_schedule(saved)]
     assert steps[:3] == ["main:join", "producer-0:put", "consumer-0:get"] and len(steps) == 4
     assert f"saved to {saved}" in proc.stderr
+
+
+def test_would_block_is_judged_on_the_model_counters_for_each_operation() -> None:
+    """get on an empty queue, put on a full one, join with unfinished tasks; never qsize()."""
+    from types import SimpleNamespace
+
+    from engine.step import OP_CODES, Proc
+
+    st = StepController({0: "main", 1: "producer-0", 2: "consumer-0"}, 2,
+                        SimpleNamespace(value=1))  # fmt: skip
+    model = SimpleNamespace(depth=0, unfinished=0)
+
+    def pending(src: int, op: str) -> Proc:
+        p = st.procs[src]
+        p.state, p.op = State.PENDING, OP_CODES[op]
+        return p
+
+    get, put, join = pending(2, "get"), pending(1, "put"), pending(0, "join")
+    assert st.would_block(get, model) == "the queue is empty"
+    assert st.would_block(put, model) is None and st.would_block(join, model) is None
+    model.depth = model.unfinished = 2  # maxsize 2: full
+    assert st.would_block(get, model) is None
+    assert st.would_block(put, model) == "the queue is full (2 items)"
+    assert st.would_block(join, model) == "2 items unfinished (put, not yet task_done)"
+    # "Next" skips what would block: consumer-0's get goes before the full put and the join.
+    assert st.next_choice(model).name == "consumer-0"

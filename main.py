@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
     )
+    p.add_argument(
+        "--step", action="store_true",
+        help="open with Run ▸ Step mode on (every queue operation waits for you)",
+    )  # fmt: skip
 
     p = sub.add_parser(
         "run",
@@ -77,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "after queue.join() was called: for a run that is slow but alive (one that can never "
         "end stops by itself without it)",
     )
+    _step_args(p)
 
     _sweep_parser(sub)
 
@@ -239,8 +244,9 @@ def _main(argv: list[str] | None) -> int:
             from engine.headless import run_headless
 
             return run_headless(
-                cfg, as_json=args.json, trace_path=args.trace, hang_timeout=args.hang_timeout
-            )
+                cfg, as_json=args.json, trace_path=args.trace, hang_timeout=args.hang_timeout,
+                step=_step_session(args, cfg),
+            )  # fmt: skip
         if command == "code":
             from engine.codegen import generate_program
 
@@ -257,6 +263,7 @@ def _main(argv: list[str] | None) -> int:
                 screenshot=args.screenshot,
                 quit_when_done=args.quit_when_done,
                 presenter=args.presenter,
+                step=args.step,
             )
         if command == "sweep":
             return _sweep(args)
@@ -324,6 +331,36 @@ def _replay(args: argparse.Namespace) -> int:
     from gui.launch import run_replay
 
     return run_replay(args.file)
+
+
+# ------------------------------------------------------------------ step mode (issue 16)
+
+
+def _step_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--step", action="store_true",
+        help="step mode: before each queue operation, print what every process will do next "
+        "and read who goes from stdin (a number or name; Enter: the earliest; end of input: "
+        "run freely)",
+    )
+    p.add_argument(
+        "--schedule", metavar="FILE",
+        help="follow a schedule (one process:operation per line, or a name from "
+        "resources/schedules such as join-race) exactly, then run freely (with --step: then "
+        "go on stepping)",
+    )
+    p.add_argument("--save-schedule", metavar="FILE",
+                   help="save the schedule followed to FILE (--step saves one anyway)")  # fmt: skip
+
+
+def _step_session(args: argparse.Namespace, cfg):  # -> StepSession | None
+    if not (args.step or args.schedule or args.save_schedule):
+        return None
+    from engine.step_cli import StepSession
+
+    out = sys.stderr if args.json else sys.stdout  # --json keeps stdout for the one object
+    return StepSession(cfg, interactive=args.step, schedule=args.schedule,
+                       save_path=args.save_schedule, out=out)  # fmt: skip
 
 
 # ----------------------------------------------------------------------- sweep (issue 14)

@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.config import RunConfig
 from engine.explain import Narrator, findings, hopeless, summary_lines
@@ -14,6 +14,9 @@ from engine.explain.hopeless import JoinWatch
 from engine.explain.summary import theory_lines, with_theory
 from engine.runner import Run
 from engine.signal_guard import Handler, SignalGuard
+
+if TYPE_CHECKING:
+    from engine.step_cli import StepSession
 
 # While a run goes on, the model is fed at most this long per 10x this long (see _watch).
 LIVE_FEED_S = 0.005
@@ -52,6 +55,7 @@ def run_headless(
     hang_timeout: float | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    step: StepSession | None = None,
 ) -> int:
     """Run ``cfg`` to its end and print what happened. Exit codes are in README's CLI section.
 
@@ -61,7 +65,7 @@ def run_headless(
     summary and the diagnosis.
     """
     with _Signals() as signals:
-        run = Run(cfg)
+        run = Run(cfg, step=step is not None)  # step: engine/step_cli.py drives the steps
         narrator = Narrator(run.model)
         tutorial_out = None if as_json else out
         writer = None
@@ -75,7 +79,11 @@ def run_headless(
                 print(f"queuelab: warning: {w}", file=err)
             if not signals.count:
                 run.start()
-            code, problem, found, why = _watch(run, narrator, tutorial_out, hang_timeout, signals)
+                if step is not None:
+                    step.attach(run, signals)
+            code, problem, found, why = _watch(
+                run, narrator, tutorial_out, hang_timeout, signals, step
+            )
             if not run.ended:
                 run.stop(reason=why)
             # Everything that arrived is fed before the summary: under a flood the model (and,
@@ -84,6 +92,8 @@ def run_headless(
             _feed_rest(run, narrator, tutorial_out, budget, signals)
         finally:
             run.stop(reason="exit")
+            if step is not None:
+                step.finish(run)
             if writer is not None:
                 writer.close()
                 if writer.error is not None:
@@ -149,6 +159,7 @@ def _watch(
     out: TextIO | None,
     hang_timeout: float | None,
     signals: _Signals,
+    step: StepSession | None = None,
 ) -> tuple[int, str | None, list[str], str]:
     """Feed and narrate until the run ends or must be ended.
 
@@ -158,7 +169,7 @@ def _watch(
     join_watch = JoinWatch(hang_timeout)
     while not run.ended:
         applied = run.poll(LIVE_FEED_S, wait_s=0.05)
-        if run.pending:
+        if run.pending and step is None:  # (step mode: a trickle, and each step waits on it)
             # A backlog: the run outpaces the model. Take a tenth of a core, not a whole one,
             # while it goes on: on a small machine the parent would otherwise take its CPU
             # from the workers it measures. The rest is fed once the run has ended.
@@ -167,6 +178,9 @@ def _watch(
             _print_lines(narrator.lines(applied), out)
         m = run.model
         now = m.rel(time.perf_counter())
+        refused = step.on_poll(run) if step is not None else None
+        if refused is not None:
+            return EXIT_ABNORMAL, refused, findings(m, now), "schedule refused"
         if signals.count:
             found = findings(m, now)
             return EXIT_INTERRUPTED, "interrupted; every worker was stopped", found, "interrupted"

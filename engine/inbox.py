@@ -75,6 +75,11 @@ class QueueSource:
         self._q.append(payload)
         self._wake.set()
 
+    def wake(self) -> None:
+        """End a :meth:`wait` early with nothing new: something besides records (step
+        mode's gate messages) wants the polling thread to look again."""
+        self._wake.set()
+
     def finish(self) -> None:
         """No batch will be put after this one (the run or program has ended)."""
         self._done.set()

@@ -11,7 +11,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import cpuwork, own_function
 from engine.collector import Batch, Collector
@@ -22,6 +22,9 @@ from engine.model import RunModel
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
 from engine.workers import WorkerSpec, consumer_main, may_retry, producer_main, sentinel_count
+
+if TYPE_CHECKING:
+    from engine.step import StepController
 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
@@ -50,8 +53,11 @@ def _stop_all() -> None:
 class Run:
     """One run of a configuration. Not restartable: make a new Run for each start."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, *, step: bool = False) -> None:
         self.cfg = cfg
+        # Step mode (engine/step.py): made at start when ``step``; None for a free run.
+        self._step_mode = step
+        self.stepper: StepController | None = None
         self.model = RunModel()
         self.status = RunStatus.IDLE
         self.warnings: list[str] = []
@@ -98,6 +104,8 @@ class Run:
         else:
             self.queue = ctx.JoinableQueue(cfg.maxsize)
         self._paused = ctx.RawValue("b", 0)
+        if self._step_mode:
+            self._make_stepper(ctx)
         # Measured here once per process, and by the generated program the same way.
         cpu_speed = cpuwork.calibrate() if cfg.workload == "cpu" else 0.0
         total = cfg.producers * cfg.tasks_per_producer
@@ -113,25 +121,51 @@ class Run:
                 # Made just before each start and our write end closed just after, so a
                 # worker started later by fork does not inherit another worker's write end.
                 reader, writer = ctx.Pipe(duplex=False) if cfg.trace else (None, None)
+                gate, gate_child = ctx.Pipe() if self.stepper is not None else (None, None)
+                step = (gate_child, self._step_flag) if gate is not None else None
                 spec = WorkerSpec(src, role, index, name, cfg, self.queue, writer, self._paused,
-                                  cpu_speed, own)  # fmt: skip
+                                  cpu_speed, own, step)  # fmt: skip
                 target = producer_main if role == ROLE_PRODUCER else consumer_main
                 proc = ctx.Process(target=target, args=(spec,), name=f"queuelab {name}",
                                    daemon=True)
                 proc.start()
                 if writer is not None:
                     writer.close()
+                if gate is not None:
+                    gate_child.close()
+                    self.stepper.add_worker(src, gate)
                 self.processes[src] = proc
                 self.collector.add(src, reader, proc)
         except BaseException:
             self.stop(reason="failed to start")
             raise
         self.collector.start()
+        if self.stepper is not None:
+            self.stepper.start()
         self._coordinator = threading.Thread(
             target=self._coordinate, name="queuelab-coordinator", daemon=True
         )
         self._coordinator.start()
         return self
+
+    def _make_stepper(self, ctx: Any) -> None:
+        """Step mode: the controller, main's gate on the parent's queue, the shared flag."""
+        from engine.step import MainGate, StepController
+
+        cfg = self.cfg
+        if not cfg.trace:
+            raise ValueError("step mode needs trace = true (it judges steps on the recorded model)")
+        names = {0: "main"}
+        names.update({s: worker_name(s, cfg.producers)
+                      for s in range(1, cfg.producers + cfg.consumers + 1)})  # fmt: skip
+        self._step_flag = ctx.RawValue("b", 1)
+        self.stepper = StepController(names, cfg.maxsize, self._step_flag, wake=self.source.wake)
+        self.stepper.main_gate = MainGate(self.stepper, self.rec)
+        self.queue.bind_gate(self.stepper.main_gate)
+
+    def _main_waits(self, srcs: list[int], what: str) -> None:
+        if self.stepper is not None and self.stepper.main_gate is not None:
+            self.stepper.main_gate.waiting_for(srcs, what)
 
     def _coordinate(self) -> None:
         """Join producers and the queue in the configured order, as the tutorial's main does."""
@@ -141,6 +175,7 @@ class Run:
         producers = list(range(1, cfg.producers + 1))
         rec = self.rec if cfg.trace else None
         if cfg.join_order == "producers_first":
+            self._main_waits(producers, "producer_process.join()")
             if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
@@ -149,9 +184,11 @@ class Run:
         else:
             if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
                 return
+            self._main_waits(producers, "producer_process.join()")
             if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
+        self._main_waits(list(self.processes), "the processes' join()")
         if self._join_processes(list(self.processes)):
             self.collector.close()
             self._end("joined", RunStatus.FINISHED)
@@ -223,6 +260,8 @@ class Run:
         self.rec.emit((int(Kind.STOP), perf_counter(), reason))
         if getattr(self, "_paused", None) is not None:
             self._paused.value = 0
+        if self.stepper is not None:
+            self.stepper.release()
         deadline = time.monotonic() + timeout
         for src, p in self.processes.items():
             if src not in self.exit_codes:
@@ -235,6 +274,8 @@ class Run:
         self.collector.close(max(0.1, deadline - time.monotonic()))
         if self._coordinator is not None and self._coordinator is not threading.current_thread():
             self._coordinator.join(0.5)
+        if self.stepper is not None:
+            self.stepper.close()
         self._end(reason, RunStatus.STOPPED)
 
     def _wait_all_exited(self, timeout: float) -> bool:
@@ -292,7 +333,10 @@ class Run:
         Call it from one thread only (the GUI's timer or the CLI's loop): the model is not
         shared. ``wait_s`` blocks that long for the first batch when none is waiting.
         """
-        return self.inbox.poll(budget_s, wait_s, feed=feed)
+        applied = self.inbox.poll(budget_s, wait_s, feed=feed)
+        if self.stepper is not None:
+            self.stepper.tick(self.model)  # on the model's own thread: steps judged on it
+        return applied
 
     @property
     def pending(self) -> int:

@@ -74,6 +74,8 @@ class TracedJoinableQueue(JoinableQueue):
         self._recorder: _rec.Recorder | None = None
         self._empties: list | None = None  # [t_first, t_last, count] of the open run of Empty
         self.last_tid = -1
+        # Step mode (engine/step.py): a gate each operation announces itself to and waits at.
+        self._step: Any = None
 
     def __setstate__(self, state: tuple) -> None:
         super().__setstate__(state)
@@ -85,6 +87,10 @@ class TracedJoinableQueue(JoinableQueue):
         """Record this instance's calls in this process to ``recorder`` (the parent uses it)."""
         self._recorder = recorder
 
+    def bind_gate(self, gate: Any) -> None:
+        """Step mode: each traced call waits at ``gate`` (``wait`` before, ``done`` after)."""
+        self._step = gate
+
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         rec = self._recorder or _rec._current
         if rec is None:
@@ -92,11 +98,16 @@ class TracedJoinableQueue(JoinableQueue):
         if self._empties is not None:
             self._end_empties(rec)
         tid = next(rec.tids)
+        step = self._step
+        if step is not None:
+            step.wait(_PUT, tid, obj)
         t0 = perf_counter()
         try:
             _base_put(self, (_MAGIC, tid, obj), block, timeout)
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
+            if step is not None:
+                step.done()
             raise
         # The hot path: Recorder.emit inlined (a method call per record is a measurable share
         # of the budget). Only a bounded queue makes a put wait, so only there is the return
@@ -114,6 +125,8 @@ class TracedJoinableQueue(JoinableQueue):
         buf.append((_PUT, t0, t1, tid, label, value))
         if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
             rec.flush()
+        if step is not None:
+            step.done()
         return None
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
@@ -123,11 +136,16 @@ class TracedJoinableQueue(JoinableQueue):
             if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
                 return obj[2]
             return obj
+        step = self._step
+        if step is not None:
+            step.wait(_GET, -1)
         t0 = perf_counter()
         try:
             obj = _base_get(self, block, timeout)
         except Empty:
             self._empty(rec, t0)
+            if step is not None:
+                step.done()
             raise
         t1 = perf_counter()
         if self._empties is not None:
@@ -143,6 +161,8 @@ class TracedJoinableQueue(JoinableQueue):
         buf.append((_GET, t0, t1, tid))
         if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
             rec.flush()
+        if step is not None:
+            step.done()
         return obj
 
     def task_done(self) -> None:
@@ -153,6 +173,9 @@ class TracedJoinableQueue(JoinableQueue):
         # precede this, and a main program whose join() this call releases may end at once and
         # terminate this (daemon) process before another line of ours runs.
         taken = self._taken
+        step = self._step
+        if step is not None:
+            step.wait(_TD, taken[-1] if taken else -1)
         tid = taken.pop() if taken else -1
         record = (_TD, perf_counter(), tid)
         buf = rec._buf
@@ -170,9 +193,13 @@ class TracedJoinableQueue(JoinableQueue):
             if tid != -1:
                 taken.append(tid)
             rec.emit((_TD_ERR, perf_counter(), str(exc)))
+            if step is not None:
+                step.done()
             raise
         if len(buf) >= rec._batch or record[1] - rec._last_flush >= rec._interval:
             rec.flush()
+        if step is not None:
+            step.done()
         return None
 
     def join(self) -> None:
@@ -181,11 +208,18 @@ class TracedJoinableQueue(JoinableQueue):
             return _base_join(self)
         if self._empties is not None:
             self._end_empties(rec)
+        step = self._step
+        if step is not None:
+            step.wait(_JB, -1)
         rec.emit((_JB, perf_counter()))
         rec.flush()  # this process may block here for long: ship what it did first
+        if step is not None:
+            step.entered()  # its JOIN_BEGIN is out: later steps come after it, every time
         _base_join(self)
         rec.emit((_JE, perf_counter()))
         rec.flush()
+        if step is not None:
+            step.done()
         return None
 
     def join_until(self, should_stop: Callable[[], bool], poll: float = 0.05) -> bool:
@@ -247,9 +281,14 @@ def join_until(
     A plain join() cannot be interrupted, which would leave the caller's thread blocked on a
     queue nobody uses any more once a run is stopped. Works on plain JoinableQueues too.
     """
+    step = getattr(queue, "_step", None)  # step mode: main's join waits for its turn too
+    if step is not None:
+        step.wait(_JB, -1)
     if rec is not None:
         rec.emit((_JB, perf_counter()))
         rec.flush()
+    if step is not None:
+        step.entered()  # its JOIN_BEGIN is out: later steps come after it, every time
     # Polls the counter instead of waiting on the queue's condition: Condition.wait takes
     # the lock back without a timeout, and a worker killed inside task_done() (which holds
     # it) would leave this thread blocked for good. A 2 ms poll still sees the counter touch
@@ -259,6 +298,14 @@ def join_until(
         if should_stop():
             return False
         time.sleep(min(poll, 0.002))
+    try:
+        return _join_returned(rec, settle_s)
+    finally:
+        if step is not None:
+            step.done()
+
+
+def _join_returned(rec: _rec.Recorder | None, settle_s: float) -> bool:
     if rec is not None:
         t = perf_counter()
         if settle_s > 0:

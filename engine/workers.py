@@ -50,6 +50,7 @@ class WorkerSpec:
     paused: Any  # shared flag: nonzero while the run is paused
     cpu_speed: float = 0.0  # loop iterations per second of one core (engine.cpuwork), cpu runs
     own: own_function.OwnFunction | None = None  # the user's function, resolved by the parent
+    gate: Any = None  # step mode: (this worker's end of its gate pipe, the shared "stepping" flag)
 
 
 class _Worker:
@@ -76,6 +77,10 @@ class _Worker:
             self.rec.emit((_WORKER_START, perf_counter(), os.getpid(), spec.role, spec.index))
             self.rec.flush()
         self._paused = spec.paused
+        if spec.gate is not None and self.rec is not None:
+            from engine.step_gate import WorkerGate  # step mode only (engine/step.py)
+
+            spec.queue.bind_gate(WorkerGate(spec.gate[0], spec.gate[1], self.rec))
 
     def emit(self, record: tuple) -> None:
         if self.rec is not None:

@@ -43,8 +43,9 @@ def run_gui(
     screenshot: str | None = None,
     quit_when_done: bool = False,
     presenter: bool = False,
+    step: bool = False,
 ) -> int:
-    """Show the main window on ``cfg`` and run the event loop.
+    """Show the main window on ``cfg`` and run the event loop (``step``: Step mode on).
 
     ``presenter`` opens it in presenter mode (what F5 toggles), for handouts taken with
     ``screenshot`` and for a projector.
@@ -70,6 +71,8 @@ def run_gui(
     if presenter:
         # Before the first paint, so the window never shows at the normal size first.
         window.set_presenter(True)
+    if step:
+        window.step_mode.action.trigger()
     window.show()
     window.showMaximized()
     # Zero-delay timers run after the pending paint of the window: it is visible by then.

@@ -34,6 +34,7 @@ from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
 from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code
 from gui.status_bar import RunStatusBar
+from gui.step_mode import StepMode
 from gui.window_actions import build_chrome
 from gui.window_files import WindowFiles
 
@@ -110,6 +111,8 @@ class MainWindow(WindowFiles):
         self._shot_timer.timeout.connect(self._on_shot_timer_timeout)
 
         self._build_menus_and_toolbar()
+        self.step_mode = StepMode(self)  # Run ▸ Step mode: its pane, keys and restarts
+        self.step_mode.install_menu(self._menu_bar)
 
         self.driver.sig_applied.connect(self._on_driver_sig_applied)
         self.driver.sig_frame.connect(self._on_driver_sig_frame)
@@ -185,7 +188,7 @@ class MainWindow(WindowFiles):
         self.session.reset_shot()
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
-            run = self.driver.start(cfg)
+            run = self.driver.start(cfg, self.step_mode.make_run(cfg))
         except WorkloadError as error:  # the user's own function: nothing was started
             self.driver.discard()
             self._refuse_workload(str(error))
@@ -200,6 +203,7 @@ class MainWindow(WindowFiles):
         # It imports now: a refusal shown under the workload field from an earlier Start goes.
         self.config_panel.editors["workload"].set_error(self.config_panel.errors().get("workload"))
         self.session.start()
+        self.step_mode.started(run)
         self._show_diagnosis([])
         self.status_bar.show_alert(None)
         self.code_view.show_config(cfg)
@@ -289,6 +293,12 @@ class MainWindow(WindowFiles):
         """Light up the lines the workers execute; frozen once a stop kills them."""
         run, m = self.driver.run, self.driver.model
         if run is None or m is None or m.t0 is None or m.stop_t is not None:
+            return
+        stepping = self.step_mode.code_lines()  # step mode: where each process waits
+        if stepping is not None:
+            if stepping != self.code_view.running():
+                self.code_view.clear_running()
+                self.code_view.edit.set_running(stepping, focus=min(stepping, default=None))
             return
         self.code_view.show_run(m, run.cfg)
 

@@ -1,0 +1,114 @@
+"""Step mode in the window: real processes wait at each queue operation; a click lets one go."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.config import apply_overrides, load_preset
+from engine.step import State
+from gui.main_window import MainWindow
+
+pytestmark = pytest.mark.slow
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:
+    cfg = apply_overrides(load_preset("join-race"), ["time_scale=0.01"])
+    w = MainWindow(cfg, "join-race")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def start_stepping(qtbot, w: MainWindow):
+    w.step_mode.action.trigger()  # Run ▸ Step mode
+    assert w.step_mode.on and w.step_mode.dock.isVisible()
+    assert w.start_run()
+    st = w.step_mode.stepper
+    assert st is not None
+    qtbot.waitUntil(lambda: st.quiet(w.model), timeout=WAIT_MS)
+    view = w.step_mode.view
+    qtbot.waitUntil(lambda: view.row_button(1) is not None
+                    and "queue.put" in view.row_button(1).text(), timeout=5000)  # fmt: skip
+    return st
+
+
+def test_clicking_a_process_lets_exactly_its_operation_happen(qtbot, window: MainWindow) -> None:
+    w = window
+    st = start_stepping(qtbot, w)
+    view = w.step_mode.view
+    # Every process is shown with its next operation and line; the gets would block.
+    producer = view.row_button(1)
+    assert "producer-0" in producer.text() and "queue.put((0," in producer.text()
+    assert "line" in producer.text() and producer.isEnabled()
+    consumer = view.row_button(2)
+    assert "queue.get()" in consumer.text() and "the queue is empty" in consumer.text()
+    assert consumer.property("kind") == "blocked"
+    # The Code pane lights the line each process waits at.
+    lines = w.code_view.line_map()
+    assert "producer-0" in w.code_view.running().get(lines["put"], "")
+    assert w.model.puts == 0
+    qtbot.mouseClick(producer, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.model.puts == 1 and st.quiet(w.model), timeout=WAIT_MS)
+    assert [s.text() for s in st.schedule] == ["producer-0:put"]
+    assert w.model.gets == 0 and w.model.join_state == 0  # nobody else moved
+    qtbot.waitUntil(lambda: any("→ step 1: producer-0 may do queue.put((0," in line
+                                for line in w.event_log.lines()), timeout=5000)  # fmt: skip
+    # Its number key lets a process go too: 2 is consumer-0, whose get no longer blocks.
+    qtbot.waitUntil(lambda: view.row_button(2).property("kind") == "go", timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_2)
+    qtbot.waitUntil(lambda: w.model.gets == 1 and st.quiet(w.model), timeout=WAIT_MS)
+    assert [s.text() for s in st.schedule] == ["producer-0:put", "consumer-0:get"]
+    # Run lets everything go freely to the end.
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    # The driver reports the end once every record is in the model.
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=WAIT_MS)
+    assert w.model.task_dones == 10
+
+
+def test_restart_with_this_schedule_replays_the_choices(
+    qtbot, window: MainWindow, tmp_path
+) -> None:
+    w = window
+    st = start_stepping(qtbot, w)
+    st.grant("main", w.model)  # the race: join() before any put
+    qtbot.waitUntil(lambda: st.quiet(w.model) and st.procs[0].state is State.WAITING,
+                    timeout=WAIT_MS)  # fmt: skip
+    qtbot.mouseClick(w.step_mode.view.row_button(1), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(st.schedule) == 2 and st.quiet(w.model), timeout=WAIT_MS)
+    old = w.driver.run
+    qtbot.mouseClick(w.step_mode.view.restart_button, Qt.MouseButton.LeftButton)
+    new = w.driver.run
+    assert new is not old and new.stepper is not None
+    qtbot.waitUntil(lambda: not new.stepper.plan and new.stepper.quiet(w.model), timeout=WAIT_MS)
+    assert [s.text() for s in new.stepper.schedule] == ["main:join", "producer-0:put"]
+    assert w.model.premature_join and w.model.puts == 1
+    assert new.stepper.stepping  # the replay ends in step mode, waiting for the next choice
+    # The schedule can be saved for run --schedule.
+    saved = tmp_path / "mine.schedule"
+    assert w.step_mode.save_schedule_file(str(saved))
+    from engine.schedule import load_schedule
+
+    assert [s.text() for s, _ in load_schedule(saved)] == ["main:join", "producer-0:put"]
+
+
+def test_stop_while_every_process_waits_for_permission_ends_them_all(
+    qtbot, window: MainWindow
+) -> None:
+    w = window
+    start_stepping(qtbot, w)
+    pids = w.driver.run.alive_pids()
+    assert len(pids) == 3
+    w.stop_run()
+    qtbot.waitUntil(lambda: w.driver.run.ended, timeout=WAIT_MS)
+    assert w.driver.run.alive_pids() == []

@@ -171,6 +171,7 @@ class CompareWindow(QMainWindow):
             # The legends take the strip form over each chart at this width (see ChartsPanel).
             panel = ReplayCharts(box)
             panel.set_trace_marks(trace)
+            panel.theory.set_config(trace.config)  # queueing theory's reference lines
             panel.set_model(model)
             panel.set_follow(False)
             lay.addWidget(title)

@@ -60,6 +60,7 @@ class ReplayWindow(QMainWindow):
         self._last_tick = time.monotonic()
         self._warnings: list[str] = []
         self._told_end = False
+        self._theory_due = 0.0
 
         self.loader = TraceLoader(self)
         self.loader.sig_progress.connect(self._on_loader_sig_progress)

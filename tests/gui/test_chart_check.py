@@ -16,6 +16,7 @@ from tests.gui.chartcheck import (
     active_range,
     check_panel,
     data_items,
+    problems_text,
     registered_items,
     zoom,
 )
@@ -27,12 +28,20 @@ BARS = {c.name for c in CHECKS if c.name.startswith("Workers:")}
 FLOOD = RunConfig(tasks_per_producer=800, consumers=2, sentinels="per_consumer", seed=3,
                   task_duration=Distribution.constant(0.0),
                   put_interval=Distribution.constant(0.0))
+# Open arrivals, exponential both ways, rho = 0.5: the reference lines at M/M/2's L and Wq.
+OPEN = RunConfig(producers=2, consumers=2, tasks_per_producer=20, seed=5,
+                 sentinels="per_consumer", put_interval=Distribution.exponential(0.1),
+                 task_duration=Distribution.exponential(0.05))
+REFERENCE = {"Unfinished: predicted L line", "Rates: predicted wait line"}
 # name: (config, part of the active range shown (0..1), items this run need not show)
 SCENARIOS: dict[str, tuple[RunConfig, tuple[float, float], set[str]]] = {
     # The shared short run: half a second of work, too short for the 1 s rate window.
     "short": (SHORT_RUN, (0.0, 1.0), RATES),
     # A bounded queue (the preset): two seconds with every rate line well above zero.
     "bounded": (load_preset("bounded-queue"), (0.0, 1.0), set()),
+    # An open system: its predicted L and Wq drawn as dashed lines, each checked. A short
+    # queue: gets run within a pixel of puts (their pixels are checked in the others).
+    "open": (OPEN, (0.0, 1.0), {c.name for c in CHECKS} - REFERENCE),
     # The same, zoomed into its middle: only the visible part is held and drawn.
     "bounded-zoomed": (load_preset("bounded-queue"), (0.3, 0.7), {
         "Unfinished: join() called line", "Unfinished: join() returned line",
@@ -51,6 +60,7 @@ KNOWN_STRICT: set[tuple[str, str]] = set()
 KNOWN_LOOSE: set[tuple[str, str]] = set()
 
 _models: dict[str, RunModel] = {}
+model_key: dict[int, str] = {}  # id(model): repr of its config
 _results: dict[str, dict[str, list[str]]] = {}
 
 
@@ -59,6 +69,7 @@ def model_of(scenario: str) -> RunModel:
     key = repr(cfg)
     if key not in _models:
         _models[key] = finished_model(cfg)
+        model_key[id(_models[key])] = key
     return _models[key]
 
 
@@ -76,6 +87,8 @@ def panel(qapp: QApplication) -> Iterator[ChartsPanel]:
 def shown(p: ChartsPanel, model: RunModel, part: tuple[float, float]) -> None:
     """``model`` in the panel as a user sees it after a run: follow off, zoomed onto the
     part of the run with data (a short run's first second is its workers starting)."""
+    p.theory.set_config(next(c for c, _part, _skip in SCENARIOS.values()
+                             if repr(c) == model_key[id(model)]))
     p.set_model(model)
     p.refresh()
     lo, hi = active_range(model)
@@ -126,7 +139,7 @@ def test_every_data_item_of_the_charts_is_registered(panel: ChartsPanel) -> None
     shown(panel, model_of("short"), (0.0, 1.0))
     missing = data_items(panel) - registered_items(panel)
     assert not missing, f"{len(missing)} chart items are not registered in tests/gui/chartcheck.py"
-    assert len(data_items(panel)) >= 13
+    assert len(data_items(panel)) >= 16
 
 
 def test_the_check_fails_for_a_chart_that_shows_another_run(panel: ChartsPanel) -> None:
@@ -150,3 +163,30 @@ def test_an_unregistered_item_is_noticed(panel: ChartsPanel) -> None:
         assert data_items(panel) - registered_items(panel) == {(id(extra), None)}
     finally:
         panel.flow.plot.removeItem(extra)
+
+
+def test_reference_lines_stand_at_engine_theorys_predictions(panel: ChartsPanel) -> None:
+    """Open arrivals: dashed lines at M/M/c's L and Wq, named with their values in the legends;
+    a batch: the earliest possible end. Checked (data and pixels) by the chartcheck items."""
+    import os
+
+    from engine.theory import predict
+
+    model = model_of("open")
+    shown(panel, model, (0.0, 1.0))
+    pred = predict(OPEN, os.cpu_count())
+    assert pred is not None and pred.model == "M/M/c" and pred.stable
+    assert panel.theory.in_system.isVisible() and panel.theory.wait.isVisible()
+    assert panel.theory.in_system.value() == pytest.approx(pred.mean_in_system, rel=1e-12)
+    assert panel.theory.wait.value() == pytest.approx(pred.mean_wait_s, rel=1e-12)
+    assert not panel.theory.bound.isVisible()
+    words = [e[1] for e in panel.theory.entries(panel.unfinished, panel.theme, panel._style)]
+    assert f"predicted mean unfinished, L = {pred.mean_in_system:.3g} (M/M/c)" in words
+    res = check_panel(panel, model, only=sorted(REFERENCE))
+    assert set(res) == REFERENCE
+    assert not problems_text(res), problems_text(res)
+    # The batch: the bound line, and no level lines.
+    shown(panel, model_of("short"), (0.0, 1.0))
+    assert panel.theory.bound.isVisible() and not panel.theory.in_system.isVisible()
+    res = check_panel(panel, model_of("short"), only=["Unfinished: batch bound line"])
+    assert not problems_text(res), problems_text(res)

@@ -148,6 +148,19 @@ def parse_param(text: str, base: RunConfig, cpus: int | None = None) -> Param:
     return Param(key, values)
 
 
+def parse_params(texts: list[str], base: RunConfig, cpus: int | None = None) -> list[Param]:
+    """One or two ``KEY=SPEC`` (a grid) into Params; SweepError names what is wrong."""
+    params = [parse_param(t, base, cpus) for t in texts]
+    keys = [p.key for p in params]
+    if not params:
+        raise SweepError("nothing to sweep: give a parameter, e.g. consumers=1,2,4")
+    if len(set(keys)) != len(keys):
+        raise SweepError(f"--param {keys[0]}: the same key is swept twice")
+    if len(params) > 2:
+        raise SweepError("at most two --param (a grid); got " + str(len(params)))
+    return params
+
+
 # ---------------------------------------------------------------------------- running
 
 

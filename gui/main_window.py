@@ -395,6 +395,11 @@ class MainWindow(WindowFiles):
     def _on_config_panel_sig_preset_failed(self, message: str) -> None:
         self._show_error("Could not load the preset", message)
 
+    def _on_sweep_action_triggered(self) -> None:
+        from gui.sweep_window import open_sweep_dialog
+
+        open_sweep_dialog(self)
+
     def _on_follow_action_toggled(self, on: bool) -> None:
         self.charts.set_follow(on)
 
@@ -443,6 +448,8 @@ class MainWindow(WindowFiles):
         """Stop the run with every worker, and every timer, before the window goes."""
         self._closing = True
         self._shot_timer.stop()
+        if self.sweep_window is not None:
+            self.sweep_window.close()  # stops the sweep before its run is stopped here
         self.driver.shutdown()
         self.driver.drop_recording()  # the temporary trace goes with the window
         # The application font is shared with other windows.

@@ -80,7 +80,7 @@ class SweepPlot(QWidget):
         th = self.theme
         label = {"color": th.foreground, "font-size": f"{self.style_.font_pt + 1}pt"}
         self.plot.setLabel("bottom", axis_words(key), **label)
-        self.plot.setLabel("left", "throughput (tasks/s): median, 95 % interval", **label)
+        self.plot.setLabel("left", "throughput (tasks/s)", **label)
         for ax in ("left", "bottom"):
             no_si_prefix(self.plot.getAxis(ax))
         series: dict[object, list[dict]] = {}
@@ -92,7 +92,8 @@ class SweepPlot(QWidget):
             group.sort(key=lambda r: r["values"][key])
             x = np.array([float(r["values"][key]) for r in group])
             y = np.array([float(r["throughput_median"]) for r in group])
-            name = f"{other} = {format_number(float(value))}" if other else "median of the runs"
+            name = (f"{other} = {format_number(float(value))}" if other
+                    else "median of the runs, bar: 95 % interval")
             line = pg.PlotDataItem(x, y, pen=pen(colour, 1.2))
             line.setOpacity(0.6)
             self.plot.addItem(line)
@@ -144,7 +145,8 @@ class SweepPlot(QWidget):
                 continue
             colour = SERIES[i % len(SERIES)] if len(fit_list) > 1 else self.theme.foreground
             peak = "" if fit.peak_n is None else f", N* = {fit.peak_n:.1f}"
-            words = (f"{fit.model.upper()} fit: σ = {fit.sigma:.3f}, κ = {fit.kappa:.4f}"
+            model = "USL" if fit.model == "usl" else "Amdahl"
+            words = (f"{model} fit: σ = {fit.sigma:.3f}, κ = {fit.kappa:.4f}"
                      f"{peak}, r² = {fit.r2:.2f}")  # fmt: skip
             if where:
                 words += " (" + ", ".join(f"{k} = {format_number(float(v))}"

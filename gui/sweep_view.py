@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -71,6 +70,7 @@ class SweepView(QWidget):
         self.doc: dict | None = None
         self.fit_list: list = []
         self.rows: list[dict] = []
+        self.points: list[Point] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(6)
@@ -89,9 +89,8 @@ class SweepView(QWidget):
         self.recommendation.setFont(font)
         lay.addWidget(self.recommendation)
 
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        self.plot = SweepPlot(split)
-        self.table = QTableWidget(0, len(params) + len(FIXED), split)
+        self.plot = SweepPlot(self)
+        self.table = QTableWidget(0, len(params) + len(FIXED), self)
         self.table.setObjectName("sweep_table")
         self.table.setHorizontalHeaderLabels([self._key_header(p.key) for p in params]
                                              + list(FIXED))  # fmt: skip
@@ -106,11 +105,8 @@ class SweepView(QWidget):
         self.table.itemSelectionChanged.connect(self._on_table_itemSelectionChanged)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        split.addWidget(self.plot)
-        split.addWidget(self.table)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.table)
 
         row = QHBoxLayout()
         row.setSpacing(8)
@@ -179,6 +175,7 @@ class SweepView(QWidget):
     def show_points(self, points: list[Point], *, complete: bool, finished: bool) -> None:
         """Recompute statistics, fit and recommendation (engine/sweep_report) and redraw."""
         params = self.params
+        self.points = points
         self.rows = point_stats(points, params)
         self.fit_list = fits(self.rows, params)
         lam = None
@@ -204,6 +201,12 @@ class SweepView(QWidget):
     def _fill_table(self) -> None:
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         self.table.setRowCount(len(self.rows))
+        # The table as tall as its rows (up to ten, then it scrolls): the plot takes the rest.
+        h = self.table.verticalHeader().defaultSectionSize()
+        need = (min(10, len(self.rows)) * h + self.table.horizontalHeader().sizeHint().height()
+                + 2 * self.table.frameWidth() + 2)
+        self.table.setMaximumHeight(need + (h if len(self.rows) > 10 else 0))
+        self.table.setMinimumHeight(min(need, 4 * h))
         for i, r in enumerate(self.rows):
             ci = r["throughput_ci"]
             runs = f"{r['runs']}/{self.repeats}"
@@ -268,10 +271,14 @@ class SweepView(QWidget):
 
     def median_trace(self, i: int) -> str | None:
         """The kept run of row ``i`` whose throughput is nearest its median."""
-        r = self.rows[i] if 0 <= i < len(self.rows) else None
-        if r is None or not r["traces"]:
+        if not 0 <= i < len(self.points):
             return None
-        return r["traces"][len(r["traces"]) // 2]
+        runs = [r for r in self.points[i].runs if r.trace]
+        ok = [r for r in runs if r.code == 0] or runs
+        if not ok:
+            return None
+        ok.sort(key=lambda r: r.throughput)
+        return ok[(len(ok) - 1) // 2].trace
 
     def _on_table_cellDoubleClicked(self, row: int, _col: int) -> None:
         path = self.median_trace(row)

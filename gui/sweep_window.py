@@ -71,7 +71,7 @@ class SweepWindow(QMainWindow):
         if avail is None:
             self.resize(1100, 760)
             return
-        w = max(900, min(avail.width(), int(avail.width() * 0.72)))
+        w = max(900, min(avail.width(), int(avail.width() * 0.8)))
         h = max(640, min(avail.height(), int(avail.height() * 0.9)))
         self.resize(min(w, avail.width()), min(h, avail.height()))
         self.move(avail.right() - self.width() + 1, avail.top())

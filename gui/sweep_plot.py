@@ -14,6 +14,7 @@ from gui.charts.plotkit import Style, no_si_prefix, pen
 # Okabe–Ito, as the charts' palette: one colour per value of a grid's second parameter.
 SERIES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
 TIME_KEYS = ("join_delay",)
+MIN_FIT_POINTS = 3
 
 
 def unit_of(key: str) -> str | None:
@@ -77,6 +78,12 @@ class SweepPlot(QWidget):
         self.plot.clear()
         self.legend.clear()
         self.points, self.bars, self.fits, self.cpu_line = [], [], [], None
+        # Measured points per value of the other parameter (the fit's "for").
+        self._measured: dict[tuple, int] = {}
+        for r in rows:
+            if r["throughput_median"]:
+                where = tuple((k, v) for k, v in r["values"].items() if k != key)
+                self._measured[where] = self._measured.get(where, 0) + 1
         th = self.theme
         label = {"color": th.foreground, "font-size": f"{self.style_.font_pt + 1}pt"}
         self.plot.setLabel("bottom", axis_words(key), **label)
@@ -123,7 +130,11 @@ class SweepPlot(QWidget):
         self.plot.setXRange(lo_x - pad, hi_x + pad, padding=0)
         tops = [(r["throughput_ci"] or [0, r["throughput_median"]])[1] for g in series.values()
                 for r in g]  # fmt: skip
-        self.plot.setYRange(0.0, max(tops) * 1.15 if tops else 1.0, padding=0)
+        # The fit may rise past the points: shown up to half as high again, then clipped.
+        meds = [r["throughput_median"] for g in series.values() for r in g]
+        fit_top = max((float(np.max(c.getData()[1])) for c in self.fits), default=0.0)
+        top = max([*tops, min(fit_top, 1.5 * max(meds, default=0.0))], default=0.0)
+        self.plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
         if len(set(all_values)) <= 12:
             ticks = [(v, format_number(float(v))) for v in sorted(set(all_values))]
             self.plot.getAxis("bottom").setTicks([ticks, []])
@@ -141,7 +152,9 @@ class SweepPlot(QWidget):
             return
         grid = np.linspace(max(1.0, min(all_values)), max(all_values), 120)
         for i, (where, fit) in enumerate(fit_list):
-            if fit is None:
+            # Two points fit any curve: drawn from three measured points on (the JSON export
+            # and the table keep engine/usl's fit whatever the count).
+            if fit is None or self._measured.get(tuple(where.items()), 0) < MIN_FIT_POINTS:
                 continue
             colour = SERIES[i % len(SERIES)] if len(fit_list) > 1 else self.theme.foreground
             peak = "" if fit.peak_n is None else f", N* = {fit.peak_n:.1f}"

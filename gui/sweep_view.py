@@ -47,7 +47,9 @@ def clock(s: float | None) -> str:
 
 
 def _ms(s: float | None) -> str:
-    return "—" if s is None else f"{s * 1000:.1f} ms"
+    if s is None:
+        return "—"
+    return f"{s:.2f} s" if s >= 1 else f"{s * 1000:.1f} ms"
 
 
 class SweepView(QWidget):

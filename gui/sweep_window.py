@@ -16,6 +16,7 @@ from engine.sweep import Param, SweepPlan, grid
 from gui.sweep_dialog import SweepDialog
 from gui.sweep_runner import SweepRunner
 from gui.sweep_view import SweepView
+from gui.window_layout import WIDE_SCREEN_PX
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -71,7 +72,10 @@ class SweepWindow(QMainWindow):
         if avail is None:
             self.resize(1100, 760)
             return
-        w = max(900, min(avail.width(), int(avail.width() * 0.8)))
+        # Wide screens: half of it, on the right, so the main window's live charts of the
+        # run in progress stay in view beside it; narrower ones: most of it (it can be moved).
+        share = 0.5 if avail.width() >= WIDE_SCREEN_PX else 0.8
+        w = max(900, min(avail.width(), int(avail.width() * share)))
         h = max(640, min(avail.height(), int(avail.height() * 0.9)))
         self.resize(min(w, avail.width()), min(h, avail.height()))
         self.move(avail.right() - self.width() + 1, avail.top())

@@ -56,7 +56,7 @@ def sweep(w: MainWindow, spec: str, repeats: int = 1) -> SweepWindow:
 def test_a_tiny_sweep_shows_points_live_table_rows_and_a_recommendation(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    sw = sweep(window, "consumers=1,2")
+    sw = sweep(window, "consumers=1,2,3")
     # What the view showed when each run was recorded: the points appear as runs finish.
     seen: list[tuple[int, int, str]] = []
     sw.runner.sig_run_done.connect(lambda: seen.append((
@@ -64,18 +64,18 @@ def test_a_tiny_sweep_shows_points_live_table_rows_and_a_recommendation(
         window.charts.model is window.driver.model and window.driver.run.cfg.consumers)))
     qtbot.waitUntil(lambda: sw.runner.finished, timeout=SWEEP_TIMEOUT_MS)
     assert sw.runner.complete
-    # Live: one point after the first run (no fit yet), two and the fit after the second;
-    # each run was the one on the main window's charts, with the point's consumers.
-    assert seen == [(1, 0, 1), (2, 1, 2)]
+    # Live: a point per run done, the fit once three are measured; each run was the one on
+    # the main window's charts, with the point's consumers.
+    assert seen == [(1, 0, 1), (2, 0, 2), (3, 1, 3)]
     view = sw.view
     cells = [[view.table.item(r, c).text() for c in range(view.table.columnCount())]
              for r in range(view.table.rowCount())]
-    assert [row[:2] for row in cells] == [["1", "1/1"], ["2", "1/1"]]
+    assert [row[:2] for row in cells] == [["1", "1/1"], ["2", "1/1"], ["3", "1/1"]]
     assert all(row[2] != "—" and float(row[2]) > 0 for row in cells)
     assert cells[0][5] == "1.00×" and cells[1][6].endswith("%")
     words = view.recommendation.text()
     assert words.startswith("Use ") and words == view.doc["recommendation"]
-    assert view.progress_label.text().startswith("Done: 2 points, 2 runs")
+    assert view.progress_label.text().startswith("Done: 3 points, 3 runs")
     assert not view.stop_button.isEnabled()
     # The medians drawn are the table's, and the fit curve is engine/usl's over them.
     xs, ys = [], []
@@ -83,7 +83,7 @@ def test_a_tiny_sweep_shows_points_live_table_rows_and_a_recommendation(
         x, y = s.getData()
         xs += list(x)
         ys += list(y)
-    assert xs == [1.0, 2.0]
+    assert xs == [1.0, 2.0, 3.0]
     assert ys == [pytest.approx(r["throughput_median"]) for r in view.doc["points"]]
     assert view.doc["fit"]["model"] in ("amdahl", "usl")
     assert "consumers" in view.plot.plot.getAxis("bottom").labelText
@@ -103,7 +103,7 @@ def test_a_tiny_sweep_shows_points_live_table_rows_and_a_recommendation(
     for fmt in ("png", "svg", "csv", "json"):
         assert sw.export_to(fmt, str(tmp_path / f"s.{fmt}")), fmt
     doc = json.loads((tmp_path / "s.json").read_text())
-    assert doc["recommendation"] == words and [p["value"] for p in doc["points"]] == [1, 2]
+    assert doc["recommendation"] == words and [p["value"] for p in doc["points"]] == [1, 2, 3]
     assert (tmp_path / "s.csv").read_text().splitlines()[0].startswith("consumers,runs,")
     assert (tmp_path / "s.svg").read_text().lstrip().startswith("<svg")
     assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

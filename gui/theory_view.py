@@ -98,6 +98,12 @@ def theory_rows(doc: dict) -> list[Row]:
     return rows
 
 
+def theory_applies(cfg: RunConfig | None) -> bool:
+    """False for no config and for a traced program's (``main.py trace``): that header config
+    is a placeholder (defaults, the program's title), and the items are not task durations."""
+    return cfg is not None and not cfg.explanation.endswith("recorded by python main.py trace.")
+
+
 def model_words(doc: dict, cfg: RunConfig) -> str:
     """One line above the table: which model applies, with its parameters."""
     pred = doc.get("prediction")
@@ -164,6 +170,14 @@ class TheoryView(QWidget):
     def show_run(self, model: RunModel | None, cfg: RunConfig | None, *,
                  live: bool = False, cpus: int | None = None) -> None:  # fmt: skip
         """The theory of ``model`` run with ``cfg`` (None: no run yet)."""
+        if model is not None and not theory_applies(cfg):
+            self.doc = None
+            self.model_label.setText("<b>Theory vs measured</b>")
+            self._fill([])
+            self.sentence.setText("A traced program has no QueueLab configuration to predict "
+                                  "from: no theory for this run.")  # fmt: skip
+            self.note.setText("")
+            return
         if model is None or cfg is None or model.t0 is None:
             self.doc = None
             self.model_label.setText("<b>Theory vs measured</b>")

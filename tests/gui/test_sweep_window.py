@@ -186,3 +186,37 @@ def test_gui_sweep_flag_refuses_a_bad_spec_in_one_line() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "low to high" in done.stderr
+
+
+def test_replay_window_shows_the_recorded_runs_theory_at_the_end(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The Theory tab and the reference lines of a replayed open-arrivals run; none for a
+    traced program's placeholder config."""
+    from engine.replay import replay_model
+    from engine.runner import Run
+    from engine.trace_cli import trace_config
+    from engine.tracefile import TraceWriter, read_trace
+    from gui.theory_view import theory_applies
+
+    path = tmp_path / "open.qltrace"
+    with TraceWriter(path, OPEN) as writer:
+        run = Run(OPEN)
+        writer.attach(run)
+        with run:
+            assert run.wait(60)
+    w = ReplayWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(str(path))
+    qtbot.waitUntil(lambda: w.loaded is not None, timeout=30_000)
+    w.seek(w.playback.duration)
+    w.settle()
+    qtbot.waitUntil(lambda: w.theory_view.doc is not None
+                    and w.theory_view.sentence.text()[:7] != "So far ", timeout=10_000)
+    cpus = os.cpu_count()
+    assert w.theory_view.doc == theory_json(replay_model(read_trace(path)), OPEN, cpus)
+    assert w.charts.theory.in_system.value() == pytest.approx(predict(OPEN, cpus).mean_in_system)
+    assert w.side_tabs.tabText(1) == "Theory"
+    w.close()
+    assert not theory_applies(trace_config(["prog.py"])) and theory_applies(OPEN)

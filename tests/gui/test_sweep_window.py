@@ -220,3 +220,15 @@ def test_replay_window_shows_the_recorded_runs_theory_at_the_end(
     assert w.side_tabs.tabText(1) == "Theory"
     w.close()
     assert not theory_applies(trace_config(["prog.py"])) and theory_applies(OPEN)
+
+
+def test_stop_in_the_main_window_ends_the_sweep_without_counting_that_run(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    sw = sweep(window, "consumers=1,2")
+    sw.runner.sig_started.connect(window.stop_run)  # the person presses Stop at once
+    qtbot.waitUntil(lambda: sw.runner.finished, timeout=SWEEP_TIMEOUT_MS)
+    assert not sw.runner.complete
+    assert [len(p.runs) for p in sw.points] == [0, 0]  # a stopped run is no measurement
+    assert sw.view.progress_label.text().startswith("Stopped: 0 of 2 runs")
+    assert not window.driver.active

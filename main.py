@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--step", action="store_true",
         help="open with Run ▸ Step mode on (every queue operation waits for you)",
     )  # fmt: skip
+    p.add_argument(
+        "--sweep", action="append", default=[], metavar="KEY=SPEC",
+        help="open the sweep view and sweep KEY over SPEC at once (as Experiment > Sweep...; "
+        "repeatable for a grid); --screenshot then saves the sweep's window when it ends",
+    )
+    p.add_argument("--repeats", type=int, default=3, metavar="N",
+                   help="with --sweep: runs per value (3)")
+    p.add_argument("--warmup", type=int, default=1, metavar="N",
+                   help="with --sweep: discarded runs first (1)")
 
     p = sub.add_parser(
         "run",
@@ -253,9 +262,22 @@ def _main(argv: list[str] | None) -> int:
             sys.stdout.write(generate_program(cfg, own=own))
             return 0
         if command == "gui":
+            sweep = None
+            if args.sweep:
+                from engine.sweep import SweepError, parse_params
+
+                sweep = parse_params(args.sweep, cfg)  # a bad one: one line, exit 2
+                if args.repeats < 1 or args.warmup < 0:
+                    raise SweepError("--repeats must be at least 1 and --warmup at least 0")
             _require_display()
             from gui.launch import run_gui
 
+            if sweep is not None:
+                from gui.launch import run_gui_sweep
+
+                return run_gui_sweep(cfg, args.preset, sweep, args.repeats, args.warmup,
+                                     screenshot=args.screenshot,
+                                     quit_when_done=args.quit_when_done)
             return run_gui(
                 cfg,
                 preset=args.preset or (None if args.config else "tutorial"),

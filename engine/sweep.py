@@ -80,7 +80,8 @@ def _values(spec: str, where: str, cpus: int) -> tuple[float, ...]:
     return values
 
 
-def _numeric_keys() -> list[str]:
+def numeric_keys() -> list[str]:
+    """Every key a sweep can vary: numeric fields and each distribution's mean."""
     keys = [s.name for s in FIELDS if s.type in ("int", "float", "optional_int")]
     keys += [f"{s.name}.mean" for s in FIELDS if s.type == "distribution"]
     return keys
@@ -95,7 +96,7 @@ def apply_value(cfg: RunConfig, key: str, value: float) -> RunConfig:
     name, _, part = key.partition(".")
     spec = _SPECS.get(name)
     if spec is None:
-        raise SweepError(f"--param {key}: unknown key; numeric keys: {', '.join(_numeric_keys())}")
+        raise SweepError(f"--param {key}: unknown key; numeric keys: {', '.join(numeric_keys())}")
     if spec.type == "distribution":
         dist: Distribution = getattr(cfg, name)
         if not part:
@@ -125,7 +126,7 @@ def apply_value(cfg: RunConfig, key: str, value: float) -> RunConfig:
     if spec.type == "float":
         return cfg.replace(**{name: float(value)})
     raise SweepError(f"--param {key}: {name} is not numeric; numeric keys: "
-                     f"{', '.join(_numeric_keys())}")  # fmt: skip
+                     f"{', '.join(numeric_keys())}")  # fmt: skip
 
 
 def parse_param(text: str, base: RunConfig, cpus: int | None = None) -> Param:
@@ -145,6 +146,19 @@ def parse_param(text: str, base: RunConfig, cpus: int | None = None) -> Param:
         except ConfigError as exc:
             raise SweepError(f"--param {key}={format_number(v)}: {exc}") from None
     return Param(key, values)
+
+
+def parse_params(texts: list[str], base: RunConfig, cpus: int | None = None) -> list[Param]:
+    """One or two ``KEY=SPEC`` (a grid) into Params; SweepError names what is wrong."""
+    params = [parse_param(t, base, cpus) for t in texts]
+    keys = [p.key for p in params]
+    if not params:
+        raise SweepError("nothing to sweep: give a parameter, e.g. consumers=1,2,4")
+    if len(set(keys)) != len(keys):
+        raise SweepError(f"--param {keys[0]}: the same key is swept twice")
+    if len(params) > 2:
+        raise SweepError("at most two --param (a grid); got " + str(len(params)))
+    return params
 
 
 # ---------------------------------------------------------------------------- running
@@ -217,6 +231,83 @@ def grid(base: RunConfig, params: list[Param]) -> list[Point]:
 Progress = Callable[[int, int, int, int, float, float | None, int], None]
 
 
+@dataclass(frozen=True)
+class Job:
+    """One run a sweep asks for: a warm-up (``point`` None) or repeat ``repeat`` of a point."""
+
+    point: int | None
+    repeat: int
+    cfg: RunConfig
+    trace: str | None  # where to record it (save_runs), None: not recorded
+
+
+class SweepPlan:
+    """The order of a sweep's runs and its progress, without running anything.
+
+    The seam between the sweep and whatever runs its jobs: :func:`sweep` runs them headless
+    one after the other, the window's sweep view through its live run machinery. Ask
+    :meth:`next_job`, run it, hand the result to :meth:`record`; :meth:`progress` says where
+    the sweep stands (with an estimate of the time left from the runs measured so far).
+    """
+
+    def __init__(self, points: list[Point], *, repeats: int, warmup: int = 0,
+                 save_runs: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 ) -> None:  # fmt: skip
+        self.points = points
+        self.repeats = repeats
+        self.warmup = warmup if points else 0
+        self.save_runs = save_runs
+        self.total = len(points) * repeats
+        self.done = 0  # measured runs recorded
+        self.warm_done = 0
+        self.measured_s = 0.0
+        self._clock = clock
+        self.t0 = clock()
+
+    def next_job(self) -> Job | None:
+        """The next run to do, or None when the sweep is complete."""
+        if self.warm_done < self.warmup:
+            return Job(None, self.warm_done, self.points[0].cfg, None)
+        if self.done >= self.total:
+            return None
+        i, k = divmod(self.done, self.repeats)
+        point = self.points[i]
+        trace = None
+        if self.save_runs:
+            label = "_".join(f"{key}-{format_number(v)}" for key, v in point.values.items())
+            trace = os.path.join(self.save_runs, f"{label}_run{k + 1}.qltrace")
+        return Job(i, k, point.cfg, trace)
+
+    def record(self, job: Job, result: RunResult | None, seconds: float) -> None:
+        """``job`` ran for ``seconds``; ``result`` is what it measured (None for a warm-up)."""
+        if job.point is None:
+            self.warm_done += 1
+            return
+        assert result is not None, "a measured run needs its result"
+        self.points[job.point].runs.append(result)
+        self.measured_s += seconds
+        self.done += 1
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total and self.warm_done >= self.warmup
+
+    def elapsed(self) -> float:
+        return self._clock() - self.t0
+
+    def eta(self) -> float | None:
+        """Seconds left, from the mean time of the measured runs so far; None before one."""
+        if self.complete:
+            return 0.0
+        return self.measured_s / self.done * (self.total - self.done) if self.done else None
+
+    def progress(self) -> tuple[int, int, int, int, float, float | None, int]:
+        """(points done, points, runs done, runs, elapsed s, s left, warm-up runs left)."""
+        points_done = len(self.points) if self.complete else self.done // self.repeats
+        return (points_done, len(self.points), self.done, self.total, self.elapsed(),
+                self.eta(), self.warmup - self.warm_done)  # fmt: skip
+
+
 def sweep(
     points: list[Point],
     *,
@@ -232,42 +323,28 @@ def sweep(
     """Run ``warmup`` discarded runs of the first point, then ``repeats`` runs of each point.
 
     Fills each point's ``runs``; returns False when ``stop()`` ended it early (after the run in
-    progress). ``progress(points_done, points, runs_done, runs, elapsed_s, eta_s)``.
+    progress). ``progress(points_done, points, runs_done, runs, elapsed_s, eta_s, warm_left)``.
     """
     from engine.headless import run_quiet
 
-    total = len(points) * repeats
-    t0 = time.monotonic()
-    done = 0
-    measured_s = 0.0
+    plan = SweepPlan(points, repeats=repeats, warmup=warmup, save_runs=save_runs)
     warned: set[str] = set()
-    for w in range(warmup if points else 0):
+    while (job := plan.next_job()) is not None:
         if stop():
             return False
         if progress is not None:
-            progress(0, len(points), 0, total, time.monotonic() - t0, None, warmup - w)
-        run_quiet(points[0].cfg, hang_timeout=hang_timeout, signals=signals)  # type: ignore[arg-type]
-    for i, point in enumerate(points):
-        for k in range(repeats):
-            if stop():
-                return False
-            if progress is not None:
-                eta = measured_s / done * (total - done) if done else None
-                progress(i, len(points), done, total, time.monotonic() - t0, eta, 0)
-            trace = None
-            if save_runs:
-                label = "_".join(f"{key}-{format_number(v)}" for key, v in point.values.items())
-                trace = os.path.join(save_runs, f"{label}_run{k + 1}.qltrace")
-            r0 = time.monotonic()
-            code, problem, run = run_quiet(point.cfg, hang_timeout=hang_timeout, trace_path=trace,
-                                           signals=signals)  # type: ignore[arg-type]  # fmt: skip
-            measured_s += time.monotonic() - r0
-            for w in run.warnings:  # once per sweep: every point would repeat it
-                if warn is not None and w not in warned:
-                    warned.add(w)
-                    warn(w)
-            point.runs.append(measure(run, code, problem, trace))
-            done += 1
+            progress(*plan.progress())
+        r0 = time.monotonic()
+        code, problem, run = run_quiet(job.cfg, hang_timeout=hang_timeout, trace_path=job.trace,
+                                       signals=signals)  # type: ignore[arg-type]  # fmt: skip
+        if job.point is None:
+            plan.record(job, None, 0.0)
+            continue
+        for w in run.warnings:  # once per sweep: every point would repeat it
+            if warn is not None and w not in warned:
+                warned.add(w)
+                warn(w)
+        plan.record(job, measure(run, code, problem, job.trace), time.monotonic() - r0)
     if progress is not None:
-        progress(len(points), len(points), done, total, time.monotonic() - t0, 0.0, 0)
+        progress(*plan.progress())
     return True

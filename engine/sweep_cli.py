@@ -10,7 +10,7 @@ from typing import TextIO
 
 from engine.config import RunConfig
 from engine.headless import EXIT_ABNORMAL, EXIT_INTERRUPTED, EXIT_OK, _Later, _Signals
-from engine.sweep import Param, SweepError, grid, parse_param, sweep
+from engine.sweep import Param, SweepError, grid, parse_params, sweep
 from engine.sweep_report import fits, point_stats, print_text, recommend, to_json, write_csv
 from engine.theory import is_open
 
@@ -68,12 +68,7 @@ def run_sweep(
     so the composition root (main.py) hands it in.
     """
     cpus = os.cpu_count()
-    params: list[Param] = [parse_param(t, cfg, cpus) for t in param_texts]
-    keys = [p.key for p in params]
-    if len(set(keys)) != len(keys):
-        raise SweepError(f"--param {keys[0]}: the same key is swept twice")
-    if len(params) > 2:
-        raise SweepError("at most two --param (a grid); got " + str(len(params)))
+    params: list[Param] = parse_params(param_texts, cfg, cpus)
     if repeats < 1 or warmup < 0:
         raise SweepError("--repeats must be at least 1 and --warmup at least 0")
     if plot_path and not plot_path.lower().endswith((".png", ".svg")):

@@ -156,7 +156,7 @@ def recommend(rows: list[dict], params: list[Param], cfg_workload: str, open_lam
         gain = xs[best] / xs[pick] - 1
         stolen = (f"; the {gain:.0%} more measured at {_num(good[best]['value'])} was CPU time "
                   f"taken from other programs{busy}, not more capacity")  # fmt: skip
-    if pick == len(xs) - 1:
+    if pick == len(xs) - 1 and not crowded:  # crowded: the pick is the CPUs, not growth
         grow = xs[-1] / xs[-2] - 1
         why = ""
         if cfg_workload == "sleep" and cpus and n > cpus:

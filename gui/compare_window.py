@@ -25,6 +25,7 @@ from engine.replay import replay_model
 from engine.tracefile import Trace
 from gui.replay_playback import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words
+from gui.theory_view import theory_applies
 
 # (summary key, row label, unit); the rows the table shows, in this order.
 FIGURES: tuple[tuple[str, str, str], ...] = (
@@ -171,6 +172,8 @@ class CompareWindow(QMainWindow):
             # The legends take the strip form over each chart at this width (see ChartsPanel).
             panel = ReplayCharts(box)
             panel.set_trace_marks(trace)
+            # Queueing theory's reference lines (none for a traced program's placeholder config).
+            panel.theory.set_config(trace.config if theory_applies(trace.config) else None)
             panel.set_model(model)
             panel.set_follow(False)
             lay.addWidget(title)

@@ -92,6 +92,50 @@ def run_gui(
     return code
 
 
+def run_gui_sweep(cfg: RunConfig, preset: str | None, params: list, repeats: int, warmup: int,
+                  *, screenshot: str | None = None, quit_when_done: bool = False) -> int:
+    """``gui --sweep``: the main window with a sweep started at once in its sweep window.
+
+    ``screenshot`` saves the sweep window when the sweep ends; ``quit_when_done`` then closes
+    everything: 0 when every run ended normally, 3 otherwise.
+    """
+    if screenshot:
+        check_screenshot_path(screenshot)
+    make_app()
+    from gui.main_window import MainWindow
+    from gui.sweep_window import start_sweep
+
+    window = MainWindow(cfg, preset, defer_charts=True)
+    window.show()
+    window.showMaximized()
+    QTimer.singleShot(0, window.load_charts)
+    result = {"code": 0}
+
+    def finished(complete: bool) -> None:
+        sw = window.sweep_window
+        result["code"] = 0 if complete and sw is not None and not sw.failed_runs else 3
+        if quit_when_done:
+            QTimer.singleShot(0, window.close)
+
+    def begin() -> None:
+        sw = start_sweep(window, cfg, params, repeats, warmup)
+        sw.screenshot = screenshot
+        sw.sig_finished.connect(finished)
+
+    QTimer.singleShot(50, begin)
+    try:
+        exec_until_closed(window)
+    finally:
+        window.driver.shutdown()
+    code = result["code"] if quit_when_done else 0
+    sw = window.sweep_window
+    if sw is not None and sw.screenshot_error is not None:
+        print(f"queuelab: error: {sw.screenshot_error}", file=sys.stderr)
+        code = 1
+    window.deleteLater()
+    return code
+
+
 def run_replay(path: str) -> int:
     """Show a ReplayWindow on the trace ``path`` and run the event loop.
 

@@ -35,6 +35,7 @@ from gui.run_driver import RunDriver
 from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code
 from gui.status_bar import RunStatusBar
 from gui.step_mode import StepMode
+from gui.theory_view import TheoryView
 from gui.window_actions import build_chrome
 from gui.window_files import WindowFiles
 
@@ -95,6 +96,8 @@ class MainWindow(WindowFiles):
         self.log_dock = self._dock("Event log", "log_dock", self.event_log)
         self.code_view = CodeView(self)
         self.code_dock = self._dock("Code", "code_dock", self.code_view)
+        self.theory_view = TheoryView(self)
+        self.theory_dock = self._dock("Theory", "theory_dock", self.theory_view)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.config_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.log_dock)
@@ -134,6 +137,9 @@ class MainWindow(WindowFiles):
         self.charts.set_model(None)
         self._refresh_controls()
         self._size_for_screen()
+        self.tabifyDockWidget(self.log_dock, self.theory_dock)  # beside the log, either layout
+        (self.code_dock if self.log_beside else self.config_dock).raise_()
+        self.sweep_window = None  # Experiment ▸ Sweep… (gui/sweep_window.py)
 
     # ------------------------------------------------------------------ layout
     def load_charts(self) -> None:
@@ -164,7 +170,8 @@ class MainWindow(WindowFiles):
 
     def _build_menus_and_toolbar(self) -> None:
         # The actions are a table (gui/window_actions.py); each becomes self.<name>_action.
-        docks = [self.lesson_dock, self.code_dock, self.config_dock, self.log_dock]
+        docks = [self.lesson_dock, self.code_dock, self.config_dock, self.log_dock,
+                 self.theory_dock]
         self._menu_bar, self.toolbar = build_chrome(self, self.controls.actions, docks)
 
     def menuBar(self) -> QMenuBar:
@@ -176,13 +183,14 @@ class MainWindow(WindowFiles):
     def model(self) -> RunModel | None:
         return self.driver.model
 
-    def start_run(self) -> bool:
-        """Start a fresh run with the panel's config; False if it is invalid or fails to start."""
+    def start_run(self, cfg: RunConfig | None = None) -> bool:
+        """Start a fresh run with the panel's config (or ``cfg``: a sweep's point); False if it
+        is invalid or fails to start."""
         if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING):
             return False
-        if not self.config_panel.is_valid():
+        if cfg is None and not self.config_panel.is_valid():
             return False
-        cfg = self.config_panel.config()
+        cfg = cfg if cfg is not None else self.config_panel.config()
         self.load_charts()
         self._shot_timer.stop()
         self.session.reset_shot()
@@ -210,7 +218,9 @@ class MainWindow(WindowFiles):
         self.code_view.clear_running()
         self.charts.set_follow(self.follow_action.isChecked())
         self.charts.set_playhead(None)
+        self.charts.theory.set_config(cfg)
         self.charts.set_model(run.model)
+        self.theory_view.show_run(run.model, cfg, live=True)
         self.event_log.set_model(run.model)
         self.event_log.add_note(f"— Run started: {setup_words(cfg)}", 0.0)
         self._show_log_or_options(log=True)
@@ -243,6 +253,7 @@ class MainWindow(WindowFiles):
         self.session.reset_shot()
         self.driver.discard()
         self.charts.set_model(None)
+        self.theory_view.show_run(None, None)
         self.event_log.set_model(None)
         self.code_view.clear_running()
         self._show_diagnosis(None)
@@ -277,6 +288,7 @@ class MainWindow(WindowFiles):
         live = self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED)
         said = explain(m, self.driver.elapsed(), live=live)
         self._log_diagnoses(said.findings, said.t)
+        self.theory_view.show_run(m, self.driver.run.cfg, live=True)
         self._show_diagnosis(list(said.findings))
         self.status_bar.show_alert(said.alert)
         # An unattended window must not wait forever: the same rule ends a headless run.
@@ -328,6 +340,7 @@ class MainWindow(WindowFiles):
                 self._log_diagnoses(said.findings, end)
             self._show_diagnosis(list(said.findings), ended=True)
             self.status_bar.show_alert(said.alert)
+            self.theory_view.show_run(m, self.driver.run.cfg)
         self._refresh_controls()
         self._refresh_status(force=True)
         if self.session.ended(self._shot_timer.isActive()):
@@ -409,6 +422,11 @@ class MainWindow(WindowFiles):
     def _on_config_panel_sig_preset_failed(self, message: str) -> None:
         self._show_error("Could not load the preset", message)
 
+    def _on_sweep_action_triggered(self) -> None:
+        from gui.sweep_window import open_sweep_dialog
+
+        open_sweep_dialog(self)
+
     def _on_follow_action_toggled(self, on: bool) -> None:
         self.charts.set_follow(on)
 
@@ -457,6 +475,8 @@ class MainWindow(WindowFiles):
         """Stop the run with every worker, and every timer, before the window goes."""
         self._closing = True
         self._shot_timer.stop()
+        if self.sweep_window is not None:
+            self.sweep_window.close()  # stops the sweep before its run is stopped here
         self.driver.shutdown()
         self.driver.drop_recording()  # the temporary trace goes with the window
         # The application font is shared with other windows.

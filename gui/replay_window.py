@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +33,7 @@ from gui.frame_clock import FrameClock
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_playback import Playback, ReplayCharts
 from gui.status_bar import RunStatusBar
+from gui.theory_view import TheoryView, theory_applies
 from gui.trace_loader import LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -61,6 +63,7 @@ class ReplayWindow(QMainWindow):
         self._last_tick = time.monotonic()
         self._warnings: list[str] = []
         self._told_end = False
+        self._theory_due = 0.0
 
         self.loader = TraceLoader(self)
         self.loader.sig_progress.connect(self._on_loader_sig_progress)
@@ -182,8 +185,15 @@ class ReplayWindow(QMainWindow):
         col.setSpacing(0)
         self.diagnosis = ReplayDiagnosis(column)
         self.log = EventLog(column)
+        # Queueing theory beside the recorded run's measurement, at the playhead.
+        self.side_tabs = QTabWidget(column)
+        self.side_tabs.setObjectName("replay_side_tabs")
+        self.theory_view = TheoryView(self.side_tabs)
+        self.side_tabs.addTab(self.log, "Event log")
+        self.side_tabs.addTab(self.theory_view, "Theory")
+        self._theory_key: tuple | None = None
         col.addWidget(self.diagnosis)
-        col.addWidget(self.log, 1)
+        col.addWidget(self.side_tabs, 1)
         split.addWidget(self.charts)
         split.addWidget(column)
         split.setStretchFactor(0, 3)
@@ -236,6 +246,9 @@ class ReplayWindow(QMainWindow):
         self.diagnosis.reset()
         self._told_end = False
         self.charts.set_trace_marks(loaded.trace)
+        cfg = loaded.trace.config
+        self.charts.theory.set_config(cfg if theory_applies(cfg) else None)
+        self._theory_key = None
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
         gc.freeze()
@@ -389,6 +402,19 @@ class ReplayWindow(QMainWindow):
         n = self.loaded.n_events if self.loaded is not None else 0
         self.status.rate_label.setText(f"{pb.shown.events:,} of {n:,} events")
         self._show_diagnosis(at_end and pb.caught_up)
+        self._show_theory(at_end and pb.caught_up)
+
+    def _show_theory(self, at_end: bool) -> None:
+        """The theory table at the playhead: on change, at most twice a second while playing."""
+        pb, loaded = self.playback, self.loaded
+        if pb is None or loaded is None or pb.rebuilding:
+            return
+        now = time.monotonic()
+        key = (id(pb.shown), pb.shown.events, at_end)
+        if key == self._theory_key or (self.playing and now < self._theory_due):
+            return
+        self._theory_key, self._theory_due = key, now + 0.5
+        self.theory_view.show_run(pb.shown, loaded.trace.config, live=not at_end)
 
     def _show_diagnosis(self, at_end: bool) -> None:
         pb = self.playback

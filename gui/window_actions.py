@@ -49,6 +49,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "_on_screenshot_action_triggered",
                "Save a PNG of the whole window (for handouts)", sep_before=True),
     ActionSpec("quit_action", "quit", "&Quit", ("Ctrl+Q",), "close", sep_before=True),
+    ActionSpec("sweep_action", "sweep", "&Sweep…", ("Ctrl+Shift+W",),
+               "_on_sweep_action_triggered",
+               "Run this configuration over a range of values (e.g. 1, 2, 4 consumers), "
+               "several times each, and see which is best", menu="&Experiment"),
     ActionSpec("follow_action", "follow", "&Follow live", ("F",), "_on_follow_action_toggled",
                "Keep the newest seconds of the run in view (F)", menu="&View",
                checkable=True, checked=True),
@@ -97,6 +101,7 @@ def build_chrome(
     run_menu = bar.addMenu("&Run")
     for a in run_actions:
         run_menu.addAction(a)
+    menus["&Experiment"] = bar.addMenu("&Experiment")
     menus["&View"] = bar.addMenu("&View")
     for spec in ACTIONS:
         action = make_action(window, spec)

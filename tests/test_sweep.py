@@ -146,6 +146,18 @@ def test_cpu_bound_on_a_crowded_machine_still_recommends_one_per_cpu(monkeypatch
     assert sentence.startswith("Use 1 consumer:")
 
 
+def test_crowded_machine_swept_up_to_the_cpus_is_not_called_still_growing(monkeypatch):
+    """1 and 2 consumers on a busy 2-CPU machine, 2 measured slower: one per CPU, and no
+    "throughput still grew by -6%" (the sweep view shows this after its first points)."""
+    import engine.sweep_report as report
+
+    monkeypatch.setattr(report, "_load", lambda: 13.0)
+    sentence, bottleneck = recommend(_rows([53, 50]), [Param("consumers", (1, 2))], "cpu",
+                                     None, 2)  # fmt: skip
+    assert sentence.startswith("Use 2 consumers") and "still grew" not in sentence, sentence
+    assert "sweep again when it is quieter" in sentence and bottleneck == "cpus"
+
+
 def test_still_growing_recommends_more_and_how_to_sweep_further():
     sentence, bottleneck = recommend(_rows([100, 200, 390, 700]), CONSUMERS, "sleep", None, 2)
     assert sentence.startswith("Use at least 8 consumers")

@@ -23,6 +23,7 @@ from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on
 from gui.charts.rates_plot import RatesChart
 from gui.charts.readout import ChartReadout
 from gui.charts.series import ModelSeries, decimate
+from gui.charts.theory_lines import TheoryLines
 from gui.charts.timeline_plot import TimelineChart
 from gui.charts.unfinished_plot import UnfinishedChart
 from gui.charts.xlink import XLink, follow_range
@@ -148,6 +149,7 @@ class ChartsPanel(QWidget):
         self._tip.hide()
         self._glw.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._glw.viewport().installEventFilter(self)
+        self.theory = TheoryLines(self.unfinished, self.rates, self._rebuild_legend)
         self._apply_look()
 
     # ------------------------------------------------------------------ public API
@@ -212,6 +214,7 @@ class ChartsPanel(QWidget):
         if rates:
             self.rates.update_data(s)
         self.unfinished.update_markers(m, now)
+        self.theory.update(m)
         self._fit_y()
         # The readout is text: ten updates a second are plenty.
         t = time.perf_counter()
@@ -378,7 +381,7 @@ class ChartsPanel(QWidget):
         self._set_row_stretch()
 
     def _rebuild_legend(self, i: int) -> None:
-        entries = self.charts[i].legend_entries(self._theme)
+        entries = self.theory.entries(self.charts[i], self._theme, self._style)
         for legend in (self.legends[i], self.strips[i]):
             legend.set_entries(entries)
             legend.apply(self._theme, self._style)
@@ -409,7 +412,7 @@ class ChartsPanel(QWidget):
         self._glw.setBackground(qcolor(theme.background))
         for chart, legend, strip in zip(self.charts, self.legends, self.strips, strict=True):
             chart.apply(theme, style)
-            entries = chart.legend_entries(theme)
+            entries = self.theory.entries(chart, theme, style)
             for form in (legend, strip):
                 form.set_entries(entries)
                 form.apply(theme, style)

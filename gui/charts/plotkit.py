@@ -162,6 +162,7 @@ class YRange:
         self.min_span = min_span
         self.lo = 0.0
         self.hi = min_span
+        self.extra: float | None = None  # a reference line's value that must stay in view
         self.vb.setYRange(self.lo, self.hi, padding=0)
 
     def reset(self) -> None:
@@ -171,6 +172,8 @@ class YRange:
     def fit(self, dmin: float, dmax: float) -> None:
         if not (math.isfinite(dmin) and math.isfinite(dmax)):
             return
+        if self.extra is not None:
+            dmax = max(dmax, self.extra)
         lo = self.floor if self.floor is not None else dmin
         span_now = self.hi - self.lo
         inside = self.lo <= lo and dmax <= self.hi

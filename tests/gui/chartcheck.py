@@ -241,7 +241,7 @@ def data_items(panel: ChartsPanel) -> set[tuple[int, str | None]]:
     cursors = {id(x) for x in panel._cursor + panel._playhead}
     u = panel.unfinished
     # Markers join their plot when first shown: counted while still hidden too.
-    hidden = [u.band, u.called_line, u.return_line, u.producers_line]
+    hidden = [u.band, u.called_line, u.return_line, u.producers_line, *panel.theory.items()]
     plotted = [i for c in panel.charts for i in c.plot.items]
     for vb in [c.plot.getViewBox() for c in panel.charts] + [panel.rates.vb2]:
         for it in list(vb.addedItems) + plotted + hidden:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -10,6 +11,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor
 
 from engine.model import Activity, RunModel
+from engine.theory import batch_bound, predict, task_durations
 from gui.charts import ChartsPanel
 from gui.charts.curves import BandItem, LinesItem, SeriesLine
 from gui.charts.palette import Theme, qcolor
@@ -331,3 +333,105 @@ register(ItemCheck("Unfinished: join() band", lambda p: p.unfinished.band, join_
                    join_band_held, join_band_probes, min_probes=2))
 
 
+
+
+# ------------------------------------------------------------ queueing theory's reference lines
+def _prediction(ctx: Ctx) -> object:
+    """engine/theory's prediction for the config the panel shows (None: none or a batch)."""
+    cfg = ctx.panel.theory.cfg
+    return None if cfg is None else predict(cfg, os.cpu_count())
+
+
+def reference_level(label: str, attr: str, field: str, view: Callable[[ChartsPanel], object],
+                    colour: Callable[[Theme], str]) -> None:
+    """A dashed horizontal line at a predicted value (``field`` of engine.theory.Prediction)."""
+
+    def line(p: ChartsPanel) -> pg.InfiniteLine:
+        return getattr(p.theory, attr)
+
+    def value(ctx: Ctx) -> float | None:
+        pred = _prediction(ctx)
+        v = getattr(pred, field) if pred is not None and pred.stable else None
+        return v if v is not None and np.isfinite(v) else None
+
+    def held(ctx: Ctx) -> list[str]:
+        v, ln = value(ctx), line(ctx.panel)
+        if v is None:
+            return [f"{label}: shown, theory predicts no finite value"] if ln.isVisible() else []
+        if not ln.isVisible() or ln.getViewBox() is not view(ctx.panel):
+            return [f"{label}: not shown in its chart, theory predicts {v:.6g}"]
+        return [] if abs(ln.value() - v) <= 1e-9 * max(1.0, abs(v)) else \
+            [f"{label}: at {ln.value():.6g}, theory predicts {v:.6g}"]
+
+    def probes(ctx: Ctx) -> list[Probe]:
+        v = value(ctx)
+        if v is None:
+            return []
+        vb = view(ctx.panel)
+        xmin, xmax = ctx.x_range()
+        return [Probe(vb, xmin + f * (xmax - xmin), v) for f in np.linspace(0.05, 0.95, 24)]
+
+    def covers(ctx: Ctx) -> Callable[[QPoint], bool]:
+        v = value(ctx)
+        if v is None:
+            return lambda pt: False
+        vb = view(ctx.panel)
+        y = ctx.to_pixel(vb, 0.0, v).y()
+        return lambda pt: abs(pt.y() - y) <= CLEAR_PX and ctx.inside(vb, pt)
+
+    # Dashed: a third of the places showing the colour is proof it is drawn.
+    register(ItemCheck(label, line, lambda th, _m: qcolor(colour(th)), held, probes, covers,
+                       min_probes=0, share=0.3))
+
+
+reference_level("Unfinished: predicted L line", "in_system", "mean_in_system",
+                lambda p: p.unfinished.plot.getViewBox(), lambda th: th.unfinished)
+reference_level("Rates: predicted wait line", "wait", "mean_wait_s", lambda p: p.rates.vb2,
+                lambda th: th.wait)
+
+
+def _bound_at(ctx: Ctx) -> float | None:
+    """A batch's earliest end: first put + engine/theory's batch bound, once all are put."""
+    cfg, m = ctx.panel.theory.cfg, ctx.model
+    if cfg is None or predict(cfg, os.cpu_count()) is not None:
+        return None
+    d = task_durations(m)
+    if not d.size or d.size < m.tasks_total:
+        return None
+    first = min(float(np.nanmin(r.t_put[: r.n])) for r in m.tasks.streams.values() if r.n
+                and not np.all(np.isnan(r.t_put[: r.n])))
+    return first + batch_bound(d * cfg.time_scale, cfg.consumers, os.cpu_count(),
+                               cfg.workload == "cpu")
+
+
+def _bound_held(ctx: Ctx) -> list[str]:
+    t, ln = _bound_at(ctx), ctx.panel.theory.bound
+    if t is None:
+        return ["Unfinished: batch bound line: shown, no batch bound"] if ln.isVisible() else []
+    if not ln.isVisible():
+        return [f"Unfinished: batch bound line: hidden, the bound ends at {t:.4f}"]
+    return [] if abs(ln.value() - t) < 1e-9 else \
+        [f"Unfinished: batch bound line: at {ln.value():.4f}, the bound at {t:.4f}"]
+
+
+def _bound_probes(ctx: Ctx) -> list[Probe]:
+    t = _bound_at(ctx)
+    if t is None:
+        return []
+    vb = ctx.panel.unfinished.plot.getViewBox()
+    (_, _), (y0, y1) = vb.viewRange()
+    return [Probe(vb, t, y0 + f * (y1 - y0)) for f in np.linspace(0.05, 0.95, 19)]
+
+
+def _bound_covers(ctx: Ctx) -> Callable[[QPoint], bool]:
+    t = _bound_at(ctx)
+    if t is None:
+        return lambda pt: False
+    vb = ctx.panel.unfinished.plot.getViewBox()
+    x = ctx.to_pixel(vb, t, 0.0).x()
+    return lambda pt: abs(pt.x() - x) <= CLEAR_PX and ctx.inside(vb, pt)
+
+
+register(ItemCheck("Unfinished: batch bound line", lambda p: p.theory.bound,
+                   lambda th, _m: qcolor(th.dones), _bound_held, _bound_probes, _bound_covers,
+                   min_probes=0, share=0.3, marker=True))

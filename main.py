@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open in presenter mode (larger text and lines for a projector; F5 toggles it)",
     )
+    p.add_argument(
+        "--view", choices=("charts", "flow"), default="charts",
+        help="the tab shown first: the charts, or the flow of tasks (Ctrl+1 / Ctrl+2)",
+    )
 
     p = sub.add_parser(
         "run",
@@ -233,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 screenshot=args.screenshot,
                 quit_when_done=args.quit_when_done,
                 presenter=args.presenter,
+                view=args.view,
             )
         if command == "sweep":
             return _sweep(args)

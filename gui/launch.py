@@ -43,6 +43,7 @@ def run_gui(
     screenshot: str | None = None,
     quit_when_done: bool = False,
     presenter: bool = False,
+    view: str = "charts",
 ) -> int:
     """Show the main window on ``cfg`` and run the event loop.
 
@@ -74,6 +75,8 @@ def run_gui(
     window.showMaximized()
     # Zero-delay timers run after the pending paint of the window: it is visible by then.
     QTimer.singleShot(0, window.load_charts)
+    if view == "flow":  # after the charts (and their tabs) are in place
+        QTimer.singleShot(0, window.show_flow)
     if start:
         # After the first paint: the window is visible before the worker processes start.
         QTimer.singleShot(50, window.start_run)

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 from engine.runner import RunStatus
 from engine.tracefile import TraceError
 from gui.event_log import EventLog
+from gui.flow import FlowView
+from gui.flow.tabs import ReplayFollower, ViewTabs
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_playback import Playback, ReplayCharts
 from gui.status_bar import RunStatusBar
@@ -100,6 +102,8 @@ class ReplayWindow(QMainWindow):
             ("chrome", "Chrome &trace (Perfetto)…"),
             ("png", "Charts as &PNG…"),
             ("svg", "Charts as &SVG…"),
+            ("flow_png", "Flow view as P&NG…"),
+            ("flow_svg", "Flow view as S&VG…"),
         ):
             act = QAction(text, self)
             act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
@@ -182,7 +186,11 @@ class ReplayWindow(QMainWindow):
         self.log = EventLog(column)
         col.addWidget(self.diagnosis)
         col.addWidget(self.log, 1)
-        split.addWidget(self.charts)
+        # The flow view (issue 16), a tab beside the charts, cut at the playhead.
+        self.flow_view = FlowView(split)
+        self.flow_follower = ReplayFollower()
+        self.view_tabs = ViewTabs(self.charts, self.flow_view, split)
+        split.addWidget(self.view_tabs)
         split.addWidget(column)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
@@ -234,6 +242,8 @@ class ReplayWindow(QMainWindow):
         self.diagnosis.reset()
         self._told_end = False
         self.charts.set_trace_marks(loaded.trace)
+        self.flow_follower.reset()
+        self.flow_view.set_model(None)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
         gc.freeze()
@@ -351,6 +361,7 @@ class ReplayWindow(QMainWindow):
         # The log throttles itself; once the playhead rests it must show every line up to it.
         self.log.flush(force=reset or (pb.caught_up and not self.playing))
         self.charts.set_playhead(pb.target)
+        self._show_flow()
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
@@ -359,6 +370,17 @@ class ReplayWindow(QMainWindow):
         busy = "rewinding…  " if pb.rebuilding else ""
         self.time_label.setText(f"{busy}{pb.target:7.2f} s / {pb.duration:.2f} s")
         self._show_state()
+
+    def _show_flow(self) -> None:
+        """The flow view at the playhead, cut from the furthest-fed model (a seek back is one
+        cut, not a rebuild); never past what that model has been fed."""
+        pb = self.playback
+        if pb is None:
+            return
+        r = pb.replayer
+        model = self.flow_follower.offer(r.model, r.playhead_s)
+        t = min(pb.target, self.flow_follower.fed_to)
+        self.flow_view.show(model, max(0.0, t), self.speed if self.playing else 1.0)
 
     def _fit_x(self) -> None:
         # The whole run on one axis, so the playhead walks across it instead of it scrolling.
@@ -412,7 +434,8 @@ class ReplayWindow(QMainWindow):
     def export_dialog(self, fmt: str) -> None:
         if self.loaded is None:
             return
-        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg"}[fmt]
+        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg",
+                  "flow_png": ".png", "flow_svg": ".svg"}[fmt]  # fmt: skip
         base = Path(self.loaded.trace.path).with_suffix(suffix)
         path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
         if path:
@@ -423,7 +446,9 @@ class ReplayWindow(QMainWindow):
         if self.loaded is None:
             return
         try:
-            if fmt in ("png", "svg"):
+            if fmt in ("flow_png", "flow_svg"):
+                self.flow_view.export_image(path)
+            elif fmt in ("png", "svg"):
                 from gui.charts.image_export import save_charts_image
 
                 save_charts_image(self.charts, path)

@@ -1,0 +1,70 @@
+"""The charts and the flow view as two tabs of one place, and how a replay feeds the flow view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from engine.model import RunModel
+from gui.flow.view import FlowView
+
+CHARTS_TAB = 0
+FLOW_TAB = 1
+
+
+class ViewTabs(QTabWidget):
+    """"Charts" and "Flow" tabs (Ctrl+1, Ctrl+2); the flow view draws only while it shows."""
+
+    def __init__(self, charts: QWidget, flow: FlowView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("view_tabs")
+        self.setDocumentMode(True)
+        self.charts = charts
+        self.flow = flow
+        self.addTab(charts, "Charts")
+        self.addTab(flow, "Flow")
+        self.setTabToolTip(CHARTS_TAB, "Counters and timelines of the run (Ctrl+1)")
+        self.setTabToolTip(FLOW_TAB, "Every task as a token: producer → queue → consumer → done "
+                                     "(Ctrl+2)")  # fmt: skip
+        for key, index in (("Ctrl+1", CHARTS_TAB), ("Ctrl+2", FLOW_TAB)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(lambda i=index: self.setCurrentIndex(i))
+        self.currentChanged.connect(self._on_self_currentChanged)
+
+    def show_flow(self, on: bool = True) -> None:
+        self.setCurrentIndex(FLOW_TAB if on else CHARTS_TAB)
+
+    @property
+    def flow_shown(self) -> bool:
+        return self.currentIndex() == FLOW_TAB
+
+    def _on_self_currentChanged(self, index: int) -> None:
+        if index == FLOW_TAB:
+            self.flow.refresh(snap=True)
+
+
+class ReplayFollower:
+    """Which model the flow view cuts at the playhead in a replay.
+
+    A model fed up to time T knows every task's times up to T, so the flow view can show any
+    t <= T from it at once. Going back, the replay rebuilds a fresh model from the start (the
+    charts wait for it); the flow view keeps cutting the furthest-fed model instead, so a seek
+    backwards is one cut through its columns, never a rebuild.
+    """
+
+    def __init__(self) -> None:
+        self.model: RunModel | None = None
+        self.fed_to = -1.0
+
+    def reset(self) -> None:
+        self.model, self.fed_to = None, -1.0
+
+    def offer(self, model: RunModel, fed_to: float) -> RunModel:
+        """The playback's model fed up to ``fed_to``; returns the one to cut."""
+        if model is self.model:
+            self.fed_to = max(self.fed_to, fed_to)
+        elif self.model is None or fed_to >= self.fed_to:
+            self.model, self.fed_to = model, fed_to
+        return self.model

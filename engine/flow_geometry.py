@@ -59,7 +59,8 @@ class FlowGeometry:
         x, y, w, h = rects[min(i, len(rects) - 1)]
         # Inside the box, right of its words; further held tokens step down and left, stacked.
         cx = x + w - self.token_w / 2 - self.unit * 0.2
-        return cx - k * self.unit * 0.3, y + h / 2 + k * self.unit * 0.22
+        # Below the name's line (which takes the box's full width).
+        return cx - k * self.unit * 0.3, y + h * 0.62 + k * self.unit * 0.22
 
     def done_center(self, k: int) -> Point:
         x, y, w, _h = self.done_area

@@ -23,6 +23,9 @@ from engine.explain import summary_json
 from engine.model import RunModel
 from engine.replay import replay_model
 from engine.tracefile import Trace
+from gui.flow import FlowView
+from gui.flow.clock import FlowClock
+from gui.flow.tabs import ViewTabs
 from gui.replay_playback import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words
 
@@ -147,8 +150,13 @@ class CompareWindow(QMainWindow):
         ok_colour, bad_colour = _VERDICT[dark]
 
         split = QSplitter(Qt.Orientation.Vertical, self)
-        sides = QSplitter(Qt.Orientation.Horizontal, split)
+        top = QWidget(split)  # the flow views' clock (shown with them) above the two runs
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        sides = QSplitter(Qt.Orientation.Horizontal, top)
         self.panels: list[ReplayCharts] = []
+        self.flow_views: list[FlowView] = []
+        self.view_tabs: list[ViewTabs] = []
         for name, trace, model in zip("AB", self.traces, self.models, strict=True):
             box = QWidget(sides)
             lay = QVBoxLayout(box)
@@ -175,9 +183,16 @@ class CompareWindow(QMainWindow):
             panel.set_follow(False)
             lay.addWidget(title)
             lay.addWidget(status)
-            lay.addWidget(panel, 1)
+            flow = FlowView(box)  # issue 16: each run's tasks as tokens, a tab beside its charts
+            tabs = ViewTabs(panel, flow, box)
+            lay.addWidget(tabs, 1)
             sides.addWidget(box)
             self.panels.append(panel)
+            self.flow_views.append(flow)
+            self.view_tabs.append(tabs)
+        self.flow_clock = FlowClock(self.view_tabs, self.flow_views, self.models, top)
+        top_lay.addWidget(self.flow_clock)
+        top_lay.addWidget(sides, 1)
         # One time axis: linking the two master plots links all eight (each panel links its own).
         self.panels[1].unfinished.plot.setXLink(self.panels[0].unfinished.plot)
         longest = max(m.last_t for m in self.models)
@@ -234,7 +249,7 @@ class CompareWindow(QMainWindow):
             )
         rows_h = self._per_block * self.table.verticalHeader().defaultSectionSize()
         self.table.setMinimumHeight(rows_h + header.sizeHint().height() + 4)
-        split.addWidget(sides)
+        split.addWidget(top)
         split.addWidget(self.table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)

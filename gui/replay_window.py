@@ -380,7 +380,7 @@ class ReplayWindow(QMainWindow):
         r = pb.replayer
         model = self.flow_follower.offer(r.model, r.playhead_s)
         t = min(pb.target, self.flow_follower.fed_to)
-        self.flow_view.show(model, max(0.0, t), self.speed if self.playing else 1.0)
+        self.flow_view.show_at(model, max(0.0, t), self.speed if self.playing else 1.0)
 
     def _fit_x(self) -> None:
         # The whole run on one axis, so the playhead walks across it instead of it scrolling.

@@ -122,7 +122,7 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
     text_w = rect.width() - (u * 2.3 if holds else u * 0.4)
     line_h = (rect.height() - u * 0.2) / 3
     top = QRectF(rect.x() + u * 0.2, rect.y() + u * 0.1, text_w, line_h)
-    p.drawText(top, left, s.name)
+    p.drawText(top.adjusted(0, 0, rect.width() - u * 0.4 - text_w, 0), left, s.name)
     p.setFont(text_font(u, 0.36, bold=act in (Activity.DIED, Activity.BLOCK_PUT)))
     line2 = top.translated(0, line_h)
     p.setPen(colour if act in (Activity.DIED, Activity.BLOCK_PUT) else qcolor(theme.foreground))
@@ -207,7 +207,9 @@ def _queue(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, u: float) -
         p.drawText(below, Qt.AlignmentFlag.AlignLeft,
                    f"maxsize {f.maxsize}" if f.maxsize else "unbounded")  # fmt: skip
     p.setFont(text_font(u, 0.34))
-    p.drawText(below, Qt.AlignmentFlag.AlignRight, "head: next get() →")
+    above = QRectF(lane.x(), lane.y() - u * 0.6, lane.width(), u * 0.55)
+    p.drawText(above, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+               "head: next get() →")  # fmt: skip
 
 
 def _gate(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, u: float) -> None:

@@ -127,7 +127,7 @@ class FlowView(QGraphicsView):
         super().showEvent(event)
         self.refresh(snap=True)
 
-    def show(self, model: RunModel | None, t: float | None, speed: float = 1.0) -> None:
+    def show_at(self, model: RunModel | None, t: float | None, speed: float = 1.0) -> None:
         """``model`` at ``t``; tokens of tasks already drawn stay (a replay's model that was
         rebuilt holds the same task ids), so switching models does not restart their glide."""
         if model is not self.model:

@@ -1,0 +1,264 @@
+"""The flow view against the model: every token where the model puts its task, on real runs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+from pytestqt.qtbot import QtBot
+
+from engine.config import RunConfig
+from engine.config_files import load_preset
+from engine.distributions import Distribution
+from engine.events import LABEL_NONE, effect_time
+from engine.flow_layout import (
+    CONSUMER,
+    DONE,
+    DROPPED,
+    GATE_CLOSED,
+    GATE_PREMATURE,
+    QUEUE,
+    SENTINEL,
+    FlowLimits,
+    flow_frame,
+)
+from engine.model import Activity, RunModel
+from engine.replay import Replayer, replay_model
+from engine.runner import Run
+from engine.tracefile import TraceWriter, read_trace
+from gui.charts.palette import qcolor, theme_for_palette
+from gui.flow import FlowView
+from gui.flow.look import S_SENTINEL, S_TASK, styles
+
+# Retries (a failed task goes back into the queue from its consumer), two consumers, sentinels.
+CFG = RunConfig(
+    tasks_per_producer=14, time_scale=0.05, consumers=2, sentinels="per_consumer", seed=3,
+    failure_rate=0.3, on_failure="retry",
+)  # fmt: skip
+ALL = FlowLimits(queue_slots=10**6, held_shown=10**6, done_shown=10**6, dropped_shown=10**6)
+
+
+def record(path: Path, cfg: RunConfig) -> None:
+    with TraceWriter(path, cfg) as writer:
+        run = Run(cfg)
+        writer.attach(run)
+        with run:
+            assert run.wait(60), "the recorded run did not end"
+    assert writer.error is None
+
+
+@pytest.fixture(scope="module")
+def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("flow") / "retry.qltrace"
+    record(path, CFG)
+    return path
+
+
+def sample_times(path: Path, n: int = 14) -> list[float]:
+    """Times halfway between consecutive records' effects: no record takes effect there."""
+    trace = read_trace(path)
+    times = sorted({effect_time(r) - trace.t0 for _, _, recs in trace.batches for r in recs})
+    mids = [(a + b) / 2 for a, b in itertools.pairwise(times) if b - a > 1e-6]
+    step = max(1, len(mids) // n)
+    return mids[::step]
+
+
+def places_in(m: RunModel) -> dict[int, tuple[str, int]]:
+    """Where the model fed up to a time says each task is: its own counters and held lists."""
+    cons = sorted(w.src for w in m.workers.values() if w.role == 1 and w.src)
+    out: dict[int, tuple[str, int]] = {}
+    for tid in m.tasks:
+        task = m.tasks[tid]
+        if task.t_done is not None:
+            out[tid] = (DONE, -1)
+        elif task.t_get is None:
+            out[tid] = (QUEUE, -1)
+    for i, src in enumerate(cons):
+        for tid in m.workers[src].held:
+            out[tid] = (CONSUMER, i)
+    return out
+
+
+def test_every_token_is_where_the_model_says_at_sampled_times(
+    qtbot: QtBot, trace_path: Path
+) -> None:
+    trace = read_trace(trace_path)
+    full = replay_model(trace)
+    assert full.retries >= 1, "the run should have retried a failed task"
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_model(full)
+    checked = 0
+    for t in sample_times(trace_path):
+        at_t = Replayer(trace).seek(t)  # the model fed only what had happened by t
+        want = places_in(at_t)
+        frame = flow_frame(full, t, ALL)
+        got = {tok.tid: (tok.place, tok.station if tok.place == CONSUMER else -1)
+               for tok in frame.tokens}  # fmt: skip
+        assert got == want, f"at {t:.3f} s"
+        assert frame.depth == at_t.depth and frame.unfinished == at_t.unfinished
+        # The drawn tokens rest in their places' areas (the view shows the first of each).
+        view.set_time(t)
+        view.advance(10.0)
+        g = view.geometry_
+        for tid, (x, y) in view.token_positions().items():
+            place, i = want[tid]
+            if place == QUEUE:
+                lx, ly, lw, lh = g.lane
+                assert lx <= x <= lx + lw and ly <= y <= ly + lh, (t, tid)
+            elif place == CONSUMER:
+                bx, by, bw, bh = g.consumers[i]
+                assert bx <= x <= bx + bw and by <= y <= by + bh, (t, tid)
+            else:
+                dx, dy, dw, dh = g.done_area
+                assert dx <= x <= dx + dw and dy <= y <= dy + dh, (t, tid)
+        checked += len(want)
+    assert checked > 40
+
+
+def test_a_retried_task_goes_back_from_its_consumer(trace_path: Path) -> None:
+    full = replay_model(read_trace(trace_path))
+    end = flow_frame(full, full.last_t, ALL)
+    retried = [tok for tok in end.tokens if tok.retried]
+    failed = [tok for tok in end.tokens if tok.failed]
+    assert retried and failed
+    assert all(tok.origin == CONSUMER for tok in retried)
+    assert {tok.text for tok in retried} <= {tok.text for tok in failed}
+
+
+def test_sentinels_look_different(qtbot: QtBot, trace_path: Path) -> None:
+    full = replay_model(read_trace(trace_path))
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.set_model(full)
+    view.set_time(full.last_t, snap=True)
+    sentinels = [it for it in view.items.values() if it.tok.kind == SENTINEL]
+    tasks = [it for it in view.items.values() if it.tok.kind != SENTINEL and not it.tok.failed]
+    assert sentinels and tasks
+    assert all(it.tok.text == "None" for it in sentinels)
+    look = styles(theme_for_palette())
+    assert all(it.style == look[S_SENTINEL] for it in sentinels)
+    assert look[S_SENTINEL].shape != look[S_TASK].shape
+    assert look[S_SENTINEL].fill != look[S_TASK].fill
+    assert all(it.style.shape == "round" for it in tasks)
+
+
+def _has_colour(img: QImage, colour: QColor, box: tuple[float, float, float, float] | None = None,
+                tol: int = 12) -> bool:  # fmt: skip
+    x0, y0, w, h = box if box is not None else (0, 0, img.width(), img.height())
+    want = (colour.red(), colour.green(), colour.blue())
+    for y in range(max(0, int(y0)), min(img.height(), int(y0 + h))):
+        for x in range(max(0, int(x0)), min(img.width(), int(x0 + w)), 2):
+            c = img.pixelColor(x, y)
+            if all(abs(a - b) <= tol for a, b in zip((c.red(), c.green(), c.blue()), want,
+                                                    strict=True)):  # fmt: skip
+                return True
+    return False
+
+
+def test_premature_join_shows_a_red_gate(qtbot: QtBot, tmp_path: Path) -> None:
+    cfg = load_preset("join-race").replace(time_scale=0.1, tasks_per_producer=6)
+    path = tmp_path / "race.qltrace"
+    record(path, cfg)
+    m = replay_model(read_trace(path))
+    assert m.premature_join
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.set_model(m)
+    before = m.join_called_t - 1e-6
+    after = m.join_returned_t + 1e-6
+    assert flow_frame(m, before).gate != GATE_PREMATURE
+    view.set_time(after, snap=True)
+    assert view.frame.gate == GATE_PREMATURE
+    out = tmp_path / "gate.png"
+    view.export_image(str(out))
+    img = QImage(str(out))
+    red = qcolor(theme_for_palette().warning)
+    assert _has_colour(img, red, view.geometry_.gate), "no red in the join gate"
+
+
+def test_gate_is_closed_while_join_waits(short_run_model: RunModel) -> None:
+    m = short_run_model
+    assert m.join_returned_t is not None and m.join_called_t < m.join_returned_t
+    mid = (m.join_called_t + m.join_returned_t) / 2
+    f = flow_frame(m, mid)
+    assert f.gate == GATE_CLOSED and f.unfinished > 0
+    assert flow_frame(m, m.join_returned_t).unfinished == 0
+
+
+def test_exported_png_holds_the_tokens_colours(qtbot: QtBot, tmp_path: Path,
+                                               trace_path: Path) -> None:  # fmt: skip
+    full = replay_model(read_trace(trace_path))
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.set_model(full)
+    # A time with tasks queued or held and some done.
+    t = next(t for t in sample_times(trace_path, 40)
+             if {QUEUE, DONE} <= {tok.place for tok in flow_frame(full, t).tokens}
+             or {CONSUMER, DONE} <= {tok.place for tok in flow_frame(full, t).tokens})
+    view.set_time(t, snap=True)
+    out = tmp_path / "flow.png"
+    view.export_image(str(out))
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (view.viewport().width(), view.viewport().height())
+    look = styles(theme_for_palette())
+    assert _has_colour(img, look[S_TASK].fill), "no task token in the picture"
+    assert _has_colour(img, look["done"].fill), "no done token in the picture"
+    svg = tmp_path / "flow.svg"
+    view.export_image(str(svg))
+    assert "<svg" in svg.read_text(encoding="utf-8")
+
+
+def test_a_killed_worker_drops_its_token(qtbot: QtBot) -> None:
+    cfg = RunConfig(consumers=2, tasks_per_producer=12, task_duration=Distribution.constant(0.4),
+                    seed=2)  # fmt: skip
+    victim = 2  # consumer-0
+    with Run(cfg) as run:
+        m = run.model
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            run.poll(0.01, wait_s=0.005)
+            w = m.workers.get(victim)
+            if w is not None and w.activity == Activity.PROCESS and w.task != -1 and w.pid:
+                break
+        w = m.workers[victim]
+        tid = w.task
+        os.kill(w.pid, signal.SIGKILL)
+        end = time.monotonic() + 10
+        while w.exitcode is None and time.monotonic() < end:
+            run.poll(0.01, wait_s=0.005)
+        assert w.exitcode == -signal.SIGKILL
+        run.stop()
+    assert tid in w.held
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.set_model(m)
+    view.set_time(w.exit_t + 0.01, snap=True)
+    tok = view.frame.token(tid)
+    assert tok is not None and tok.place == DROPPED and tok.station == 0
+    assert view.frame.consumers[0].activity == int(Activity.DIED)
+    _x, y = view.token_positions()[tid]
+    _bx, by, _bw, bh = view.geometry_.consumers[0]
+    assert y > by + bh, "the dropped token should fall below its dead consumer"
+    # Before the death it was held by its consumer.
+    before = flow_frame(m, w.exit_t - 1e-3)
+    assert before.token(tid).place == CONSUMER
+    assert not math.isnan(m.tasks.find(tid)[0].t_get[m.tasks.find(tid)[1]])
+    assert m.tasks[tid].label != LABEL_NONE

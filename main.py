@@ -104,8 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export a recorded run")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg"))
+    p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg", "mp4", "gif"))
     p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--view", choices=("flow", "charts"), default="flow",
+                   help="mp4/gif: what the video shows (default: the flow of tasks)")
+    p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                   help="mp4/gif: run seconds per video second (default 1)")
+    p.add_argument("--fps", type=int, choices=range(1, 61), default=None, metavar="N",
+                   help="mp4/gif: frames per second (default 25 for mp4, 10 for gif)")
     return parser
 
 
@@ -281,6 +287,16 @@ def _export(args: argparse.Namespace) -> int:
 
             export_trace_image(args.file, out)
             print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
+            return 0
+        if args.format in ("mp4", "gif"):
+            from engine.tracefile import read_trace
+
+            read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
+            from gui.launch import export_trace_video
+
+            n = export_trace_video(args.file, out, args.format, view=args.view,
+                                   speed=args.speed, fps=args.fps)  # fmt: skip
+            print(f"queuelab: wrote {n} frames to {out}", file=sys.stderr)
             return 0
         return export_main(args.file, args.format, out)
     except OSError as exc:  # reading problems are TraceErrors (ValueError): this is the write

@@ -170,6 +170,48 @@ def export_trace_image(
         app.processEvents()
 
 
+def export_trace_video(
+    trace_path: PathLike, out_path: PathLike, fmt: str, *, view: str = "flow",
+    speed: float = 1.0, fps: int | None = None,
+) -> int:  # fmt: skip
+    """Render ``trace_path`` as an MP4 or GIF of the flow view (or the charts), offscreen,
+    with a progress line on stderr; returns the frames written. Raises as export_trace_image.
+    """
+    from engine.tracefile import read_trace
+    from gui.trace_loader import warn_to_stderr
+
+    trace = read_trace(trace_path, on_warning=warn_to_stderr)
+    _ensure_platform()
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from gui.flow.video import render_video
+
+    app = make_app()
+    previous = qInstallMessageHandler(_quiet_platform)
+    tty = sys.stderr.isatty()
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        pct = done * 100 // total
+        # A terminal gets one line redrawn; a log file a line per tenth.
+        if tty:
+            bar = "#" * (pct // 4)
+            print(f"\rqueuelab: rendering [{bar:<25}] {done}/{total} frames", end="",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            if done == total:
+                print(file=sys.stderr)
+        elif pct // 10 != shown[0]:
+            shown[0] = pct // 10
+            print(f"queuelab: rendering {done}/{total} frames ({pct}%)", file=sys.stderr)
+
+    try:
+        return render_video(trace, out_path, fmt, view=view, speed=speed, fps=fps,
+                            progress=progress)  # fmt: skip
+    finally:
+        qInstallMessageHandler(previous)
+        app.processEvents()
+
+
 def _quiet_platform(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
     # The offscreen platform notes that it cannot resize windows; a command-line export
     # should print only its own result.

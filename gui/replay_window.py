@@ -109,6 +109,10 @@ class ReplayWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
             export.addAction(act)
             self.export_actions[fmt] = act
+        video = QAction("Export &video…", self)  # issue 16: the replay as MP4 or GIF
+        video.triggered.connect(self._on_video_action_triggered)
+        file_menu.addAction(video)
+        self.export_actions["video"] = video
         file_menu.addSeparator()
         close = QAction("&Close", self)
         close.setShortcut(QKeySequence.StandardKey.Close)
@@ -440,6 +444,16 @@ class ReplayWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
         if path:
             self.export_to(fmt, path)
+
+    def _on_video_action_triggered(self) -> None:
+        if self.loaded is None:
+            return
+        from gui.flow.video_dialog import export_video_dialog
+
+        self.set_playing(False)
+        path = export_video_dialog(self, self.loaded.trace, self.speed)
+        if path:
+            self.log.add_note(f"— video exported to {path} —")
 
     def export_to(self, fmt: str, path: str) -> None:
         """Write the run (csv, chrome) or the charts at the playhead (png, svg) to ``path``."""

@@ -79,6 +79,10 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
     u = g.unit
     p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
     _headings(p, g, f, fg, u)
+    p.setFont(text_font(u, 0.36))
+    p.setPen(muted)
+    p.drawText(QRectF(0, 0, g.width - u * 0.3, u * 0.6),
+               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"t = {f.t:.2f} s")
     _edges(p, g, f, theme, muted)
     for i, s in enumerate(f.producers):
         extra = f"put {s.made}" + (f" of {f.tasks_total // max(1, len(f.producers))}"

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -157,6 +158,7 @@ class CompareWindow(QMainWindow):
         self.panels: list[ReplayCharts] = []
         self.flow_views: list[FlowView] = []
         self.view_tabs: list[ViewTabs] = []
+        title_rows: list[QHBoxLayout] = []
         for name, trace, model in zip("AB", self.traces, self.models, strict=True):
             box = QWidget(sides)
             lay = QVBoxLayout(box)
@@ -181,16 +183,22 @@ class CompareWindow(QMainWindow):
             panel.set_trace_marks(trace)
             panel.set_model(model)
             panel.set_follow(False)
-            lay.addWidget(title)
+            title_row = QHBoxLayout()  # the title, and (below) the charts/flow switch
+            title_row.addWidget(title, 1)
+            title_rows.append(title_row)
+            lay.addLayout(title_row)
             lay.addWidget(status)
             flow = FlowView(box)  # issue 16: each run's tasks as tokens, a tab beside its charts
             tabs = ViewTabs(panel, flow, box)
+            tabs.tabBar().hide()  # one switch in each title row: the charts keep the height
             lay.addWidget(tabs, 1)
             sides.addWidget(box)
             self.panels.append(panel)
             self.flow_views.append(flow)
             self.view_tabs.append(tabs)
         self.flow_clock = FlowClock(self.view_tabs, self.flow_views, self.models, top)
+        for row in title_rows:
+            row.addWidget(self.flow_clock.switch_button(row.parentWidget()))
         top_lay.addWidget(self.flow_clock)
         top_lay.addWidget(sides, 1)
         # One time axis: linking the two master plots links all eight (each panel links its own).

@@ -53,10 +53,27 @@ class FlowClock(QWidget):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._on_timer_timeout)
         self._last = time.monotonic()
+        self._switches: list[QToolButton] = []
         for t in self.tabs:
             t.currentChanged.connect(self._on_tabs_currentChanged)
         self.setVisible(False)
         self.seek(self.t)
+
+    def switch_button(self, parent: QWidget | None) -> QToolButton:
+        """A "Flow ▸" / "Charts ▸" button switching every run's view (Ctrl+2 / Ctrl+1 too)."""
+        b = QToolButton(parent)
+        b.setObjectName("flow_switch")
+        b.setAutoRaise(True)
+        b.setToolTip("Switch both runs between their charts and their flow of tasks")
+        b.clicked.connect(lambda: self.tabs[0].show_flow(not self.tabs[0].flow_shown))
+        self._switches.append(b)
+        self._label_switches()
+        return b
+
+    def _label_switches(self) -> None:
+        flow = bool(self.tabs) and self.tabs[0].flow_shown
+        for b in self._switches:
+            b.setText("Show charts" if flow else "Show flow of tasks")
 
     def seek(self, t: float) -> None:
         self.t = min(max(0.0, t), self.duration)
@@ -94,3 +111,4 @@ class FlowClock(QWidget):
                 t.setCurrentIndex(index)
         # The clock is about the flow: shown with it only.
         self.setVisible(any(t.flow_shown for t in self.tabs))
+        self._label_switches()

@@ -79,10 +79,6 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
     u = g.unit
     p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
     _headings(p, g, f, fg, u)
-    p.setFont(text_font(u, 0.36))
-    p.setPen(muted)
-    p.drawText(QRectF(0, 0, g.width - u * 0.3, u * 0.6),
-               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"t = {f.t:.2f} s")
     _edges(p, g, f, theme, muted)
     for i, s in enumerate(f.producers):
         extra = f"put {s.made}" + (f" of {f.tasks_total // max(1, len(f.producers))}"
@@ -95,6 +91,14 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
     _queue(p, g, f, theme, u)
     _gate(p, g, f, theme, u)
     _legend(p, g, theme, look, u)
+
+
+def paint_clock(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> None:
+    """The time shown, top right: it changes every frame, so it is not part of the backdrop."""
+    p.setFont(text_font(g.unit, 0.36))
+    p.setPen(qcolor(theme.producers_line))
+    p.drawText(QRectF(0, 0, g.width - g.unit * 0.3, g.unit * 0.6),
+               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"t = {f.t:.2f} s")
 
 
 def _headings(p: QPainter, g: FlowGeometry, f: FlowFrame, fg: QColor, u: float) -> None:

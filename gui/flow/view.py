@@ -6,7 +6,15 @@ import math
 import time
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QPaintEngine,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -21,9 +29,10 @@ from engine.flow_geometry import FlowGeometry, flow_geometry
 from engine.flow_layout import CONSUMER, DROPPED, FlowFrame, FlowLimits, Token, flow_frame
 from engine.model import RunModel
 from gui.charts.palette import Theme, theme_for_palette
-from gui.flow.backdrop import LEGEND_TOKENS, paint_backdrop
+from gui.flow.backdrop import LEGEND_TOKENS, paint_backdrop, paint_clock
 from gui.flow.look import TokenStyle, paint_token, styles, text_font, token_font, token_style_key
 
+_PIXEL_ENGINES = (QPaintEngine.Type.Raster, QPaintEngine.Type.OpenGL2, QPaintEngine.Type.X11)
 TICK_MS = 16  # the glide's timer: ~60 frames a second while tokens move, none when at rest
 GLIDE_TAU_S = 0.09  # a token covers 1 - 1/e of its way in this many (frame) seconds
 SETTLED_PX = 0.5
@@ -87,7 +96,11 @@ class FlowView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setMinimumSize(480, 320)
         self._scene = QGraphicsScene(self)
+        # Every token moves every frame: a BSP index would be rebuilt all the time for nothing.
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
+        self._backdrop: QPixmap | None = None  # the still parts, drawn again only on change
+        self._backdrop_key: tuple | None = None
         self.model: RunModel | None = None
         self.frame: FlowFrame | None = None
         self.geometry_: FlowGeometry | None = None
@@ -206,12 +219,15 @@ class FlowView(QGraphicsView):
                 self.items[tok.tid] = item
             item.set_look(tok, self._look[token_style_key(tok)], font, g.token_w, g.token_h)
             item.target = g.token_pos(tok, order)
-            item.setZValue(2 + order if tok.place == CONSUMER else 1)
+            z = 2 + order if tok.place == CONSUMER else 1
+            if item.zValue() != z:
+                item.setZValue(z)
             if snap or tok.stream:
                 item.setPos(*item.target)
             elif fresh:
                 item.setPos(*g.origin_pos(tok))
-            item.show()
+            if not item.isVisible():
+                item.show()
         for tid in [tid for tid in self.items if tid not in seen]:
             item = self.items.pop(tid)
             item.hide()
@@ -292,7 +308,24 @@ class FlowView(QGraphicsView):
             p.drawText(QRectF(0, 0, g.width, g.height), Qt.AlignmentFlag.AlignCenter,
                        "Start a run to see its tasks flow.")  # fmt: skip
             return
-        paint_backdrop(p, g, f, self._theme, self._look)
+        # The backdrop changes with counts and states, not with every frame: kept as a pixmap.
+        key = (id(g), self._theme.name, f.producers, f.consumers, f.depth, f.queue_more,
+               f.unfinished, f.done, f.gate, f.streams, f.held_more, f.maxsize, f.tasks_total)
+        engine = p.paintEngine()
+        if engine is not None and engine.type() not in _PIXEL_ENGINES:
+            paint_backdrop(p, g, f, self._theme, self._look)  # a picture (SVG): vectors
+            paint_clock(p, g, f, self._theme)
+            return
+        ratio = self.viewport().devicePixelRatioF()
+        if self._backdrop is None or self._backdrop_key != key:
+            pm = QPixmap(round(g.width * ratio), round(g.height * ratio))
+            pm.setDevicePixelRatio(ratio)
+            with_painter = QPainter(pm)
+            paint_backdrop(with_painter, g, f, self._theme, self._look)
+            with_painter.end()
+            self._backdrop, self._backdrop_key = pm, key
+        p.drawPixmap(0, 0, self._backdrop)
+        paint_clock(p, g, f, self._theme)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -304,21 +337,41 @@ class FlowView(QGraphicsView):
         from gui.charts.image_export import save_charts_image
 
         self.advance(10.0)
-        # The viewport is a plain QWidget: QGraphicsView.render() takes other arguments.
-        save_charts_image(self.viewport(), path)
+        # Tokens are cached as pixmaps for speed; a picture gets them as vectors.
+        no_cache = QGraphicsItem.CacheMode.NoCache
+        for it in self.items.values():
+            it.setCacheMode(no_cache)
+        try:
+            # The viewport is a plain QWidget: QGraphicsView.render() takes other arguments.
+            save_charts_image(self.viewport(), path)
+        finally:
+            for it in self.items.values():
+                it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def token_positions(self) -> dict[int, tuple[float, float]]:
         """Each drawn token's centre (tests): where the eye sees it now."""
         return {tid: (it.x(), it.y()) for tid, it in self.items.items() if it.isVisible()}
 
 
+_FITTED: dict[tuple[str, int, float], str] = {}
+
+
 def _fit(tok: Token, font: QFont, w: float) -> str:
     """The token's words: id and value when they fit its width, else the id alone."""
     mark = "↺" if tok.retried and tok.kind != "sentinel" else ""
     text = mark + tok.text
-    if ":" in text and QFontMetricsF(font).horizontalAdvance(text) > w * 0.9:
-        text = text.split(":", 1)[0]
-    return text
+    if ":" not in text:
+        return text
+    key = (text, font.pixelSize(), w)
+    fitted = _FITTED.get(key)
+    if fitted is None:
+        if len(_FITTED) > 4096:
+            _FITTED.clear()
+        fitted = text
+        if QFontMetricsF(font).horizontalAdvance(text) > w * 0.9:
+            fitted = text.split(":", 1)[0]
+        _FITTED[key] = fitted
+    return fitted
 
 
 def _legend_rows(width: float, unit: float) -> int:

@@ -358,6 +358,12 @@ def _gate(m: RunModel, t: float) -> str:
     return GATE_PREMATURE if m.premature_join else GATE_OPEN
 
 
-def eye_window(speed: float) -> float:
-    """Run seconds the eye takes in during one wall second at ``speed`` (run s per wall s)."""
-    return max(0.05, float(speed))
+def latest_time(m: RunModel) -> float:
+    """The latest time the model knows of: a live run's "now" for the flow view.
+
+    ``last_t`` orders records by their first time (a get's call); the counters' series by when
+    each took effect (a get's return), which can be later.
+    """
+    series = m.s_t
+    return max(m.last_t, float(series[len(series) - 1]) if len(series) else 0.0)
+

@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine.flow_geometry import FlowGeometry, flow_geometry
-from engine.flow_layout import CONSUMER, DROPPED, FlowFrame, FlowLimits, Token, flow_frame
+from engine.flow_layout import (
+    CONSUMER,
+    DROPPED,
+    FlowFrame,
+    FlowLimits,
+    Token,
+    flow_frame,
+    latest_time,
+)
 from engine.model import RunModel
 from gui.charts.palette import Theme, theme_for_palette
 from gui.flow.backdrop import LEGEND_TOKENS, paint_backdrop, paint_clock
@@ -162,7 +170,7 @@ class FlowView(QGraphicsView):
         if self._t is not None:
             return self._t
         m = self.model
-        return m.last_t if m is not None else 0.0
+        return latest_time(m) if m is not None else 0.0
 
     def _limits(self) -> FlowLimits:
         g = self._geometry()

@@ -264,3 +264,34 @@ def test_a_killed_worker_drops_its_token(qtbot: QtBot) -> None:
     assert before.token(tid).place == CONSUMER
     assert not math.isnan(m.tasks.find(tid)[0].t_get[m.tasks.find(tid)[1]])
     assert m.tasks[tid].label != LABEL_NONE
+
+
+def test_main_window_flow_tab_follows_the_live_run(qtbot: QtBot) -> None:
+    from gui.main_window import MainWindow
+
+    cfg = RunConfig(consumers=2, tasks_per_producer=16, seed=7,
+                    task_duration=Distribution.uniform(0.02, 0.06))  # fmt: skip
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_flow()
+    assert w.view_tabs is not None and w.view_tabs.flow_shown
+    seen: list[tuple[int, int, int, int]] = []
+
+    def check() -> None:
+        m, f = w.model, w.flow_view.frame
+        if m is not None and f is not None and m.t0 is not None:
+            # The live picture is the model now: its counters, not a moment before.
+            seen.append((f.unfinished, m.unfinished, f.depth, m.depth))
+
+    w.driver.sig_frame.connect(check)
+    assert w.start_run()
+    qtbot.waitUntil(lambda: not w.driver.active, timeout=60_000)
+    m = w.model
+    f = w.flow_view.frame
+    assert f is not None and f.gate == "open" and f.unfinished == 0 == m.unfinished
+    assert f.done == len(m.done_t) == 16
+    assert len(seen) >= 3
+    assert [s for s in seen if s[0] != s[1] or s[2] != s[3]] == []
+    w.close()

@@ -104,6 +104,7 @@ def test_every_token_is_where_the_model_says_at_sampled_times(
         frame = flow_frame(full, t, ALL)
         got = {tok.tid: (tok.place, tok.station if tok.place == CONSUMER else -1)
                for tok in frame.tokens}  # fmt: skip
+        assert len(frame.tokens) == len(got), "a task drawn twice"
         assert got == want, f"at {t:.3f} s"
         assert frame.depth == at_t.depth and frame.unfinished == at_t.unfinished
         # The drawn tokens rest in their places' areas (the view shows the first of each).
@@ -217,8 +218,9 @@ def test_exported_png_holds_the_tokens_colours(qtbot: QtBot, tmp_path: Path,
     img = QImage(str(out))
     assert (img.width(), img.height()) == (view.viewport().width(), view.viewport().height())
     look = styles(theme_for_palette())
-    assert _has_colour(img, look[S_TASK].fill), "no task token in the picture"
-    assert _has_colour(img, look["done"].fill), "no done token in the picture"
+    above_legend = (0, 0, img.width(), view.geometry_.legend[1])  # the legend has samples
+    assert _has_colour(img, look[S_TASK].fill, above_legend), "no task token in the picture"
+    assert _has_colour(img, look["done"].fill, above_legend), "no done token in the picture"
     svg = tmp_path / "flow.svg"
     view.export_image(str(svg))
     text = svg.read_text(encoding="utf-8")

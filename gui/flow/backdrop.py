@@ -38,7 +38,7 @@ _WORDS = {
     Activity.WAIT_GET: "waiting in get()",
     Activity.PROCESS: "working",
     Activity.BLOCK_PUT: "blocked in put()",
-    Activity.FAILED: "working: attempt fails",
+    Activity.FAILED: "failing attempt",
     Activity.PAUSED: "paused",
     Activity.EXITED: "exited",
     Activity.DIED: "died",
@@ -80,13 +80,18 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
     p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
     _headings(p, g, f, fg, u)
     _edges(p, g, f, theme, muted)
+    rates = {(s.edge, s.station): s.rate for s in f.streams}
     for i, s in enumerate(f.producers):
         extra = f"put {s.made}" + (f" of {f.tasks_total // max(1, len(f.producers))}"
                                     if f.tasks_total else "")  # fmt: skip
+        if (EDGE_PUT, i) in rates:
+            extra += f" · {rates[(EDGE_PUT, i)]:.0f}/s"
         _station(p, g.producers[i], s, theme, extra, u, holds=False)
     for i, s in enumerate(f.consumers):
         more = f.held_more[i] if i < len(f.held_more) else 0
-        extra = f"holds {s.held}" + (f" (+{more} not shown)" if more else "")
+        extra = f"holds {s.held}" + (f" (+{more})" if more else "")
+        if (EDGE_GET, i) in rates:
+            extra += f" · {rates[(EDGE_GET, i)]:.0f}/s"
         _station(p, g.consumers[i], s, theme, extra, u)
     _queue(p, g, f, theme, u)
     _gate(p, g, f, theme, u)
@@ -146,13 +151,14 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
         p.drawLine(QPointF(a.x(), b.y()), QPointF(b.x(), a.y()))
 
 
-def _arrow(p: QPainter, a: QPointF, b: QPointF, pen: QPen) -> None:
+def _arrow(p: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> None:
     p.setPen(pen)
     p.drawLine(a, b)
     d = b - a
     n = max(1e-6, (d.x() ** 2 + d.y() ** 2) ** 0.5)
     ux, uy = d.x() / n, d.y() / n
-    s = pen.widthF() * 2.5 + 4
+    s = head
+    p.setPen(QPen(pen.color(), 1))
     p.setBrush(pen.color())
     left = QPointF(b.x() - ux * s - uy * s * 0.6, b.y() - uy * s + ux * s * 0.6)
     right = QPointF(b.x() - ux * s + uy * s * 0.6, b.y() - uy * s - ux * s * 0.6)
@@ -174,18 +180,13 @@ def _edges(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, muted: QCol
                 a, b = QPointF(lx + lw, ly + lh / 2), QPointF(x, y + h / 2)
             else:
                 a, b = QPointF(x + w, y + h / 2), QPointF(dx, dy + dh / 2)
-            s = streams.get((edge, i))
-            if s is None:
-                _arrow(p, a, b, thin)
+            if (edge, i) not in streams:
+                _arrow(p, a, b, thin, u * 0.25)
                 continue
-            pen = QPen(qcolor(theme.gets), u * 0.22)
+            # Too fast to follow one by one: a stream (its rate is written in the box).
+            pen = QPen(qcolor(theme.gets), u * 0.12)
             pen.setStyle(Qt.PenStyle.DashLine)
-            _arrow(p, a, b, pen)
-            p.setFont(text_font(u, 0.38, bold=True))
-            p.setPen(qcolor(theme.foreground))
-            mid = (a + b) / 2
-            p.drawText(QRectF(mid.x() - u * 2, mid.y() - u * 0.9, u * 4, u * 0.6),
-                       Qt.AlignmentFlag.AlignCenter, f"{s.rate:.0f}/s")  # fmt: skip
+            _arrow(p, a, b, pen, u * 0.4)
 
 
 def _queue(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, u: float) -> None:
@@ -264,7 +265,7 @@ def _legend(p: QPainter, g: FlowGeometry, theme: Theme, look: dict[str, TokenSty
     gates = ((GATE_CLOSED, "gate closed (join waits)"), (GATE_OPEN, "gate open (join returned)"),
              (GATE_PREMATURE, "red: join returned prematurely"))  # fmt: skip
     entries += [(label, ("gate", key)) for key, label in gates]
-    entries.append(("stream: too fast to follow (rate)", ("stream", "")))
+    entries.append(("stream: too fast to follow (rate in the box)", ("stream", "")))
     text_of = {key: t for key, t, _ in LEGEND_TOKENS}
     for label, key in entries:
         p.setFont(words)

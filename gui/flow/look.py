@@ -97,7 +97,19 @@ def paint_token(p: QPainter, rect: QRectF, style: TokenStyle, text: str, font: Q
         p.drawLine(rect.topLeft() + d, rect.bottomRight() - d)
     p.setPen(style.text)
     p.setFont(font)
-    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    head, sep, value = text.partition(": ")
+    if not sep:
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        return
+    # The id large on top, the value (the task's seconds) smaller below it.
+    top = QRectF(rect.x(), rect.y() + rect.height() * 0.04, rect.width(), rect.height() * 0.56)
+    p.drawText(top, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, head)
+    small = QFont(font)
+    small.setBold(False)
+    small.setPixelSize(max(8, round(font.pixelSize() * 0.68)))
+    p.setFont(small)
+    low = QRectF(rect.x(), top.bottom(), rect.width(), rect.height() * 0.38)
+    p.drawText(low, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, value)
 
 
 def token_font(unit: float) -> QFont:

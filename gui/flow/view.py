@@ -370,6 +370,8 @@ def _fit(tok: Token, font: QFont, w: float) -> str:
     text = mark + tok.text
     if ":" not in text:
         return text
+    if font.pixelSize() >= 13:
+        return text  # room for the value on a second line (gui/flow/look.paint_token)
     key = (text, font.pixelSize(), w)
     fitted = _FITTED.get(key)
     if fitted is None:
@@ -390,7 +392,7 @@ def _legend_rows(width: float, unit: float) -> int:
     fm = QFontMetricsF(text_font(unit, 0.36))
     labels = [label for _k, _t, label in LEGEND_TOKENS] + [
         "gate closed (join waits)", "gate open (join returned)",
-        "red: join returned prematurely", "stream: too fast to follow (rate)",
+        "red: join returned prematurely", "stream: too fast to follow (rate in the box)",
     ]  # fmt: skip
     usable = width - unit * 0.8
     rows, x = 1, 0.0

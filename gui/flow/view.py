@@ -203,6 +203,10 @@ class FlowView(QGraphicsView):
     def refresh(self, *, snap: bool = False) -> None:
         """Recompute the frame from the model and send every token towards its place."""
         m = self.model
+        if not self.isVisible():
+            # A hidden tab costs nothing: the next show cuts the model afresh (showEvent).
+            self.frame = None if m is None else self.frame
+            return
         g = self._geometry()
         if m is None:
             self.frame = None

@@ -271,8 +271,9 @@ def test_a_killed_worker_drops_its_token(qtbot: QtBot) -> None:
 def test_main_window_flow_tab_follows_the_live_run(qtbot: QtBot) -> None:
     from gui.main_window import MainWindow
 
-    cfg = RunConfig(consumers=2, tasks_per_producer=16, seed=7,
-                    task_duration=Distribution.uniform(0.02, 0.06))  # fmt: skip
+    # About a second of work: the driver draws many frames meanwhile.
+    cfg = RunConfig(consumers=2, tasks_per_producer=30, seed=7,
+                    task_duration=Distribution.uniform(0.05, 0.1))  # fmt: skip
     w = MainWindow(cfg)
     qtbot.addWidget(w)
     w.show()
@@ -293,7 +294,7 @@ def test_main_window_flow_tab_follows_the_live_run(qtbot: QtBot) -> None:
     m = w.model
     f = w.flow_view.frame
     assert f is not None and f.gate == "open" and f.unfinished == 0 == m.unfinished
-    assert f.done == len(m.done_t) == 16
+    assert f.done == len(m.done_t) == 30
     assert len(seen) >= 3
     assert [s for s in seen if s[0] != s[1] or s[2] != s[3]] == []
     w.close()

@@ -298,3 +298,33 @@ def test_main_window_flow_tab_follows_the_live_run(qtbot: QtBot) -> None:
     assert len(seen) >= 3
     assert [s for s in seen if s[0] != s[1] or s[2] != s[3]] == []
     w.close()
+
+
+def test_replay_flow_follows_the_scrubber_back_and_forth(qtbot: QtBot, trace_path: Path) -> None:
+    from gui.replay_window import ReplayWindow
+
+    w = ReplayWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    w.open_path(str(trace_path))
+    qtbot.waitUntil(lambda: w.playback is not None, timeout=20_000)
+    w.view_tabs.show_flow()
+    full = replay_model(read_trace(trace_path))
+    end = w.playback.duration
+    for t in (end * 0.8, end * 0.3, end * 0.6, end * 0.1):
+        w.seek(t)
+        w.settle()
+        f = w.flow_view.frame
+        assert f is not None and abs(f.t - t) < 1e-9
+        limits = w.flow_view._limits()  # as many tokens one by one as the view has room for
+        want = {tok.tid: tok.place for tok in flow_frame(full, t, limits).tokens}
+        assert {tok.tid: tok.place for tok in f.tokens} == want, f"at {t:.3f} s"
+    # Back from 0.8 of the run: the flow view cut the model fed that far, no rebuild.
+    w.seek(end)
+    w.settle()
+    far = w.flow_view.model
+    w.seek(end * 0.2)
+    w.flow_view.refresh()
+    assert w.flow_view.model is far and w.flow_view.frame.t == pytest.approx(end * 0.2)
+    w.close()

@@ -418,6 +418,7 @@ class MainWindow(WindowFiles):
             self._settle_layouts()
         # A handout cannot be hovered: no "hover a chart" hint in the picture.
         self.charts.set_interactive(False)
+        self.flow_view.follow(self.driver.model)  # the picture is the model now, as the charts
         self.flow_view.advance(10.0)  # tokens at rest in their places: a picture, not a blur
         try:
             pixmap = self.grab()

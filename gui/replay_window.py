@@ -29,7 +29,8 @@ from engine.runner import RunStatus
 from engine.tracefile import TraceError
 from gui.event_log import EventLog
 from gui.flow import FlowView
-from gui.flow.tabs import ReplayFollower, ViewTabs
+from gui.flow.tabs import ReplayFollower, ViewTabs, presenter_menu
+from gui.flow.video_dialog import export_replay_video
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_playback import Playback, ReplayCharts
 from gui.status_bar import RunStatusBar
@@ -110,7 +111,7 @@ class ReplayWindow(QMainWindow):
             export.addAction(act)
             self.export_actions[fmt] = act
         video = QAction("Export &video…", self)  # issue 16: the replay as MP4 or GIF
-        video.triggered.connect(self._on_video_action_triggered)
+        video.triggered.connect(lambda: export_replay_video(self))
         file_menu.addAction(video)
         self.export_actions["video"] = video
         file_menu.addSeparator()
@@ -118,6 +119,7 @@ class ReplayWindow(QMainWindow):
         close.setShortcut(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         file_menu.addAction(close)
+        self.presenter_action = presenter_menu(self)  # F5: charts and flow view for a projector
 
     def _build_loading_page(self) -> QWidget:
         page = QWidget(self)
@@ -365,7 +367,7 @@ class ReplayWindow(QMainWindow):
         # The log throttles itself; once the playhead rests it must show every line up to it.
         self.log.flush(force=reset or (pb.caught_up and not self.playing))
         self.charts.set_playhead(pb.target)
-        self._show_flow()
+        self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0)
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
@@ -374,17 +376,6 @@ class ReplayWindow(QMainWindow):
         busy = "rewinding…  " if pb.rebuilding else ""
         self.time_label.setText(f"{busy}{pb.target:7.2f} s / {pb.duration:.2f} s")
         self._show_state()
-
-    def _show_flow(self) -> None:
-        """The flow view at the playhead, cut from the furthest-fed model (a seek back is one
-        cut, not a rebuild); never past what that model has been fed."""
-        pb = self.playback
-        if pb is None:
-            return
-        r = pb.replayer
-        model = self.flow_follower.offer(r.model, r.playhead_s)
-        t = min(pb.target, self.flow_follower.fed_to)
-        self.flow_view.show_at(model, max(0.0, t), self.speed if self.playing else 1.0)
 
     def _fit_x(self) -> None:
         # The whole run on one axis, so the playhead walks across it instead of it scrolling.
@@ -444,16 +435,6 @@ class ReplayWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
         if path:
             self.export_to(fmt, path)
-
-    def _on_video_action_triggered(self) -> None:
-        if self.loaded is None:
-            return
-        from gui.flow.video_dialog import export_video_dialog
-
-        self.set_playing(False)
-        path = export_video_dialog(self, self.loaded.trace, self.speed)
-        if path:
-            self.log.add_note(f"— video exported to {path} —")
 
     def export_to(self, fmt: str, path: str) -> None:
         """Write the run (csv, chrome) or the charts at the playhead (png, svg) to ``path``."""

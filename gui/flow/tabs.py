@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QTabWidget, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
 from engine.model import RunModel
 from gui.flow.view import FlowView
+
+if TYPE_CHECKING:
+    from gui.replay_playback import Playback
 
 CHARTS_TAB = 0
 FLOW_TAB = 1
@@ -68,3 +73,24 @@ class ReplayFollower:
         elif self.model is None or fed_to >= self.fed_to:
             self.model, self.fed_to = model, fed_to
         return self.model
+
+    def show(self, view: FlowView, playback: Playback, speed: float) -> None:
+        """``view`` at the playhead, never past what its model has been fed."""
+        r = playback.replayer
+        model = self.offer(r.model, r.playhead_s)
+        view.show_at(model, max(0.0, min(playback.target, self.fed_to)), speed)
+
+
+def presenter_menu(window: QMainWindow) -> QAction:
+    """View ▸ Presenter mode (F5) of a replay window: its charts' and flow view's large size."""
+    action = QAction("&Presenter mode", window)
+    action.setCheckable(True)
+    action.setShortcut(QKeySequence("F5"))
+
+    def toggled(on: bool) -> None:
+        window.charts.set_presenter(on)  # type: ignore[attr-defined]
+        window.flow_view.set_presenter(on)  # type: ignore[attr-defined]
+
+    action.toggled.connect(toggled)
+    window.menuBar().addMenu("&View").addAction(action)
+    return action

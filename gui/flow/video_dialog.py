@@ -79,6 +79,17 @@ def export_video_with_progress(parent: QWidget | None, trace: Trace, path: str, 
         progress.close()
 
 
+def export_replay_video(window: QWidget) -> None:
+    """File ▸ Export video… of a replay window: paused, asked, rendered, noted in its log."""
+    loaded = getattr(window, "loaded", None)
+    if loaded is None:
+        return
+    window.set_playing(False)  # type: ignore[attr-defined]
+    path = export_video_dialog(window, loaded.trace, window.speed)  # type: ignore[attr-defined]
+    if path:
+        window.log.add_note(f"— video exported to {path} —")  # type: ignore[attr-defined]
+
+
 def export_video_dialog(parent: QWidget, trace: Trace, speed: float = 1.0) -> str | None:
     """Ask what and where, render it; the path written, or None (cancelled or failed)."""
     options = VideoOptions(parent, speed)

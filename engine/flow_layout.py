@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_PRODUCER
 from engine.model import RunModel
-from engine.states import Activity
+from engine.states import Activity, WorkerInfo
 
 # Where a token is.
 PRODUCER = "producer"  # held by its producer, blocked in put() on a full queue
@@ -193,11 +193,12 @@ def _columns(m: RunModel) -> _Columns:
     return c
 
 
-def _text(label: int, value: float) -> str:
+def _text(label: int, value: float, tid: int) -> str:
     if label == LABEL_NONE:
         return "None"
     if label == LABEL_OTHER:
-        return "?"
+        # Not the tutorial's (i, value): a traced program's own item, by its put's number.
+        return f"#{tid & 0xFFFFFFFF}"
     if value and 0 < abs(value) < 10:
         return f"{label}: {value:.2f}"
     return str(label)
@@ -229,9 +230,7 @@ def _series_at(m: RunModel, t: float) -> tuple[int, int, int]:
 def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> FlowFrame:
     """Where every task is at ``t`` run seconds, as the model records it."""
     c = _columns(m)
-    workers = sorted(m.workers.values(), key=lambda w: w.src)
-    prods = [w for w in workers if w.role == ROLE_PRODUCER and w.src]
-    cons = [w for w in workers if w.role != ROLE_PRODUCER and w.src]
+    prods, cons = _stations(m, c)
     p_index = {w.src: i for i, w in enumerate(prods)}
     c_index = {w.src: i for i, w in enumerate(cons)}
     put = c.t_put <= t
@@ -275,10 +274,16 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         label = int(c.label[j])
         kind = SENTINEL if label == LABEL_NONE else OTHER if label == LABEL_OTHER else TASK
         psrc = int(c.put_src[j])
-        retried = psrc in c_index
-        origin, ost = (CONSUMER, c_index[psrc]) if retried else (PRODUCER, p_index.get(psrc, 0))
+        # A consumer puts again only to retry (QueueLab's runs); a traced program's worker
+        # may put new work of its own: its token just starts there.
+        retried = psrc in c_index and m.retries > 0
+        if psrc in c_index:
+            origin, ost = CONSUMER, c_index[psrc]
+        else:
+            origin, ost = PRODUCER, p_index.get(psrc, 0)
+        tid = int(c.tid[j])
         tokens.append(Token(
-            int(c.tid[j]), _text(label, float(c.value[j])), kind, place, station, origin, ost,
+            tid, _text(label, float(c.value[j]), tid), kind, place, station, origin, ost,
             bool(failed[j]), retried, since, via in stream_edges,
         ))  # fmt: skip
 
@@ -340,6 +345,24 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         streams=tuple(streams),
         held_more=tuple(held_more),
     )
+
+
+def _stations(m: RunModel, c: _Columns) -> tuple[list[WorkerInfo], list[WorkerInfo]]:
+    """The producers' and consumers' columns, in stream order."""
+    workers = sorted(m.workers.values(), key=lambda w: w.src)
+    prods = [w for w in workers if w.role == ROLE_PRODUCER and w.src]
+    if np.any(c.put_src == 0):
+        # A traced program's main process puts the work itself: it is a producer here.
+        prods.insert(0, m.workers.get(0) or WorkerInfo(0, "main", ROLE_PRODUCER,
+                                                       activity=Activity.RUNNING))  # fmt: skip
+    cons = [w for w in workers if w.role != ROLE_PRODUCER and w.src]
+    return prods, cons
+
+
+def station_counts(m: RunModel) -> tuple[int, int]:
+    """How many producer and consumer stations the flow view draws for ``m``."""
+    prods, cons = _stations(m, _columns(m))
+    return max(len(prods), m.producers), max(len(cons), m.consumers)
 
 
 def _station(w: object, t: float, c: _Columns, put: np.ndarray, at_cons: np.ndarray) -> Station:

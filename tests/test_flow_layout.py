@@ -71,3 +71,16 @@ def test_places_queue_order_gate_and_streams() -> None:
     assert g.token(tids[0]).place == DONE and g.done == 1 and g.unfinished == 39
     m2 = model({**recs, 0: recs[0] + [(int(Kind.JOIN_END), T0 + 0.9)]})
     assert flow_frame(m2, 0.95).gate == GATE_OPEN
+
+
+def test_a_traced_programs_main_process_is_its_producer() -> None:
+    # trace: the main process (stream 0) puts its own items (not the tutorial's tuples).
+    recs = {0: [(int(Kind.RUN_START), T0, 0, 1, 0)],
+            1: [(int(Kind.PROC_INFO), T0 + 0.01, 11, "worker")]}  # fmt: skip
+    tid = 5
+    recs[0].append((int(Kind.PUT), T0 + 0.1, T0 + 0.1, tid, -2, 0.0))
+    m = model(recs)
+    f = flow_frame(m, 0.2)
+    assert [s.name for s in f.producers] == ["main"]
+    tok = f.token(tid)
+    assert tok.place == QUEUE and tok.text == "#5" and not tok.retried

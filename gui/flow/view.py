@@ -34,6 +34,7 @@ from engine.flow_layout import (
     Token,
     flow_frame,
     latest_time,
+    station_counts,
 )
 from engine.model import RunModel
 from gui.charts.palette import Theme, theme_for_palette
@@ -181,12 +182,7 @@ class FlowView(QGraphicsView):
 
     def _geometry(self) -> FlowGeometry:
         m = self.model
-        prods = m.producers if m is not None else 1
-        cons = m.consumers if m is not None else 1
-        if m is not None and m.workers:
-            roles = [w.role for w in m.workers.values() if w.src]
-            prods = max(prods, roles.count(0))
-            cons = max(cons, len(roles) - roles.count(0))
+        prods, cons = station_counts(m) if m is not None else (1, 1)
         vp = self.viewport()
         w, h = float(max(vp.width(), 200)), float(max(vp.height(), 150))
         maxsize = m.maxsize if m is not None else 0

@@ -106,8 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg", "mp4", "gif"))
     p.add_argument("-o", "--output", required=True, metavar="OUT")
-    p.add_argument("--view", choices=("flow", "charts"), default="flow",
-                   help="mp4/gif: what the video shows (default: the flow of tasks)")
+    p.add_argument("--view", choices=("flow", "charts"), default=None,
+                   help="what is drawn: the flow of tasks (default for mp4/gif) or the charts "
+                        "(default for png/svg)")
+    p.add_argument("--at", type=float, default=None, metavar="S",
+                   help="png/svg of the flow view: the run's state at S seconds (default: end)")
     p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                    help="mp4/gif: run seconds per video second (default 1)")
     p.add_argument("--fps", type=int, choices=range(1, 61), default=None, metavar="N",
@@ -285,8 +288,10 @@ def _export(args: argparse.Namespace) -> int:
             read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
             from gui.launch import export_trace_image
 
-            export_trace_image(args.file, out)
-            print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
+            view = args.view or "charts"
+            export_trace_image(args.file, out, view=view, at=args.at)
+            what = "the flow view" if view == "flow" else "the charts"
+            print(f"queuelab: wrote {what} to {out}", file=sys.stderr)
             return 0
         if args.format in ("mp4", "gif"):
             from engine.tracefile import read_trace
@@ -294,7 +299,7 @@ def _export(args: argparse.Namespace) -> int:
             read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
             from gui.launch import export_trace_video
 
-            n = export_trace_video(args.file, out, args.format, view=args.view,
+            n = export_trace_video(args.file, out, args.format, view=args.view or "flow",
                                    speed=args.speed, fps=args.fps)  # fmt: skip
             print(f"queuelab: wrote {n} frames to {out}", file=sys.stderr)
             return 0

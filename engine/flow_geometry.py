@@ -115,6 +115,8 @@ def flow_geometry(
 ) -> FlowGeometry:  # fmt: skip
     """Lay out a view of ``width`` × ``height`` pixels for that many producers and consumers."""
     unit = 42.0 if presenter else 30.0
+    # A large view (a full screen, an exported picture) gets larger tokens, not empty space.
+    unit = max(unit, min(56.0, height / 24, width / 40))
     unit = max(18.0, min(unit, height / 12, width / 26))
     tw, th = unit * 1.9, unit
     margin = unit * 0.4

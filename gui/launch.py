@@ -142,12 +142,14 @@ def _ensure_platform() -> None:
 
 
 def export_trace_image(
-    trace_path: PathLike, out_path: PathLike, *, size: tuple[int, int] = IMAGE_SIZE
-) -> None:
+    trace_path: PathLike, out_path: PathLike, *, size: tuple[int, int] = IMAGE_SIZE,
+    view: str = "charts", at: float | None = None,
+) -> None:  # fmt: skip
     """Replay ``trace_path`` to its end and save its charts to ``out_path`` (.png or .svg).
 
     Raises TraceError for a bad trace (warnings about a cut-off file go to stderr), ValueError
     for another suffix and OSError when the file cannot be written. No window is shown.
+    ``view="flow"``: the flow view instead, at ``at`` run seconds (None: the run's end).
     """
     from gui.charts.image_export import IMAGE_FORMATS
 
@@ -164,7 +166,12 @@ def export_trace_image(
     app = make_app()
     previous = qInstallMessageHandler(_quiet_platform)
     try:
-        _draw(trace, out_path, size)
+        if view == "flow":
+            from gui.flow.video import render_flow_image
+
+            render_flow_image(trace, out_path, at=at, size=size)
+        else:
+            _draw(trace, out_path, size)
     finally:
         qInstallMessageHandler(previous)
         app.processEvents()

@@ -83,6 +83,19 @@ class _ChartFrames:
         return self.panel.grab().toImage()
 
 
+def render_flow_image(trace: Trace, out_path: str | os.PathLike[str], *, at: float | None = None,
+                      size: tuple[int, int] = (1600, 1000), presenter: bool = False) -> None:
+    """The flow view of ``trace`` at ``at`` run seconds (its end if None) as PNG or SVG."""
+    source = _FlowFrames(trace, size, presenter)
+    try:
+        t = source.duration if at is None else min(max(0.0, at), source.duration)
+        source.view.set_time(t, snap=True)
+        source.view.export_image(os.fspath(out_path))
+    finally:
+        source.widget.close()
+        source.widget.deleteLater()
+
+
 def _offscreen(w: QWidget, size: tuple[int, int]) -> None:
     # Laid out and polished like a shown window, but never put on a screen.
     w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)

@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QFont,
     QFontMetricsF,
     QPaintEngine,
@@ -17,10 +18,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QFrame,
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsView,
+    QMenu,
+    QMessageBox,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -355,6 +359,28 @@ class FlowView(QGraphicsView):
         finally:
             for it in self.items.values():
                 it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click: save what the view shows as PNG or SVG (in any window)."""
+        menu = QMenu(self)
+        for suffix, fmt in ((".png", "&PNG"), (".svg", "&SVG")):
+            text = f"Save flow view as {fmt}…"
+            menu.addAction(text).triggered.connect(lambda _=False, s=suffix: self.save_dialog(s))
+        menu.exec(event.globalPos())
+
+    def save_dialog(self, suffix: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the flow view", f"flow{suffix}",
+                                              f"*{suffix}")  # fmt: skip
+        if not path:
+            return None
+        if not path.lower().endswith(suffix):
+            path += suffix
+        try:
+            self.export_image(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Could not save the flow view", str(exc))
+            return None
+        return path
 
     def token_positions(self) -> dict[int, tuple[float, float]]:
         """Each drawn token's centre (tests): where the eye sees it now."""

@@ -79,3 +79,17 @@ def test_charts_video_through_the_progress_dialog(qtbot: QtBot, trace_path: Path
     n = export_video_with_progress(None, trace, str(out), "gif", "charts", 4.0)
     assert n == frame_count(Replayer(trace).duration_s, 4.0, DEFAULT_FPS["gif"])
     assert iio.imread(out, index=None).shape[0] == n
+
+
+def test_flow_picture_from_the_command_line(trace_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "flow.svg"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(trace_path), "--format", "svg",
+         "--view", "flow", "--at", "0.1", "-o", str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "wrote the flow view" in done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Producers" in text and "t = 0.10 s" in text

@@ -50,6 +50,8 @@ TICK_MS = 16  # the glide's timer: ~60 frames a second while tokens move, none w
 GLIDE_TAU_S = 0.09  # a token covers 1 - 1/e of its way in this many (frame) seconds
 SETTLED_PX = 0.5
 JUMP_WINDOWS = 2.0  # a time jump larger than this many eye windows (or backwards) snaps
+BIG_RUN_TASKS = 20_000  # above this many tasks a cut may be put off while a replay plays
+CUT_SHARE = 4.0  # ... until this many times its own cost has passed since the last one
 
 
 class TokenItem(QGraphicsItem):
@@ -132,6 +134,11 @@ class FlowView(QGraphicsView):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._on_timer_timeout)
         self.auto_glide = True  # False: the caller drives advance() (video export)
+        self._cut_at = 0.0
+        self._cut_cost = 0.0
+        self._cut_timer = QTimer(self)  # a put-off cut of a big run (set_time)
+        self._cut_timer.setSingleShot(True)
+        self._cut_timer.timeout.connect(self._on_cut_timer_timeout)
 
     # ------------------------------------------------------------------ feeding
     def set_model(self, model: RunModel | None) -> None:
@@ -169,7 +176,19 @@ class FlowView(QGraphicsView):
         new = self._now()
         window = self._limits().eye_window_s
         jump = old is not None and (new < old - 1e-9 or new - old > JUMP_WINDOWS * window)
+        m = self.model
+        if (not (snap or jump) and m is not None and len(m.tasks) > BIG_RUN_TASKS
+                and time.perf_counter() - self._cut_at < CUT_SHARE * self._cut_cost):  # fmt: skip
+            # A run of hundreds of thousands of tasks, played while it is fed: a cut costs
+            # tens of ms, so the picture keeps to a few cuts a second and the replay stays
+            # responsive (the tokens glide on meanwhile). A seek is never put off.
+            if not self._cut_timer.isActive():
+                self._cut_timer.start(round(CUT_SHARE * self._cut_cost * 1000))
+            return
         self.refresh(snap=snap or jump)
+
+    def _on_cut_timer_timeout(self) -> None:
+        self.refresh()
 
     def _now(self) -> float:
         if self._t is not None:
@@ -213,7 +232,10 @@ class FlowView(QGraphicsView):
             self._clear_tokens()
             self.viewport().update()
             return
+        started = time.perf_counter()
         f = flow_frame(m, self._now(), self._limits())
+        self._cut_at = time.perf_counter()
+        self._cut_cost = self._cut_at - started
         self.frame = f
         font = token_font(g.unit)
         seen: set[int] = set()

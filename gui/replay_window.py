@@ -194,7 +194,7 @@ class ReplayWindow(QMainWindow):
         col.addWidget(self.log, 1)
         # The flow view (issue 16), a tab beside the charts, cut at the playhead.
         self.flow_view = FlowView(split)
-        self.flow_follower = ReplayFollower()
+        self.flow_follower = ReplayFollower(self)
         self.view_tabs = ViewTabs(self.charts, self.flow_view, split)
         split.addWidget(self.view_tabs)
         split.addWidget(column)
@@ -248,7 +248,7 @@ class ReplayWindow(QMainWindow):
         self.diagnosis.reset()
         self._told_end = False
         self.charts.set_trace_marks(loaded.trace)
-        self.flow_follower.reset()
+        self.flow_follower.reset(loaded.trace)
         self.flow_view.set_model(None)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
@@ -461,6 +461,7 @@ class ReplayWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
         self.loader.cancel()
+        self.flow_follower.close()
         super().closeEvent(event)
 
 

@@ -98,12 +98,13 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
     _legend(p, g, theme, look, u)
 
 
-def paint_clock(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> None:
+def paint_clock(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, note: str = "") -> None:
     """The time shown, top right: it changes every frame, so it is not part of the backdrop."""
     p.setFont(text_font(g.unit, 0.36))
     p.setPen(qcolor(theme.producers_line))
+    text = f"{note}   t = {f.t:.2f} s" if note else f"t = {f.t:.2f} s"
     p.drawText(QRectF(0, 0, g.width - g.unit * 0.3, g.unit * 0.6),
-               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"t = {f.t:.2f} s")
+               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
 
 
 def _headings(p: QPainter, g: FlowGeometry, f: FlowFrame, fg: QColor, u: float) -> None:

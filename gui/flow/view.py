@@ -136,6 +136,7 @@ class FlowView(QGraphicsView):
         self.auto_glide = True  # False: the caller drives advance() (video export)
         self._cut_at = 0.0
         self._cut_cost = 0.0
+        self.note = ""
         self._cut_timer = QTimer(self)  # a put-off cut of a big run (set_time)
         self._cut_timer.setSingleShot(True)
         self._cut_timer.timeout.connect(self._on_cut_timer_timeout)
@@ -186,6 +187,12 @@ class FlowView(QGraphicsView):
                 self._cut_timer.start(round(CUT_SHARE * self._cut_cost * 1000))
             return
         self.refresh(snap=snap or jump)
+
+    def set_note(self, note: str) -> None:
+        """A line of status beside the time (e.g. preparing to seek anywhere)."""
+        if note != self.note:
+            self.note = note
+            self.viewport().update()
 
     def _on_cut_timer_timeout(self) -> None:
         self.refresh()
@@ -359,7 +366,7 @@ class FlowView(QGraphicsView):
             with_painter.end()
             self._backdrop, self._backdrop_key = pm, key
         p.drawPixmap(0, 0, self._backdrop)
-        paint_clock(p, g, f, self._theme)
+        paint_clock(p, g, f, self._theme, self.note)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -320,11 +320,27 @@ def test_replay_flow_follows_the_scrubber_back_and_forth(qtbot: QtBot, trace_pat
         limits = w.flow_view._limits()  # as many tokens one by one as the view has room for
         want = {tok.tid: tok.place for tok in flow_frame(full, t, limits).tokens}
         assert {tok.tid: tok.place for tok in f.tokens} == want, f"at {t:.3f} s"
-    # Back from 0.8 of the run: the flow view cut the model fed that far, no rebuild.
-    w.seek(end)
-    w.settle()
-    far = w.flow_view.model
-    w.seek(end * 0.2)
-    w.flow_view.refresh()
-    assert w.flow_view.model is far and w.flow_view.frame.t == pytest.approx(end * 0.2)
+    # Once the whole run is fed on its thread, any seek is one cut of that model: no waiting
+    # for the playback's feeding forwards, no rebuild backwards.
+    qtbot.waitUntil(lambda: w.flow_follower.fed_to == math.inf, timeout=30_000)
+    whole = w.flow_follower.model
+    for t in (end * 0.9, end * 0.05, end * 0.7):
+        w.seek(t)  # no settle(): the picture must not wait for the charts' feeding
+        f = w.flow_view.frame
+        assert w.flow_view.model is whole and f.t == pytest.approx(t)
+        want = {tok.tid: tok.place for tok in flow_frame(full, t, w.flow_view._limits()).tokens}
+        assert {tok.tid: tok.place for tok in f.tokens} == want, f"at {t:.3f} s"
     w.close()
+
+
+def test_the_replay_keeps_cutting_the_furthest_fed_model(qtbot: QtBot) -> None:
+    from gui.flow.tabs import ReplayFollower
+
+    far, rebuilt = RunModel(), RunModel()
+    f = ReplayFollower()
+    assert f.offer(far, 5.0) is far
+    # A seek back: the playback starts a fresh model from the start; the flow view keeps the
+    # one fed to 5 s (it knows everything before 5 s) until the new one gets further.
+    assert f.offer(rebuilt, -1e9) is far and f.offer(rebuilt, 4.0) is far
+    assert f.fed_to == 5.0
+    assert f.offer(rebuilt, 5.5) is rebuilt and f.fed_to == 5.5

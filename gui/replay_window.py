@@ -367,7 +367,8 @@ class ReplayWindow(QMainWindow):
         # The log throttles itself; once the playhead rests it must show every line up to it.
         self.log.flush(force=reset or (pb.caught_up and not self.playing))
         self.charts.set_playhead(pb.target)
-        self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0)
+        self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0,
+                                self.playing)  # fmt: skip
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))

@@ -8,13 +8,16 @@ flow view cuts it at any time at once (engine/flow_layout.py), forwards and back
 from __future__ import annotations
 
 import threading
+import time
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.model import RunModel
 from engine.tracefile import Trace, gc_paused
 
-CHUNK = 64  # batches per feed, as engine/replay.replay_model
+# Batches per feed: small, so the GUI thread gets the interpreter back often (a feed holds it
+# through its numpy work); a pause after each lets it in.
+CHUNK = 8
 PROGRESS_EVERY = 0.02
 
 
@@ -71,6 +74,7 @@ class FullModelBuilder(QObject):
                     if not self._current(gen):
                         raise _Cancelled
                     model.feed(batches[i : i + CHUNK])
+                    time.sleep(0)  # let the GUI thread run
                     f = min(1.0, (i + CHUNK) / max(1, len(batches)))
                     if f - last >= PROGRESS_EVERY:
                         last = f

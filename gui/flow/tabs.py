@@ -106,7 +106,8 @@ class ReplayFollower(QObject):
             self.model, self.fed_to = model, fed_to
         return self.model
 
-    def show(self, view: FlowView, playback: Playback, speed: float) -> None:
+    def show(self, view: FlowView, playback: Playback, speed: float,
+             playing: bool = False) -> None:  # fmt: skip
         """``view`` at the playhead, never past what its model has been fed."""
         self._last = (view, playback, speed)
         if not self._started and self.trace is not None and view.isVisible():
@@ -114,7 +115,7 @@ class ReplayFollower(QObject):
             self.builder.start(self.trace)
         r = playback.replayer
         model = self.offer(r.model, r.playhead_s)
-        view.show_at(model, max(0.0, min(playback.target, self.fed_to)), speed)
+        view.show_at(model, max(0.0, min(playback.target, self.fed_to)), speed, playing=playing)
 
 
 def presenter_menu(window: QMainWindow) -> QAction:

@@ -161,16 +161,19 @@ class FlowView(QGraphicsView):
         super().showEvent(event)
         self.refresh(snap=True)
 
-    def show_at(self, model: RunModel | None, t: float | None, speed: float = 1.0) -> None:
+    def show_at(self, model: RunModel | None, t: float | None, speed: float = 1.0, *,
+                playing: bool = False) -> None:  # fmt: skip
         """``model`` at ``t``; tokens of tasks already drawn stay (a replay's model that was
         rebuilt holds the same task ids), so switching models does not restart their glide."""
         if model is not self.model:
             self.model = model
             self.geometry_ = None
-        self.set_time(t, speed)
+        self.set_time(t, speed, playing=playing)
 
-    def set_time(self, t: float | None, speed: float = 1.0, *, snap: bool = False) -> None:
-        """Show the run at ``t`` run seconds (None: its latest); ``speed``: run s per wall s."""
+    def set_time(self, t: float | None, speed: float = 1.0, *, snap: bool = False,
+                 playing: bool = False) -> None:  # fmt: skip
+        """Show the run at ``t`` run seconds (None: its latest); ``speed``: run s per wall s.
+        ``playing``: a replay plays on (a big run's cut may then be put off a little)."""
         old = self._t if self._t is not None else (self.frame.t if self.frame else None)
         self._t = t
         self.speed = max(1e-3, speed)
@@ -178,7 +181,7 @@ class FlowView(QGraphicsView):
         window = self._limits().eye_window_s
         jump = old is not None and (new < old - 1e-9 or new - old > JUMP_WINDOWS * window)
         m = self.model
-        if (not (snap or jump) and m is not None and len(m.tasks) > BIG_RUN_TASKS
+        if (playing and not (snap or jump) and m is not None and len(m.tasks) > BIG_RUN_TASKS
                 and time.perf_counter() - self._cut_at < CUT_SHARE * self._cut_cost):  # fmt: skip
             # A run of hundreds of thousands of tasks, played while it is fed: a cut costs
             # tens of ms, so the picture keeps to a few cuts a second and the replay stays

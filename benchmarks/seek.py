@@ -4,9 +4,10 @@ Usage: python benchmarks/seek.py [--events N] [--runs R] [--seeks S] [--rebuild]
 
 The flow view never rebuilds a model to seek: the model's task table is columnar (each task's
 put, get and done times), so the picture at a time is one cut through those columns
-(engine/flow_layout.flow_frame). The model is fed once — here up front, in the replay window
-by its playback, which the flow view follows (gui/flow/tabs.ReplayFollower) — and every seek
-after that, back or forth, is a cut. Prints the one-time feed, the first seek (which gathers
+(engine/flow_layout.flow_frame). The model is fed once — here up front; in the replay window
+on a thread once the flow tab shows (gui/flow/full_model.py; meanwhile the flow view cuts the
+furthest model the playback has fed, gui/flow/tabs.ReplayFollower) — and every seek after
+that, back or forth, is a cut. Prints the one-time feed, the first seek (which gathers
 the columns) and the median seek over ``--runs`` runs of ``--seeks`` random seeks each.
 ``--rebuild`` also times what a seek backwards costs the charts' Replayer (a rebuild from the
 start up to the middle), for comparison. Not a test: machines are noisy.

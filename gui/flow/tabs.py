@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
@@ -40,6 +40,12 @@ class ViewTabs(QTabWidget):
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(lambda i=index: self.setCurrentIndex(i))
         self.currentChanged.connect(self._on_self_currentChanged)
+
+    def minimumSizeHint(self) -> QSize:
+        # The charts' own hint, as when they were the central widget: the window shares its
+        # height and width out among the docks exactly as before the tabs came.
+        hint = self.charts.minimumSizeHint()
+        return QSize(max(hint.width(), self.charts.minimumWidth()), hint.height())
 
     def show_flow(self, on: bool = True) -> None:
         self.setCurrentIndex(FLOW_TAB if on else CHARTS_TAB)

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --sweep: runs per value (3)")
     p.add_argument("--warmup", type=int, default=1, metavar="N",
                    help="with --sweep: discarded runs first (1)")
+    p.add_argument(
+        "--view", choices=("charts", "flow"), default="charts",
+        help="the tab shown first: the charts, or the flow of tasks (Ctrl+1 / Ctrl+2)",
+    )
 
     p = sub.add_parser(
         "run",
@@ -114,8 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export a recorded run")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg"))
+    p.add_argument("--format", required=True, choices=("csv", "chrome", "png", "svg", "mp4", "gif"))
     p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--view", choices=("flow", "charts"), default=None,
+                   help="what is drawn: the flow of tasks (default for mp4/gif) or the charts "
+                        "(default for png/svg)")
+    p.add_argument("--at", type=float, default=None, metavar="S",
+                   help="png/svg of the flow view: the run's state at S seconds (default: end)")
+    p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                   help="mp4/gif: run seconds per video second (default 1)")
+    p.add_argument("--fps", type=int, choices=range(1, 61), default=None, metavar="N",
+                   help="mp4/gif: frames per second (default 25 for mp4, 10 for gif)")
     return parser
 
 
@@ -286,6 +299,7 @@ def _main(argv: list[str] | None) -> int:
                 quit_when_done=args.quit_when_done,
                 presenter=args.presenter,
                 step=args.step,
+                view=args.view,
             )
         if command == "sweep":
             return _sweep(args)
@@ -329,8 +343,20 @@ def _export(args: argparse.Namespace) -> int:
             read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
             from gui.launch import export_trace_image
 
-            export_trace_image(args.file, out)
-            print(f"queuelab: wrote the charts to {out}", file=sys.stderr)
+            view = args.view or "charts"
+            export_trace_image(args.file, out, view=view, at=args.at)
+            what = "the flow view" if view == "flow" else "the charts"
+            print(f"queuelab: wrote {what} to {out}", file=sys.stderr)
+            return 0
+        if args.format in ("mp4", "gif"):
+            from engine.tracefile import read_trace
+
+            read_trace(args.file)  # a bad file is refused (exit 2) before Qt starts
+            from gui.launch import export_trace_video
+
+            n = export_trace_video(args.file, out, args.format, view=args.view or "flow",
+                                   speed=args.speed, fps=args.fps)  # fmt: skip
+            print(f"queuelab: wrote {n} frames to {out}", file=sys.stderr)
             return 0
         return export_main(args.file, args.format, out)
     except OSError as exc:  # reading problems are TraceErrors (ValueError): this is the write

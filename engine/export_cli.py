@@ -13,9 +13,10 @@ __all__ = ["SUFFIXES", "cannot_write", "check_output", "export_main"]
 
 # The one rule of `export`: --format decides what is written, and OUT's name must say the same.
 # (A suffix never silently changes the format, and no format is written under another's name.)
-SUFFIXES = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg"}
+SUFFIXES = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg", "mp4": ".mp4",
+            "gif": ".gif"}  # fmt: skip
 _WHAT = {"csv": "CSV text", "chrome": "Chrome trace-event JSON", "png": "a PNG image",
-         "svg": "an SVG image"}  # fmt: skip
+         "svg": "an SVG image", "mp4": "an MP4 video", "gif": "an animated GIF"}  # fmt: skip
 
 
 def check_output(fmt: str, out: PathLike) -> None:

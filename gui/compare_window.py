@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -23,6 +24,9 @@ from engine.explain import summary_json
 from engine.model import RunModel
 from engine.replay import replay_model
 from engine.tracefile import Trace
+from gui.flow import FlowView
+from gui.flow.clock import FlowClock
+from gui.flow.tabs import ViewTabs
 from gui.replay_playback import ReplayCharts
 from gui.run_ending import ended_cleanly, ending_words
 from gui.theory_view import theory_applies
@@ -148,8 +152,14 @@ class CompareWindow(QMainWindow):
         ok_colour, bad_colour = _VERDICT[dark]
 
         split = QSplitter(Qt.Orientation.Vertical, self)
-        sides = QSplitter(Qt.Orientation.Horizontal, split)
+        top = QWidget(split)  # the flow views' clock (shown with them) above the two runs
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        sides = QSplitter(Qt.Orientation.Horizontal, top)
         self.panels: list[ReplayCharts] = []
+        self.flow_views: list[FlowView] = []
+        self.view_tabs: list[ViewTabs] = []
+        title_rows: list[QHBoxLayout] = []
         for name, trace, model in zip("AB", self.traces, self.models, strict=True):
             box = QWidget(sides)
             lay = QVBoxLayout(box)
@@ -176,11 +186,24 @@ class CompareWindow(QMainWindow):
             panel.theory.set_config(trace.config if theory_applies(trace.config) else None)
             panel.set_model(model)
             panel.set_follow(False)
-            lay.addWidget(title)
+            title_row = QHBoxLayout()  # the title, and (below) the charts/flow switch
+            title_row.addWidget(title, 1)
+            title_rows.append(title_row)
+            lay.addLayout(title_row)
             lay.addWidget(status)
-            lay.addWidget(panel, 1)
+            flow = FlowView(box)  # issue 16: each run's tasks as tokens, a tab beside its charts
+            tabs = ViewTabs(panel, flow, box)
+            tabs.tabBar().hide()  # one switch in each title row: the charts keep the height
+            lay.addWidget(tabs, 1)
             sides.addWidget(box)
             self.panels.append(panel)
+            self.flow_views.append(flow)
+            self.view_tabs.append(tabs)
+        self.flow_clock = FlowClock(self.view_tabs, self.flow_views, self.models, top)
+        for row in title_rows:
+            row.addWidget(self.flow_clock.switch_button(row.parentWidget()))
+        top_lay.addWidget(self.flow_clock)
+        top_lay.addWidget(sides, 1)
         # One time axis: linking the two master plots links all eight (each panel links its own).
         self.panels[1].unfinished.plot.setXLink(self.panels[0].unfinished.plot)
         longest = max(m.last_t for m in self.models)
@@ -237,7 +260,7 @@ class CompareWindow(QMainWindow):
             )
         rows_h = self._per_block * self.table.verticalHeader().defaultSectionSize()
         self.table.setMinimumHeight(rows_h + header.sizeHint().height() + 4)
-        split.addWidget(sides)
+        split.addWidget(top)
         split.addWidget(self.table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)

@@ -44,6 +44,7 @@ def run_gui(
     quit_when_done: bool = False,
     presenter: bool = False,
     step: bool = False,
+    view: str = "charts",
 ) -> int:
     """Show the main window on ``cfg`` and run the event loop (``step``: Step mode on).
 
@@ -77,6 +78,8 @@ def run_gui(
     window.showMaximized()
     # Zero-delay timers run after the pending paint of the window: it is visible by then.
     QTimer.singleShot(0, window.load_charts)
+    if view == "flow":  # after the charts (and their tabs) are in place
+        QTimer.singleShot(0, window.show_flow)
     if start:
         # After the first paint: the window is visible before the worker processes start.
         QTimer.singleShot(50, window.start_run)
@@ -186,12 +189,14 @@ def _ensure_platform() -> None:
 
 
 def export_trace_image(
-    trace_path: PathLike, out_path: PathLike, *, size: tuple[int, int] = IMAGE_SIZE
-) -> None:
+    trace_path: PathLike, out_path: PathLike, *, size: tuple[int, int] = IMAGE_SIZE,
+    view: str = "charts", at: float | None = None,
+) -> None:  # fmt: skip
     """Replay ``trace_path`` to its end and save its charts to ``out_path`` (.png or .svg).
 
     Raises TraceError for a bad trace (warnings about a cut-off file go to stderr), ValueError
     for another suffix and OSError when the file cannot be written. No window is shown.
+    ``view="flow"``: the flow view instead, at ``at`` run seconds (None: the run's end).
     """
     from gui.charts.image_export import IMAGE_FORMATS
 
@@ -208,7 +213,54 @@ def export_trace_image(
     app = make_app()
     previous = qInstallMessageHandler(_quiet_platform)
     try:
-        _draw(trace, out_path, size)
+        if view == "flow":
+            from gui.flow.video import render_flow_image
+
+            render_flow_image(trace, out_path, at=at, size=size)
+        else:
+            _draw(trace, out_path, size)
+    finally:
+        qInstallMessageHandler(previous)
+        app.processEvents()
+
+
+def export_trace_video(
+    trace_path: PathLike, out_path: PathLike, fmt: str, *, view: str = "flow",
+    speed: float = 1.0, fps: int | None = None,
+) -> int:  # fmt: skip
+    """Render ``trace_path`` as an MP4 or GIF of the flow view (or the charts), offscreen,
+    with a progress line on stderr; returns the frames written. Raises as export_trace_image.
+    """
+    from engine.tracefile import read_trace
+    from gui.trace_loader import warn_to_stderr
+
+    trace = read_trace(trace_path, on_warning=warn_to_stderr)
+    _ensure_platform()
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from gui.flow.video import render_video
+
+    app = make_app()
+    previous = qInstallMessageHandler(_quiet_platform)
+    tty = sys.stderr.isatty()
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        pct = done * 100 // total
+        # A terminal gets one line redrawn; a log file a line per tenth.
+        if tty:
+            bar = "#" * (pct // 4)
+            print(f"\rqueuelab: rendering [{bar:<25}] {done}/{total} frames", end="",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            if done == total:
+                print(file=sys.stderr)
+        elif pct // 10 != shown[0]:
+            shown[0] = pct // 10
+            print(f"queuelab: rendering {done}/{total} frames ({pct}%)", file=sys.stderr)
+
+    try:
+        return render_video(trace, out_path, fmt, view=view, speed=speed, fps=fps,
+                            progress=progress)  # fmt: skip
     finally:
         qInstallMessageHandler(previous)
         app.processEvents()

@@ -28,6 +28,8 @@ from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
 from gui.controls import RunControls, icon
 from gui.event_log import EventLog
+from gui.flow import FlowView
+from gui.flow.tabs import ViewTabs
 from gui.frame_clock import Frame
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
@@ -81,6 +83,9 @@ class MainWindow(WindowFiles):
         self._widths_pending = False
 
         self.driver = RunDriver(self)
+        # The flow view (issue 16): a tab beside the charts, cut from the same model.
+        self.flow_view = FlowView(self)
+        self.view_tabs: ViewTabs | None = None
         # pyqtgraph takes about as long to import as the rest of the window: with
         # defer_charts the window shows first and the charts arrive on the next loop turn.
         self.charts: ChartsPanel | PendingCharts = PendingCharts(self)
@@ -158,11 +163,18 @@ class MainWindow(WindowFiles):
         self.charts = charts
         # The charts are what people came to see: docks may never squeeze them to a strip.
         charts.setMinimumWidth(560)
-        self.setCentralWidget(charts)  # deletes the placeholder
+        self.view_tabs = ViewTabs(charts, self.flow_view, self)
+        self.setCentralWidget(self.view_tabs)  # deletes the placeholder
         if self._laid_out:
             self._apply_dock_widths()
             self._widths_pending = True  # and again once Qt has shared the width out
             self._refit_lesson_soon()
+
+    def show_flow(self, on: bool = True) -> None:
+        """Bring the flow view's tab (or the charts') to the front."""
+        self.load_charts()
+        if self.view_tabs is not None:
+            self.view_tabs.show_flow(on)
 
     def set_lesson_widget(self, widget: QWidget) -> None:
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""
@@ -254,6 +266,7 @@ class MainWindow(WindowFiles):
         self.driver.discard()
         self.charts.set_model(None)
         self.theory_view.show_run(None, None)
+        self.flow_view.set_model(None)
         self.event_log.set_model(None)
         self.code_view.clear_running()
         self._show_diagnosis(None)
@@ -269,6 +282,7 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_frame(self, frame: Frame) -> None:
         self.charts.refresh(frame)
+        self.flow_view.follow(self.driver.model)
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
@@ -328,6 +342,7 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_ended(self, reason: str) -> None:
         self.charts.refresh()
+        self.flow_view.follow(self.driver.model)
         self.event_log.flush()
         m = self.driver.model
         if m is not None:
@@ -448,6 +463,8 @@ class MainWindow(WindowFiles):
             self._settle_layouts()
         # A handout cannot be hovered: no "hover a chart" hint in the picture.
         self.charts.set_interactive(False)
+        self.flow_view.follow(self.driver.model)  # the picture is the model now, as the charts
+        self.flow_view.advance(10.0)  # tokens at rest in their places: a picture, not a blur
         try:
             pixmap = self.grab()
         finally:

@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 from engine.runner import RunStatus
 from engine.tracefile import TraceError
 from gui.event_log import EventLog
+from gui.flow import FlowView
+from gui.flow.tabs import ReplayFollower, ViewTabs, presenter_menu
+from gui.flow.video_dialog import export_replay_video
 from gui.frame_clock import FrameClock
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_playback import Playback, ReplayCharts
@@ -105,16 +108,23 @@ class ReplayWindow(QMainWindow):
             ("chrome", "Chrome &trace (Perfetto)…"),
             ("png", "Charts as &PNG…"),
             ("svg", "Charts as &SVG…"),
+            ("flow_png", "Flow view as P&NG…"),
+            ("flow_svg", "Flow view as S&VG…"),
         ):
             act = QAction(text, self)
             act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
             export.addAction(act)
             self.export_actions[fmt] = act
+        video = QAction("Export &video…", self)  # issue 16: the replay as MP4 or GIF
+        video.triggered.connect(lambda: export_replay_video(self))
+        file_menu.addAction(video)
+        self.export_actions["video"] = video
         file_menu.addSeparator()
         close = QAction("&Close", self)
         close.setShortcut(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         file_menu.addAction(close)
+        self.presenter_action = presenter_menu(self)  # F5: charts and flow view for a projector
 
     def _build_loading_page(self) -> QWidget:
         page = QWidget(self)
@@ -194,7 +204,11 @@ class ReplayWindow(QMainWindow):
         self._theory_key: tuple | None = None
         col.addWidget(self.diagnosis)
         col.addWidget(self.side_tabs, 1)
-        split.addWidget(self.charts)
+        # The flow view (issue 16), a tab beside the charts, cut at the playhead.
+        self.flow_view = FlowView(split)
+        self.flow_follower = ReplayFollower(self)
+        self.view_tabs = ViewTabs(self.charts, self.flow_view, split)
+        split.addWidget(self.view_tabs)
         split.addWidget(column)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
@@ -249,6 +263,8 @@ class ReplayWindow(QMainWindow):
         cfg = loaded.trace.config
         self.charts.theory.set_config(cfg if theory_applies(cfg) else None)
         self._theory_key = None
+        self.flow_follower.reset(loaded.trace)
+        self.flow_view.set_model(None)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
         gc.freeze()
@@ -369,6 +385,8 @@ class ReplayWindow(QMainWindow):
             self.log.flush()
             self.clock.log_done(time.monotonic() - tick)
         self.charts.set_playhead(pb.target)
+        self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0,
+                                self.playing)  # fmt: skip
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
@@ -443,7 +461,8 @@ class ReplayWindow(QMainWindow):
     def export_dialog(self, fmt: str) -> None:
         if self.loaded is None:
             return
-        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg"}[fmt]
+        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg",
+                  "flow_png": ".png", "flow_svg": ".svg"}[fmt]  # fmt: skip
         base = Path(self.loaded.trace.path).with_suffix(suffix)
         path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
         if path:
@@ -454,7 +473,9 @@ class ReplayWindow(QMainWindow):
         if self.loaded is None:
             return
         try:
-            if fmt in ("png", "svg"):
+            if fmt in ("flow_png", "flow_svg"):
+                self.flow_view.export_image(path)
+            elif fmt in ("png", "svg"):
                 from gui.charts.image_export import save_charts_image
 
                 save_charts_image(self.charts, path)
@@ -472,6 +493,7 @@ class ReplayWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
         self.loader.cancel()
+        self.flow_follower.close()
         super().closeEvent(event)
 
 

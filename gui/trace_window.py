@@ -170,7 +170,7 @@ class TraceWindow(MainWindow):
             self.event_log.set_model(m)
         else:
             # Keep what the log said so far; from now on it narrates this queue.
-            self.event_log.flush(force=True)
+            self.event_log.flush()
             self.event_log._model = m
         # The tutorial's narration assumes producers and consumers; a program names its own.
         run = self.driver.run

@@ -235,5 +235,8 @@ class WindowLayout(QMainWindow):
         self.lesson_view.update_fonts()
         # The charts know two sizes: presenter's, for presenter mode or a zoom as large.
         self.charts.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
+        flow = getattr(self, "flow_view", None)
+        if flow is not None:  # the flow view's tokens and words scale the same way
+            flow.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
         if self.isVisible():
             self._refit_lesson_soon()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
     QGuiApplication,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QMainWindow,
     QMenuBar,
     QMessageBox,
@@ -444,48 +443,6 @@ class MainWindow(WindowFiles):
 
     def _on_follow_action_toggled(self, on: bool) -> None:
         self.charts.set_follow(on)
-
-    # ------------------------------------------------------------------ files
-    def save_screenshot(self, path: str, *, quiet: bool = False) -> bool:
-        """Save a PNG of the whole window, drawn from the current model state.
-
-        A failure is shown in a dialog (``quiet``: only kept in ``screenshot_error``).
-        """
-        self.charts.refresh()
-        self.event_log.flush()
-        self._refresh_status(force=True)
-        # The run's end has just changed texts ("Run again", the status words) and maybe the
-        # lesson's height: their layouts are still pending, and grab() would draw them in the
-        # old sizes (elided, cut).
-        self._settle_layouts()
-        if self._refit_pending:
-            self._on_refit_timer_timeout()
-            self._settle_layouts()
-        # A handout cannot be hovered: no "hover a chart" hint in the picture.
-        self.charts.set_interactive(False)
-        self.flow_view.follow(self.driver.model)  # the picture is the model now, as the charts
-        self.flow_view.advance(10.0)  # tokens at rest in their places: a picture, not a blur
-        try:
-            pixmap = self.grab()
-        finally:
-            self.charts.set_interactive(True)
-        ok = pixmap.save(path, "PNG")
-        if ok:
-            self.sig_screenshot_saved.emit(path)
-            self.event_log.add_note(f"— Screenshot saved to {path}")
-            self.status_bar.flash(f"✔ Screenshot saved to {path}")
-        else:
-            self.screenshot_error = f"could not save the screenshot to {path}"
-            if not quiet:
-                self._show_error(
-                    "Could not save the screenshot", f"{path}: cannot write a PNG there"
-                )
-        return ok
-
-    @staticmethod
-    def _settle_layouts() -> None:
-        for _ in range(3):  # a resized child asks its parent for a new layout in turn
-            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

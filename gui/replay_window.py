@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.runner import RunStatus
-from engine.tracefile import TraceError
 from gui.event_log import EventLog
 from gui.flow import FlowView
 from gui.flow.tabs import ReplayFollower, ViewTabs, presenter_menu
 from gui.flow.video_dialog import export_replay_video
 from gui.frame_clock import FrameClock
 from gui.replay_diagnosis import ReplayDiagnosis
+from gui.replay_exports import export_dialog, export_to
 from gui.replay_playback import Playback, ReplayCharts
 from gui.status_bar import RunStatusBar
 from gui.theory_view import TheoryView, theory_applies
@@ -459,35 +459,11 @@ class ReplayWindow(QMainWindow):
             self.open_path(path)
 
     def export_dialog(self, fmt: str) -> None:
-        if self.loaded is None:
-            return
-        suffix = {"csv": ".csv", "chrome": ".json", "png": ".png", "svg": ".svg",
-                  "flow_png": ".png", "flow_svg": ".svg"}[fmt]  # fmt: skip
-        base = Path(self.loaded.trace.path).with_suffix(suffix)
-        path, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*{suffix}")
-        if path:
-            self.export_to(fmt, path)
+        export_dialog(self, fmt)
 
     def export_to(self, fmt: str, path: str) -> None:
-        """Write the run (csv, chrome) or the charts at the playhead (png, svg) to ``path``."""
-        if self.loaded is None:
-            return
-        try:
-            if fmt in ("flow_png", "flow_svg"):
-                self.flow_view.export_image(path)
-            elif fmt in ("png", "svg"):
-                from gui.charts.image_export import save_charts_image
-
-                save_charts_image(self.charts, path)
-            else:
-                from engine.export import FORMATS
-
-                FORMATS[fmt](self.loaded.trace, path)
-        except (OSError, ValueError, TraceError) as exc:
-            QMessageBox.critical(self, "Export failed", str(exc))
-            return
-        # A status bar message would hide the replay's state; the log keeps it in order.
-        self.log.add_note(f"— exported to {path} —")
+        """Write the run (csv, chrome) or the charts or flow view at the playhead to ``path``."""
+        export_to(self, fmt, path)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

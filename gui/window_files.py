@@ -8,16 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QEvent, QStandardPaths, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.config import ConfigError, load_config, save_config
 from gui.window_layout import WindowLayout
 
 if TYPE_CHECKING:
+    from gui.charts import ChartsPanel
     from gui.code_view import CodeView
     from gui.config_panel import ConfigPanel
     from gui.event_log import EventLog
+    from gui.flow import FlowView
+    from gui.pending_charts import PendingCharts
     from gui.run_driver import RunDriver
     from gui.status_bar import RunStatusBar
 
@@ -38,9 +41,51 @@ class WindowFiles(WindowLayout):
     code_view: CodeView
     driver: RunDriver
     last_error_box: QMessageBox | None
+    charts: ChartsPanel | PendingCharts
+    flow_view: FlowView
+    screenshot_error: str | None
+    _refit_pending: bool
 
     def save_screenshot(self, path: str, *, quiet: bool = False) -> bool:
-        raise NotImplementedError  # MainWindow's: it settles the layouts first
+        """Save a PNG of the whole window, drawn from the current model state.
+
+        A failure is shown in a dialog (``quiet``: only kept in ``screenshot_error``).
+        """
+        self.charts.refresh()
+        self.event_log.flush()
+        self._refresh_status(force=True)
+        # The run's end has just changed texts ("Run again", the status words) and maybe the
+        # lesson's height: their layouts are still pending, and grab() would draw them in the
+        # old sizes (elided, cut).
+        self._settle_layouts()
+        if self._refit_pending:
+            self._on_refit_timer_timeout()
+            self._settle_layouts()
+        # A handout cannot be hovered: no "hover a chart" hint in the picture.
+        self.charts.set_interactive(False)
+        self.flow_view.follow(self.driver.model)  # the picture is the model now, as the charts
+        self.flow_view.advance(10.0)  # tokens at rest in their places: a picture, not a blur
+        try:
+            pixmap = self.grab()
+        finally:
+            self.charts.set_interactive(True)
+        ok = pixmap.save(path, "PNG")
+        if ok:
+            self.sig_screenshot_saved.emit(path)
+            self.event_log.add_note(f"— Screenshot saved to {path}")
+            self.status_bar.flash(f"✔ Screenshot saved to {path}")
+        else:
+            self.screenshot_error = f"could not save the screenshot to {path}"
+            if not quiet:
+                self._show_error(
+                    "Could not save the screenshot", f"{path}: cannot write a PNG there"
+                )
+        return ok
+
+    @staticmethod
+    def _settle_layouts() -> None:
+        for _ in range(3):  # a resized child asks its parent for a new layout in turn
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _write(self, path: str, write: Callable[[], object], what: str, said: str) -> bool:
         """Run ``write``; a dialog names ``path`` and the reason when it fails, else the log

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,9 +48,48 @@ def eligible(m: RunModel) -> bool:
     )
 
 
-def columns(recs: list[tuple], srcs: list[int], kind: np.ndarray) -> dict[str, np.ndarray]:
+def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
     """The fields of records as arrays, absolute times; ``ok`` False where a record is not a
-    well-formed put/get/task_done (those go the slow way)."""
+    well-formed put/get/task_done (those go the slow way).
+
+    One pass converts every field of every record (a flood's feed is numbers only); a feed
+    with text in it (a failure's message, the run's end) is converted kind by kind.
+    """
+    n = len(recs)
+    lens = np.fromiter(map(len, recs), np.int64, n)
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(recs), np.float64, int(lens.sum()))
+    except (TypeError, ValueError):
+        return _columns_by_kind(recs, srcs, kind)
+    off = np.cumsum(lens) - lens
+    tid = np.zeros(n, np.int64)
+    t1 = np.zeros(n, np.float64)
+    te = np.zeros(n, np.float64)
+    label = np.zeros(n, np.int64)
+    value = np.zeros(n, np.float64)
+    ok = np.zeros(n, bool)
+    for k, width in ((PUT, 6), (GET, 4), (DONE, 3)):
+        at = np.flatnonzero((kind == k) & (lens == width))
+        if not at.size:
+            continue
+        o = off[at]
+        t1[at] = flat[o + 1]
+        te[at] = flat[o + 2] if k != DONE else t1[at]
+        ids = flat[o + 3] if k != DONE else flat[o + 2]
+        tid[at] = ids
+        good = (tid[at] == ids) & (ids >= 0) & (ids < 1 << 53)
+        if k == PUT:
+            lab = flat[o + 4]
+            label[at], value[at] = lab, flat[o + 5]
+            good &= label[at] == lab
+        ok[at] = good
+    return {
+        "kind": kind, "src": np.asarray(srcs, np.int64), "t1": t1, "te": te, "tid": tid,
+        "label": label, "value": value, "ok": ok,
+    }  # fmt: skip
+
+
+def _columns_by_kind(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
     n = len(recs)
     tid = np.zeros(n, np.int64)
     t1 = np.zeros(n, np.float64)
@@ -122,7 +161,6 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         return False
     t0 = m.t0
     c = dict(c, t1=c["t1"] - t0, te=c["te"] - t0)
-    srcs = c["src"].tolist()
     n = len(recs)
     kind, tid = c["kind"], c["tid"]
     table = m.tasks
@@ -214,7 +252,8 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     for t in released:
         del held_gets[t]
         m._held_dones.pop(t, None)
-    _hold(m, srcs, recs, keep)
+    if not keep.all():
+        _hold(m, c["src"].tolist(), recs, keep)
     m.last_t = max(m.last_t, float(c["t1"].max()))
     if extra:
         e = columns(extra, extra_src, np.fromiter((r[0] for r in extra), np.int8, len(extra)))
@@ -314,13 +353,13 @@ def _timeline(
         idx = np.repeat(np.arange(kind.size), cnt)
         second = np.zeros(idx.size, bool)
         second[1:] = (idx[1:] == idx[:-1])
-        t = np.where(g[idx], np.where(second, t_ret[idx], t1[idx]), t1[idx])
-        t = np.where(d[idx], t_ret[idx], t)
-        act = np.where(g[idx] & second, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
-        task = np.where(g[idx] & second, tid[idx], -1)
+        got, di = g[idx] & second, d[idx]  # a get's return; a task_done
+        t = np.where(got | di, t_ret[idx], t1[idx])
+        act = np.where(got, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
         hint = tid[idx]  # the record that closes the interval before it
+        task = np.where(got, hint, -1)
         # where t lies in that record's row: a get's return is t_get, a done's t_done
-        src = np.where(g[idx] & second, 2, np.where(d[idx], 3, 0)).astype(np.uint8)
+        src = (got * 2 + di * 3).astype(np.uint8)
     else:
         return
     if not t.size:

@@ -165,6 +165,15 @@ class IntervalLog(Sequence):
             used = src > 0
             slot[used], row[used] = hs[used], hr[used]
         listed = label != -1
+        if table is not None and task is not None and hint is not None and listed.any():
+            # Usually the task shown is the one whose record closed the interval: its row.
+            same = np.flatnonzero(listed & (slot != NO_SLOT) & (np.asarray(task) == hint))
+            if same.size:
+                v = np.empty(same.size, np.int64)
+                table.column_at(slot[same], row[same], "label", v)
+                hit = same[v == label[same]]
+                code[hit] |= LABEL_ROW
+                listed[hit] = False
         if table is not None and task is not None and listed.any():
             at = np.flatnonzero(listed)
             ts, tr = table.refs(np.asarray(task, np.int64)[at])

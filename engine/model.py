@@ -127,22 +127,23 @@ class RunModel:
             return self._feed(batches)
 
     def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-        srcs: list[int] = []
         records: list[tuple] = []
+        lens: list[int] = []
         for src, first, recs in batches:
             exp = self._expect_seq.get(src, 0)
             if first > exp:
                 self._gaps[src] = self._gaps.get(src, 0) + first - exp
             self._expect_seq[src] = max(exp, first + len(recs))
-            self.events += len(recs)
-            srcs.extend([src] * len(recs))
+            lens.append(len(recs))
             records.extend(recs)
         applied: list[tuple[int, tuple]] = []
         n = len(records)
+        self.events += n
         if not n:
             return applied
+        src_a = np.repeat(np.fromiter((b[0] for b in batches), np.int64, len(batches)), lens)
         kinds = np.fromiter(map(_first, records), np.int8, n)
-        cols = bulk.columns(records, srcs, kinds)
+        cols = bulk.columns(records, src_a, kinds)
         eff = cols["te"]
         odd = np.flatnonzero(~cols["ok"]).tolist()
         if odd:
@@ -153,12 +154,15 @@ class RunModel:
         edges = np.flatnonzero(np.diff(hot.astype(np.int8))) + 1
         bounds = [0, *edges.tolist(), n]
         order_l = order.tolist()
+        srcs: list[int] | None = None  # as Python ints, for the one-by-one path only
         for a, b in itertools.pairwise(bounds):
             if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
                 idx = order[a:b]
                 run = {k: v[idx] for k, v in cols.items()}
                 if bulk.apply_hot(self, run, bulk.pick(records, order_l[a:b]), applied):
                     continue
+            if srcs is None:
+                srcs = src_a.tolist()
             for i in order_l[a:b]:
                 self._apply(srcs[i], records[i], applied)
         return applied

@@ -50,46 +50,7 @@ def eligible(m: RunModel) -> bool:
 
 def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
     """The fields of records as arrays, absolute times; ``ok`` False where a record is not a
-    well-formed put/get/task_done (those go the slow way).
-
-    One pass converts every field of every record (a flood's feed is numbers only); a feed
-    with text in it (a failure's message, the run's end) is converted kind by kind.
-    """
-    n = len(recs)
-    lens = np.fromiter(map(len, recs), np.int64, n)
-    try:
-        flat = np.fromiter(itertools.chain.from_iterable(recs), np.float64, int(lens.sum()))
-    except (TypeError, ValueError):
-        return _columns_by_kind(recs, srcs, kind)
-    off = np.cumsum(lens) - lens
-    tid = np.zeros(n, np.int64)
-    t1 = np.zeros(n, np.float64)
-    te = np.zeros(n, np.float64)
-    label = np.zeros(n, np.int64)
-    value = np.zeros(n, np.float64)
-    ok = np.zeros(n, bool)
-    for k, width in ((PUT, 6), (GET, 4), (DONE, 3)):
-        at = np.flatnonzero((kind == k) & (lens == width))
-        if not at.size:
-            continue
-        o = off[at]
-        t1[at] = flat[o + 1]
-        te[at] = flat[o + 2] if k != DONE else t1[at]
-        ids = flat[o + 3] if k != DONE else flat[o + 2]
-        tid[at] = ids
-        good = (tid[at] == ids) & (ids >= 0) & (ids < 1 << 53)
-        if k == PUT:
-            lab = flat[o + 4]
-            label[at], value[at] = lab, flat[o + 5]
-            good &= label[at] == lab
-        ok[at] = good
-    return {
-        "kind": kind, "src": np.asarray(srcs, np.int64), "t1": t1, "te": te, "tid": tid,
-        "label": label, "value": value, "ok": ok,
-    }  # fmt: skip
-
-
-def _columns_by_kind(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
+    well-formed put/get/task_done (those go the slow way)."""
     n = len(recs)
     tid = np.zeros(n, np.int64)
     t1 = np.zeros(n, np.float64)

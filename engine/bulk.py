@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import itertools
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
+from engine.points import DONE as P_DONE
+from engine.points import DONE_REAL as P_DONE_REAL
+from engine.points import GET as P_GET
+from engine.points import PUT as P_PUT
 from engine.states import Activity
 from engine.tasks import MASK
 
@@ -44,7 +48,7 @@ def eligible(m: RunModel) -> bool:
     )
 
 
-def columns(recs: list[tuple], srcs: list[int], kind: np.ndarray) -> dict[str, np.ndarray]:
+def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
     """The fields of records as arrays, absolute times; ``ok`` False where a record is not a
     well-formed put/get/task_done (those go the slow way)."""
     n = len(recs)
@@ -118,7 +122,6 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         return False
     t0 = m.t0
     c = dict(c, t1=c["t1"] - t0, te=c["te"] - t0)
-    srcs = c["src"].tolist()
     n = len(recs)
     kind, tid = c["kind"], c["tid"]
     table = m.tasks
@@ -142,6 +145,8 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     g_tid = tid[ig]
     if _has_repeats(g_tid) or (held_keys.size and np.isin(g_tid, held_keys).any()):
         return False
+    if (~np.isnan(_gather(table, g_tid, "t_get"))).any():
+        return False  # taken twice (a damaged trace): its row moves, one at a time
     known = ~np.isnan(_gather(table, g_tid, "t_put"))
     here, k_put = _match(p_tid, ip, g_tid)
     missing = ~known & ~here
@@ -208,7 +213,8 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     for t in released:
         del held_gets[t]
         m._held_dones.pop(t, None)
-    _hold(m, srcs, recs, keep)
+    if not keep.all():
+        _hold(m, c["src"].tolist(), recs, keep)
     m.last_t = max(m.last_t, float(c["t1"].max()))
     if extra:
         e = columns(extra, extra_src, np.fromiter((r[0] for r in extra), np.int8, len(extra)))
@@ -248,28 +254,22 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
         _scatter(table, tid[ig], "get_src", srcs[ig])
         _scatter(table, tid[ig], "t_get", point_t[ig])
     t_get = _gather(table, tid[id_], "t_get")
-    t_put_d = _gather(table, tid[id_], "t_put")
     d_label = _gather(table, tid[id_], "label", missing=-1)
     point_t[id_] = np.maximum(t1[id_], t_get)
     _scatter(table, tid[id_], "t_done", point_t[id_])
-    # Counters and the series: one point per record, never back in time.
-    ser_t = np.maximum.accumulate(np.concatenate(([m._last_series_t], point_t)))[1:]
-    c_put = m.puts + np.cumsum(is_put)
-    c_get = m.gets + np.cumsum(is_get)
-    c_done = m.task_dones + np.cumsum(is_done)
-    m.s_t.extend(ser_t)
-    m.s_puts.extend(c_put)
-    m.s_gets.extend(c_get)
-    m.s_dones.extend(c_done)
-    m._last_series_t = float(ser_t[-1])
-    m.puts, m.gets, m.task_dones = int(c_put[-1]), int(c_get[-1]), int(c_done[-1])
+    # Counters and the series: one point per record, never back in time. The points refer to
+    # the rows just written (engine/points.py): kind and row, no times of their own.
+    ser_t = np.maximum.accumulate(np.concatenate(([m.points.last_t], point_t)))[1:]
+    real = d_label != LABEL_NONE
+    code = np.where(is_put, P_PUT, np.where(is_get, P_GET, P_DONE)).astype(np.uint8)
+    code[id_[real]] = P_DONE_REAL
+    m.points.extend(code, tid, ser_t)
+    m.puts += ip.size
+    m.gets += ig.size
+    m.task_dones += id_.size
     sentinels = int((labels[ip] == LABEL_NONE).sum())
     m.sentinel_puts += sentinels
     m.task_puts += ip.size - sentinels
-    real = d_label != LABEL_NONE
-    m.done_t.extend(point_t[id_][real])
-    m.done_wait.extend((t_get - t_put_d)[real])
-    m.done_service.extend((point_t[id_] - t_get)[real])
     # Workers: held tasks, counts and timelines, each worker's records in order.
     for s in np.unique(srcs).tolist():
         mine = np.flatnonzero(srcs == s)
@@ -307,6 +307,8 @@ def _timeline(
         t = t_ret[put]
         act = np.full(t.size, _ACT_RUNNING, np.int8)
         task = np.full(t.size, -1, np.int64)
+        hint = tid[put]
+        src = np.full(t.size, 1, np.uint8)  # a put's return: the row's t_put
     elif w.role == ROLE_CONSUMER:
         # get: waiting from its start, processing from its return; done: waiting again
         g, d = kind == GET, kind == DONE
@@ -314,10 +316,13 @@ def _timeline(
         idx = np.repeat(np.arange(kind.size), cnt)
         second = np.zeros(idx.size, bool)
         second[1:] = (idx[1:] == idx[:-1])
-        t = np.where(g[idx], np.where(second, t_ret[idx], t1[idx]), t1[idx])
-        t = np.where(d[idx], t_ret[idx], t)
-        act = np.where(g[idx] & second, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
-        task = np.where(g[idx] & second, tid[idx], -1)
+        got, di = g[idx] & second, d[idx]  # a get's return; a task_done
+        t = np.where(got | di, t_ret[idx], t1[idx])
+        act = np.where(got, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
+        hint = tid[idx]  # the record that closes the interval before it
+        task = np.where(got, hint, -1)
+        # where t lies in that record's row: a get's return is t_get, a done's t_done
+        src = (got * 2 + di * 3).astype(np.uint8)
     else:
         return
     if not t.size:
@@ -326,7 +331,7 @@ def _timeline(
     valid = t >= start[:-1]
     if not valid.any():
         return
-    vt, vact, vtask = t[valid], act[valid], task[valid]
+    vt, vact, vtask, vhint, vsrc = t[valid], act[valid], task[valid], hint[valid], src[valid]
     prev_t = start[:-1][valid]
     prev_act = np.concatenate(([int(w.activity)], vact[:-1]))
     prev_task = np.concatenate(([w.task], vtask[:-1]))
@@ -337,7 +342,8 @@ def _timeline(
         has = pt >= 0
         if has.any():
             labels[has] = _gather(m.tasks, pt[has], "label", missing=-1)
-        w.intervals.extend_columns(prev_t[grow], vt[grow], prev_act[grow], labels)
+        w.intervals.extend_columns(prev_t[grow], vt[grow], prev_act[grow], labels, pt,
+                                   vhint[grow], vsrc[grow])  # fmt: skip
     w.activity, w.since, w.task = Activity(int(vact[-1])), float(vt[-1]), int(vtask[-1])
 
 

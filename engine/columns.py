@@ -1,15 +1,24 @@
-"""Growable numpy columns: how the model keeps a run in bytes per task, not objects per task."""
+"""Growable numpy columns and timelines: how the model keeps a run in bytes per task."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
 
+from engine.tasks import NO_SLOT, TaskTable
+
+# Capacity grows by an eighth, not double: a finished run holds at most 12.5 % slack, for about
+# 8 copies of each element over the run (memcpy; far below the model's other costs).
+GROWTH = 1.125
+BLOCK = 1024  # a reference log's checkpoint spacing: a read recomputes at most this many
+LABEL_ROW = 0x40  # an interval's code bit: its label is its row's label (else -1 or listed)
+
 
 class GrowArray(Sequence):
-    """A 1-D numpy array that only grows (capacity doubles); reads like a list.
+    """A 1-D numpy array that only grows (by an eighth: little slack); reads like a list.
 
     ``view()`` is the filled part without a copy. Indexing gives Python numbers and slicing
     gives numpy arrays, so code written for the model's former lists keeps working.
@@ -27,7 +36,7 @@ class GrowArray(Sequence):
     def _grow(self, need: int) -> None:
         cap = max(16, self._a.size)
         while cap < need:
-            cap *= 2
+            cap = int(cap * GROWTH) + 16
         a = np.empty(cap, dtype=self._a.dtype)
         a[: self.n] = self._a[: self.n]
         self._a = a
@@ -88,38 +97,169 @@ class GrowArray(Sequence):
 
 
 class IntervalLog(Sequence):
-    """A worker's timeline as columns; reads like a list of ``(t0, t1, activity, label)``."""
+    """A worker's timeline; reads like a list of ``(t0, t1, activity, label)``.
 
-    __slots__ = ("act", "label", "t0", "t1")
+    Six bytes an interval: a code (activity, where t1 comes from, whether the label is the
+    row's) and a reference into the task table (slot, row). An interval closed by a put, a get
+    or a task_done ends at that task's ``t_put``, ``t_get`` or ``t_done`` and shows that task's
+    label, so neither is stored again; other ends are kept in ``xt1`` (ranked through ``cp``).
+    An interval starts where the previous one ended, except those listed in ``_t0_at``.
+    """
 
-    def __init__(self) -> None:
-        self.t0 = GrowArray(np.float64, 16)
-        self.t1 = GrowArray(np.float64, 16)
-        self.act = GrowArray(np.int8, 16)
-        self.label = GrowArray(np.int64, 16)
+    __slots__ = ("_label", "_label_at", "_last_t1", "_t0", "_t0_at", "code", "cp", "row",
+                 "slot", "table", "xt1")  # fmt: skip
+
+    def __init__(self, table: TaskTable | None = None) -> None:
+        self.table = table
+        self.code = GrowArray(np.uint8, 16)  # activity | t1 source << 4 | LABEL_ROW
+        self.slot = GrowArray(np.uint8, 16)
+        self.row = GrowArray(np.uint32, 16)
+        self.xt1 = GrowArray(np.float64, 16)  # t1 of intervals with source 0, in order
+        self.cp = GrowArray(np.int64, 4)  # len(xt1) before each BLOCK of intervals
+        self._t0_at: list[int] = []
+        self._t0: list[float] = []
+        self._label_at: list[int] = []  # labels not -1 that no row gives
+        self._label: list[int] = []
+        self._last_t1 = float("nan")
 
     def __len__(self) -> int:
-        return self.t0.n
+        return self.code.n
 
-    def append(self, iv: tuple[float, float, int, int]) -> None:
-        self.t0.append(iv[0])
-        self.t1.append(iv[1])
-        self.act.append(iv[2])
-        self.label.append(iv[3])
+    def append(self, iv: tuple[float, float, int, int], task: int = -1, hint: int = -1) -> None:
+        """Add ``(t0, t1, activity, label)``; ``task`` is whose label it shows, ``hint`` the
+        task of the record that closed it (its times may be t1)."""
+        t0, t1, act, label = iv
+        self.extend_columns(
+            np.array([t0], np.float64), np.array([t1], np.float64), np.array([act], np.int8),
+            np.array([label], np.int64), np.array([task], np.int64), np.array([hint], np.int64),
+        )  # fmt: skip
 
-    def extend_columns(self, t0: Any, t1: Any, act: Any, label: Any) -> None:
-        self.t0.extend(t0)
-        self.t1.extend(t1)
-        self.act.extend(act)
-        self.label.extend(label)
+    def extend_columns(
+        self, t0: Any, t1: Any, act: Any, label: Any, task: Any = None, hint: Any = None,
+        src: Any = None,
+    ) -> None:  # fmt: skip
+        """Add intervals as columns. ``src`` (if known): where each t1 is in its ``hint``
+        task's row (1 t_put, 2 t_get, 3 t_done, 0 none); else found by comparing."""
+        t0, t1 = np.asarray(t0, np.float64), np.asarray(t1, np.float64)
+        label = np.asarray(label, np.int64)
+        k = t1.size
+        if not k:
+            return
+        code = np.asarray(act, np.uint8).copy()
+        slot = np.full(k, NO_SLOT, np.uint8)
+        row = np.zeros(k, np.uint32)
+        table = self.table
+        if table is None or hint is None:
+            src = np.zeros(k, np.uint8)
+        else:
+            hint = np.asarray(hint, np.int64)
+            hs, hr = table.refs(hint)
+            if src is None:
+                src = np.zeros(k, np.uint8)
+                for n, name in ((3, "t_done"), (2, "t_get"), (1, "t_put")):
+                    v = np.full(k, np.nan)
+                    table.column_at(hs, hr, name, v)
+                    src[v == t1] = n  # NaN is equal to nothing: no time there
+            else:
+                src = np.where(hs != NO_SLOT, np.asarray(src, np.uint8), 0).astype(np.uint8)
+            used = src > 0
+            slot[used], row[used] = hs[used], hr[used]
+        listed = label != -1
+        if table is not None and task is not None and hint is not None and listed.any():
+            # Usually the task shown is the one whose record closed the interval: its row.
+            same = np.flatnonzero(listed & (slot != NO_SLOT) & (np.asarray(task) == hint))
+            if same.size:
+                v = np.empty(same.size, np.int64)
+                table.column_at(slot[same], row[same], "label", v)
+                hit = same[v == label[same]]
+                code[hit] |= LABEL_ROW
+                listed[hit] = False
+        if table is not None and task is not None and listed.any():
+            at = np.flatnonzero(listed)
+            ts, tr = table.refs(np.asarray(task, np.int64)[at])
+            v = np.full(at.size, -1, np.int64)
+            table.column_at(ts, tr, "label", v)
+            ok = (ts != NO_SLOT) & (v == label[at])
+            # one reference per interval: the label's row must be the t1's row, if that has one
+            ok &= (slot[at] == NO_SLOT) | ((slot[at] == ts) & (row[at] == tr))
+            hit = at[ok]
+            slot[hit], row[hit] = ts[ok], tr[ok]
+            code[hit] |= LABEL_ROW
+            listed[hit] = False
+        code |= src << 4
+        n = self.code.n
+        # Checkpoints: how many explicit ends precede each block start in this extension.
+        explicit = src == 0
+        first_block = -(-n // BLOCK)
+        last_block = (n + k - 1) // BLOCK
+        if last_block >= first_block:
+            before = self.xt1.n + np.concatenate(([0], np.cumsum(explicit)))
+            self.cp.extend(before[np.arange(first_block, last_block + 1) * BLOCK - n])
+        self.xt1.extend(t1[explicit])
+        prev = np.concatenate(([self._last_t1], t1[:-1]))
+        gap = ~(t0 == prev)
+        if n == 0:
+            gap[0] = True
+        for j in np.flatnonzero(gap).tolist():
+            self._t0_at.append(n + j)
+            self._t0.append(float(t0[j]))
+        for j in np.flatnonzero(listed).tolist():
+            self._label_at.append(n + j)
+            self._label.append(int(label[j]))
+        self.code.extend(code)
+        self.slot.extend(slot)
+        self.row.extend(row)
+        self._last_t1 = float(t1[-1])
+
+    def columns(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(t0, t1, act, label)`` arrays of intervals ``a`` to ``b`` (0 <= a <= b <= len)."""
+        if a >= b:
+            e = np.empty(0)
+            return e, e, np.empty(0, np.int8), np.empty(0, np.int64)
+        lo = max(a - 1, 0)
+        start = lo // BLOCK * BLOCK
+        code = self.code.view()[start:b]
+        slot, row = self.slot.view()[start:b], self.row.view()[start:b]
+        src = code >> 4 & 3
+        t1 = np.empty(code.size)
+        explicit = src == 0
+        r0 = int(self.cp.view()[start // BLOCK])
+        t1[explicit] = self.xt1.view()[r0 : r0 + int(explicit.sum())]
+        if self.table is not None:
+            for n, name in ((1, "t_put"), (2, "t_get"), (3, "t_done")):
+                at = src == n
+                if at.any():
+                    v = np.empty(int(at.sum()))
+                    self.table.column_at(slot[at], row[at], name, v)
+                    t1[at] = v
+        label = np.full(code.size, -1, np.int64)
+        by_row = (code & LABEL_ROW) != 0
+        if by_row.any() and self.table is not None:
+            v = np.empty(int(by_row.sum()), np.int64)
+            self.table.column_at(slot[by_row], row[by_row], "label", v)
+            label[by_row] = v
+        t0 = np.concatenate(([np.nan], t1[:-1]))
+        off = a - start
+        t0, t1, label = t0[off:], t1[off:], label[off:]
+        act = (code[off:] & 0x0F).astype(np.int8)
+        for at, vals, col in ((self._t0_at, self._t0, t0), (self._label_at, self._label, label)):
+            for j in range(bisect.bisect_left(at, a), bisect.bisect_left(at, b)):
+                col[at[j] - a] = vals[j]
+        return t0, t1, act, label
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
-            return list(
-                zip(self.t0[i].tolist(), self.t1[i].tolist(), self.act[i].tolist(),
-                    self.label[i].tolist(), strict=True)
-            )  # fmt: skip
-        return (self.t0[i], self.t1[i], self.act[i], self.label[i])
+            a, b, step = i.indices(len(self))
+            if step != 1:
+                return self[a:b][::step] if b > a else []
+            t0, t1, act, label = self.columns(a, b)
+            return list(zip(t0.tolist(), t1.tolist(), act.tolist(), label.tolist(), strict=True))
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self[i : i + 1][0]
 
     def __iter__(self) -> Iterator[tuple[float, float, int, int]]:
         return iter(self[:])
@@ -136,4 +276,4 @@ class IntervalLog(Sequence):
         return f"IntervalLog({self[:]!r})"
 
     def nbytes(self) -> int:
-        return self.t0.nbytes() + self.t1.nbytes() + self.act.nbytes() + self.label.nbytes()
+        return sum(c.nbytes() for c in (self.code, self.slot, self.row, self.xt1, self.cp))

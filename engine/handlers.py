@@ -13,16 +13,53 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, Kind
+from engine.events import FIELD_NAMES, LABEL_NONE, LABEL_OTHER, ROLE_CONSUMER, Kind
+from engine.points import DONE, DONE_REAL, MARK
 from engine.states import Activity, JoinState
 
 if TYPE_CHECKING:
     from engine.model import RunModel
 
+
+def _at(kind: Kind, name: str) -> int:
+    """Where field ``name`` sits in a record of ``kind`` (the kind itself is at 0)."""
+    return 1 + FIELD_NAMES[kind].index(name)
+
+
+# Record fields by name, from the one schema (engine/events.py): r[T] is a record's time.
+T = 1
+PUT_T_RETURN, PUT_TID = _at(Kind.PUT, "t_return"), _at(Kind.PUT, "tid")
+PUT_LABEL, PUT_VALUE = _at(Kind.PUT, "label"), _at(Kind.PUT, "value")
+GET_T_RETURN, GET_TID = _at(Kind.GET, "t_return"), _at(Kind.GET, "tid")
+# A task's start, end, failure and retry name it at one place: a held get holds them too.
+STEP_TID = _at(Kind.TASK_START, "tid")
+assert all(_at(k, "tid") == STEP_TID
+           for k in (Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY))  # fmt: skip
+DONE_TID = _at(Kind.TASK_DONE, "tid")
+START_TID = _at(Kind.TASK_START, "tid")
+FAIL_TID, FAIL_TEXT = _at(Kind.TASK_FAIL, "tid"), _at(Kind.TASK_FAIL, "text")
+DONE_ERROR_TEXT = _at(Kind.TASK_DONE_ERROR, "text")
+WSTART_PID, WSTART_ROLE = _at(Kind.WORKER_START, "pid"), _at(Kind.WORKER_START, "role")
+WEXIT_CODE = _at(Kind.WORKER_EXIT, "exitcode")
+WEXIT_SENT = _at(Kind.WORKER_EXIT, "records_sent")
+PEXIT_SRC, PEXIT_CODE = _at(Kind.PROC_EXIT, "worker_src"), _at(Kind.PROC_EXIT, "exitcode")
+RUN_PRODUCERS = _at(Kind.RUN_START, "producers")
+RUN_CONSUMERS = _at(Kind.RUN_START, "consumers")
+RUN_TASKS = _at(Kind.RUN_START, "tasks_total")
+QUEUE_MAXSIZE = _at(Kind.QUEUE_INFO, "maxsize")
+END_REASON = _at(Kind.RUN_END, "reason")
+STALL_TEXT = _at(Kind.STALL, "text")
+FEED_TID, FEED_TEXT = _at(Kind.FEED_ERROR, "tid"), _at(Kind.FEED_ERROR, "text")
+INFO_PID, INFO_NAME = _at(Kind.PROC_INFO, "pid"), _at(Kind.PROC_INFO, "name")
+LINE_OP = _at(Kind.LINE, "op")
+RESULT_TID, RESULT_OK = _at(Kind.TASK_RESULT, "tid"), _at(Kind.TASK_RESULT, "ok")
+RESULT_TEXT = _at(Kind.TASK_RESULT, "text")
+MAIN_BLOCKED = _at(Kind.MAIN_BLOCKED, "blocked")
+
 # One handler per record kind: True when the record was applied now (False: held, or it
 # appended itself to ``applied`` among the records it released).
 def on_put(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    if m.maxsize and m.depth >= m.maxsize and r[3] not in m._held_gets:
+    if m.maxsize and m.depth >= m.maxsize and r[PUT_TID] not in m._held_gets:
         # A put cannot complete on a full queue: the get that made room is still in
         # another process's pipe. Apply the put right after that get arrives.
         m._held_puts.append((src, r))
@@ -31,12 +68,12 @@ def on_put(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     return False
 
 def on_get(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    tid = r[3]
+    tid = r[GET_TID]
     if tid != -1 and tid not in m.tasks:
         for i, (psrc, pr) in enumerate(m._held_puts):
-            if pr[3] == tid:  # the get proves its put had room: apply the put first
+            if pr[PUT_TID] == tid:  # the get proves its put had room: apply the put first
                 del m._held_puts[i]
-                m._apply_put(psrc, pr, m.rel(pr[1]), applied)
+                m._apply_put(psrc, pr, m.rel(pr[T]), applied)
                 break
         else:
             if tid >> 32 not in m._closed_streams:
@@ -47,7 +84,7 @@ def on_get(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     return False
 
 def on_task_done(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    tid = r[2]
+    tid = r[DONE_TID]
     found = m.tasks.find(tid)
     if tid != -1 and (found is None or np.isnan(found[0].t_get[found[1]])):
         m._held_dones.setdefault(tid, []).append((src, r))  # its get is not in yet
@@ -60,35 +97,40 @@ def on_task_done(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
         m.extra_task_dones += 1
     if found is not None:
         rows, i = found
+        if rows.t_done[i] == rows.t_done[i]:  # done twice (a damaged trace): a row of its own
+            rows, i = m.tasks.movable(tid)
         t_get = float(rows.t_get[i])
         t = max(t, t_get)
         rows.t_done[i] = t
         if rows.label[i] != LABEL_NONE:
             w.tasks_done += 1
-            m.done_t.append(t)
-            m.done_wait.append(t_get - float(rows.t_put[i]))
-            m.done_service.append(t - t_get)
-    m._point(t)
+            m.points.add(DONE_REAL, tid, t, t_get - float(rows.t_put[i]), t - t_get)
+        else:
+            m.points.add(DONE, tid, t)
+    else:
+        m.points.add(DONE, tid, t)
     if w.role == ROLE_CONSUMER and w.alive:
         # The consumer loop goes straight back to get(): it waits there from now on.
-        m._set(w, t, Activity.WAIT_GET)
+        m._set(w, t, Activity.WAIT_GET, hint=tid)
     return True
 
 def on_task_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
-    if w.activity != Activity.PROCESS or w.task != r[2]:
-        m._set(w, t, Activity.PROCESS, r[2])
+    tid = r[START_TID]
+    if w.activity != Activity.PROCESS or w.task != tid:
+        m._set(w, t, Activity.PROCESS, tid)
     return True
 
 def on_task_fail(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
     m.failures += 1
     w.failures += 1
-    w.errors.append(r[3])
+    tid = r[FAIL_TID]
+    w.errors.append(r[FAIL_TEXT])
     # The failed attempt is drawn red from its start to the failure.
     start = w.since if w.activity == Activity.PROCESS else t
-    w.intervals.append((start, t, int(Activity.FAILED), m.label_of(r[2])))
-    w.activity, w.since, w.task = Activity.PROCESS, t, r[2]
+    w.intervals.append((start, t, int(Activity.FAILED), m.label_of(tid)), tid)
+    w.activity, w.since, w.task = Activity.PROCESS, t, tid
     return True
 
 def on_task_retry(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -96,17 +138,18 @@ def on_task_retry(m: RunModel, src: int, r: tuple, t: float, applied: list) -> b
     return True
 
 def on_task_result(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    label = m.label_of(r[2])
-    if r[3]:
-        m.task_results[label] = r[4]
+    label = m.label_of(r[RESULT_TID])
+    if r[RESULT_OK]:
+        m.task_results[label] = r[RESULT_TEXT]
     else:
-        m.task_tracebacks.setdefault(label, []).append((t, r[4]))
+        m.task_tracebacks.setdefault(label, []).append((t, r[RESULT_TEXT]))
     return True
 
 def on_task_done_error(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     m.task_done_errors += 1
-    m._worker(src).errors.append(r[2])
-    m.task_done_error_marks.append((t, src, r[2]))
+    text = r[DONE_ERROR_TEXT]
+    m._worker(src).errors.append(text)
+    m.task_done_error_marks.append((t, src, text))
     return True
 
 def on_join_begin(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -124,24 +167,25 @@ def on_join_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> boo
 
 def on_worker_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
-    w.pid, w.role = r[2], r[3]
+    w.pid, w.role = r[WSTART_PID], r[WSTART_ROLE]
     # A traced program's process that only joins (ROLE_COORDINATOR) runs, as a producer does.
     m._set(w, t, Activity.WAIT_GET if w.role == ROLE_CONSUMER else Activity.RUNNING)
     return True
 
 def on_worker_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
-    w.records_sent = r[3]
+    w.records_sent = r[WEXIT_SENT]
     if w.exit_t is None:
         m._set(w, t, Activity.EXITED)
         w.exit_t = t
-    w.exitcode = r[2] if w.exitcode is None else w.exitcode
+    w.exitcode = r[WEXIT_CODE] if w.exitcode is None else w.exitcode
     return True
 
 def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    w = m._worker(r[2])
-    m._closed_streams.add(r[2])
-    code = r[3]
+    gone = r[PEXIT_SRC]
+    w = m._worker(gone)
+    m._closed_streams.add(gone)
+    code = r[PEXIT_CODE]
     w.exitcode = code
     if w.exit_t is None:
         m._set(w, t, Activity.DIED if code else Activity.EXITED)
@@ -149,7 +193,7 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     elif code:
         w.activity = Activity.DIED
     applied.append((src, r))
-    for tid in [tid for tid in m._held_gets if tid >> 32 == r[2]]:
+    for tid in [tid for tid in m._held_gets if tid >> 32 == gone]:
         m._stand_in_put(tid, m._held_gets[tid][1], applied)
     return False
 
@@ -171,14 +215,15 @@ def _unpause(m: RunModel, t: float) -> None:
     m._resume_to.clear()
 
 def on_run_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m.t0 = r[1]
-    m.producers, m.consumers, m.tasks_total = r[2], r[3], r[4]
+    m.t0 = r[T]
+    m.producers, m.consumers = r[RUN_PRODUCERS], r[RUN_CONSUMERS]
+    m.tasks_total = r[RUN_TASKS]
     for s in range(1, m.producers + m.consumers + 1):
         m._worker(s)
     return True
 
 def on_queue_info(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m.maxsize = r[2]
+    m.maxsize = r[QUEUE_MAXSIZE]
     return True
 
 def on_producers_joined(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -186,13 +231,13 @@ def on_producers_joined(m: RunModel, src: int, r: tuple, t: float, applied: list
     return True
 
 def on_pause(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m._paused_at = r[1]
+    m._paused_at = r[T]
     return True
 
 def on_resume(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     if m._paused_at is not None:
         m._pauses.append(m._paused_at)
-        m._pause_total += r[1] - m._paused_at
+        m._pause_total += r[T] - m._paused_at
         m._pause_offsets.append(m._pause_total)
         m._paused_at = None
     _unpause(m, t)
@@ -204,30 +249,31 @@ def on_stop(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     return True
 
 def on_run_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m.end_reason, m.end_t = r[2], t
+    m.end_reason, m.end_t = r[END_REASON], t
     return True
 
 def on_stall(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m.stalls.append(r[2])
+    m.stalls.append(r[STALL_TEXT])
     return True
 
 def on_feed_error(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    label = m.label_of(r[2])
-    m.lost_items.append((t, r[2], label if r[2] in m.tasks else LABEL_OTHER, r[3]))
-    m._point(t)
+    tid = r[FEED_TID]
+    label = m.label_of(tid)
+    m.lost_items.append((t, tid, label if tid in m.tasks else LABEL_OTHER, r[FEED_TEXT]))
+    m.points.add(MARK, -1, t)
     return True
 
 def on_proc_info(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     # A traced program's process says who it is: its name as the program gave it, its pid.
     if src:
         w = m._worker(src)
-        w.pid, w.name = r[2], r[3]
+        w.pid, w.name = r[INFO_PID], r[INFO_NAME]
     return True
 
 def on_line(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     # A traced process is about to call get(): it waits there from now on, even while it
     # still holds a task it never marked done (a get is recorded only when it returns).
-    if src and r[2] == int(Kind.GET):
+    if src and r[LINE_OP] == int(Kind.GET):
         w = m._worker(src)
         if w.alive and w.activity != Activity.WAIT_GET:
             m._set(w, t, Activity.WAIT_GET, w.task)
@@ -236,7 +282,7 @@ def on_line(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
 def on_main_blocked(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     # (trace) A traced program's main process waits in queue.join() or Process.join(): it puts
     # nothing meanwhile. None (never set) in QueueLab's own runs: engine/explain/view.py.
-    m.main_blocked = bool(r[2])
+    m.main_blocked = bool(r[MAIN_BLOCKED])
     return True
 
 def on_other(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

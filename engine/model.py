@@ -21,7 +21,6 @@ from operator import itemgetter
 import numpy as np
 
 from engine import bulk, handlers
-from engine.columns import GrowArray
 from engine.events import (
     LABEL_NONE,
     LABEL_OTHER,
@@ -32,6 +31,16 @@ from engine.events import (
     worker_name,
 )
 from engine.gcpause import gc_paused
+from engine.handlers import (
+    GET_T_RETURN,
+    GET_TID,
+    PUT_LABEL,
+    PUT_T_RETURN,
+    PUT_TID,
+    PUT_VALUE,
+    STEP_TID,
+)
+from engine.points import GET, PUT, PointLog, series_of
 from engine.states import Activity, JoinState, WorkerInfo
 from engine.summary import Summary, WorkerSummary
 from engine.tasks import TaskTable
@@ -69,16 +78,17 @@ class RunModel:
         self._closed_streams: set[int] = set()  # workers whose process is gone: no more records
         # Per stream: puts proven by a get whose own record died unsent with its worker.
         self.puts_stood_in: dict[int, int] = {}
-        # Chart series, run-relative seconds; one point per counter change.
-        self.s_t = GrowArray(np.float64)
-        # int32: counts to two billion records, 12 bytes a point instead of 24
-        self.s_puts = GrowArray(np.int32)
-        self.s_gets = GrowArray(np.int32)
-        self.s_dones = GrowArray(np.int32)
-        # One entry per completed (non-sentinel) task: completion time, wait, service.
-        self.done_t = GrowArray(np.float64)
-        self.done_wait = GrowArray(np.float64)
-        self.done_service = GrowArray(np.float64)
+        # Chart series, run-relative seconds; one point per counter change, and the completed
+        # (non-sentinel) tasks' completion time, wait and service: references into the task
+        # table (engine/points.py), read like arrays (s_t, s_puts, ..., done_service).
+        self.points = PointLog(self.tasks)
+        cols = series_of(self.points)
+        self.s_t, self.s_puts, self.s_gets, self.s_dones = (
+            cols["s_t"], cols["s_puts"], cols["s_gets"], cols["s_dones"]
+        )
+        self.done_t, self.done_wait, self.done_service = (
+            cols["done_t"], cols["done_wait"], cols["done_service"]
+        )
         self.join_state = JoinState.NOT_CALLED
         self.join_called_t: float | None = None
         self.join_returned_t: float | None = None
@@ -106,7 +116,10 @@ class RunModel:
         self._pause_total = 0.0
         self._paused_at: float | None = None
         self._resume_to: dict[int, Activity] = {}  # held workers: what they did before
-        self._last_series_t = 0.0
+
+    @property
+    def _last_series_t(self) -> float:
+        return self.points.last_t
 
     # ----------------------------------------------------------------- feeding
     def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
@@ -120,22 +133,23 @@ class RunModel:
             return self._feed(batches)
 
     def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-        srcs: list[int] = []
         records: list[tuple] = []
+        lens: list[int] = []
         for src, first, recs in batches:
             exp = self._expect_seq.get(src, 0)
             if first > exp:
                 self._gaps[src] = self._gaps.get(src, 0) + first - exp
             self._expect_seq[src] = max(exp, first + len(recs))
-            self.events += len(recs)
-            srcs.extend([src] * len(recs))
+            lens.append(len(recs))
             records.extend(recs)
         applied: list[tuple[int, tuple]] = []
         n = len(records)
+        self.events += n
         if not n:
             return applied
+        src_a = np.repeat(np.fromiter((b[0] for b in batches), np.int64, len(batches)), lens)
         kinds = np.fromiter(map(_first, records), np.int8, n)
-        cols = bulk.columns(records, srcs, kinds)
+        cols = bulk.columns(records, src_a, kinds)
         eff = cols["te"]
         odd = np.flatnonzero(~cols["ok"]).tolist()
         if odd:
@@ -146,12 +160,15 @@ class RunModel:
         edges = np.flatnonzero(np.diff(hot.astype(np.int8))) + 1
         bounds = [0, *edges.tolist(), n]
         order_l = order.tolist()
+        srcs: list[int] | None = None  # as Python ints, for the one-by-one path only
         for a, b in itertools.pairwise(bounds):
             if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
                 idx = order[a:b]
                 run = {k: v[idx] for k, v in cols.items()}
                 if bulk.apply_hot(self, run, bulk.pick(records, order_l[a:b]), applied):
                     continue
+            if srcs is None:
+                srcs = src_a.tolist()
             for i in order_l[a:b]:
                 self._apply(srcs[i], records[i], applied)
         return applied
@@ -171,11 +188,16 @@ class RunModel:
         if w is None:
             role = ROLE_PRODUCER if 0 < src <= self.producers else ROLE_CONSUMER
             w = WorkerInfo(src, worker_name(src, self.producers), role)
+            w.intervals.table = self.tasks
             self.workers[src] = w
         return w
 
-    def _set(self, w: WorkerInfo, t: float, activity: Activity, task: int = -1) -> None:
+    def _set(
+        self, w: WorkerInfo, t: float, activity: Activity, task: int = -1, hint: int = -1
+    ) -> None:
         """Close the worker's open interval at ``t`` and open a new one.
+
+        ``hint``: the task of the record that closes it (its row may hold ``t``: not kept twice).
 
         A record held back for causality can be applied after the worker's later records:
         its timeline never goes back in time and never reopens after the worker exited.
@@ -185,7 +207,9 @@ class RunModel:
         if t < w.since:
             return  # older than what the worker is shown doing: it happened before that
         if t > w.since:
-            w.intervals.append((w.since, t, int(w.activity), self.label_of(w.task)))
+            w.intervals.append(
+                (w.since, t, int(w.activity), self.label_of(w.task)), w.task, hint
+            )
         w.activity, w.since, w.task = activity, t, task
 
     def label_of(self, tid: int) -> int:
@@ -193,17 +217,9 @@ class RunModel:
         found = self.tasks.find(tid)
         return -1 if found is None else int(found[0].label[found[1]])
 
-    def _point(self, t: float) -> None:
-        t = max(t, self._last_series_t)
-        self._last_series_t = t
-        self.s_t.append(t)
-        self.s_puts.append(self.puts)
-        self.s_gets.append(self.gets)
-        self.s_dones.append(self.task_dones)
-
     def _apply_put(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
-        tid, label = r[3], r[4]
-        t_ret = self.rel(r[2])
+        tid, label = r[PUT_TID], r[PUT_LABEL]
+        t_ret = self.rel(r[PUT_T_RETURN])
         self.puts += 1
         if label == LABEL_NONE:
             self.sentinel_puts += 1
@@ -212,34 +228,36 @@ class RunModel:
             if self.join_returned_t is not None and t_ret <= self.join_returned_t:
                 # Arrived after the join's return but happened before it.
                 self.puts_at_join_return = (self.puts_at_join_return or 0) + 1
-        self.tasks.put(tid, label, r[5], src, t_ret)
-        self._point(t_ret)
+        self.tasks.put(tid, label, r[PUT_VALUE], src, t_ret)
+        self.points.add(PUT, tid, t_ret)
         if src:
             w = self._worker(src)
             # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock.
             if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:
                 self._set(w, t, Activity.BLOCK_PUT)
             if w.role == ROLE_PRODUCER:
-                self._set(w, t_ret, Activity.RUNNING)
+                self._set(w, t_ret, Activity.RUNNING, hint=tid)
         applied.append((src, r))
         held = self._held_gets.pop(tid, None)
         if held is not None:
             self._apply(held[0], held[1], applied)
 
     def _apply_get(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
-        tid = r[3]
-        t_ret = self.rel(r[2])
+        tid = r[GET_TID]
+        t_ret = self.rel(r[GET_T_RETURN])
         self.gets += 1
         found = self.tasks.find(tid)
         if found is not None:
             rows, i = found
+            if rows.t_get[i] == rows.t_get[i]:  # taken twice (a damaged trace): a row of its own
+                rows, i = self.tasks.movable(tid)
             t_ret = max(t_ret, float(rows.t_put[i]))
             rows.get_src[i], rows.t_get[i] = src, t_ret
-        self._point(t_ret)
+        self.points.add(GET, tid, t_ret)
         w = self._worker(src)
-        self._set(w, t, Activity.WAIT_GET)
+        self._set(w, t, Activity.WAIT_GET, hint=tid)
         w.held.append(tid)
-        self._set(w, t_ret, Activity.PROCESS, tid)
+        self._set(w, t_ret, Activity.PROCESS, tid, hint=tid)
         applied.append((src, r))
         for held in self._held_dones.pop(tid, ()):
             self._apply(held[0], held[1], applied)
@@ -256,16 +274,17 @@ class RunModel:
         """
         src = tid >> 32
         self.puts_stood_in[src] = self.puts_stood_in.get(src, 0) + 1
-        stand_in = (int(K.PUT), get[2], get[2], tid, LABEL_OTHER, 0.0)
-        self._apply_put(src, stand_in, self.rel(get[2]), applied)
+        t = get[GET_T_RETURN]
+        stand_in = (int(K.PUT), t, t, tid, LABEL_OTHER, 0.0)
+        self._apply_put(src, stand_in, self.rel(t), applied)
 
     def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
         kind = r[0]
-        if kind in _TASK_STEPS and r[2] in self._held_gets:
+        if kind in _TASK_STEPS and r[STEP_TID] in self._held_gets:
             # The worker's own get of this task waits for its put: keep the worker's order.
-            self._held_dones.setdefault(r[2], []).append((src, r))
+            self._held_dones.setdefault(r[STEP_TID], []).append((src, r))
             return
-        t = self.rel(r[1])
+        t = self.rel(r[handlers.T])
         self.last_t = max(self.last_t, t)
         if handlers.DISPATCH.get(kind, handlers.on_other)(self, src, r, t, applied):
             applied.append((src, r))

@@ -18,6 +18,10 @@ NAN = float("nan")
 # A stream's rows grow to take an id up to this far past what it holds; an id further out (a
 # hand-made or damaged trace) gets a row in the overflow table instead of gigabytes of columns.
 DENSE_SLACK = 1 << 16
+# Growth of a stream's columns past their capacity: an eighth more, not double, so a finished
+# run holds at most 12.5 % unused rows (copying costs about 8 writes per row over a run).
+GROWTH = 1.125
+NO_SLOT = 255  # a reference that is not a dense row (see TaskTable.refs)
 
 
 class Task(NamedTuple):
@@ -52,7 +56,7 @@ class Rows:
                 self.n = rows
             return
         while cap < rows:
-            cap *= 2
+            cap = int(cap * GROWTH) + 64
         for name, fill in (("label", 0), ("value", 0.0), ("put_src", 0), ("t_put", NAN),
                            ("get_src", -1), ("t_get", NAN), ("t_done", NAN)):  # fmt: skip
             old = getattr(self, name)
@@ -73,6 +77,13 @@ class TaskTable(Mapping):
         self.count = 0
         self.overflow: dict[int, int] = {}  # tid -> row of overflow_rows, for far-out ids
         self.overflow_rows = Rows(16)
+        # Dense rows are written once per field (put, then get, then done): the model's series
+        # and timelines refer to them instead of copying their times (engine/points.py,
+        # engine/columns.py). A task whose row would change again (a damaged trace's repeated
+        # id) moves to an overflow row; its dense row stays as it was, shadowed.
+        self.shadowed: set[int] = set()
+        self.slot_streams: list[int] = []  # a reference's slot (one byte) -> stream
+        self._slots: dict[int, int] = {}
 
     def dense(self, s: int, i: int) -> bool:
         """Whether id ``(s << 32) + i`` has (or may take) a row in its stream's columns."""
@@ -117,12 +128,91 @@ class TaskTable(Mapping):
         rows, i = found
         return int(rows.label[i]), float(rows.value[i])
 
+    def movable(self, tid: int) -> tuple[Rows, int]:
+        """The row of a task that was put, to be changed: a dense row moves to overflow first."""
+        found = self.find(tid)
+        assert found is not None
+        rows, i = found
+        if rows is self.overflow_rows:
+            return found
+        j = self.overflow_rows.n
+        o = self.overflow_rows
+        o.reserve(j + 1)
+        for name in ("label", "value", "put_src", "t_put", "get_src", "t_get", "t_done"):
+            getattr(o, name)[j] = getattr(rows, name)[i]
+        self.overflow[tid] = j
+        self.shadowed.add(tid)
+        return o, j
+
     def put(self, tid: int, label: int, value: float, src: int, t: float) -> None:
-        rows, i = self.rows_for(tid)
-        if rows.t_put[i] != rows.t_put[i]:
+        found = self.find(tid)
+        if found is not None:
+            rows, i = self.movable(tid)  # put again: the same id (a damaged trace)
+        else:
+            rows, i = self.rows_for(tid)
             self.count += 1
         rows.label[i], rows.value[i], rows.put_src[i], rows.t_put[i] = label, value, src, t
         rows.get_src[i], rows.t_get[i], rows.t_done[i] = -1, NAN, NAN
+
+    # ------------------------------------------------------------------ references
+    def slot(self, stream: int) -> int:
+        """A one-byte name for a stream's rows, NO_SLOT when 255 streams have one."""
+        k = self._slots.get(stream)
+        if k is None:
+            if len(self.slot_streams) >= NO_SLOT:
+                return NO_SLOT
+            k = self._slots[stream] = len(self.slot_streams)
+            self.slot_streams.append(stream)
+        return k
+
+    def ref(self, tid: int) -> tuple[int, int]:
+        """(slot, row) of a task's dense row, (NO_SLOT, 0) when it has none."""
+        if tid < 0 or (self.overflow and tid in self.overflow):
+            return NO_SLOT, 0
+        rows = self.streams.get(tid >> 32)
+        i = tid & MASK
+        if rows is None or i >= rows.n:
+            return NO_SLOT, 0
+        return self.slot(tid >> 32), i
+
+    def refs(self, tids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`ref` of many ids at once."""
+        slots = np.full(tids.size, NO_SLOT, np.uint8)
+        rows_out = np.zeros(tids.size, np.uint32)
+        if not tids.size:
+            return slots, rows_out
+        ok = tids >= 0
+        if self.overflow:
+            ok &= ~np.isin(tids, np.fromiter(self.overflow, np.int64, len(self.overflow)))
+        streams = tids >> 32
+        idx = tids & MASK
+        lo, hi = int(streams.min()), int(streams.max())
+        for s in [lo] if lo == hi else np.unique(streams[ok]).tolist():
+            rows = self.streams.get(s)
+            if rows is None:
+                continue
+            at = ok & (idx < rows.n)
+            if lo != hi:
+                at &= streams == s
+            k = self.slot(s)
+            if k != NO_SLOT:
+                slots[at] = k
+                rows_out[at] = idx[at]
+        return slots, rows_out
+
+    def column_at(self, slots: np.ndarray, rows: np.ndarray, name: str, out: np.ndarray) -> None:
+        """``out[j] = <name>`` of the row each reference names (NO_SLOT: left as it is)."""
+        if not slots.size:
+            return
+        lo, hi = int(slots.min()), int(slots.max())
+        if lo == hi and lo != NO_SLOT:  # the usual case: one producer's rows
+            out[:] = getattr(self.streams[self.slot_streams[lo]], name)[rows]
+            return
+        for k in np.unique(slots).tolist():
+            if k == NO_SLOT:
+                continue
+            at = slots == k
+            out[at] = getattr(self.streams[self.slot_streams[k]], name)[rows[at]]
 
     # ------------------------------------------------------------------ Mapping
     def __getitem__(self, tid: int) -> Task:
@@ -144,9 +234,12 @@ class TaskTable(Mapping):
         return self.count
 
     def __iter__(self) -> Iterator[int]:
+        shadowed = self.shadowed
         for s, rows in sorted(self.streams.items()):
             for i in np.flatnonzero(~np.isnan(rows.t_put[: rows.n])).tolist():
-                yield (s << 32) + i
+                tid = (s << 32) + i
+                if not shadowed or tid not in shadowed:
+                    yield tid
         yield from self.overflow
 
     def nbytes(self) -> int:

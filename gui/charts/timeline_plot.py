@@ -61,16 +61,21 @@ class TimelineRow:
             n = min(n, self.seen + limit)
         if n == self.seen:
             return False
-        # fromiter over the flattened tuples: np.array() on a list of tuples first works out
-        # its shape, element by element, at three times the cost.
-        a = np.fromiter(chain.from_iterable(src[self.seen : n]), dtype=np.float64,
-                        count=4 * (n - self.seen)).reshape(-1, 4)
+        # The model's IntervalLog hands out columns (no tuple per interval); a plain list of
+        # tuples goes through fromiter over the flattened tuples (np.array() on a list of
+        # tuples first works out its shape, element by element, at three times the cost).
+        if hasattr(src, "columns"):
+            cols = src.columns(self.seen, n)
+        else:
+            a = np.fromiter(chain.from_iterable(src[self.seen : n]), dtype=np.float64,
+                            count=4 * (n - self.seen)).reshape(-1, 4)
+            cols = (a[:, 0], a[:, 1], a[:, 2], a[:, 3])
         base = self.t0.n
-        self.t0.extend(a[:, 0])
-        self.t1.extend(a[:, 1])
-        self.act.extend(a[:, 2])
-        self.label.extend(a[:, 3])
-        bad = np.flatnonzero(a[:, 2] == int(Activity.FAILED))
+        self.t0.extend(cols[0])
+        self.t1.extend(cols[1])
+        self.act.extend(cols[2])
+        self.label.extend(cols[3])
+        bad = np.flatnonzero(cols[2] == int(Activity.FAILED))
         if bad.size:
             self.failed.extend(bad + base)
         self.seen = n

@@ -342,9 +342,11 @@ class _Lanes:
         self.session = session
 
     def feed(self, batches: list[Batch]) -> list[tuple[int, tuple]]:
-        demux, shown = self.session.demux, self.session.lane
+        demux = self.session.demux
+        split = demux.split(batches)
+        shown = self.session.lane  # after the split: it may have made the first lane
         applied: list[tuple[int, tuple]] = []
-        for qid, lane_batches in demux.split(batches).items():
+        for qid, lane_batches in split.items():
             lane = demux.lanes[qid]
             done = lane.model.feed(lane_batches)
             # A program has no configured total: what it has put so far is its total (so

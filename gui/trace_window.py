@@ -27,6 +27,7 @@ from engine.states import Activity
 from engine.trace_cli import TraceArgs, program_title, trace_config
 from engine.trace_narration import TraceNarrator
 from engine.trace_run import TraceRun
+from gui.frame_clock import Frame
 from gui.main_window import MainWindow
 from gui.trace_panels import TracePanel
 
@@ -206,9 +207,9 @@ class TraceWindow(MainWindow):
         edit.ensureCursorVisible()
 
     # ------------------------------------------------------------------ live
-    def _on_driver_sig_frame(self) -> None:
+    def _on_driver_sig_frame(self, frame: Frame) -> None:
         self._follow_lane()
-        super()._on_driver_sig_frame()
+        super()._on_driver_sig_frame(frame)
 
     def _lines_now(self) -> dict[int, tuple[str, int]]:
         """src -> (file, line) each process is at: its get() while it waits there, else the

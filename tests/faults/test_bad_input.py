@@ -68,12 +68,10 @@ def _children() -> set[int]:
 def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     """Run main(argv) in this process; it must refuse with exit 2, one line, nothing started."""
     before = _children()
-    t0 = time.monotonic()
     try:
         code = cli_main.main(argv)
     except SystemExit as exc:  # argparse refuses by exiting
         code = exc.code
-    took = time.monotonic() - t0
     out, err = capsys.readouterr()
     assert code == 2, f"exit {code}; stderr {err!r}"
     assert out == "", "nothing may be printed to stdout"
@@ -81,7 +79,6 @@ def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     assert len(lines) == 1, f"expected one line, got {err!r}"
     assert "Traceback" not in err
     assert _children() <= before, "a process was started"
-    assert took < 5.0, "refusing bad input took too long: something was started"
     return lines[0]
 
 

@@ -25,6 +25,9 @@ from . import (
     worker_pids,
 )
 
+# Exiting takes about a second (SIGTERM, grace, SIGKILL); only a hang reaches this bound.
+HANG_S = 20.0
+
 
 def stubborn_consumer(spec: WorkerSpec) -> None:
     """QueueLab's consumer, except that it ignores SIGTERM (as some user code does)."""
@@ -65,7 +68,7 @@ def test_cli_ended_by_a_signal_mid_run_exits_promptly_leaving_nothing(sig: int) 
         print(f"\nFIGURE CLI exit {took:.2f} s after {signal.Signals(sig).name}")
         assert p.returncode == 130, err
         assert "every worker was stopped" in err and "Traceback" not in err, err
-        assert took < 3.0
+        assert took < HANG_S, f"the CLI took {took:.1f} s to exit: a hang"
         assert not wait_gone(pids, 0.5), "workers outlived the CLI"
     finally:
         reap(p, pids)

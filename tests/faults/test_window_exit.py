@@ -12,7 +12,9 @@ import pytest
 from . import START_TIMEOUT_S, cli, reap, wait_for, wait_gone, worker_pids
 
 pytestmark = pytest.mark.slow
-EXIT_DEADLINE_S = 3.0
+# The window exits within about a second (SIGTERM, 0.8 s of grace, SIGKILL); this bound is for
+# a hang only (a stuck close), never a figure: a loaded 2-core machine took 5.6 s once.
+EXIT_DEADLINE_S = 20.0
 
 
 def gui(*sets: str, flags: tuple[str, ...] = ()):  # -> subprocess.Popen
@@ -45,7 +47,7 @@ def close_window(proc) -> float:
     """Ctrl+C in the terminal closes the window like its close button; seconds to exit."""
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=10)
+    proc.wait(timeout=EXIT_DEADLINE_S + 10)
     return time.monotonic() - t0
 
 

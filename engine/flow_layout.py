@@ -168,8 +168,8 @@ def _fail_times(m: RunModel, c: _Columns) -> np.ndarray:
         iv = w.intervals
         if not len(iv):
             continue
-        act = iv.act.view()
-        ends = iv.t1.view()[act == int(Activity.FAILED)]
+        _t0, t1, act, _label = iv.columns(0, len(iv))
+        ends = t1[act == int(Activity.FAILED)]
         if not len(ends):
             continue
         mine = np.flatnonzero(c.get_src == w.src)
@@ -208,10 +208,10 @@ def _activity_at(w: object, t: float) -> int:
     iv = w.intervals  # type: ignore[attr-defined]
     n = len(iv)
     if n:
-        t0 = iv.t0.view()
+        t0, t1, act, _label = iv.columns(0, n)
         i = int(np.searchsorted(t0, t, side="right")) - 1
-        if i >= 0 and t < iv.t1.view()[i]:
-            return int(iv.act.view()[i])
+        if i >= 0 and t < t1[i]:
+            return int(act[i])
         if i < 0:
             return int(Activity.STARTING)
     if t >= w.since:  # type: ignore[attr-defined]
@@ -292,10 +292,10 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         iv = w.intervals
         if not len(iv):
             continue
-        act = iv.act.view()
+        t0s, t1s, act, _label = iv.columns(0, len(iv))
         sel = np.flatnonzero(act == int(Activity.BLOCK_PUT))
         for k in sel.tolist():
-            t0, t1 = float(iv.t0.view()[k]), float(iv.t1.view()[k])
+            t0, t1 = float(t0s[k]), float(t1s[k])
             if t0 <= t < t1:
                 mine = np.flatnonzero((c.put_src == w.src) & (np.abs(c.t_put - t1) < 1e-9))
                 if len(mine):

@@ -222,3 +222,61 @@ def test_a_slow_put_on_an_unbounded_queue_is_not_blocked() -> None:
                      (K.PUT, T0 + 0.2, T0 + 0.7, P + 1, 0, 0.5))
     m = fed(main, producer, [])
     assert total(m.workers[1], Activity.BLOCK_PUT) == 0
+
+
+def test_feed_returns_the_records_as_applied_in_the_order_they_took_effect() -> None:
+    m = RunModel()
+    assert m.feed([]) == []
+    assert m.feed([(1, 0, [])]) == []
+    main = _main((K.RUN_START, T0, 1, 1, 1))
+    assert m.feed([(0, 0, main)]) == [(0, main[0])]
+    get = _main((K.GET, T0 + 0.1, T0 + 0.3, P + 1))[0]
+    put = _main((K.PUT, T0 + 0.2, T0 + 0.2, P + 1, 0, 0.5))[0]
+    assert m.feed([(2, 0, [get])]) == []  # held: its put is not in yet
+    # The put releases the held get: both are applied, the put first.
+    assert m.feed([(1, 0, [put])]) == [(1, put), (2, get)]
+
+
+def test_workers_announced_by_run_start_have_their_roles_before_they_start() -> None:
+    m = RunModel()
+    m.feed([(0, 0, _main((K.RUN_START, T0, 2, 2, 4)))])
+    assert [(s, w.name, w.role) for s, w in sorted(m.workers.items())] == [
+        (1, "producer-0", ROLE_PRODUCER), (2, "producer-1", ROLE_PRODUCER),
+        (3, "consumer-0", ROLE_CONSUMER), (4, "consumer-1", ROLE_CONSUMER)]
+    # A producer's put seen before its WORKER_START still shows it running, not waiting.
+    m.feed([(2, 0, _main((K.PUT, T0 + 0.1, T0 + 0.1, (2 << 32) + 1, 0, 0.5)))])
+    assert m.workers[2].activity == Activity.RUNNING
+
+
+def test_timelines_hold_no_empty_intervals() -> None:
+    m = fed(*healthy_run())
+    for w in m.workers.values():
+        assert all(t1 > t0 for t0, t1, _a, _label in w.intervals), w.name
+
+
+def test_an_item_the_feeder_lost_was_put_but_is_not_in_the_queue() -> None:
+    main = _main((K.RUN_START, T0, 1, 1, 2))
+    producer = _main(
+        (K.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+        (K.PUT, T0 + 0.1, T0 + 0.1, P + 1, 0, 0.5),
+        (K.PUT, T0 + 0.2, T0 + 0.2, P + 2, 1, 0.5),
+        (K.FEED_ERROR, T0 + 0.21, P + 2, "PicklingError: cannot pickle"),
+    )
+    m = fed(main, producer, [])
+    assert (m.puts, m.depth, m.unfinished) == (2, 1, 2)
+    assert [(tid, label) for _t, tid, label, _text in m.lost_items] == [(P + 2, 1)]
+
+
+def test_a_put_under_a_millisecond_on_a_bounded_queue_is_not_blocked() -> None:
+    main = _main((K.RUN_START, T0, 1, 1, 1), (K.QUEUE_INFO, T0, 1))
+    producer = _main((K.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+                     (K.PUT, T0 + 0.2, T0 + 0.2005, P + 1, 0, 0.5))
+    m = fed(main, producer, [])
+    assert total(m.workers[1], Activity.BLOCK_PUT) == 0
+
+
+def test_no_premature_join_is_claimed_before_the_join_returned() -> None:
+    main, producer, consumer = healthy_run()
+    m = fed(main[:-1], producer, consumer)
+    assert m.premature_join is False
+    assert m.summary().to_json()["premature_join"] is False

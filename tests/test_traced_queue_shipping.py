@@ -207,3 +207,34 @@ def test_join_until_works_on_a_plain_queue_and_waits_for_the_settle_time() -> No
     assert join_until(plain, lambda: True)  # nothing unfinished: returned, not stopped
     plain.close()
     plain.join_thread()
+
+
+def test_an_item_put_without_a_recorder_comes_out_of_a_traced_get_unchanged(
+    q: TracedJoinableQueue,
+) -> None:
+    # A process without a recorder puts the user's item as it is (no identity wrapper); a
+    # 3-tuple led by bytes must not be taken for the wrapper.
+    items = [(1, 2, 3), (b"raw", 5, "x"), "text"]
+    for item in items:
+        q.put(item)  # no recorder active: plain CPython put
+    shipped, _rec = recording(batch=1, interval=0.0)
+    assert [q.get(timeout=5) for _ in items] == items
+    assert [r[3] for r in shipped.of(Kind.GET)] == [-1, -1, -1]  # no identity to record
+    for _ in items:
+        q.task_done()
+
+
+def test_a_task_done_that_raised_leaves_the_task_taken(q: TracedJoinableQueue) -> None:
+    shipped, rec = recording(batch=1, interval=0.0)
+    q.put((0, 0.0))
+    q.get(timeout=5)
+    activate(None)
+    q.task_done()  # another caller without a recorder released the counter
+    activate(rec)
+    with pytest.raises(ValueError):
+        q.task_done()  # too many: nothing is recorded as done, the task stays taken
+    assert shipped.of(Kind.TASK_DONE) == [] and len(shipped.of(Kind.TASK_DONE_ERROR)) == 1
+    q.put((1, 0.0))
+    q.task_done()  # matched to the task this process still holds
+    (put0, _put1) = shipped.of(Kind.PUT)
+    assert [r[2] for r in shipped.of(Kind.TASK_DONE)] == [put0[3]]

@@ -189,3 +189,13 @@ def test_run_quiet_ends_the_run_when_its_signal_count_is_above_0(count: int, cod
     if count:
         assert problem == "interrupted; every worker was stopped"
         assert run.ended and run.model.unfinished >= 0
+
+
+def test_a_run_that_ends_within_its_hang_timeout_is_not_cut_short() -> None:
+    # join() is called at once and the last put comes 0.6 s later: the timeout counts from
+    # the join and only ends a run still going after it.
+    cfg = config(join_order="queue_first", tasks_per_producer=3, put_interval=const(0.3))
+    code, _out, err = headless(cfg, hang_timeout=60.0)
+    assert code == EXIT_OK, err
+    code, problem, _run = run_quiet(cfg, hang_timeout=60.0)
+    assert (code, problem) == (EXIT_OK, None)

@@ -176,6 +176,8 @@ def _watch(
             time.sleep(LIVE_FEED_S * 9)
         if out is not None:
             _print_lines(narrator.lines(applied), out)
+        if run.ended and run.end_reason != "joined":
+            break  # stopped by someone else: its SIGTERMed workers did not die of themselves
         m = run.model
         now = m.rel(time.perf_counter())
         refused = step.on_poll(run) if step is not None else None

@@ -199,3 +199,55 @@ def test_a_run_that_ends_within_its_hang_timeout_is_not_cut_short() -> None:
     assert code == EXIT_OK, err
     code, problem, _run = run_quiet(cfg, hang_timeout=60.0)
     assert (code, problem) == (EXIT_OK, None)
+
+
+@pytest.mark.parametrize("ctrl_c, code", [(1, EXIT_OK), (2, EXIT_INTERRUPTED)])
+def test_a_sweeps_first_ctrl_c_lets_the_run_in_progress_finish(ctrl_c: int, code: int) -> None:
+    """A sweep hands run_quiet ``_Later(signals)``: one Ctrl+C is "stop after this run" (the
+    run still joins), a second one ends the run too."""
+    from engine.headless import _Later
+
+    got, problem, run = run_quiet(config(), signals=_Later(Count(ctrl_c)))
+    assert got == code
+    if code == EXIT_OK:
+        assert problem is None and run.end_reason == "joined"
+        assert run.model.task_dones == 5
+    else:
+        assert problem == "interrupted; every worker was stopped"
+
+
+def _stop_reasons(path: str) -> list[str]:
+    from engine.events import Kind
+    from engine.tracefile import read_trace
+
+    trace = read_trace(path)
+    return [r[2] for src, _first, records in trace.batches if src == 0
+            for r in records if r[0] == Kind.STOP]  # fmt: skip
+
+
+def test_run_quiet_records_why_it_stopped_a_run_in_its_trace(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A sweep's saved run says in the file why it was ended (replay and compare show it)."""
+    path = str(tmp_path / "hopeless.qltrace")
+    code, _problem, _run = run_quiet(config(consumers=3, sentinels="single"), trace_path=path)
+    assert code == EXIT_ABNORMAL
+    assert _stop_reasons(path)[:1] == ["it can never end"]
+
+
+def test_a_run_ended_from_outside_is_abnormal_and_says_so(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A run that ends without joining (stopped by something else: the window, a signal
+    handler) is not a success: exit 3 and its own reason."""
+    import engine.headless
+    from engine.runner import Run
+
+    class StoppedFromOutside(Run):
+        def poll(self, *args, **kw):  # type: ignore[no-untyped-def]
+            if self.model.puts:
+                self.stop(reason="stopped by the operator")
+            return super().poll(*args, **kw)
+
+    monkeypatch.setattr(engine.headless, "Run", StoppedFromOutside)
+    cfg = config(tasks_per_producer=4, put_interval=const(0.2))
+    code, problem, run = run_quiet(cfg)
+    assert code == EXIT_ABNORMAL
+    assert problem == "the run ended: stopped by the operator"
+    assert run.end_reason == "stopped by the operator"

@@ -142,6 +142,7 @@ class MainWindow(WindowFiles):
         self._refresh_controls()
         self._size_for_screen()
         self.tabifyDockWidget(self.log_dock, self.theory_dock)  # beside the log, either layout
+        self.theory_dock.visibilityChanged.connect(self._on_theory_dock_visibilityChanged)
         (self.code_dock if self.log_beside else self.config_dock).raise_()
         self.sweep_window = None  # Experiment ▸ Sweep… (gui/sweep_window.py)
 
@@ -301,12 +302,20 @@ class MainWindow(WindowFiles):
         live = self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED)
         said = explain(m, self.driver.elapsed(), live=live)
         self._log_diagnoses(said.findings, said.t)
-        self.theory_view.show_run(m, self.driver.run.cfg, live=True)
+        if not self.theory_view.visibleRegion().isEmpty():
+            # ~0.1 s at 10^5 tasks: computed while someone looks (a tabbed dock behind another
+            # stays "visible" to Qt, hence the region), and at the run's end.
+            self.theory_view.show_run(m, self.driver.run.cfg, live=True)
         self._show_diagnosis(list(said.findings))
         self.status_bar.show_alert(said.alert)
         # An unattended window must not wait forever: the same rule ends a headless run.
         if self.session.should_stop(said, m, now):
             self.driver.stop(reason="queue.join() can never return (--quit-when-done)")
+
+    def _on_theory_dock_visibilityChanged(self, visible: bool) -> None:
+        run, m = self.driver.run, self.driver.model
+        if visible and run is not None and m is not None:
+            self.theory_view.show_run(m, run.cfg, live=self.driver.active)
 
     def _show_diagnosis(self, found: list[str] | None, *, ended: bool = False) -> None:
         """Findings in the lesson pane (None: no run); its height follows what they need."""

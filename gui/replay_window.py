@@ -203,6 +203,7 @@ class ReplayWindow(QMainWindow):
         self.side_tabs.addTab(self.theory_view, "Theory")
         self._theory_key: tuple | None = None
         col.addWidget(self.diagnosis)
+        self.side_tabs.currentChanged.connect(self._on_side_tabs_currentChanged)
         col.addWidget(self.side_tabs, 1)
         # The flow view (issue 16), a tab beside the charts, cut at the playhead.
         self.flow_view = FlowView(split)
@@ -422,11 +423,19 @@ class ReplayWindow(QMainWindow):
         self._show_diagnosis(at_end and pb.caught_up)
         self._show_theory(at_end and pb.caught_up)
 
+    def _on_side_tabs_currentChanged(self, _index: int) -> None:
+        pb = self.playback
+        if pb is not None and self.theory_view.isVisible():
+            self._theory_key = None
+            self._show_theory(pb.caught_up and pb.target >= pb.duration)
+
     def _show_theory(self, at_end: bool) -> None:
         """The theory table at the playhead: on change, at most twice a second while playing."""
         pb, loaded = self.playback, self.loaded
         if pb is None or loaded is None or pb.rebuilding:
             return
+        if not at_end and not self.theory_view.isVisible():
+            return  # behind the log's tab: computed when shown (it costs ~0.1 s at 10^5 tasks)
         now = time.monotonic()
         key = (id(pb.shown), pb.shown.events, at_end)
         if key == self._theory_key or (self.playing and now < self._theory_due):

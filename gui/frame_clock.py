@@ -29,6 +29,12 @@ MAX_PAINT_SHARE = 0.5
 # less far behind the run (benchmarks/gui_flood.py, 2+2 workers: everything shown 6.9 s after
 # the start at 22 frames/s, against 11.6 s at 33 frames/s with the usual share).
 BEHIND_PAINT_SHARE = 0.3
+# The run has ended with a backlog left (a flood outpaced the model): nothing new happens any
+# more, so the charts need only a few frames while the drain takes long turns and most of the
+# time (input still gets a turn every CATCH_UP_POLL_BUDGET_S).
+CATCH_UP_PAINT_SHARE = 0.1
+CATCH_UP_FRAME_S = 0.25
+CATCH_UP_POLL_BUDGET_S = 0.04
 COST_SMOOTHING = 0.3
 
 FRAME, LOG, DRAIN = "frame", "log", "drain"
@@ -56,6 +62,7 @@ class FrameClock:
         # budget given is scaled to land at POLL_BUDGET_S.
         self.poll_budget_s = POLL_BUDGET_S
         self.behind = False  # the last drain left batches waiting
+        self.catching_up = False  # ... and the run had ended: only the backlog is left
         self._next_frame = 0.0
         self._frame_started = 0.0  # when the last frame's tick began, until the next tick
         self._next_log = 0.0
@@ -69,8 +76,12 @@ class FrameClock:
             self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
             self._frame_started = 0.0
         if frame_wanted and tick >= self._next_frame:
-            share = BEHIND_PAINT_SHARE if self.behind else MAX_PAINT_SHARE
-            period = max(FRAME_PERIOD_S, self.frame_cost_s / share)
+            if self.catching_up:
+                share, least = CATCH_UP_PAINT_SHARE, CATCH_UP_FRAME_S
+            else:
+                share = BEHIND_PAINT_SHARE if self.behind else MAX_PAINT_SHARE
+                least = FRAME_PERIOD_S
+            period = max(least, self.frame_cost_s / share)
             # Catch up by at most one period so a late tick does not cause a burst of frames.
             self._next_frame = max(self._next_frame + period, tick - period)
             self._frame_started = tick
@@ -91,13 +102,15 @@ class FrameClock:
         """The log's turn took ``cost_s``: its period stretches to keep it within its share."""
         self._next_log = self._log_started + max(LOG_PERIOD_S, cost_s / MAX_LOG_SHARE)
 
-    def drained(self, spent_s: float, behind: bool) -> None:
-        """A drain turn took ``spent_s`` and left a backlog (``behind``) or not."""
+    def drained(self, spent_s: float, behind: bool, ended: bool = False) -> None:
+        """A drain turn took ``spent_s`` and left a backlog (``behind``) or not; ``ended``:
+        the run is over (its backlog is all that is left to show)."""
         self.behind = behind
+        self.catching_up = behind and ended
+        target = CATCH_UP_POLL_BUDGET_S if self.catching_up else POLL_BUDGET_S
         # The inbox checks its budget between chunks of records: under a flood one chunk may
-        # overshoot it, so the budget given adapts to land near POLL_BUDGET_S.
-        if spent_s > POLL_BUDGET_S:
-            self.poll_budget_s = max(MIN_POLL_BUDGET_S,
-                                     self.poll_budget_s * POLL_BUDGET_S / spent_s)  # fmt: skip
+        # overshoot it, so the budget given adapts to land near the target.
+        if spent_s > target:
+            self.poll_budget_s = max(MIN_POLL_BUDGET_S, self.poll_budget_s * target / spent_s)
         else:
-            self.poll_budget_s = min(POLL_BUDGET_S, self.poll_budget_s * 1.25)
+            self.poll_budget_s = min(target, self.poll_budget_s * 1.25)

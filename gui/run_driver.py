@@ -241,7 +241,7 @@ class RunDriver(QObject):
 
     def _drain(self, run: Run, tick: float) -> None:
         applied = run.poll(budget_s=self.clock.poll_budget_s)
-        self.clock.drained(time.monotonic() - tick, behind=run.pending > 0)
+        self.clock.drained(time.monotonic() - tick, behind=run.pending > 0, ended=run.ended)
         if applied:
             self._dirty = self._log_dirty = True
             self.sig_applied.emit(applied)

@@ -48,3 +48,23 @@ def test_the_clock_gives_frames_log_turns_and_drains_their_shares() -> None:
     budget = c.poll_budget_s
     c.drained(spent_s=4 * budget, behind=True)  # overshot: the next budget is smaller
     assert c.poll_budget_s < budget and c.behind
+
+
+def test_after_the_run_the_backlog_gets_long_drains_and_few_frames() -> None:
+    """A flood ended with a backlog: nothing new will happen, so the drain takes long turns
+    and the charts a few frames a second until everything is shown; then the usual pace."""
+    from gui.frame_clock import CATCH_UP_FRAME_S, CATCH_UP_POLL_BUDGET_S, POLL_BUDGET_S
+
+    c = FrameClock()
+    for _ in range(40):  # cheap drains: the budget grows to the catching-up target
+        c.drained(spent_s=0.001, behind=True, ended=True)
+    assert c.catching_up and c.poll_budget_s == CATCH_UP_POLL_BUDGET_S
+    ticks = [5.0 + i / 1000 for i in range(2000)]  # two seconds of ticks
+    frames = [c.turn(t, frame_wanted=True, log_wanted=False) for t in ticks].count(FRAME)
+    assert frames <= 2 / CATCH_UP_FRAME_S + 2  # (and one period caught up at the start)
+    c.drained(spent_s=0.001, behind=False, ended=True)  # all shown
+    assert not c.catching_up and c.poll_budget_s <= POLL_BUDGET_S
+    c = FrameClock()  # a run still going with a backlog: the usual short drains
+    for _ in range(40):
+        c.drained(spent_s=0.001, behind=True, ended=False)
+    assert not c.catching_up and c.poll_budget_s == POLL_BUDGET_S

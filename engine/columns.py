@@ -17,7 +17,34 @@ BLOCK = 1024  # a reference log's checkpoint spacing: a read recomputes at most 
 LABEL_ROW = 0x40  # an interval's code bit: its label is its row's label (else -1 or listed)
 
 
-class GrowArray(Sequence):
+class ArrayColumn(Sequence):
+    """What a column that reads like a list shares, from its ``view()`` (the filled part)."""
+
+    __slots__ = ()
+
+    def view(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.view().tolist())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        v = self.view()
+        return v if dtype is None else v.astype(dtype)
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return list(self) == list(other)  # type: ignore[call-overload]
+        except TypeError:
+            return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.view().tolist()!r})"
+
+
+class GrowArray(ArrayColumn):
     """A 1-D numpy array that only grows (by an eighth: little slack); reads like a list.
 
     ``view()`` is the filled part without a copy. Indexing gives Python numbers and slicing
@@ -73,24 +100,6 @@ class GrowArray(Sequence):
         if not 0 <= i < self.n:
             raise IndexError(i)
         return self._a[i].item()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._a[: self.n].tolist())
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        v = self._a[: self.n]
-        return v if dtype is None else v.astype(dtype)
-
-    def __eq__(self, other: object) -> bool:
-        try:
-            return list(self) == list(other)  # type: ignore[call-overload]
-        except TypeError:
-            return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"GrowArray({self._a[: self.n].tolist()!r})"
 
     def nbytes(self) -> int:
         return int(self._a.nbytes)

@@ -12,12 +12,12 @@ task has no dense row keep their values in ``_pin_*``. Reads look like the array
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from engine.columns import BLOCK, GrowArray
+from engine.columns import BLOCK, ArrayColumn, GrowArray
 from engine.tasks import NO_SLOT, TaskTable
 
 MARK, PUT, GET, DONE, DONE_REAL = 0, 1, 2, 3, 4  # DONE_REAL: a task, not a sentinel
@@ -208,7 +208,7 @@ class PointLog:
         return sum(c.nbytes() for c in cols)
 
 
-class Series(Sequence):
+class Series(ArrayColumn):
     """A read-only column of a :class:`PointLog`, read like the array it replaces."""
 
     __slots__ = ("_cache", "_dtype", "_length", "_read")
@@ -243,24 +243,6 @@ class Series(Sequence):
             a = i // BLOCK * BLOCK
             c = self._cache = (a, n, self._read(a, min(n, a + BLOCK)).astype(self._dtype))
         return c[2][i - c[0]].item()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.view().tolist())
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        v = self.view()
-        return v if dtype is None else v.astype(dtype)
-
-    def __eq__(self, other: object) -> bool:
-        try:
-            return list(self) == list(other)  # type: ignore[call-overload]
-        except TypeError:
-            return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Series({self.view().tolist()!r})"
 
 
 def series_of(log: PointLog) -> dict[str, Series]:

@@ -24,7 +24,7 @@ from engine.points import DONE_REAL as P_DONE_REAL
 from engine.points import GET as P_GET
 from engine.points import PUT as P_PUT
 from engine.states import Activity
-from engine.tasks import MASK
+from engine.tasks import MASK, distinct
 
 if TYPE_CHECKING:
     from engine.model import RunModel
@@ -133,7 +133,7 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     ip, ig, id_ = (np.flatnonzero(kind == k) for k in (PUT, GET, DONE))
     # Puts: new ids only.
     p_tid = tid[ip]
-    if _has_repeats(p_tid) or (~np.isnan(_gather(table, p_tid, "t_put"))).any():
+    if _has_repeats(p_tid) or (~np.isnan(_Loc(table, p_tid).get("t_put"))).any():
         return False
     held_gets = m._held_gets
     held_keys = np.fromiter(held_gets, np.int64, len(held_gets))
@@ -145,9 +145,10 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     g_tid = tid[ig]
     if _has_repeats(g_tid) or (held_keys.size and np.isin(g_tid, held_keys).any()):
         return False
-    if (~np.isnan(_gather(table, g_tid, "t_get"))).any():
+    g_loc = _Loc(table, g_tid)
+    if (~np.isnan(g_loc.get("t_get"))).any():
         return False  # taken twice (a damaged trace): its row moves, one at a time
-    known = ~np.isnan(_gather(table, g_tid, "t_put"))
+    known = ~np.isnan(g_loc.get("t_put"))
     here, k_put = _match(p_tid, ip, g_tid)
     missing = ~known & ~here
     if missing.any() and m._closed_streams:
@@ -176,11 +177,12 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
             extra_key.append((k, 2 + j))
     # Dones: after their get (applied before, earlier here, or released here), else held.
     d_tid, d_src = tid[id_], c["src"][id_]
-    if _has_repeats(d_tid) or (~np.isnan(_gather(table, d_tid, "t_done"))).any():
+    d_loc = _Loc(table, d_tid)
+    if _has_repeats(d_tid) or (~np.isnan(d_loc.get("t_done"))).any():
         return False
     kept_g = ig[keep[ig]]
     in_feed, g_at = _match(tid[kept_g], kept_g, d_tid)
-    was_got = ~np.isnan(_gather(table, d_tid, "t_get"))
+    was_got = ~np.isnan(d_loc.get("t_get"))
     rel_d, rel_at = _match(np.asarray(released, np.int64), np.arange(len(released)), d_tid)
     blocked = (np.isin(d_tid, held_keys) if held_keys.size else np.zeros(id_.size, bool)) & ~rel_d
     if m._held_dones:
@@ -189,7 +191,7 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     held_d = blocked | ~(in_feed | was_got | rel_d)
     keep[id_[held_d]] = False
     # The worker that marks a task done must be the one that took it (else: slow path).
-    got_by = np.where(was_got, _gather(table, d_tid, "get_src", missing=-2), -2)
+    got_by = np.where(was_got, d_loc.get("get_src", missing=-2), -2)
     got_by[in_feed] = c["src"][g_at[in_feed]]
     rel_src = np.asarray(extra_src, np.int64)
     rel_gets = [i for i, r in enumerate(extra) if r[0] == GET]
@@ -200,11 +202,13 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
     gkey, gsub = key[g_at], sub[g_at]
     after = in_feed & ~held_d & ((gkey > id_) | ((gkey == id_) & (gsub > 0)))
     key[id_[after]], sub[id_[after]] = gkey[after], 2 + 64
+    moved = bool(late.any() or after.any())
     if rel_d.any():
         rk = np.asarray([extra_key[rel_gets[i]][0] for i in rel_at[rel_d].tolist()], np.float64)
         mv = rk > id_[rel_d]
         key[id_[rel_d][mv]], sub[id_[rel_d][mv]] = rk[mv], 2 + 64
-    for s in np.unique(c["src"][ip]).tolist():
+        moved = moved or bool(mv.any())
+    for s in distinct(c["src"][ip]):
         w = m.workers.get(s)
         if s and (w is None or w.role != ROLE_PRODUCER):
             return False  # a consumer's re-put (retry) or an unknown putter: slow path
@@ -231,10 +235,11 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         recs_all = recs if keep.all() else pick(recs, np.flatnonzero(keep).tolist())
     if not k_all.size:
         return True
-    rank = np.lexsort((np.arange(k_all.size), s_all, k_all))
-    cols = {k: v[rank] for k, v in cols.items()}
-    if (rank[1:] < rank[:-1]).any():  # usually already in order
-        recs_all = pick(recs_all, rank.tolist())
+    if moved or extra:  # else every record keeps its place: no sort
+        rank = np.lexsort((np.arange(k_all.size), s_all, k_all))
+        if (rank[1:] < rank[:-1]).any():  # usually already in order
+            cols = {k: v[rank] for k, v in cols.items()}
+            recs_all = pick(recs_all, rank.tolist())
     _apply_ordered(m, cols)
     applied.extend(zip(cols["src"].tolist(), recs_all, strict=True))
     return True
@@ -250,13 +255,15 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
     if ip.size:
         _scatter_puts(table, tid[ip], labels[ip], c["value"][ip], srcs[ip], point_t[ip])
     if ig.size:
-        point_t[ig] = np.maximum(point_t[ig], _gather(table, tid[ig], "t_put"))
-        _scatter(table, tid[ig], "get_src", srcs[ig])
-        _scatter(table, tid[ig], "t_get", point_t[ig])
-    t_get = _gather(table, tid[id_], "t_get")
-    d_label = _gather(table, tid[id_], "label", missing=-1)
+        g_loc = _Loc(table, tid[ig])
+        point_t[ig] = np.maximum(point_t[ig], g_loc.get("t_put"))
+        g_loc.set("get_src", srcs[ig])
+        g_loc.set("t_get", point_t[ig])
+    d_loc = _Loc(table, tid[id_])
+    t_get = d_loc.get("t_get")
+    d_label = d_loc.get("label", missing=-1)
     point_t[id_] = np.maximum(t1[id_], t_get)
-    _scatter(table, tid[id_], "t_done", point_t[id_])
+    d_loc.set("t_done", point_t[id_])
     # Counters and the series: one point per record, never back in time. The points refer to
     # the rows just written (engine/points.py): kind and row, no times of their own.
     ser_t = np.maximum.accumulate(np.concatenate(([m.points.last_t], point_t)))[1:]
@@ -271,7 +278,7 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
     m.sentinel_puts += sentinels
     m.task_puts += ip.size - sentinels
     # Workers: held tasks, counts and timelines, each worker's records in order.
-    for s in np.unique(srcs).tolist():
+    for s in distinct(srcs):
         mine = np.flatnonzero(srcs == s)
         # (trace) The main process is a worker only where it gets, as in _apply_get: a
         # traced program's main may take items (a results queue), not only put them.
@@ -281,13 +288,17 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
         k = kind[mine]
         if w.role == ROLE_CONSUMER:
             tids = tid[mine]
-            w.held.extend(tids[k == GET].tolist())
-            dones = set(tids[k == DONE].tolist())
-            if dones:
-                kept = [t for t in w.held if t not in dones]
-                w.held.clear()
-                w.held.extend(kept)
+            got, done = tids[k == GET], tids[k == DONE]
+            if done.size:
+                # Held = what it held and what it took here, less what it marked done here
+                # (ids are unique here: a repeated get or done is the slow path's).
+                if w.held:
+                    old = np.fromiter(w.held, np.int64, len(w.held))
+                    w.held.clear()
+                    w.held.extend(old[~np.isin(old, done)].tolist())
+                got = got[~np.isin(got, done)]
                 w.tasks_done += int(real[np.searchsorted(id_, mine[k == DONE])].sum())
+            w.held.extend(got.tolist())
         _timeline(m, w, k, t1[mine], point_t[mine], tid[mine])
 
 
@@ -356,47 +367,75 @@ def _hold(m: RunModel, srcs: list[int], recs: list[tuple], keep: np.ndarray) -> 
             m._held_dones.setdefault(r[2], []).append((s, r))
 
 
-def _split(tids: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(stream, positions in ``tids``, rows) per stream."""
+def _split(tids: np.ndarray) -> list[tuple[int, np.ndarray | None, np.ndarray]]:
+    """(stream, positions in ``tids`` (None: all of them), rows) per stream."""
     if not tids.size:
         return []
     streams = tids >> 32
     rows = tids & MASK
     lo, hi = int(streams.min()), int(streams.max())
     if lo == hi:  # the usual case: one producer
-        return [(lo, np.arange(tids.size), rows)]
+        return [(lo, None, rows)]
     out = []
-    for s in np.unique(streams).tolist():
+    for s in distinct(streams):
         at = np.flatnonzero(streams == s)
         out.append((s, at, rows[at]))
     return out
+
+
+def _sub(a: np.ndarray, at: np.ndarray | None) -> np.ndarray:
+    return a if at is None else a[at]
+
+
+_DTYPE = {"label": np.int64, "value": np.float64, "put_src": np.int32, "t_put": np.float64,
+          "get_src": np.int32, "t_get": np.float64, "t_done": np.float64}  # fmt: skip
+
+
+class _Loc:
+    """Where ids sit in the task table, found once for several reads and writes: per stream
+    its rows, their positions among the ids (None: all) and rows; ids without a row left out."""
+
+    __slots__ = ("n", "parts", "whole")
+
+    def __init__(self, table, tids: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+        self.n = tids.size
+        self.parts: list[tuple[Any, np.ndarray | None, np.ndarray]] = []
+        for s, at, rows in _split(tids):
+            r = table.streams.get(s)
+            if r is None:
+                continue
+            if int(rows.max()) >= r.n:  # some not in the table (yet)
+                ok = rows < r.n
+                at = np.flatnonzero(ok) if at is None else at[ok]
+                rows = rows[ok]
+            self.parts.append((r, at, rows))
+        self.whole = len(self.parts) == 1 and self.parts[0][1] is None
+
+    def get(self, column: str, missing: float = np.nan) -> np.ndarray:
+        """``column`` of each id's row, ``missing`` where it has none."""
+        if self.whole:
+            r, _, rows = self.parts[0]
+            return getattr(r, column)[rows]
+        out = np.full(self.n, missing, _DTYPE[column])
+        for r, at, rows in self.parts:
+            out[at] = getattr(r, column)[rows]
+        return out
+
+    def set(self, column: str, values: np.ndarray) -> None:
+        """Write ``values`` (one per id) into the rows of ids that have one."""
+        for r, at, rows in self.parts:
+            getattr(r, column)[rows] = _sub(values, at)
 
 
 def _scatter_puts(table, tids, labels, values, srcs, t) -> None:  # type: ignore[no-untyped-def]
     for s, at, rows in _split(tids):
         r, _ = table.rows_for(int((s << 32) + int(rows.max())))
         r.label[rows], r.value[rows], r.put_src[rows], r.t_put[rows] = (
-            labels[at], values[at], srcs[at], t[at]
+            _sub(labels, at), _sub(values, at), _sub(srcs, at), _sub(t, at)
         )
         r.get_src[rows], r.t_get[rows], r.t_done[rows] = -1, np.nan, np.nan
     table.count += tids.size
 
 
-def _scatter(table, tids, column: str, values) -> None:  # type: ignore[no-untyped-def]
-    for s, at, rows in _split(tids):
-        getattr(table.streams[s], column)[rows] = values[at]
-
-
 def _gather(table, tids, column: str, missing: float = np.nan) -> np.ndarray:  # type: ignore[no-untyped-def]
-    out = None
-    for s, at, rows in _split(tids):
-        r = table.streams.get(s)
-        col = getattr(r, column) if r is not None else None
-        if out is None:
-            dtype = col.dtype if col is not None else np.float64
-            out = np.full(tids.size, missing, dtype)
-        if col is None:
-            continue
-        ok = rows < r.n
-        out[at[ok]] = col[rows[ok]]
-    return out if out is not None else np.empty(0)
+    return _Loc(table, tids).get(column, missing)

@@ -24,6 +24,21 @@ GROWTH = 1.125
 NO_SLOT = 255  # a reference that is not a dense row (see TaskTable.refs)
 
 
+def distinct(a: np.ndarray) -> list[int]:
+    """The sorted distinct values of small non-negative ints (streams, slots) as Python ints.
+
+    By counting: ``np.unique`` sorts (~100 µs for a feed's few thousand sources).
+    """
+    if not a.size:
+        return []
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:
+        return [lo]
+    if lo < 0 or hi - lo > 1 << 16:
+        return np.unique(a).tolist()
+    return (np.flatnonzero(np.bincount(a - lo)) + lo).tolist()
+
+
 class Task(NamedTuple):
     label: int
     value: float
@@ -187,7 +202,7 @@ class TaskTable(Mapping):
         streams = tids >> 32
         idx = tids & MASK
         lo, hi = int(streams.min()), int(streams.max())
-        for s in [lo] if lo == hi else np.unique(streams[ok]).tolist():
+        for s in [lo] if lo == hi else distinct(streams[ok]):
             rows = self.streams.get(s)
             if rows is None:
                 continue
@@ -208,7 +223,7 @@ class TaskTable(Mapping):
         if lo == hi and lo != NO_SLOT:  # the usual case: one producer's rows
             out[:] = getattr(self.streams[self.slot_streams[lo]], name)[rows]
             return
-        for k in np.unique(slots).tolist():
+        for k in distinct(slots):
             if k == NO_SLOT:
                 continue
             at = slots == k

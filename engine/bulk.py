@@ -34,6 +34,8 @@ PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
 HOT = frozenset((PUT, GET, DONE))
 _ACT_PROCESS, _ACT_WAIT, _ACT_RUNNING = 3, 2, 1  # Activity values (engine/model.py)
 _EXITED, _DIED = 7, 8
+_POINT_CODE = np.zeros(256, np.uint8)  # a record kind's point code (engine/points.py)
+_POINT_CODE[[PUT, GET, DONE]] = P_PUT, P_GET, P_DONE
 
 
 def eligible(m: RunModel) -> bool:
@@ -268,9 +270,11 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
     # the rows just written (engine/points.py): kind and row, no times of their own.
     ser_t = np.maximum.accumulate(np.concatenate(([m.points.last_t], point_t)))[1:]
     real = d_label != LABEL_NONE
-    code = np.where(is_put, P_PUT, np.where(is_get, P_GET, P_DONE)).astype(np.uint8)
+    code = _POINT_CODE[kind]
     code[id_[real]] = P_DONE_REAL
-    m.points.extend(code, tid, ser_t)
+    # Every id here has its row now: the points and the timelines refer to the same rows.
+    ref_slot, ref_row = table.refs(tid)
+    m.points.extend(code, tid, ser_t, (ref_slot, ref_row))
     m.puts += ip.size
     m.gets += ig.size
     m.task_dones += id_.size
@@ -299,17 +303,18 @@ def _apply_ordered(m: RunModel, c: dict[str, np.ndarray]) -> None:
                 got = got[~np.isin(got, done)]
                 w.tasks_done += int(real[np.searchsorted(id_, mine[k == DONE])].sum())
             w.held.extend(got.tolist())
-        _timeline(m, w, k, t1[mine], point_t[mine], tid[mine])
+        _timeline(m, w, k, t1[mine], point_t[mine], tid[mine], ref_slot[mine], ref_row[mine])
 
 
 def _timeline(
     m: RunModel, w: WorkerInfo, kind: np.ndarray, t1: np.ndarray, t_ret: np.ndarray,
-    tid: np.ndarray,
+    tid: np.ndarray, ref_slot: np.ndarray, ref_row: np.ndarray,
 ) -> None:  # fmt: skip
     """``RunModel._set`` for a worker's records in order, at once.
 
     A call changes the row only if its time is not before the row's current start; the
-    start is then the running maximum of the calls' times.
+    start is then the running maximum of the calls' times. ``ref_slot``/``ref_row``: the
+    records' task rows (engine/tasks.py references).
     """
     if w.activity in (_EXITED, _DIED) and w.exit_t is not None:
         return
@@ -319,6 +324,7 @@ def _timeline(
         act = np.full(t.size, _ACT_RUNNING, np.int8)
         task = np.full(t.size, -1, np.int64)
         hint = tid[put]
+        hs, hr = ref_slot[put], ref_row[put]
         src = np.full(t.size, 1, np.uint8)  # a put's return: the row's t_put
     elif w.role == ROLE_CONSUMER:
         # get: waiting from its start, processing from its return; done: waiting again
@@ -331,6 +337,7 @@ def _timeline(
         t = np.where(got | di, t_ret[idx], t1[idx])
         act = np.where(got, _ACT_PROCESS, _ACT_WAIT).astype(np.int8)
         hint = tid[idx]  # the record that closes the interval before it
+        hs, hr = ref_slot[idx], ref_row[idx]
         task = np.where(got, hint, -1)
         # where t lies in that record's row: a get's return is t_get, a done's t_done
         src = (got * 2 + di * 3).astype(np.uint8)
@@ -342,19 +349,21 @@ def _timeline(
     valid = t >= start[:-1]
     if not valid.any():
         return
-    vt, vact, vtask, vhint, vsrc = t[valid], act[valid], task[valid], hint[valid], src[valid]
-    prev_t = start[:-1][valid]
+    if valid.all():  # the usual case: a worker's records in time order
+        vt, vact, vtask, vhint, vsrc, vs, vr = t, act, task, hint, src, hs, hr
+        prev_t = start[:-1]
+    else:
+        vt, vact, vtask, vhint, vsrc = t[valid], act[valid], task[valid], hint[valid], src[valid]
+        vs, vr = hs[valid], hr[valid]
+        prev_t = start[:-1][valid]
     prev_act = np.concatenate(([int(w.activity)], vact[:-1]))
     prev_task = np.concatenate(([w.task], vtask[:-1]))
     grow = vt > prev_t
-    if grow.any():
-        labels = np.full(int(grow.sum()), -1, np.int64)
-        pt = prev_task[grow]
-        has = pt >= 0
-        if has.any():
-            labels[has] = _gather(m.tasks, pt[has], "label", missing=-1)
-        w.intervals.extend_columns(prev_t[grow], vt[grow], prev_act[grow], labels, pt,
-                                   vhint[grow], vsrc[grow])  # fmt: skip
+    if grow.all():
+        w.intervals.extend_refs(prev_t, vt, prev_act, prev_task, vhint, vsrc, vs, vr)
+    elif grow.any():
+        w.intervals.extend_refs(prev_t[grow], vt[grow], prev_act[grow], prev_task[grow],
+                                vhint[grow], vsrc[grow], vs[grow], vr[grow])  # fmt: skip
     w.activity, w.since, w.task = Activity(int(vact[-1])), float(vt[-1]), int(vtask[-1])
 
 

@@ -17,6 +17,14 @@ BLOCK = 1024  # a reference log's checkpoint spacing: a read recomputes at most 
 LABEL_ROW = 0x40  # an interval's code bit: its label is its row's label (else -1 or listed)
 
 
+def _labels(table: TaskTable, tids: np.ndarray) -> np.ndarray:
+    """The labels the tasks ``tids`` were put with (-1 where a task has no row)."""
+    slots, rows = table.refs(tids)
+    out = np.full(tids.size, -1, np.int64)
+    table.column_at(slots, rows, "label", out)
+    return out
+
+
 class ArrayColumn(Sequence):
     """What a column that reads like a list shares, from its ``view()`` (the filled part)."""
 
@@ -196,6 +204,45 @@ class IntervalLog(Sequence):
             code[hit] |= LABEL_ROW
             listed[hit] = False
         code |= src << 4
+        self._append(t0, t1, code, slot, row, src, np.flatnonzero(listed), label)
+
+    def extend_refs(
+        self, t0: np.ndarray, t1: np.ndarray, act: np.ndarray, task: np.ndarray,
+        hint: np.ndarray, src: np.ndarray, hs: np.ndarray, hr: np.ndarray,
+    ) -> None:  # fmt: skip
+        """:meth:`extend_columns` where each label is its ``task``'s row label (-1: none) and
+        ``hs``/``hr`` are the ``hint`` tasks' references (the bulk path's, found once)."""
+        if not t1.size:
+            return
+        src = np.where(hs != NO_SLOT, src, 0).astype(np.uint8)
+        used = src > 0
+        shown = task >= 0
+        if not shown.any():
+            code = act.astype(np.uint8)
+        elif (shown & ((task != hint) | ~used)).any():
+            # A task shown by a row that does not close it (rare): the general way.
+            label = np.full(t1.size, -1, np.int64)
+            assert self.table is not None
+            at = np.flatnonzero(shown)
+            label[at] = _labels(self.table, task[at])
+            self.extend_columns(t0, t1, act, label, task, hint, src)
+            return
+        else:
+            code = act.astype(np.uint8) | (shown * LABEL_ROW).astype(np.uint8)
+        if used.all():
+            slot, row = hs, hr
+        else:
+            slot, row = np.where(used, hs, NO_SLOT).astype(np.uint8), np.where(used, hr, 0)
+        code |= src << 4
+        self._append(t0, t1, code, slot, row, src, np.empty(0, np.int64), None)
+
+    def _append(
+        self, t0: np.ndarray, t1: np.ndarray, code: np.ndarray, slot: np.ndarray,
+        row: np.ndarray, src: np.ndarray, listed: np.ndarray, label: Any,
+    ) -> None:  # fmt: skip
+        """Store intervals whose codes and references are made; ``listed``: those whose
+        ``label`` no row gives."""
+        k = t1.size
         n = self.code.n
         # Checkpoints: how many explicit ends precede each block start in this extension.
         explicit = src == 0
@@ -212,7 +259,7 @@ class IntervalLog(Sequence):
         for j in np.flatnonzero(gap).tolist():
             self._t0_at.append(n + j)
             self._t0.append(float(t0[j]))
-        for j in np.flatnonzero(listed).tolist():
+        for j in listed.tolist():
             self._label_at.append(n + j)
             self._label.append(int(label[j]))
         self.code.extend(code)

@@ -79,13 +79,15 @@ class PointLog:
         for col, v in zip(self.cp_n, self.counts, strict=True):
             col.append(v)
 
-    def extend(self, kind: np.ndarray, tids: np.ndarray, ser_t: np.ndarray) -> None:
+    def extend(self, kind: np.ndarray, tids: np.ndarray, ser_t: np.ndarray,
+               refs: tuple[np.ndarray, np.ndarray] | None = None) -> None:  # fmt: skip
         """Append points whose raw times are their tasks' row times (the bulk path's);
-        ``ser_t`` is their series time (running maximum)."""
+        ``ser_t`` is their series time (running maximum); ``refs`` the tasks' references
+        (``TaskTable.refs(tids)``) if already known."""
         k = kind.size
         if not k:
             return
-        slot, row = self.table.refs(tids)
+        slot, row = self.table.refs(tids) if refs is None else refs
         if (slot == NO_SLOT).any():  # 255 streams: cannot happen in a run; stay exact anyway
             for i in range(k):
                 self.add(int(kind[i]), int(tids[i]), float(ser_t[i]))

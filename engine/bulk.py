@@ -231,10 +231,12 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         s_all = np.concatenate((sub[keep], ek[:, 1].astype(np.int64)))
         recs_all = pick(recs, np.flatnonzero(keep).tolist()) + extra
         m.last_t = max(m.last_t, float(e["t1"].max()))
+    elif keep.all():
+        cols, k_all, s_all, recs_all = c, key, sub, recs
     else:
         cols = {k: v[keep] for k, v in c.items()}
         k_all, s_all = key[keep], sub[keep]
-        recs_all = recs if keep.all() else pick(recs, np.flatnonzero(keep).tolist())
+        recs_all = pick(recs, np.flatnonzero(keep).tolist())
     if not k_all.size:
         return True
     if moved or extra:  # else every record keeps its place: no sort

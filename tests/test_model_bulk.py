@@ -183,6 +183,24 @@ def test_bulk_path_equals_the_one_by_one_path_with_failures_and_a_death(
     assert slow_applied == fast_applied
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_killed_consumers_records_arriving_after_its_exit_match_the_one_by_one_path(
+    seed: int,
+) -> None:
+    # The parent sees the process end before the records still in its pipe arrive: they are
+    # counted, but its timeline stays ended (RunModel._set), in the bulk path too.
+    rng = random.Random(seed)
+    streams = flood(2, 3, 300, rng, dies=True)
+    parent = streams.pop(0)
+    calls = [[(0, 0, parent)], *deliveries(streams, rng, 60)]
+    with pytest.MonkeyPatch.context() as mp:
+        (slow, slow_applied), (fast, fast_applied) = both(calls, mp)
+    for i, (a, b) in enumerate(zip(slow, fast, strict=True)):
+        for key in a:
+            assert a[key] == b[key], f"after feed call {i}: {key} differs"
+    assert slow_applied == fast_applied
+
+
 def test_the_bulk_path_is_taken_for_a_flood(monkeypatch: pytest.MonkeyPatch) -> None:
     # Proves the comparison above compares something: the fast path really runs.
     from engine import bulk

@@ -44,6 +44,13 @@ def _drain(conn: object) -> None:
         pass
 
 
+def _drop(batch: tuple) -> None:
+    """A sender that takes packed batches (as a worker's does) and drops them."""
+
+
+_drop.packed = True  # type: ignore[attr-defined]
+
+
 class _NullConn:
     """A connection that drops what it is sent (encode-only mode)."""
 
@@ -54,10 +61,7 @@ class _NullConn:
 def one(mode: str, tasks: int, chunk: int) -> tuple[float, float]:
     """CPU seconds of (put phases, get+task_done phases) for ``tasks`` tasks."""
     ctx = multiprocessing.get_context("fork")
-    if mode == "plain":
-        q = ctx.JoinableQueue()
-    else:
-        q = TracedJoinableQueue(ctx=ctx)
+    q = ctx.JoinableQueue() if mode == "plain" else TracedJoinableQueue(ctx=ctx)
     reader = writer = proc = None
     if mode == "traced":
         reader, writer = ctx.Pipe(duplex=False)
@@ -66,7 +70,7 @@ def one(mode: str, tasks: int, chunk: int) -> tuple[float, float]:
         reader.close()
         _rec.activate(_rec.Recorder(1, _rec.connection_sender(writer)))
     elif mode == "no-send":
-        _rec.activate(_rec.Recorder(1, lambda batch: None))
+        _rec.activate(_rec.Recorder(1, _drop))
     elif mode == "encode-only":
         _rec.activate(_rec.Recorder(1, _rec.connection_sender(_NullConn())))
     put, get, task_done = q.put, q.get, q.task_done

@@ -105,7 +105,7 @@ def _flush_empties(q: Any) -> None:
     rec = _rec._current
     if rec is not None and q._empties is not None and _state["qid"] != q._qid:
         _state["qid"] = q._qid
-        rec._buf.append((_QUEUE, perf_counter(), q._qid))
+        rec.hold((_QUEUE, perf_counter(), q._qid))
     TracedJoinableQueue._flush_empties(q)
 
 
@@ -198,6 +198,8 @@ class TracedPlainQueue(_mpq.Queue):
 
     def _init_tracing(self) -> None:
         self._empties: list | None = None
+        self._step = None  # read by the shared _end_empties (no step mode for a traced program)
+        self._slow = False
         self._bounded = self._maxsize < _SEM_MAX
         self._recorder = None
         self._taken: deque[int] = deque()

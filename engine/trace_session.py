@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from engine import wire
 from engine.events import Kind
 from engine.inbox import Batch, Inbox, QueueSource
 from engine.model import RunModel
@@ -247,7 +248,7 @@ class TraceSession:
             self._stream_closed(conn, src)
             return
         try:
-            msg = pickle.loads(payload)
+            msg = wire.as_batch(pickle.loads(payload))
         except Exception:
             return  # whole but unreadable: its records show as a gap (lost)
         if type(msg[0]) is str:

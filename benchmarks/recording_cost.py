@@ -44,13 +44,6 @@ def _drain(conn: object) -> None:
         pass
 
 
-def _drop(batch: tuple) -> None:
-    """A sender that takes packed batches (as a worker's does) and drops them."""
-
-
-_drop.packed = True  # type: ignore[attr-defined]
-
-
 class _NullConn:
     """A connection that drops what it is sent (encode-only mode)."""
 
@@ -70,7 +63,7 @@ def one(mode: str, tasks: int, chunk: int) -> tuple[float, float]:
         reader.close()
         _rec.activate(_rec.Recorder(1, _rec.connection_sender(writer)))
     elif mode == "no-send":
-        _rec.activate(_rec.Recorder(1, _drop))
+        _rec.activate(_rec.Recorder(1, lambda batch: None))
     elif mode == "encode-only":
         _rec.activate(_rec.Recorder(1, _rec.connection_sender(_NullConn())))
     put, get, task_done = q.put, q.get, q.task_done

@@ -21,13 +21,12 @@ A source is small on purpose (step mode implements it):
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
-
-from engine.wire import loads_batch
 
 Batch = tuple[int, int, list[tuple]]
 Applied = list[tuple[int, tuple]]
@@ -93,7 +92,7 @@ class QueueSource:
             if type(entry) is not bytes:
                 return entry  # type: ignore[return-value]
             try:
-                return loads_batch(entry)  # a worker's batch, packed or not (engine/wire.py)
+                return pickle.loads(entry)
             except Exception:
                 self.undecodable += 1
         self._wake.clear()

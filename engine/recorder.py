@@ -1,4 +1,4 @@
-"""Per-process event recorder: records as rows of doubles, shipped in numbered batches."""
+"""Per-process event recorder: buffers compact records and ships them in numbered batches."""
 
 from __future__ import annotations
 
@@ -8,18 +8,15 @@ import itertools
 import os
 import pickle
 import signal
-import struct
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from engine import wire
 from engine.events import Kind
 
 perf_counter = time.perf_counter
 _WORKER_EXIT = int(Kind.WORKER_EXIT)  # plain ints: pickling an IntEnum member costs a global lookup
-_RARE_ROW = wire.RARE_ROW
 
 # Batches of this many records keep pickling cost per record near 0.1 µs; the interval bounds
 # how long an event may wait in the buffer (the latency goal is 50 ms at p95).
@@ -27,7 +24,7 @@ BATCH_RECORDS = 2048
 FLUSH_INTERVAL_S = 0.012
 
 
-def dumps_batch(batch: tuple) -> bytes:
+def dumps_batch(batch: tuple[int, int, list[tuple]]) -> bytes:
     """Pickle a batch without the memo: 2-3x faster than ``Connection.send`` for our records.
 
     The pickler's memo (which lets shared or recursive objects be written once) costs about
@@ -43,39 +40,27 @@ def dumps_batch(batch: tuple) -> bytes:
 
 
 def connection_sender(conn: Any) -> Callable[[tuple[int, int, list[tuple]]], None]:
-    """A ``send`` for :class:`Recorder` that writes packed batches (engine/wire.py) to a
-    multiprocessing Connection; the reader decodes them with :func:`engine.wire.loads_batch`."""
+    """A ``send`` for :class:`Recorder` that writes batches to a multiprocessing Connection."""
     send_bytes = conn.send_bytes
 
-    def send(batch: tuple) -> None:
+    def send(batch: tuple[int, int, list[tuple]]) -> None:
         send_bytes(dumps_batch(batch))
 
-    send.packed = True  # type: ignore[attr-defined]
     return send
 
 
 class Recorder:
     """Collects records of one stream (``src``) and hands batches to ``send``.
 
-    The hot kinds (PUT, GET, TASK_DONE) are added by TracedJoinableQueue straight to ``rows``
-    (one flat list, ``wire.ROW`` cells per record: ``rows += (...)`` is the cheapest way Python
-    has to keep six numbers; an ``array('d')`` converts each one on the way in and costs four
-    times as much); :meth:`emit` takes any other record as a tuple (kept in ``_buf``) and marks
-    its place with a rare row. A flush packs the rows as doubles in one ``struct.pack``.
-    ``send`` gets ``(src, first_seq, [record, ...])``, or, when it has a true ``packed``
-    attribute (a pipe to another process, see :func:`connection_sender`), the packed form
-    ``(src, first_seq, rows_bytes, rare)`` of engine/wire.py, which costs no object per record.
-
-    Recording needs no lock: an append is one C call under the GIL, and ``flush`` takes a
-    prefix and deletes exactly that prefix, so a record appended concurrently stays for the next
-    batch instead of being lost. A tuple is put in ``_buf`` before its row, so a batch never
-    has a rare row without its tuple.
+    ``emit`` is called from any thread of the process without a lock: ``list.append`` is
+    atomic under the GIL, and ``flush`` takes a prefix slice and deletes exactly that prefix, so
+    a record appended concurrently stays for the next batch instead of being lost.
     """
 
     def __init__(
         self,
         src: int,
-        send: Callable[[tuple], None],
+        send: Callable[[tuple[int, int, list[tuple]]], None],
         *,
         batch: int = BATCH_RECORDS,
         interval: float = FLUSH_INTERVAL_S,
@@ -83,16 +68,14 @@ class Recorder:
     ) -> None:
         self.src = src
         self._send = send
-        self._packed = bool(getattr(send, "packed", False))
         self._batch = batch
         self._interval = interval
-        self.rows: list[float] = []
-        # The hot path's flush test: rows past this length, or a clock past _due.
-        self.cap = batch * wire.ROW
         self._buf: list[tuple] = []
         self._lock = threading.Lock()
         self._sent = 0
         self._last_flush = perf_counter()
+        # When the next record should go out at once (the hot path compares its own clock
+        # reading to this instead of subtracting two attributes).
         self.due = self._last_flush + interval
         # Task identities: unique across processes (the stream number in the high bits);
         # itertools.count because a put spends its budget in tens of nanoseconds.
@@ -106,64 +89,29 @@ class Recorder:
     def records_sent(self) -> int:
         return self._sent
 
-    @property
-    def buffered(self) -> int:
-        """Records recorded and not shipped yet."""
-        return len(self.rows) // wire.ROW
-
     def emit(self, record: tuple) -> None:
-        self._buf.append(record)
-        rows = self.rows
-        rows += _RARE_ROW
-        if len(rows) >= self.cap or record[1] >= self.due:
+        buf = self._buf
+        buf.append(record)
+        if len(buf) >= self._batch or record[1] >= self.due:
             self.flush()
-
-    def hold(self, record: tuple) -> None:
-        """Record without a flush (a path that must not block: exit, a signal handler)."""
-        self._buf.append(record)
-        self.rows.extend(_RARE_ROW)  # after the tuple: a flush in between keeps it for later
-
-    def retract(self, row: tuple) -> bool:
-        """Take back the last record equal to ``row`` (a hot row, all ``wire.ROW`` cells) if it
-        is still buffered: a call that raised after it was recorded."""
-        want = list(row)
-        with self._lock:
-            rows = self.rows
-            for i in range(len(rows) - wire.ROW, -1, -wire.ROW):
-                if rows[i : i + wire.ROW] == want:
-                    del rows[i : i + wire.ROW]
-                    return True
-        return False
-
-    def clear(self) -> None:
-        """Forget everything buffered (a forked child's copy of its parent's recorder)."""
-        del self.rows[:]
-        self._buf.clear()
 
     def flush(self) -> None:
         with self._lock:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        rows = self.rows
-        end = len(rows)
-        if not end or self.broken:
-            return
-        chunk = rows[:end]
-        del rows[:end]
         buf = self._buf
-        nrare = chunk[0 :: wire.ROW].count(0)
-        rare = buf[:nrare]
-        del buf[:nrare]
+        n = len(buf)
+        if not n or self.broken:
+            return
+        chunk = buf[:n]
+        del buf[:n]
         first = self._sent
-        self._sent += end // wire.ROW
+        self._sent += n
         self._last_flush = now = perf_counter()
         self.due = now + self._interval
         try:
-            if self._packed:
-                self._send((self.src, first, struct.pack(f"<{end}d", *chunk), rare))
-            else:
-                self._send((self.src, first, wire.rows_to_records(chunk, rare)))
+            self._send((self.src, first, chunk))
         except (OSError, EOFError, ValueError):
             # The parent is gone or closed the channel; nobody is left to tell.
             self.broken = True
@@ -210,7 +158,7 @@ class Recorder:
         # cost a traced run more than the records themselves.
         half = self._interval / 2
         while not self._closed.wait(half):
-            if self.rows and perf_counter() - self._last_flush >= 2 * self._interval:
+            if self._buf and perf_counter() - self._last_flush >= 2 * self._interval:
                 self.flush()
 
     def close(self, exitcode: int | None = None) -> None:
@@ -222,8 +170,8 @@ class Recorder:
             close()
         self._pending.clear()
         if exitcode is not None:
-            total = self._sent + self.buffered + 1
-            self.hold((_WORKER_EXIT, perf_counter(), exitcode, total))
+            total = self._sent + len(self._buf) + 1
+            self._buf.append((_WORKER_EXIT, perf_counter(), exitcode, total))
         self.flush()
 
     def flush_at_exit(self) -> None:

@@ -105,7 +105,7 @@ def _flush_empties(q: Any) -> None:
     rec = _rec._current
     if rec is not None and q._empties is not None and _state["qid"] != q._qid:
         _state["qid"] = q._qid
-        rec.hold((_QUEUE, perf_counter(), q._qid))
+        rec._buf.append((_QUEUE, perf_counter(), q._qid))
     TracedJoinableQueue._flush_empties(q)
 
 

@@ -33,7 +33,6 @@ from typing import Any
 
 import psutil
 
-from engine import wire
 from engine.events import Kind
 from engine.inbox import Batch, Inbox, QueueSource
 from engine.model import RunModel
@@ -248,7 +247,7 @@ class TraceSession:
             self._stream_closed(conn, src)
             return
         try:
-            msg = wire.as_batch(pickle.loads(payload))
+            msg = pickle.loads(payload)
         except Exception:
             return  # whole but unreadable: its records show as a gap (lost)
         if type(msg[0]) is str:

@@ -32,7 +32,6 @@ from queue import Empty, Full
 from typing import Any
 
 from engine import recorder as _rec
-from engine import wire as _wire
 from engine.events import LABEL_NONE, LABEL_OTHER, Kind, label_of
 
 __all__ = ["EMPTY_RUN_MAX_S", "TracedJoinableQueue", "join_until"]
@@ -52,7 +51,6 @@ _base_task_done = JoinableQueue.task_done
 _base_join = JoinableQueue.join
 _base_feeder_error = JoinableQueue._on_queue_feeder_error
 perf_counter = time.perf_counter
-_EXACT = _wire.EXACT  # a label beyond this is not exact as a double: sent as a tuple instead
 # A run of empty polls is one record; one that goes on is shipped at least this often, so a
 # process that polls for a long time still shows live.
 EMPTY_RUN_MAX_S = 0.25
@@ -98,8 +96,7 @@ class TracedJoinableQueue(JoinableQueue):
     # put/get/task_done: the common case (no step gate, no run of empty polls open) is the
     # first branch, written out in full: each attribute look-up, call and test here is paid
     # three times per task, and recording is meant to cost little next to CPython's own
-    # transport. A record is one row of cells added to ``rec.rows`` (engine/wire.py):
-    # Recorder.emit inlined, without a tuple kept or pickled per record.
+    # transport. Recorder.emit is inlined (a method call per record is a measurable share).
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         rec = self._recorder or _rec._current
         if rec is None:
@@ -118,11 +115,11 @@ class TracedJoinableQueue(JoinableQueue):
         t1 = perf_counter() if self._bounded else t0
         if (
             type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int
-            and type(obj[1]) is float and -_EXACT <= obj[0] <= _EXACT
+            and type(obj[1]) is float
         ):  # the tutorial's (i, random()): the common case first  # fmt: skip
-            rows = rec.rows
-            rows += (_PUT, t0, t1, tid, obj[0], obj[1])
-            if len(rows) >= rec.cap or t1 >= rec.due:
+            buf = rec._buf
+            buf.append((_PUT, t0, t1, tid, obj[0], obj[1]))
+            if len(buf) >= rec._batch or t1 >= rec.due:
                 rec.flush()
         else:
             _record_put(rec, t0, t1, tid, obj)
@@ -154,9 +151,9 @@ class TracedJoinableQueue(JoinableQueue):
             tid = -1
         self._taken.append(tid)
         self.last_tid = tid
-        rows = rec.rows
-        rows += (_GET, t0, t1, tid, 0, 0)
-        if len(rows) >= rec.cap or t1 >= rec.due:
+        buf = rec._buf
+        buf.append((_GET, t0, t1, tid))
+        if len(buf) >= rec._batch or t1 >= rec.due:
             rec.flush()
         return obj
 
@@ -172,14 +169,15 @@ class TracedJoinableQueue(JoinableQueue):
         taken = self._taken
         tid = taken.pop() if taken else -1
         t = perf_counter()
-        rows = rec.rows
-        rows += (_TD, t, tid, 0, 0, 0)
+        record = (_TD, t, tid)
+        buf = rec._buf
+        buf.append(record)
         try:
             _base_task_done(self)
         except ValueError as exc:
-            self._task_done_failed(rec, t, tid, exc)
+            self._task_done_failed(rec, record, exc)
             raise
-        if len(rows) >= rec.cap or t >= rec.due:
+        if len(buf) >= rec._batch or t >= rec.due:
             rec.flush()
         return None
 
@@ -230,9 +228,9 @@ class TracedJoinableQueue(JoinableQueue):
             tid = -1
         self._taken.append(tid)
         self.last_tid = tid
-        rows = rec.rows
-        rows += (_GET, t0, t1, tid, 0, 0)
-        if len(rows) >= rec.cap or t1 >= rec.due:
+        buf = rec._buf
+        buf.append((_GET, t0, t1, tid))
+        if len(buf) >= rec._batch or t1 >= rec.due:
             rec.flush()
         if step is not None:
             step.done()
@@ -245,25 +243,31 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_TD, taken[-1] if taken else -1)
         tid = taken.pop() if taken else -1
         t = perf_counter()
-        rows = rec.rows
-        rows += (_TD, t, tid, 0, 0, 0)
+        record = (_TD, t, tid)
+        buf = rec._buf
+        buf.append(record)
         try:
             _base_task_done(self)
         except ValueError as exc:
-            self._task_done_failed(rec, t, tid, exc)
+            self._task_done_failed(rec, record, exc)
             if step is not None:
                 step.done()
             raise
-        if len(rows) >= rec.cap or t >= rec.due:
+        if len(buf) >= rec._batch or t >= rec.due:
             rec.flush()
         if step is not None:
             step.done()
         return None
 
-    def _task_done_failed(self, rec: _rec.Recorder, t: float, tid: int, exc: Exception) -> None:
+    def _task_done_failed(self, rec: _rec.Recorder, record: tuple, exc: Exception) -> None:
         """Called too many times: take the record back (the flusher ships only a buffer that
         was quiet for a while, so it is still there) and say what happened."""
-        rec.retract((_TD, t, tid, 0, 0, 0))
+        with rec._lock:
+            try:
+                rec._buf.remove(record)
+            except ValueError:
+                pass
+        tid = record[2]
         if tid != -1:
             self._taken.append(tid)
         rec.emit((_TD_ERR, perf_counter(), str(exc)))
@@ -335,7 +339,7 @@ class TracedJoinableQueue(JoinableQueue):
             run = self._empties
             self._empties = None
             self._slow = self._step is not None
-            rec.hold((_GET_EMPTY, run[0], run[1], run[2]))
+            rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
 
 
 def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:
@@ -346,13 +350,10 @@ def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) ->
         label, value = label_of(obj)
     else:
         label, value = LABEL_OTHER, 0.0
-    if -_EXACT <= label <= _EXACT:
-        rows = rec.rows
-        rows += (_PUT, t0, t1, tid, label, value)
-        if len(rows) >= rec.cap or t1 >= rec.due:
-            rec.flush()
-    else:
-        rec.emit((_PUT, t0, t1, tid, label, value))
+    buf = rec._buf
+    buf.append((_PUT, t0, t1, tid, label, value))
+    if len(buf) >= rec._batch or t1 >= rec.due:
+        rec.flush()
 
 
 def join_until(

@@ -18,8 +18,7 @@ its ``-c`` code (see engine/trace_session.py). That launcher calls :func:`launch
 - then runs the program as the real ``__main__``, the way ``python PROGRAM.py`` does.
 
 Each process connects to the QueueLab parent's Unix socket, says who it is (``hello``) and
-gets its stream number back; records travel as :func:`engine.recorder.dumps_batch` batches,
-packed (engine/wire.py: rows of doubles as bytes, rare records as tuples).
+gets its stream number back; records travel as :func:`engine.recorder.dumps_batch` batches.
 Messages that are not record batches are tuples whose first item is a string (``exit``: a
 child this process reaped, with its exit code). Linux and macOS only (a Unix socket).
 """
@@ -119,11 +118,8 @@ def _send(message: bytes) -> None:
         conn.send_bytes(message)
 
 
-def _send_batch(batch: tuple) -> None:
+def _send_batch(batch: tuple[int, int, list[tuple]]) -> None:
     _send(dumps_batch(batch))
-
-
-_send_batch.packed = True  # type: ignore[attr-defined]  # rows as bytes (engine/wire.py)
 
 
 def _connect(name: str, is_main: bool) -> int:
@@ -187,7 +183,7 @@ def _conn_close_inherited() -> None:
         # The parent's recorder, copied by fork: its SIGTERM handler and finalizers are still
         # chained here, and must not ship the parent's buffered records as this child's.
         _mine.broken = True
-        _mine.clear()
+        _mine._buf.clear()
         _mine._pending.clear()
         _mine = None
     if conn is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import time
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -23,7 +24,6 @@ from typing import Any
 import pytest
 
 from engine import recorder as rec
-from engine import wire
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind
 from engine.model import Activity, RunModel
 from engine.traced_queue import TracedJoinableQueue
@@ -115,7 +115,7 @@ def run_program(tmp: Path) -> tuple[RunModel, list, list]:
     while open_pipes and time.monotonic() < deadline:
         for conn in wait(open_pipes, timeout=0.5):
             try:
-                model.feed([wire.loads_batch(conn.recv_bytes())])
+                model.feed([pickle.loads(conn.recv_bytes())])
             except EOFError:
                 open_pipes.remove(conn)
     for p in procs:

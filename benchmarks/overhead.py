@@ -11,12 +11,18 @@ drift on a shared machine hits them alike:
 Prints a table of median seconds and ratios to raw, plus traced ÷ queue-only: the cost of
 recording alone. ``--json`` prints one JSON line with ``ratio_median_c1``, ``ratio_median_c2``,
 ``ratio_median_c4`` (traced ÷ raw) and ``ratio_recording_c1`` ... (traced ÷ queue-only).
+
+CPU seconds are measured too (``cpu_ratio_c1`` ...: traced ÷ raw of the CPU every process of
+the run used, parent included): on a loaded machine the wall-clock ratios are noise, the CPU a
+run costs is not. The workers' CPU is only seen with ``--start-method fork`` (then they are
+this process's children); with forkserver the CPU figures are the parent's alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -52,7 +58,15 @@ def queue_only(start_method: str) -> Iterator[None]:
         ctx_cls.JoinableQueue = original  # type: ignore[method-assign]
 
 
-def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[float, int]:
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def one_run(
+    tasks: int, consumers: int, mode: str, start_method: str
+) -> tuple[float, int, float]:
+    """Wall seconds, events received, CPU seconds (this process and its reaped children)."""
     cfg = RunConfig(
         producers=1,
         consumers=consumers,
@@ -66,6 +80,7 @@ def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[f
         seed=1,
     )
     run = Run(cfg)
+    cpu0 = time.process_time() + _children_cpu()
     t0 = time.perf_counter()
     if mode == "queue-only":
         with queue_only(start_method):
@@ -76,10 +91,11 @@ def one_run(tasks: int, consumers: int, mode: str, start_method: str) -> tuple[f
     ok = run.wait(600, feed=mode == "traced+model")
     elapsed = time.perf_counter() - t0
     run.stop()
+    cpu = time.process_time() + _children_cpu() - cpu0  # stop() reaped the workers
     if not ok or run.end_reason != "joined":
         raise SystemExit(f"run did not finish: {run.end_reason}")
     events = run.model.events if mode == "traced+model" else run.received_records
-    return elapsed, events
+    return elapsed, events, cpu
 
 
 def main() -> int:
@@ -93,19 +109,33 @@ def main() -> int:
     args = ap.parse_args()
 
     times: dict[tuple[int, str], list[float]] = {}
+    cpus: dict[tuple[int, str], list[float]] = {}
     events: dict[tuple[int, str], int] = {}
     for c in args.consumers:
         for r in range(args.repeats):
             order = args.modes if r % 2 == 0 else list(reversed(args.modes))
             for mode in order:
-                secs, n = one_run(args.tasks, c, mode, args.start_method)
+                secs, n, cpu = one_run(args.tasks, c, mode, args.start_method)
                 times.setdefault((c, mode), []).append(secs)
+                cpus.setdefault((c, mode), []).append(cpu)
                 events[(c, mode)] = n
                 if not args.json:
-                    print(f"  c={c} {mode:13} {secs:7.2f} s  {n:>9} events", flush=True)
+                    print(f"  c={c} {mode:13} {secs:7.2f} s  {cpu:7.2f} s CPU  {n:>9} events",
+                          flush=True)  # fmt: skip
     result: dict[str, float] = {}
     rows = []
+    cpu_rows = []
     for c in args.consumers:
+        cpu_raw = statistics.median(cpus[(c, "raw")])
+        cpu_row = [f"{c}", f"{cpu_raw:.2f}"]
+        for mode in args.modes[1:]:
+            med = statistics.median(cpus[(c, mode)])
+            cpu_row += [f"{med:.2f}", f"{med / cpu_raw:.3f}"]
+            result[f"cpu_s_{mode.replace('-', '_').replace('+', '_')}_c{c}"] = round(med, 3)
+            if mode == "traced":
+                result[f"cpu_ratio_c{c}"] = round(med / cpu_raw, 4)
+        result[f"cpu_s_raw_c{c}"] = round(cpu_raw, 3)
+        cpu_rows.append(cpu_row)
         raw = statistics.median(times[(c, "raw")])
         row = [f"{c}", f"{raw:.2f}"]
         for mode in args.modes[1:]:
@@ -139,6 +169,11 @@ def main() -> int:
         head.append("rec. ratio")
     print("  ".join(f"{h:>13}" for h in head))
     for row in rows:
+        print("  ".join(f"{x:>13}" for x in row))
+    print("\nCPU seconds of the run (parent" + (" and workers)" if args.start_method == "fork"
+                                              else " only: use --start-method fork for all)"))
+    print("  ".join(f"{h:>13}" for h in head[: 2 + 2 * (len(args.modes) - 1)]))
+    for row in cpu_rows:
         print("  ".join(f"{x:>13}" for x in row))
     return 0
 

@@ -198,6 +198,8 @@ class TracedPlainQueue(_mpq.Queue):
 
     def _init_tracing(self) -> None:
         self._empties: list | None = None
+        self._step = None  # read by the shared _end_empties (no step mode for a traced program)
+        self._slow = False
         self._bounded = self._maxsize < _SEM_MAX
         self._recorder = None
         self._taken: deque[int] = deque()

@@ -76,6 +76,7 @@ class TracedJoinableQueue(JoinableQueue):
         self.last_tid = -1
         # Step mode (engine/step.py): a gate each operation announces itself to and waits at.
         self._step: Any = None
+        self._slow = False  # a gate is bound or a run of Empty is open: the general paths
 
     def __setstate__(self, state: tuple) -> None:
         super().__setstate__(state)
@@ -90,11 +91,99 @@ class TracedJoinableQueue(JoinableQueue):
     def bind_gate(self, gate: Any) -> None:
         """Step mode: each traced call waits at ``gate`` (``wait`` before, ``done`` after)."""
         self._step = gate
+        self._slow = gate is not None or self._empties is not None
 
+    # put/get/task_done: the common case (no step gate, no run of empty polls open) is the
+    # first branch, written out in full: each attribute look-up, call and test here is paid
+    # three times per task, and recording is meant to cost little next to CPython's own
+    # transport. Recorder.emit is inlined (a method call per record is a measurable share).
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         rec = self._recorder or _rec._current
         if rec is None:
             return _base_put(self, obj, block, timeout)
+        if self._slow:
+            return self._put_slow(rec, obj, block, timeout)
+        tid = next(rec.tids)
+        t0 = perf_counter()
+        try:
+            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+        except Full:
+            rec.emit((_PUT_FULL, t0, perf_counter()))
+            raise
+        # Only a bounded queue makes a put wait, so only there is its return worth a second
+        # clock reading.
+        t1 = perf_counter() if self._bounded else t0
+        if (
+            type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int
+            and type(obj[1]) is float
+        ):  # the tutorial's (i, random()): the common case first  # fmt: skip
+            buf = rec._buf
+            buf.append((_PUT, t0, t1, tid, obj[0], obj[1]))
+            if len(buf) >= rec._batch or t1 >= rec.due:
+                rec.flush()
+        else:
+            _record_put(rec, t0, t1, tid, obj)
+        return None
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            obj = _base_get(self, block, timeout)
+            if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
+                return obj[2]
+            return obj
+        if self._slow:
+            return self._get_slow(rec, block, timeout)
+        t0 = perf_counter()
+        try:
+            obj = _base_get(self, block, timeout)
+        except Empty:
+            self._empty(rec, t0)
+            raise
+        t1 = perf_counter()
+        if (
+            type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC
+            and type(obj[1]) is int
+        ):  # fmt: skip
+            tid = obj[1]
+            obj = obj[2]
+        else:
+            tid = -1
+        self._taken.append(tid)
+        self.last_tid = tid
+        buf = rec._buf
+        buf.append((_GET, t0, t1, tid))
+        if len(buf) >= rec._batch or t1 >= rec.due:
+            rec.flush()
+        return obj
+
+    def task_done(self) -> None:
+        rec = self._recorder or _rec._current
+        if rec is None:
+            return _base_task_done(self)
+        if self._slow:
+            return self._task_done_slow(rec)
+        # Stamp and record before the call: a joiner woken by it must not see its return
+        # precede this, and a main program whose join() this call releases may end at once and
+        # terminate this (daemon) process before another line of ours runs.
+        taken = self._taken
+        tid = taken.pop() if taken else -1
+        t = perf_counter()
+        record = (_TD, t, tid)
+        buf = rec._buf
+        buf.append(record)
+        try:
+            _base_task_done(self)
+        except ValueError as exc:
+            self._task_done_failed(rec, record, exc)
+            raise
+        if len(buf) >= rec._batch or t >= rec.due:
+            rec.flush()
+        return None
+
+    # ------------------------------------------------------------------ the general paths
+
+    def _put_slow(self, rec: _rec.Recorder, obj: Any, block: bool, timeout: float | None) -> None:
         if self._empties is not None:
             self._end_empties(rec)
         tid = next(rec.tids)
@@ -109,33 +198,12 @@ class TracedJoinableQueue(JoinableQueue):
             if step is not None:
                 step.done()
             raise
-        # The hot path: Recorder.emit inlined (a method call per record is a measurable share
-        # of the budget). Only a bounded queue makes a put wait, so only there is the return
-        # worth a second clock reading.
-        if type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is float:
-            label, value = obj  # the tutorial's (i, random()): the common case first
-        elif obj is None:
-            label, value = LABEL_NONE, 0.0
-        elif type(obj) is tuple:
-            label, value = label_of(obj)
-        else:
-            label, value = LABEL_OTHER, 0.0
-        buf = rec._buf
-        t1 = perf_counter() if self._bounded else t0
-        buf.append((_PUT, t0, t1, tid, label, value))
-        if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
-            rec.flush()
+        _record_put(rec, t0, perf_counter() if self._bounded else t0, tid, obj)
         if step is not None:
             step.done()
         return None
 
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        rec = self._recorder or _rec._current
-        if rec is None:
-            obj = _base_get(self, block, timeout)
-            if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
-                return obj[2]
-            return obj
+    def _get_slow(self, rec: _rec.Recorder, block: bool, timeout: float | None) -> Any:
         step = self._step
         if step is not None:
             step.wait(_GET, -1)
@@ -150,7 +218,10 @@ class TracedJoinableQueue(JoinableQueue):
         t1 = perf_counter()
         if self._empties is not None:
             self._end_empties(rec)
-        if type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC:
+        if (
+            type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC
+            and type(obj[1]) is int
+        ):  # fmt: skip
             tid = obj[1]
             obj = obj[2]
         else:
@@ -159,48 +230,47 @@ class TracedJoinableQueue(JoinableQueue):
         self.last_tid = tid
         buf = rec._buf
         buf.append((_GET, t0, t1, tid))
-        if len(buf) >= rec._batch or t1 - rec._last_flush >= rec._interval:
+        if len(buf) >= rec._batch or t1 >= rec.due:
             rec.flush()
         if step is not None:
             step.done()
         return obj
 
-    def task_done(self) -> None:
-        rec = self._recorder or _rec._current
-        if rec is None:
-            return _base_task_done(self)
-        # Stamp and record before the call: a joiner woken by it must not see its return
-        # precede this, and a main program whose join() this call releases may end at once and
-        # terminate this (daemon) process before another line of ours runs.
+    def _task_done_slow(self, rec: _rec.Recorder) -> None:
         taken = self._taken
         step = self._step
         if step is not None:
             step.wait(_TD, taken[-1] if taken else -1)
         tid = taken.pop() if taken else -1
-        record = (_TD, perf_counter(), tid)
+        t = perf_counter()
+        record = (_TD, t, tid)
         buf = rec._buf
         buf.append(record)
         try:
             _base_task_done(self)
         except ValueError as exc:
-            # Called too many times: take the record back (the flusher ships only a buffer
-            # that was quiet for a while, so it is still there) and say what happened.
-            with rec._lock:
-                try:
-                    buf.remove(record)
-                except ValueError:
-                    pass
-            if tid != -1:
-                taken.append(tid)
-            rec.emit((_TD_ERR, perf_counter(), str(exc)))
+            self._task_done_failed(rec, record, exc)
             if step is not None:
                 step.done()
             raise
-        if len(buf) >= rec._batch or record[1] - rec._last_flush >= rec._interval:
+        if len(buf) >= rec._batch or t >= rec.due:
             rec.flush()
         if step is not None:
             step.done()
         return None
+
+    def _task_done_failed(self, rec: _rec.Recorder, record: tuple, exc: Exception) -> None:
+        """Called too many times: take the record back (the flusher ships only a buffer that
+        was quiet for a while, so it is still there) and say what happened."""
+        with rec._lock:
+            try:
+                rec._buf.remove(record)
+            except ValueError:
+                pass
+        tid = record[2]
+        if tid != -1:
+            self._taken.append(tid)
+        rec.emit((_TD_ERR, perf_counter(), str(exc)))
 
     def join(self) -> None:
         rec = self._recorder or _rec._current
@@ -246,6 +316,7 @@ class TracedJoinableQueue(JoinableQueue):
         run = self._empties
         if run is None:
             self._empties = [t0, t1, 1]
+            self._slow = True
             rec.watch_pending(self._flush_empties)
             return
         run[1] = t1
@@ -256,6 +327,7 @@ class TracedJoinableQueue(JoinableQueue):
     def _end_empties(self, rec: _rec.Recorder) -> None:
         run = self._empties
         self._empties = None
+        self._slow = self._step is not None
         if run is not None:
             rec.unwatch_pending(self._flush_empties)
             rec.emit((_GET_EMPTY, run[0], run[1], run[2]))
@@ -266,7 +338,22 @@ class TracedJoinableQueue(JoinableQueue):
         if rec is not None and self._empties is not None:
             run = self._empties
             self._empties = None
+            self._slow = self._step is not None
             rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
+
+
+def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:
+    """A PUT of any item: its label and value as label_of says (engine/events.py)."""
+    if obj is None:
+        label, value = LABEL_NONE, 0.0
+    elif type(obj) is tuple:
+        label, value = label_of(obj)
+    else:
+        label, value = LABEL_OTHER, 0.0
+    buf = rec._buf
+    buf.append((_PUT, t0, t1, tid, label, value))
+    if len(buf) >= rec._batch or t1 >= rec.due:
+        rec.flush()
 
 
 def join_until(

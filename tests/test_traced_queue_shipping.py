@@ -232,3 +232,36 @@ def test_a_task_done_that_raised_leaves_the_task_taken(q: TracedJoinableQueue) -
     q.task_done()  # matched to the task this process still holds
     (put0, _put1) = shipped.of(Kind.PUT)
     assert [r[2] for r in shipped.of(Kind.TASK_DONE)] == [put0[3]]
+
+
+def test_a_get_that_returns_ends_the_run_of_empty_polls_before_its_own_record(
+    q: TracedJoinableQueue,
+) -> None:
+    # The common calls take a shortcut while no run of Empty is open: the run opened by a
+    # poll must still be closed, in stream order, by whichever call comes next, and a run
+    # opened after that is a new record.
+    shipped, rec = recording(batch=1, interval=0.0)
+    activate(None)
+    q.put((7, 0.5))  # put by another process (no recorder): the get below finds it
+    activate(rec)
+    while True:  # the feeder may deliver the item late: poll until it is there
+        try:
+            q.get(block=False)
+            break
+        except queue.Empty:
+            pass
+    q.task_done()
+    with pytest.raises(queue.Empty):
+        q.get(block=False)
+    with pytest.raises(queue.Empty):
+        q.get(block=False)
+    q.put((8, 0.5))
+    rec.close()
+    kinds = [r[0] for r in shipped.records()]
+    got = [Kind.GET, Kind.TASK_DONE, Kind.GET_EMPTY, Kind.PUT]
+    if kinds[0] == Kind.GET_EMPTY:  # the first poll missed the item
+        got = [Kind.GET_EMPTY, *got]
+    assert kinds == got
+    assert shipped.of(Kind.GET_EMPTY)[-1][3] == 2
+    q.get(timeout=5)
+    q.task_done()

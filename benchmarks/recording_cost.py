@@ -1,0 +1,135 @@
+"""Per-operation CPU cost of recording: put/get/task_done on a traced queue vs a plain one.
+
+Usage: python benchmarks/recording_cost.py [--tasks N] [--repeats R] [--json]
+
+Load-independent: everything runs in one process and is timed with ``time.process_time`` (CPU
+of all its threads, the feeder included), medians of ``--repeats``. Each repeat puts ``chunk``
+tutorial items ``(i, 0.0)``, then gets and task_dones them, over and over until ``--tasks``. Modes:
+  plain      multiprocessing.JoinableQueue
+  queue-only TracedJoinableQueue with no recorder (the transport alone)
+  no-send    as traced, but the recorder's batches are dropped unencoded (the hot path alone)
+  encode-only as traced, but each batch is only encoded, not written
+  traced     TracedJoinableQueue with an active recorder whose batches are encoded exactly as
+             a worker's (``engine.recorder.connection_sender`` into a pipe a thread drains; the
+             drain thread's CPU is the parent's in real life and is excluded by running it in
+             a separate process)
+Printed per mode: ns per task for the put phase, the get+task_done phase and the whole; and
+traced - plain, the CPU recording adds per task (three records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine import recorder as _rec
+from engine.traced_queue import TracedJoinableQueue
+
+MODES = ("plain", "queue-only", "no-send", "encode-only", "traced")
+
+
+def _drain(conn: object) -> None:
+    """The parent's collector in miniature: read and drop every batch."""
+    try:
+        while True:
+            conn.recv_bytes()  # type: ignore[attr-defined]
+    except (EOFError, OSError):
+        pass
+
+
+class _NullConn:
+    """A connection that drops what it is sent (encode-only mode)."""
+
+    def send_bytes(self, payload: bytes) -> None:
+        pass
+
+
+def one(mode: str, tasks: int, chunk: int) -> tuple[float, float]:
+    """CPU seconds of (put phases, get+task_done phases) for ``tasks`` tasks."""
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.JoinableQueue() if mode == "plain" else TracedJoinableQueue(ctx=ctx)
+    reader = writer = proc = None
+    if mode == "traced":
+        reader, writer = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_drain, args=(reader,), daemon=True)
+        proc.start()
+        reader.close()
+        _rec.activate(_rec.Recorder(1, _rec.connection_sender(writer)))
+    elif mode == "no-send":
+        _rec.activate(_rec.Recorder(1, lambda batch: None))
+    elif mode == "encode-only":
+        _rec.activate(_rec.Recorder(1, _rec.connection_sender(_NullConn())))
+    put, get, task_done = q.put, q.get, q.task_done
+    items = [(i, 0.0) for i in range(chunk)]
+    cpu = time.process_time
+    t_put = t_get = 0.0
+    try:
+        for _ in range(max(1, tasks // chunk)):
+            a = cpu()
+            for item in items:
+                put(item)
+            b = cpu()
+            for _ in items:
+                get()
+                task_done()
+            t_put += b - a
+            t_get += cpu() - b
+    finally:
+        rec = _rec.current()
+        if rec is not None:
+            rec.close()
+            _rec.activate(None)
+        if writer is not None:
+            writer.close()
+        if proc is not None:
+            proc.join(5)
+        q.close()
+        q.join_thread()
+    return t_put, t_get
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=100_000)
+    ap.add_argument("--chunk", type=int, default=500)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    res: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+    for r in range(args.repeats):
+        for mode in MODES if r % 2 == 0 else reversed(MODES):
+            res[mode].append(one(mode, args.tasks, args.chunk))
+    n = max(1, args.tasks // args.chunk) * args.chunk
+    out: dict[str, float] = {}
+    for mode in MODES:
+        put_ns = statistics.median(p for p, _ in res[mode]) / n * 1e9
+        get_ns = statistics.median(g for _, g in res[mode]) / n * 1e9
+        tot_ns = statistics.median(p + g for p, g in res[mode]) / n * 1e9
+        key = mode.replace("-", "_")
+        out.update({f"{key}_put_ns": round(put_ns), f"{key}_get_td_ns": round(get_ns),
+                    f"{key}_task_ns": round(tot_ns)})  # fmt: skip
+    out["recording_ns_per_task"] = out["traced_task_ns"] - out["plain_task_ns"]
+    out["queue_only_ns_per_task"] = out["queue_only_task_ns"] - out["plain_task_ns"]
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{n} tasks per repeat, medians of {args.repeats}, CPU ns per task (process_time)")
+    print(f"{'mode':>12} {'put':>8} {'get+td':>8} {'task':>8}")
+    for mode in MODES:
+        key = mode.replace("-", "_")
+        print(f"{mode:>12} {out[key + '_put_ns']:>8} {out[key + '_get_td_ns']:>8}"
+              f" {out[key + '_task_ns']:>8}")  # fmt: skip
+    print(f"recording adds {out['recording_ns_per_task']} ns per task "
+          f"(queue-only adds {out['queue_only_ns_per_task']})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -88,6 +88,11 @@ class Run:
         # The collector thread needs the GIL for every batch; while the caller's thread feeds
         # the model it would wait up to 5 ms per hand-off, and event latency grows past 50 ms.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # Measured once per process, as the generated program does: before the queue exists.
+        # Made after it, the calibration shared the CPU with the resource tracker that the
+        # queue's first semaphore starts, and each cpu task came out smaller than the plain
+        # program's.
+        cpu_speed = cpuwork.calibrate() if cfg.workload == "cpu" else 0.0
         ctx = multiprocessing.get_context(cfg.start_method)
         if cfg.start_method == "fork":
             msg = (
@@ -106,8 +111,6 @@ class Run:
         self._paused = ctx.RawValue("b", 0)
         if self._step_mode:
             self._make_stepper(ctx)
-        # Measured here once per process, and by the generated program the same way.
-        cpu_speed = cpuwork.calibrate() if cfg.workload == "cpu" else 0.0
         total = cfg.producers * cfg.tasks_per_producer
         self.status = RunStatus.RUNNING
         _live_runs.add(self)

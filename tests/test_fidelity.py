@@ -115,6 +115,27 @@ def test_generated_program_calibrates_and_works_like_queuelab() -> None:
     assert "args=(queue, i, speed)" in code
 
 
+def test_a_given_cpu_speed_is_taken_instead_of_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # benchmarks/fidelity.py gives QueueLab and the plain program one speed, so both do the
+    # same iterations per task (two calibrations under load were seen 28-82 M/s apart).
+    monkeypatch.setattr(cpuwork, "_speed", None)
+    monkeypatch.setenv(cpuwork.SPEED_ENV, "12345.5")
+    assert cpuwork.calibrate() == 12345.5
+
+
+def test_fidelity_benchmark_pins_the_plain_programs_speed_too() -> None:
+    from benchmarks import fidelity
+    from engine.codegen import generate_program
+
+    cfg = fidelity.make_config(2, "cpu", 0.02, 10, "forkserver")
+    lines = fidelity.instrument(generate_program(cfg, narrate=False), 10, "forkserver",
+                                5e7).splitlines()  # fmt: skip
+    at = lines.index("    speed = calibrate()")
+    # Its own calibration still runs (before the clock starts), then the shared figure.
+    assert lines[at + 1].startswith("    speed = 50000000.0")
+    assert at + 1 < lines.index(fidelity._T0_LINE)
+
+
 # ------------------------------------------------------------------ records kept to the end
 
 _DAEMON_PROGRAM = textwrap.dedent(

@@ -182,7 +182,9 @@ class Run:
             if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
-            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
+            # Every producer has exited and the sentinels are in: the counter can only come
+            # down now (a retry is put before its task_done), so the looks follow its pace.
+            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S, paced=True):
                 return
         else:
             if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
@@ -363,6 +365,10 @@ class Run:
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
+
+    def wait_ended(self, timeout: float) -> bool:
+        """Block until the run has ended or ``timeout`` s have passed; True if it has ended."""
+        return self._ended.wait(timeout)
 
     def wait(self, timeout: float | None = None, *, feed: bool = True) -> bool:
         """Block (feeding the model) until the run ends; True if it did in time."""

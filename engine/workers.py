@@ -242,6 +242,10 @@ def consumer_main(spec: WorkerSpec) -> None:
         w.finish(exitcode)
 
 
+def ready() -> None:
+    """A child that does nothing: engine/runner.py waits on one for the forkserver's start."""
+
+
 def may_retry(cfg: RunConfig) -> bool:
     """Whether consumers may re-put a failed task: then no sentinel goes before queue.join().
 

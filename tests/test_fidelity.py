@@ -134,6 +134,12 @@ def test_fidelity_benchmark_pins_the_plain_programs_speed_too() -> None:
     # Its own calibration still runs (before the clock starts), then the shared figure.
     assert lines[at + 1].startswith("    speed = 50000000.0")
     assert at + 1 < lines.index(fidelity._T0_LINE)
+    # The plain program's forkserver is up before its clock starts, as QueueLab's is before
+    # its RUN_START: neither side counts its server's start-up.
+    assert lines.index(fidelity._WARM_LINE) == lines.index(fidelity._T0_LINE) - 1
+    spawned = fidelity.instrument(generate_program(cfg.replace(start_method="spawn"),
+                                                   narrate=False), 10, "spawn")  # fmt: skip
+    assert fidelity._WARM_LINE not in spawned
 
 
 # ------------------------------------------------------------------ records kept to the end

@@ -598,3 +598,46 @@ def test_short_tasks_share_messages_long_ones_ship_what_came_before_them() -> No
     # plus the interval's; each worker's 1 ms tasks fill a batch per 12 ms at most.
     assert run.received_batches <= 0.75 * tasks, run.received_batches
 
+
+_FIRST_RUN = """
+import sys
+import psutil
+from engine.config import RunConfig
+from engine.events import Kind
+from engine.runner import Run
+
+def forkservers():
+    return [p for p in psutil.Process().children()
+            if any("forkserver" in part for part in p.cmdline())]
+
+if __name__ == "__main__":
+    run = Run(RunConfig(consumers=1, tasks_per_producer=2, start_method="forkserver"))
+    at_start = []
+    emit = run.rec.emit
+    def watch(record):
+        if record[0] == Kind.RUN_START:
+            at_start.extend((p, sum(p.cpu_times()[:2])) for p in forkservers())
+        emit(record)
+    run.rec.emit = watch
+    with run:
+        assert run.wait(120)
+    assert len(at_start) == 1, "no forkserver running when the run's clock started"
+    server, before = at_start[0]
+    after = sum(server.cpu_times()[:2]) - before
+    print(f"forkserver CPU before the run {before:.3f} s, during it {after:.3f} s")
+    sys.exit(0 if after < before else 1)
+"""
+
+
+def test_the_forkservers_start_up_is_not_in_the_first_runs_window(tmp_path: Path) -> None:
+    # The forkserver (an interpreter importing the engine) started with the first worker,
+    # inside the first run's makespan: ~70 ms of CPU, a second on a loaded 2-core machine,
+    # that the plain program's figure and every later run's did not have. It is started and
+    # waited for before RUN_START now. A fresh interpreter: this one may have a server already.
+    script = tmp_path / "first_run.py"
+    script.write_text(_FIRST_RUN)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -58,6 +58,9 @@ def _stop_all() -> None:
 
 
 _forkserver_warm = False
+# The interpreter's switch interval before QueueLab made the parent's shorter (5 ms unless
+# the host program changed it): what a forked worker must run with, as a plain program's.
+_PLAIN_SWITCH_S = sys.getswitchinterval()
 
 
 def _warm_forkserver(ctx: Any) -> None:
@@ -114,7 +117,9 @@ class Run:
         own = own_function.check(cfg.workload)
         # The collector thread needs the GIL for every batch; while the caller's thread feeds
         # the model it would wait up to 5 ms per hand-off, and event latency grows past 50 ms.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # The parent's only: a forked worker would inherit it (see the start loop).
+        fast_switch = min(sys.getswitchinterval(), 0.001)
+        sys.setswitchinterval(fast_switch)
         # Measured once per process, as the generated program does: before the queue exists.
         # Made after it, the calibration shared the CPU with the resource tracker that the
         # queue's first semaphore starts, and each cpu task came out smaller than the plain
@@ -144,6 +149,10 @@ class Run:
         _live_runs.add(self)
         self.rec.emit((int(Kind.RUN_START), perf_counter(), cfg.producers, cfg.consumers, total))
         self.rec.emit((int(Kind.QUEUE_INFO), perf_counter(), cfg.maxsize))
+        if cfg.start_method == "fork":
+            # A forked child inherits the switch interval: the measured processes get the
+            # one a plain program's would (issue 11: no tuning a plain program lacks).
+            sys.setswitchinterval(_PLAIN_SWITCH_S)
         try:
             for src in range(1, cfg.producers + cfg.consumers + 1):
                 role = ROLE_PRODUCER if src <= cfg.producers else ROLE_CONSUMER
@@ -170,6 +179,8 @@ class Run:
         except BaseException:
             self.stop(reason="failed to start")
             raise
+        finally:
+            sys.setswitchinterval(fast_switch)
         self.collector.start()
         if self.stepper is not None:
             self.stepper.start()

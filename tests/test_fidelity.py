@@ -264,3 +264,28 @@ def test_consecutive_empty_polls_are_one_record() -> None:
     assert len(empties) <= 2 + span / EMPTY_RUN_MAX_S, len(empties)
     kinds = [r[0] for r in records]
     assert kinds.index(Kind.PUT) > kinds.index(Kind.GET_EMPTY), "the run ends before the put"
+
+
+_SWITCH_TASKS = '''
+import sys
+
+
+def switch_interval(value):
+    return sys.getswitchinterval()
+'''
+
+
+def test_forked_workers_run_with_a_plain_programs_switch_interval(tmp_path: Path) -> None:
+    # The parent shortens its own switch interval (its collector thread needs the GIL often);
+    # a forked worker inherited it, a tuning the user's plain program does not have.
+    path = tmp_path / "switch_tasks.py"
+    path.write_text(_SWITCH_TASKS)
+    cfg = RunConfig(workload=f"{path}:switch_interval", tasks_per_producer=4, consumers=2,
+                    sentinels="per_consumer", start_method="fork", seed=1)  # fmt: skip
+    with pytest.warns(RuntimeWarning), Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S), "the run did not end"
+        run.drain(0.1)
+    assert sys.getswitchinterval() <= 0.001  # the parent's own is still the short one
+    from engine import runner
+
+    assert run.model.task_results == {i: repr(runner._PLAIN_SWITCH_S) for i in range(4)}

@@ -21,6 +21,29 @@ The default config's program calls no set_start_method (it would run on Python's
 on Linux before 3.14): the benchmark adds one line that puts it on QueueLab's start method, so
 both sides start their processes the same way (``--start-method`` chooses it for both).
 
+Unfair before, and why (issue 11's fidelity work):
+
+- cpu tasks are a calibrated number of loop iterations, and each side calibrated its own speed:
+  two calibrations on a loaded 2-core machine were seen 28-82 M iterations/s apart, so a cpu
+  cell's ratio was partly the ratio of two calibrations, not of two throughputs. The benchmark
+  now calibrates once (``cpu_speed`` in the output) and gives the figure to both sides:
+  QueueLab through ``QUEUELAB_CPU_SPEED`` (engine/cpuwork.py), the plain program through one
+  more line after its own ``speed = calibrate()``. Both still calibrate (before the clock
+  starts), so they do the same things; ``--own-calibration`` restores the old behaviour.
+- The forkserver's start-up was inside both clocks but not alike: QueueLab's server imports
+  the engine (~70 ms of CPU; its first worker started 1.1 s after RUN_START at load 9, the
+  plain program's first get came 0.4 s after its clock). QueueLab now starts and waits for its
+  server before RUN_START (once per session: later runs of a window never had it in their
+  figure either), and the benchmark starts the plain program's before its clock the same way
+  (one more line: a no-op child), so neither side counts its server's start-up.
+
+The parent's own cost is not the benchmark's to hide, it is what QueueLab does: measured with
+RUSAGE_THREAD per thread during the run (c=2, cpu, 20 ms tasks, load ~10), the headless
+parent took ~1.3 ms of CPU per task in its main loop (woken by every batch, feeding the model
+unbounded), ~0.5 ms in the join poll (a look every 2 ms) and ~0.3 ms in the collector: on 2
+cores all of it comes out of the workers. Now ~0.7, ~0.15 and ~0.25 ms (engine/headless.py,
+engine/join_pace.py, and one message per task fewer from engine/workers.py).
+
 Both must exit 0. Each cell's task count is chosen so that a run lasts about 1-2 s (the cpu
 workload is bound by the cores: no faster past their number). Prints the machine, then a table
 of median tasks/s per side and their ratio; ``--json`` prints one line with ``worst_ratio_low``,
@@ -46,6 +69,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine import cpuwork  # noqa: E402
 from engine.codegen import generate_program  # noqa: E402
 from engine.config import RunConfig, default_start_method, save_config  # noqa: E402
 from engine.distributions import Distribution  # noqa: E402
@@ -64,6 +88,12 @@ RUN_TIMEOUT_S = 600.0
 
 MARK = "FIDELITY_THROUGHPUT"
 _T0_LINE = "    import time as _fidelity_time; _fidelity_t0 = _fidelity_time.perf_counter()"
+# forkserver: the plain program's server is started and waited for before its clock starts, as
+# QueueLab's is before its RUN_START (engine/runner.py): a no-op child forks once it is ready.
+_WARM_LINE = (
+    "    _fidelity_w = __import__('multiprocessing').Process(target=int); "
+    "_fidelity_w.start(); _fidelity_w.join()"
+)
 _END_LINE = (
     "    _fidelity_s = _fidelity_time.perf_counter() - _fidelity_t0; "
     "print(f'" + MARK + " {{{tasks} / _fidelity_s!r}} {{_fidelity_s!r}}', flush=True)"
@@ -102,8 +132,11 @@ def make_config(consumers: int, workload: str, task_s: float, tasks: int,
     )
 
 
-def instrument(program: str, tasks: int, start_method: str) -> str:
+def instrument(program: str, tasks: int, start_method: str, speed: float | None = None) -> str:
     """The program with the two timing lines in its main block; refuses if it cannot place both.
+
+    ``speed`` (cpu workload): one more line after the program's own ``speed = calibrate()``
+    sets the speed QueueLab is given too, so both sides run the same iterations per task.
 
     A program whose config keeps QueueLab's default start method calls no set_start_method and
     would run on Python's own default (fork on Linux before 3.14): one more line puts it on the
@@ -111,6 +144,8 @@ def instrument(program: str, tasks: int, start_method: str) -> str:
 
     Start: just before the first process is created (the producer). End: right after the main
     block's last ``queue.join()`` (the one that waits for every task, sentinels excluded).
+    forkserver: a no-op child before the start, so the server's start-up is outside the clock
+    on both sides (QueueLab starts and waits for its own before RUN_START).
     """
     lines = program.splitlines()
     main = lines.index("if __name__ == '__main__':")
@@ -120,7 +155,12 @@ def instrument(program: str, tasks: int, start_method: str) -> str:
     if len(starts) != 1 or len(joins) != 1 or joins[0] < starts[0]:
         raise RuntimeError(f"cannot place the timing lines: creates {starts}, joins {joins}")
     s, j = starts[0], joins[0]
-    out = [*lines[:s], _T0_LINE, *lines[s : j + 1], _END_LINE.format(tasks=tasks), *lines[j + 1 :]]
+    warm = [_WARM_LINE] if start_method == "forkserver" else []
+    out = [*lines[:s], *warm, _T0_LINE, *lines[s : j + 1], _END_LINE.format(tasks=tasks),
+           *lines[j + 1 :]]  # fmt: skip
+    if speed is not None:
+        at = out.index("    speed = calibrate()")
+        out.insert(at + 1, f"    speed = {speed!r}  # fidelity.py: QueueLab's speed too")
     if not any("set_start_method(" in line for line in lines[main:]):
         same = f"    __import__('multiprocessing').set_start_method({start_method!r}, force=True)"
         out.insert(main + 1, same)
@@ -130,11 +170,11 @@ def instrument(program: str, tasks: int, start_method: str) -> str:
     return text
 
 
-def _run(cmd: list[str], cwd: Path) -> tuple[int, str, str]:
+def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run cmd in its own process group; whatever it left behind is killed afterwards."""
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, env=env,
     )  # fmt: skip
     try:
         out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
@@ -150,11 +190,15 @@ def _run(cmd: list[str], cwd: Path) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-def run_queuelab(cfg: RunConfig, folder: Path) -> float:
+def run_queuelab(cfg: RunConfig, folder: Path, speed: float | None = None) -> float:
     path = folder / "cell.toml"
     save_config(cfg, path)
+    env = dict(os.environ)
+    env.pop(cpuwork.SPEED_ENV, None)
+    if speed is not None:
+        env[cpuwork.SPEED_ENV] = repr(speed)
     code, out, err = _run(
-        [sys.executable, str(ROOT / "main.py"), "run", "--json", "--config", str(path)], ROOT
+        [sys.executable, str(ROOT / "main.py"), "run", "--json", "--config", str(path)], ROOT, env
     )
     if code != 0:
         raise SystemExit(f"QueueLab run exited {code}\n{out}\n{err}")
@@ -166,11 +210,11 @@ def run_queuelab(cfg: RunConfig, folder: Path) -> float:
     return float(summary["throughput_per_s"])
 
 
-def run_plain(cfg: RunConfig, folder: Path) -> float:
+def run_plain(cfg: RunConfig, folder: Path, speed: float | None = None) -> float:
     total = cfg.producers * cfg.tasks_per_producer
     path = folder / "program.py"
-    path.write_text(instrument(generate_program(cfg, narrate=False), total, cfg.start_method),
-                    encoding="utf-8")
+    program = generate_program(cfg, narrate=False)
+    path.write_text(instrument(program, total, cfg.start_method, speed), encoding="utf-8")
     code, out, err = _run([sys.executable, "-I", str(path)], folder)
     if code != 0:
         raise SystemExit(f"plain program exited {code}\n{out}\n{err}")
@@ -228,14 +272,18 @@ def load1() -> float:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else float("nan")
 
 
-def measure(cell: Cell, repeats: int, start_method: str, log: object) -> None:
+def measure(cell: Cell, repeats: int, start_method: str, speed: float | None, log: object) -> None:
     cfg = make_config(cell.consumers, cell.workload, cell.task_s, cell.tasks, start_method)
+    speed = speed if cell.workload == "cpu" else None
     with tempfile.TemporaryDirectory(prefix="queuelab-fidelity-") as tmp:
         folder = Path(tmp)
         for r in range(repeats):
             # Alternated: the side that runs second in one repeat runs first in the next.
             for side in ("queuelab", "plain") if r % 2 == 0 else ("plain", "queuelab"):
-                rate = run_queuelab(cfg, folder) if side == "queuelab" else run_plain(cfg, folder)
+                if side == "queuelab":
+                    rate = run_queuelab(cfg, folder, speed)
+                else:
+                    rate = run_plain(cfg, folder, speed)
                 getattr(cell, side).append(rate)
                 print(
                     f"  c={cell.consumers} {cell.workload:5} {cell.task_s * 1000:4g} ms "
@@ -279,6 +327,8 @@ def main() -> int:
     ap.add_argument("--start-method", default=default_start_method(),
                     choices=("forkserver", "spawn", "fork"),
                     help="both sides' start method (default: QueueLab's default)")  # fmt: skip
+    ap.add_argument("--own-calibration", action="store_true",
+                    help="each side calibrates its own cpu speed (adds noise)")  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
@@ -288,11 +338,15 @@ def main() -> int:
 
     info = machine()
     load_before = load1()
+    pinned = "cpu" in args.workloads and not args.own_calibration
+    speed = cpuwork.calibrate() if pinned else None
     log = sys.stderr if args.json else sys.stdout
     if not args.json:
         print(f"machine: {info['cpus']} cpus ({info['usable_cpus']} usable), Python "
               f"{info['python']}, {info['platform']}")  # fmt: skip
         print(f"load average (1 min) before: {load_before}")
+        if speed is not None:
+            print(f"cpu tasks: {speed / 1e6:.1f} M loop iterations per second on both sides")
         print(f"start method {args.start_method}; medians of {repeats}; goal: every ratio "
               f"within {GOAL[0]:.2f}-{GOAL[1]:.2f}", flush=True)  # fmt: skip
     cells: list[Cell] = []
@@ -301,7 +355,7 @@ def main() -> int:
             for ms in args.sizes:
                 task_s = ms / 1000
                 cell = Cell(c, workload, task_s, tasks_for(c, workload, task_s, scale))
-                measure(cell, repeats, args.start_method, log)
+                measure(cell, repeats, args.start_method, speed, log)
                 cells.append(cell)
     load_after = load1()
     ratios = [c.ratio for c in cells]
@@ -315,6 +369,7 @@ def main() -> int:
             "repeats": repeats,
             "quick": args.quick,
             "start_method": args.start_method,
+            "cpu_speed": speed,
             **info,
             "load_1min_before": load_before,
             "load_1min_after": load_after,

@@ -8,12 +8,18 @@ it takes longer on the clock, exactly as the user's own CPU-bound function would
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
 CALIBRATION_LOOP = 200_000  # iterations per timed sample (about 5-10 ms)
 CALIBRATION_SAMPLES = 7
 CHUNK = 20_000  # iterations between two looks at the pause flag (well under a millisecond)
+
+# A fixed speed (loop iterations per second) instead of measuring it: benchmarks/fidelity.py
+# gives QueueLab and the plain program the same figure, so both do exactly the same work per
+# task and the ratio of their throughputs is not the ratio of two noisy calibrations.
+SPEED_ENV = "QUEUELAB_CPU_SPEED"
 
 _speed: float | None = None
 
@@ -28,8 +34,11 @@ def calibrate() -> float:
 
     Measured on the thread's CPU clock, so time the host or a neighbour takes from us while we
     measure does not count; the fastest sample is the one least slowed by a busy sibling core.
+    ``QUEUELAB_CPU_SPEED`` in the environment, if set, is taken instead of measuring.
     """
     global _speed
+    if _speed is None and os.environ.get(SPEED_ENV):
+        _speed = float(os.environ[SPEED_ENV])
     if _speed is None:
         best = float("inf")
         for _ in range(CALIBRATION_SAMPLES):

@@ -12,14 +12,22 @@ from engine.config import RunConfig
 from engine.explain import Narrator, findings, hopeless, summary_lines
 from engine.explain.hopeless import JoinWatch
 from engine.explain.summary import theory_lines, with_theory
-from engine.runner import Run
+from engine.runner import FEED_CHUNK, Run
 from engine.signal_guard import Handler, SignalGuard
 
 if TYPE_CHECKING:
     from engine.step_cli import StepSession
 
-# While a run goes on, the model is fed at most this long per 10x this long (see _watch).
+# While a run goes on the loop looks at it this often, not at every batch that arrives, and
+# feeds the model at most LIVE_FEED_S of each look: a tenth of one core. On a 2-core machine
+# whatever the parent takes comes from the workers it measures (benchmarks/fidelity.py).
+LIVE_PERIOD_S = 0.05
 LIVE_FEED_S = 0.005
+# The model takes ~85 µs a record where tasks have work (one record at a time) and ~1 µs in
+# a flood's bulk path, so the records fed per look are sized from the last feed's cost:
+# a fixed 4096 took 350 ms per look on the first kind and overran the budget 70 times.
+FEED_CHUNK_MIN = 16
+FEED_CHUNK_START = 256
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_ABNORMAL = 3
@@ -34,7 +42,7 @@ class _Signals(SignalGuard):
     """SIGINT/SIGTERM set a flag the run loop checks, instead of raising mid-way.
 
     A KeyboardInterrupt could land inside the model's feed and leave it half-updated; the loop
-    waits at most 50 ms per poll, so a flag is seen just as fast.
+    looks every LIVE_PERIOD_S (50 ms), so a flag is seen just as fast.
     """
 
     def __init__(self) -> None:
@@ -167,13 +175,16 @@ def _watch(
     moment, the stop reason recorded in the trace).
     """
     join_watch = JoinWatch(hang_timeout)
+    run.inbox.chunk = FEED_CHUNK_START
     while not run.ended:
-        applied = run.poll(LIVE_FEED_S, wait_s=0.05)
-        if run.pending and step is None:  # (step mode: a trickle, and each step waits on it)
-            # A backlog: the run outpaces the model. Take a tenth of a core, not a whole one,
-            # while it goes on: on a small machine the parent would otherwise take its CPU
-            # from the workers it measures. The rest is fed once the run has ended.
-            time.sleep(LIVE_FEED_S * 9)
+        if step is None:
+            # Woken by the run's end or the period, not by each batch (one per task or more):
+            # a wake-up per batch cost the parent up to 16 wake-ups and 1.8 ms of CPU a task.
+            # A backlog (the run outpaces the model) is fed once the run has ended.
+            run.wait_ended(LIVE_PERIOD_S)
+            applied = _feed_within(run, LIVE_FEED_S)
+        else:  # step mode: a trickle, and each step waits for the poll that judges it
+            applied = run.poll(LIVE_FEED_S, wait_s=0.05)
         if out is not None:
             _print_lines(narrator.lines(applied), out)
         if run.ended and run.end_reason != "joined":
@@ -253,6 +264,22 @@ def _print_lines(lines: list[str], out: TextIO) -> None:
         out.flush()
 
 
+def _feed_within(run: Run, budget_s: float) -> list[tuple[int, tuple]]:
+    """Feed for about ``budget_s`` of this thread's CPU, in chunks sized from the last cost.
+
+    The inbox checks its budget between chunks; a chunk of half the budget's worth of records
+    (at the cost per record just seen) keeps one look within about the budget.
+    """
+    c0 = time.thread_time()
+    applied = run.poll(budget_s)
+    spent = time.thread_time() - c0
+    if len(applied) >= FEED_CHUNK_MIN and spent > 0:
+        per_record = spent / len(applied)
+        fit = int(budget_s / 2 / per_record)
+        run.inbox.chunk = max(FEED_CHUNK_MIN, min(FEED_CHUNK, fit))
+    return applied
+
+
 def _feed_rest(
     run: Run, narrator: Narrator, out: TextIO | None, budget_s: float, signals: _Signals
 ) -> None:
@@ -260,6 +287,7 @@ def _feed_rest(
 
     A further Ctrl+C (beyond the one that ended the run, if any) stops feeding at once.
     """
+    run.inbox.chunk = FEED_CHUNK  # nothing to share the CPU with now: the fastest way
     end = time.monotonic() + budget_s
     seen = signals.count
     while run.pending and time.monotonic() < end and signals.count <= max(seen, 0):

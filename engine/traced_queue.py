@@ -33,6 +33,7 @@ from typing import Any
 
 from engine import recorder as _rec
 from engine.events import LABEL_NONE, LABEL_OTHER, Kind, label_of
+from engine.join_pace import JoinPace
 
 __all__ = ["EMPTY_RUN_MAX_S", "TracedJoinableQueue", "join_until"]
 
@@ -362,11 +363,14 @@ def join_until(
     poll: float = 0.05,
     rec: _rec.Recorder | None = None,
     settle_s: float = 0.0,
+    paced: bool = False,
 ) -> bool:
     """Wait like ``queue.join()`` but give up when ``should_stop()``; True when it returned.
 
     A plain join() cannot be interrupted, which would leave the caller's thread blocked on a
     queue nobody uses any more once a run is stopped. Works on plain JoinableQueues too.
+    ``paced`` (fid): nothing can raise the counter any more, so the looks follow its pace
+    (engine/join_pace.py) instead of one every 2 ms.
     """
     step = getattr(queue, "_step", None)  # step mode: main's join waits for its turn too
     if step is not None:
@@ -381,10 +385,11 @@ def join_until(
     # it) would leave this thread blocked for good. A 2 ms poll still sees the counter touch
     # zero between a producer's puts, which is what the join race is about.
     is_zero = queue._unfinished_tasks._semlock._is_zero
+    pace = JoinPace(queue._unfinished_tasks) if paced else None
     while not is_zero():
         if should_stop():
             return False
-        time.sleep(min(poll, 0.002))
+        time.sleep(pace.next_sleep() if pace is not None else min(poll, 0.002))
     try:
         return _join_returned(rec, settle_s)
     finally:

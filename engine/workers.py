@@ -30,6 +30,8 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED, _TASK_R
 )
 perf_counter = time.perf_counter
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
+# Tasks at least this long ship the records before them first (the flusher thread's reach).
+FLUSH_BEFORE_S = 2 * _rec.FLUSH_INTERVAL_S
 
 
 class TaskFailure(Exception):
@@ -191,9 +193,13 @@ def consumer_main(spec: WorkerSpec) -> None:
             timed = seconds > 0 or fn is not None
             if timed:
                 w.emit((_TASK_START, perf_counter(), tid))
-                # Ship what came before the work now: if this worker is killed during the
-                # task, its last task_done must not die unsent in the buffer.
-                if w.rec is not None:
+                # Ship what came before a long task now: if this worker is killed during it,
+                # its last task_done must not die unsent in the buffer. A short one ends
+                # before the flusher thread would ship it anyway; flushing before each of
+                # those too was one more message per task, and one more wake-up of the
+                # parent (its CPU comes out of the workers' on a small machine). The user's
+                # own function may crash at once: always.
+                if w.rec is not None and (fn is not None or seconds >= FLUSH_BEFORE_S):
                     w.rec.flush()
             try:
                 if fn is None:
@@ -234,6 +240,10 @@ def consumer_main(spec: WorkerSpec) -> None:
         raise
     finally:
         w.finish(exitcode)
+
+
+def ready() -> None:
+    """A child that does nothing: engine/runner.py waits on one for the forkserver's start."""
 
 
 def may_retry(cfg: RunConfig) -> bool:

@@ -115,6 +115,33 @@ def test_generated_program_calibrates_and_works_like_queuelab() -> None:
     assert "args=(queue, i, speed)" in code
 
 
+def test_a_given_cpu_speed_is_taken_instead_of_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # benchmarks/fidelity.py gives QueueLab and the plain program one speed, so both do the
+    # same iterations per task (two calibrations under load were seen 28-82 M/s apart).
+    monkeypatch.setattr(cpuwork, "_speed", None)
+    monkeypatch.setenv(cpuwork.SPEED_ENV, "12345.5")
+    assert cpuwork.calibrate() == 12345.5
+
+
+def test_fidelity_benchmark_pins_the_plain_programs_speed_too() -> None:
+    from benchmarks import fidelity
+    from engine.codegen import generate_program
+
+    cfg = fidelity.make_config(2, "cpu", 0.02, 10, "forkserver")
+    lines = fidelity.instrument(generate_program(cfg, narrate=False), 10, "forkserver",
+                                5e7).splitlines()  # fmt: skip
+    at = lines.index("    speed = calibrate()")
+    # Its own calibration still runs (before the clock starts), then the shared figure.
+    assert lines[at + 1].startswith("    speed = 50000000.0")
+    assert at + 1 < lines.index(fidelity._T0_LINE)
+    # The plain program's forkserver is up before its clock starts, as QueueLab's is before
+    # its RUN_START: neither side counts its server's start-up.
+    assert lines.index(fidelity._WARM_LINE) == lines.index(fidelity._T0_LINE) - 1
+    spawned = fidelity.instrument(generate_program(cfg.replace(start_method="spawn"),
+                                                   narrate=False), 10, "spawn")  # fmt: skip
+    assert fidelity._WARM_LINE not in spawned
+
+
 # ------------------------------------------------------------------ records kept to the end
 
 _DAEMON_PROGRAM = textwrap.dedent(
@@ -237,3 +264,28 @@ def test_consecutive_empty_polls_are_one_record() -> None:
     assert len(empties) <= 2 + span / EMPTY_RUN_MAX_S, len(empties)
     kinds = [r[0] for r in records]
     assert kinds.index(Kind.PUT) > kinds.index(Kind.GET_EMPTY), "the run ends before the put"
+
+
+_SWITCH_TASKS = '''
+import sys
+
+
+def switch_interval(value):
+    return sys.getswitchinterval()
+'''
+
+
+def test_forked_workers_run_with_a_plain_programs_switch_interval(tmp_path: Path) -> None:
+    # The parent shortens its own switch interval (its collector thread needs the GIL often);
+    # a forked worker inherited it, a tuning the user's plain program does not have.
+    path = tmp_path / "switch_tasks.py"
+    path.write_text(_SWITCH_TASKS)
+    cfg = RunConfig(workload=f"{path}:switch_interval", tasks_per_producer=4, consumers=2,
+                    sentinels="per_consumer", start_method="fork", seed=1)  # fmt: skip
+    with pytest.warns(RuntimeWarning), Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S), "the run did not end"
+        run.drain(0.1)
+    assert sys.getswitchinterval() <= 0.001  # the parent's own is still the short one
+    from engine import runner
+
+    assert run.model.task_results == {i: repr(runner._PLAIN_SWITCH_S) for i in range(4)}

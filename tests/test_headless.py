@@ -251,3 +251,30 @@ def test_a_run_ended_from_outside_is_abnormal_and_says_so(monkeypatch) -> None: 
     assert code == EXIT_ABNORMAL
     assert problem == "the run ended: stopped by the operator"
     assert run.end_reason == "stopped by the operator"
+
+
+def test_the_parent_wakes_by_the_clock_not_for_every_batch_of_records() -> None:
+    # On a 2-core machine whatever the parent does comes out of the workers it measures
+    # (benchmarks/fidelity.py). Its loop used to wake for every batch that arrived (a worker
+    # ships one per task at least): 2-3 wake-ups of the main thread per 20 ms task. Now it
+    # looks every LIVE_PERIOD_S and feeds what came meanwhile.
+    import resource
+    import time
+
+    from engine.headless import LIVE_PERIOD_S
+
+    tasks = 100
+    cfg = config(consumers=2, tasks_per_producer=tasks, task_duration=const(0.02),
+                 sentinels="per_consumer")  # fmt: skip
+    r0 = resource.getrusage(resource.RUSAGE_THREAD)
+    t0 = time.perf_counter()
+    code, problem, run = run_quiet(cfg)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_THREAD)
+    assert code == EXIT_OK, problem
+    assert run.model.task_dones == tasks + 2
+    wakeups = r1.ru_nvcsw - r0.ru_nvcsw
+    # Generous: twice the clock's looks, plus the start's and the end's hand-shakes. Bounded
+    # by the wall time this run took, so a loaded machine (a longer run) cannot fail it.
+    bound = 2 * wall / LIVE_PERIOD_S + 60
+    assert wakeups <= bound, f"{wakeups} wake-ups in {wall:.2f} s (bound {bound:.0f})"

@@ -101,7 +101,13 @@ def main() -> int:
 
     from engine.config import RunConfig
     from engine.distributions import Distribution
+    from engine.inbox import QueueSource
+    from engine.model import RunModel
     from engine.runner import Run
+    try:  # the window's recording (a TraceWriter before it was spooled)
+        from engine.tracefile.spool import TraceSpool as Recording
+    except ImportError:
+        from engine.tracefile import TraceWriter as Recording
     from gui.main_window import MainWindow
     from gui.qt_app import make_app
 
@@ -143,6 +149,8 @@ def main() -> int:
     frames = [0]
     w.driver.sig_frame.connect(lambda: frames.__setitem__(0, frames[0] + 1))
     cost: dict[str, list[float]] = collections.defaultdict(list)
+    # CPU seconds of the GUI thread inside each timed call (wall time is noise under load).
+    cpu: dict[str, float] = collections.defaultdict(float)
     spans: list[tuple[float, float, str]] = []  # every timed call: (start, end, label)
     profiler = cProfile.Profile()
 
@@ -152,12 +160,14 @@ def main() -> int:
         @functools.wraps(f)
         def g(*a: object, **k: object) -> object:
             t = time.perf_counter()
+            c = time.thread_time()
             try:
                 if label == args.profile:
                     return profiler.runcall(f, *a, **k)
                 return f(*a, **k)
             finally:
                 end = time.perf_counter()
+                cpu[label] += time.thread_time() - c
                 cost[label].append(end - t)
                 spans.append((t, end, label))
 
@@ -174,6 +184,11 @@ def main() -> int:
 
     gc.callbacks.append(on_gc)
     timed(Run, "poll", "Run.poll")
+    # Inside Run.poll: unpickling the batches, the run's recording, the model.
+    timed(QueueSource, "take", "inbox.take")
+    timed(Recording, "_on_batch", "trace.write")
+    timed(RunModel, "feed", "model.feed")
+    timed(w.flow_view, "follow", "flow.follow")
     timed(w.charts, "refresh", "charts.refresh")
     timed(pg.GraphicsView, "paintEvent", "charts.paint")
     timed(w.event_log, "flush", "event_log.flush")
@@ -193,7 +208,10 @@ def main() -> int:
 
     started_at = [0.0]
 
+    cpu_at: dict[str, float] = {}
+
     def start() -> None:
+        cpu_at["gui0"], cpu_at["proc0"] = time.thread_time(), time.process_time()
         w.start_run()
         started_at[0] = time.perf_counter()
         run = w.driver.run
@@ -217,6 +235,7 @@ def main() -> int:
 
     def on_ended(_reason: str) -> None:
         ended_at[0] = time.perf_counter()
+        cpu_at["gui1"], cpu_at["proc1"] = time.thread_time(), time.process_time()
         QTimer.singleShot(300, finish)
 
     QTimer.singleShot(300, start)
@@ -271,6 +290,14 @@ def main() -> int:
     for label in ("Run.poll", "window.frame", "charts.paint", "event_log.flush"):
         busy = sum(b - a for a, b, lb in spans if lb == label and a >= started_at[0])
         out[f"share_{label}_pct"] = round(100 * busy / live_s, 1) if live_s > 0 else None
+    # CPU seconds from Start to the end shown: the GUI thread's, the whole window process's
+    # (collector and flush threads too), and the GUI thread's inside each timed call (nested:
+    # Run.poll holds inbox.take, trace.write and model.feed; window.frame holds charts.refresh,
+    # flow.follow, status_bar.show_run, window.diagnose).
+    out["cpu_gui_s"] = round(cpu_at["gui1"] - cpu_at["gui0"], 3)
+    out["cpu_process_s"] = round(cpu_at["proc1"] - cpu_at["proc0"], 3)
+    for label, v in sorted(cpu.items()):
+        out[f"cpu_{label}_s"] = round(v, 3)
     if args.gaps:
         out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
     if args.profile:

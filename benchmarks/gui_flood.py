@@ -93,6 +93,9 @@ def main() -> int:
     ap.add_argument("--profile", metavar="LABEL", default="",
                     help="diagnostic: profile every call of one timed LABEL (e.g. charts.refresh)"
                          " and print its costliest functions to stderr")
+    ap.add_argument("--events", type=int, default=0,
+                    help="diagnostic: the N Qt (event type, receiver class) pairs that the GUI "
+                         "thread's CPU time went to (time between two events is the first's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -205,6 +208,26 @@ def main() -> int:
 
         gc.callbacks.append(on_gc_span)
     status_lost = [""]
+    event_cpu: dict[str, float] = collections.defaultdict(float)
+    if args.events:
+        from PySide6.QtCore import QObject
+
+        class EventClock(QObject):
+            """Charges the GUI thread's CPU time between two events to the first one."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.last = ("start", time.thread_time())
+
+            def eventFilter(self, obj: object, event: object) -> bool:
+                now = time.thread_time()
+                label, t = self.last
+                event_cpu[label] += now - t
+                self.last = (f"{event.type().name}:{type(obj).__name__}", now)  # type: ignore[attr-defined]
+                return False
+
+        event_clock = EventClock()
+        app.installEventFilter(event_clock)
 
     started_at = [0.0]
 
@@ -298,6 +321,9 @@ def main() -> int:
     out["cpu_process_s"] = round(cpu_at["proc1"] - cpu_at["proc0"], 3)
     for label, v in sorted(cpu.items()):
         out[f"cpu_{label}_s"] = round(v, 3)
+    if args.events:
+        top = sorted(event_cpu.items(), key=lambda kv: -kv[1])[: args.events]
+        out["event_cpu_s"] = {k: round(v, 3) for k, v in top}
     if args.gaps:
         out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
     if args.profile:

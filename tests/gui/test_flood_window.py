@@ -47,3 +47,22 @@ def test_applied_records_reach_the_window_as_the_list_polled(qtbot) -> None:
     assert got and sum(map(len, got)) == run.model.events
     ids = {id(p) for p in polled}
     assert all(id(g) in ids for g in got)
+
+
+def test_the_first_start_is_readied_while_the_window_waits(qtbot, monkeypatch) -> None:
+    """The slow first steps of a start (the forkserver's start and its import of the worker
+    module, the cpu work's speed measurement) are done once the window shows, not in the
+    Start click that blocked the event loop for 300 ms to 1 s."""
+    from multiprocessing import forkserver
+
+    from engine import cpuwork
+    from gui.main_window import MainWindow
+
+    monkeypatch.setattr(cpuwork, "_speed", None)
+    w = MainWindow(FLOOD.replace(start_method="forkserver"))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: cpuwork._speed is not None, timeout=10_000)
+    assert forkserver._forkserver._forkserver_pid is not None
+    assert w.driver.run is None  # nothing was started
+    w.close()

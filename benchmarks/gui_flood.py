@@ -154,6 +154,7 @@ def main() -> int:
     cost: dict[str, list[float]] = collections.defaultdict(list)
     # CPU seconds of the GUI thread inside each timed call (wall time is noise under load).
     cpu: dict[str, float] = collections.defaultdict(float)
+    cpu_calls: dict[str, list[float]] = collections.defaultdict(list)
     spans: list[tuple[float, float, str]] = []  # every timed call: (start, end, label)
     profiler = cProfile.Profile()
 
@@ -171,6 +172,7 @@ def main() -> int:
             finally:
                 end = time.perf_counter()
                 cpu[label] += time.thread_time() - c
+                cpu_calls[label].append(time.thread_time() - c)
                 cost[label].append(end - t)
                 spans.append((t, end, label))
 
@@ -321,6 +323,8 @@ def main() -> int:
     out["cpu_process_s"] = round(cpu_at["proc1"] - cpu_at["proc0"], 3)
     for label, v in sorted(cpu.items()):
         out[f"cpu_{label}_s"] = round(v, 3)
+        calls = sorted(cpu_calls[label])
+        out[f"cpu_{label}_p99_ms"] = round(percentile(calls, 0.99) * 1000, 1)
     if args.events:
         top = sorted(event_cpu.items(), key=lambda kv: -kv[1])[: args.events]
         out["event_cpu_s"] = {k: round(v, 3) for k, v in top}

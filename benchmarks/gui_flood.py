@@ -93,6 +93,9 @@ def main() -> int:
     ap.add_argument("--profile", metavar="LABEL", default="",
                     help="diagnostic: profile every call of one timed LABEL (e.g. charts.refresh)"
                          " and print its costliest functions to stderr")
+    ap.add_argument("--events", type=int, default=0,
+                    help="diagnostic: the N Qt (event type, receiver class) pairs that the GUI "
+                         "thread's CPU time went to (time between two events is the first's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -101,7 +104,13 @@ def main() -> int:
 
     from engine.config import RunConfig
     from engine.distributions import Distribution
+    from engine.inbox import QueueSource
+    from engine.model import RunModel
     from engine.runner import Run
+    try:  # the window's recording (a TraceWriter before it was spooled)
+        from engine.tracefile.spool import TraceSpool as Recording
+    except ImportError:
+        from engine.tracefile import TraceWriter as Recording
     from gui.main_window import MainWindow
     from gui.qt_app import make_app
 
@@ -143,6 +152,9 @@ def main() -> int:
     frames = [0]
     w.driver.sig_frame.connect(lambda: frames.__setitem__(0, frames[0] + 1))
     cost: dict[str, list[float]] = collections.defaultdict(list)
+    # CPU seconds of the GUI thread inside each timed call (wall time is noise under load).
+    cpu: dict[str, float] = collections.defaultdict(float)
+    cpu_calls: dict[str, list[float]] = collections.defaultdict(list)
     spans: list[tuple[float, float, str]] = []  # every timed call: (start, end, label)
     profiler = cProfile.Profile()
 
@@ -152,12 +164,15 @@ def main() -> int:
         @functools.wraps(f)
         def g(*a: object, **k: object) -> object:
             t = time.perf_counter()
+            c = time.thread_time()
             try:
                 if label == args.profile:
                     return profiler.runcall(f, *a, **k)
                 return f(*a, **k)
             finally:
                 end = time.perf_counter()
+                cpu[label] += time.thread_time() - c
+                cpu_calls[label].append(time.thread_time() - c)
                 cost[label].append(end - t)
                 spans.append((t, end, label))
 
@@ -174,6 +189,11 @@ def main() -> int:
 
     gc.callbacks.append(on_gc)
     timed(Run, "poll", "Run.poll")
+    # Inside Run.poll: unpickling the batches, the run's recording, the model.
+    timed(QueueSource, "take", "inbox.take")
+    timed(Recording, "_on_batch", "trace.write")
+    timed(RunModel, "feed", "model.feed")
+    timed(w.flow_view, "follow", "flow.follow")
     timed(w.charts, "refresh", "charts.refresh")
     timed(pg.GraphicsView, "paintEvent", "charts.paint")
     timed(w.event_log, "flush", "event_log.flush")
@@ -190,10 +210,33 @@ def main() -> int:
 
         gc.callbacks.append(on_gc_span)
     status_lost = [""]
+    event_cpu: dict[str, float] = collections.defaultdict(float)
+    if args.events:
+        from PySide6.QtCore import QObject
+
+        class EventClock(QObject):
+            """Charges the GUI thread's CPU time between two events to the first one."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.last = ("start", time.thread_time())
+
+            def eventFilter(self, obj: object, event: object) -> bool:
+                now = time.thread_time()
+                label, t = self.last
+                event_cpu[label] += now - t
+                self.last = (f"{event.type().name}:{type(obj).__name__}", now)  # type: ignore[attr-defined]
+                return False
+
+        event_clock = EventClock()
+        app.installEventFilter(event_clock)
 
     started_at = [0.0]
 
+    cpu_at: dict[str, float] = {}
+
     def start() -> None:
+        cpu_at["gui0"], cpu_at["proc0"] = time.thread_time(), time.process_time()
         w.start_run()
         started_at[0] = time.perf_counter()
         run = w.driver.run
@@ -217,6 +260,7 @@ def main() -> int:
 
     def on_ended(_reason: str) -> None:
         ended_at[0] = time.perf_counter()
+        cpu_at["gui1"], cpu_at["proc1"] = time.thread_time(), time.process_time()
         QTimer.singleShot(300, finish)
 
     QTimer.singleShot(300, start)
@@ -271,6 +315,19 @@ def main() -> int:
     for label in ("Run.poll", "window.frame", "charts.paint", "event_log.flush"):
         busy = sum(b - a for a, b, lb in spans if lb == label and a >= started_at[0])
         out[f"share_{label}_pct"] = round(100 * busy / live_s, 1) if live_s > 0 else None
+    # CPU seconds from Start to the end shown: the GUI thread's, the whole window process's
+    # (collector and flush threads too), and the GUI thread's inside each timed call (nested:
+    # Run.poll holds inbox.take, trace.write and model.feed; window.frame holds charts.refresh,
+    # flow.follow, status_bar.show_run, window.diagnose).
+    out["cpu_gui_s"] = round(cpu_at["gui1"] - cpu_at["gui0"], 3)
+    out["cpu_process_s"] = round(cpu_at["proc1"] - cpu_at["proc0"], 3)
+    for label, v in sorted(cpu.items()):
+        out[f"cpu_{label}_s"] = round(v, 3)
+        calls = sorted(cpu_calls[label])
+        out[f"cpu_{label}_p99_ms"] = round(percentile(calls, 0.99) * 1000, 1)
+    if args.events:
+        top = sorted(event_cpu.items(), key=lambda kv: -kv[1])[: args.events]
+        out["event_cpu_s"] = {k: round(v, 3) for k, v in top}
     if args.gaps:
         out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
     if args.profile:

@@ -35,7 +35,11 @@ MAX_LINES = 5_000
 MAX_PENDING_RECORDS = 500
 # Lines appended per flush, the newest: laying out and colouring a line costs 30-40 µs, and
 # under a flood 300 of them (12-30 ms) made the longest event-loop gaps. The rest is counted.
+# Beyond that (a flood: over 1,000 events a second) a flush lists no more than the view
+# shows at once (lines scrolled past at ten screens a second are never read), and never
+# fewer than MIN_FLUSH_LINES.
 MAX_FLUSH_LINES = 100
+MIN_FLUSH_LINES = 8
 
 
 # The charts' hues (gui/charts/palette.py), repeated here so the log does not import pyqtgraph:
@@ -208,10 +212,11 @@ class EventLog(QWidget):
     def _flush(self) -> None:
         if not self._pending or self._narrator is None or self._model is None:
             return
-        lines: list[str] = []  # newest first, until MAX_FLUSH_LINES
+        lines: list[str] = []  # newest first, until the view is full
         rel, line_of = self._model.rel, self._narrator.line
         pending = self._pending
-        while pending and len(lines) < MAX_FLUSH_LINES:
+        limit = MAX_FLUSH_LINES if len(pending) <= MAX_FLUSH_LINES else self.lines_per_flush()
+        while pending and len(lines) < limit:
             src, r = pending.pop()
             text = line_of(src, r)
             if text is None and src == 0:
@@ -227,6 +232,12 @@ class EventLog(QWidget):
             self._skipped = 0
         lines.reverse()
         self._append(lines)
+
+    def lines_per_flush(self) -> int:
+        """How many narrated lines a flush lists of a flood: what the view shows at once."""
+        spacing = max(1, self.view.fontMetrics().lineSpacing())
+        fits = self.view.viewport().height() // spacing
+        return max(MIN_FLUSH_LINES, min(MAX_FLUSH_LINES, fits))
 
     def lines(self) -> list[str]:
         """Every kept line, filter or not (for tests and copy)."""

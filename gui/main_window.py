@@ -10,6 +10,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QFont,
     QGuiApplication,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -33,7 +34,7 @@ from gui.frame_clock import Frame
 from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
-from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code
+from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code, ready_first_start
 from gui.status_bar import RunStatusBar
 from gui.step_mode import StepMode
 from gui.theory_view import TheoryView
@@ -145,6 +146,23 @@ class MainWindow(WindowFiles):
         self.theory_dock.visibilityChanged.connect(self._on_theory_dock_visibilityChanged)
         (self.code_dock if self.log_beside else self.config_dock).raise_()
         self.sweep_window = None  # Experiment ▸ Sweep… (gui/sweep_window.py)
+        self._start_readied = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._start_readied:
+            # Once the window is on screen: Start then only forks (run_session.py).
+            self._start_readied = True
+            QTimer.singleShot(0, self._on_ready_timer_timeout)
+
+    def _on_ready_timer_timeout(self) -> None:
+        if self._closing or self.driver.run is not None:
+            return
+        try:
+            cfg = self.config_panel.config()
+        except Exception:  # why: invalid options: the first Start will say so
+            return
+        ready_first_start(cfg)
 
     # ------------------------------------------------------------------ layout
     def load_charts(self) -> None:

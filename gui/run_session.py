@@ -3,8 +3,11 @@ shoot the unattended screenshot when."""
 
 from __future__ import annotations
 
+import multiprocessing
 from enum import Enum
 
+from engine import cpuwork
+from engine.config import RunConfig
 from engine.explain import SETTLE_S, Explanation
 from engine.model import RunModel
 
@@ -18,6 +21,26 @@ SHOT_SETTLE_S = SETTLE_S + 2 * DIAGNOSE_PERIOD_S
 # --quit-when-done: a run whose hang diagnosis holds this long is stopped (exit code 3), since
 # nobody is there to press Stop.
 UNATTENDED_HANG_S = 3.0
+
+
+def ready_first_start(cfg: RunConfig) -> None:
+    """Do now, while nobody waits, the slow first steps of a run's start in this process.
+
+    The first Start of a window blocked its event loop 300 ms to 1 s (benchmarks/gui_flood.py,
+    ``window.start_run``): the forkserver had to start and import the worker module before it
+    could fork the first worker, and ``cpu`` work measured this machine's speed. Both happen
+    once per process; done when the window first shows, Start only forks. Starting the
+    forkserver returns at once (it imports in its own process).
+    """
+    if cfg.start_method == "forkserver":
+        from multiprocessing import forkserver
+
+        # The preload Run.start asks for: a server started without it would fork workers
+        # that import the worker module each time.
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["engine.workers"])
+        forkserver.ensure_running()
+    if cfg.workload == "cpu":
+        cpuwork.calibrate()
 
 
 class ShotStep(Enum):

@@ -61,15 +61,26 @@ class ErrorMarks:
         # Shown now: (row, run-relative t, worker name, text).
         self.shown: list[tuple[int, float, str, str]] = []
         self._key: tuple | None = None
+        self._counted: tuple | None = None  # the model's error counts at the last note
         self._size = 16
 
     def clear(self) -> None:
         """Forget the live run's marks (a new run, or none)."""
         self._noted.clear()
         self._key = None
+        self._counted = None
 
-    def note(self, applied: Iterable[tuple[int, tuple]]) -> bool:
-        """Take the errors among records a live run applied; True if there were any."""
+    def note(self, applied: Iterable[tuple[int, tuple]], model: RunModel | None = None) -> bool:
+        """Take the errors among records a live run applied; True if there were any.
+
+        ``model``, the one they were applied to, counts what marks are made of: while its
+        counts stand still a flood's records are not scanned (0.2 µs each, 0.1 s a flood).
+        """
+        if model is not None:
+            counted = (id(model), model.task_done_errors, len(model.lost_items))
+            if counted == self._counted:
+                return False
+            self._counted = counted
         found = error_records(applied)
         self._noted.extend(found)
         return bool(found)

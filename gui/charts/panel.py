@@ -228,7 +228,7 @@ class ChartsPanel(QWidget):
 
     def note_records(self, applied: list[tuple[int, tuple]]) -> None:
         """Records a live run applied to the model: the timeline marks task_done() errors."""
-        if self.timeline.marks.note(applied):
+        if self.timeline.marks.note(applied, self._model):
             self._last_key = None
 
     def set_follow(self, follow: bool) -> None:

@@ -259,12 +259,20 @@ def test_log_is_bounded(window: MainWindow) -> None:
 
 
 def test_log_under_a_flood_lists_the_newest_lines_and_counts_the_rest(window: MainWindow) -> None:
-    """One flush appends at most MAX_FLUSH_LINES lines (laying out hundreds made the longest
-    event-loop gaps): the newest, in order, after a note counting the events left out."""
+    """One flush appends at most the lines the view shows at once (laying out hundreds made
+    the longest event-loop gaps): the newest, in order, after a note counting the events left
+    out."""
     from engine.events import Kind
-    from gui.event_log import MAX_FLUSH_LINES, MAX_PENDING_RECORDS
+    from gui.event_log import MAX_PENDING_RECORDS, MIN_FLUSH_LINES
 
     log = window.event_log
+    window.log_dock.raise_()
+    window.log_dock.show()
+    log.view.resize(log.view.width(), 240)  # about 15 lines
+    listed = log.lines_per_flush()
+    spacing = log.view.fontMetrics().lineSpacing()
+    fits = log.view.viewport().height() // spacing
+    assert MIN_FLUSH_LINES <= listed <= max(MIN_FLUSH_LINES, fits)
     m = RunModel()
     m.feed([(0, 0, [(int(Kind.RUN_START), 1.0, 1, 1, 10_000)])])
     log.set_model(m)
@@ -275,10 +283,10 @@ def test_log_under_a_flood_lists_the_newest_lines_and_counts_the_rest(window: Ma
     log.add_records(m.feed([(1, 0, puts)]))
     log.flush()
     new = log.lines()[before:]
-    assert len(new) == MAX_FLUSH_LINES + 1
-    assert new[0].strip() == f"— {n - MAX_FLUSH_LINES:,} events came too fast to list —"
+    assert len(new) == listed + 1
+    assert new[0].strip() == f"— {n - listed:,} events came too fast to list —"
     labels = [int(ln.split("(", 1)[1].split(",", 1)[0]) for ln in new[1:]]
-    assert labels == list(range(n - MAX_FLUSH_LINES, n))
+    assert labels == list(range(n - listed, n))
     assert log.pending == 0
 
 

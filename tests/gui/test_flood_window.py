@@ -1,0 +1,118 @@
+"""The live window under a flood of no-op tasks: what it shows at the end, what it costs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from engine.config import RunConfig
+from engine.distributions import Distribution
+from engine.runner import Run
+from gui.run_driver import RunDriver
+
+pytestmark = pytest.mark.slow
+
+# Fast enough that batches of many records reach the window (a small flood).
+FLOOD = RunConfig(
+    producers=1, consumers=2, tasks_per_producer=3000, task_duration=Distribution.constant(0),
+    workload="cpu", sentinels="per_consumer", title="flood",
+)
+END_TIMEOUT_MS = 120_000
+
+
+def test_applied_records_reach_the_window_as_the_list_polled(qtbot) -> None:
+    """sig_applied hands its slots the very list the run's poll returned: a ``list`` signal
+    copied every (src, record) pair through a QVariant and back, 0.3 s per 600,000 records."""
+    driver = RunDriver()
+    run = Run(FLOOD)
+    polled: list[list] = []
+    poll = run.poll
+
+    def keeping_poll(*a: object, **k: object) -> list:
+        applied = poll(*a, **k)
+        polled.append(applied)
+        return applied
+
+    run.poll = keeping_poll  # type: ignore[method-assign]
+    got: list[list] = []
+    driver.sig_applied.connect(got.append)
+    try:
+        with qtbot.waitSignal(driver.sig_ended, timeout=END_TIMEOUT_MS):
+            driver.start(FLOOD, run)
+    finally:
+        driver.discard()
+    assert got and sum(map(len, got)) == run.model.events
+    ids = {id(p) for p in polled}
+    assert all(id(g) in ids for g in got)
+
+
+def test_the_first_start_is_readied_while_the_window_waits(qtbot, monkeypatch) -> None:
+    """The slow first steps of a start (the forkserver's start and its import of the worker
+    module, the cpu work's speed measurement) are done once the window shows, not in the
+    Start click that blocked the event loop for 300 ms to 1 s."""
+    from multiprocessing import forkserver
+
+    from engine import cpuwork
+    from gui.main_window import MainWindow
+
+    monkeypatch.setattr(cpuwork, "_speed", None)
+    w = MainWindow(FLOOD.replace(start_method="forkserver"))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: cpuwork._speed is not None, timeout=10_000)
+    assert forkserver._forkserver._forkserver_pid is not None
+    assert w.driver.run is None  # nothing was started
+    w.close()
+
+
+def test_after_a_flood_the_charts_hold_all_of_the_models_data(qtbot) -> None:
+    """A frame takes a bounded share of a flood's backlog while the run goes on; once it has
+    ended, every counter change and completion the model holds is on the charts."""
+    import numpy as np
+
+    from gui.main_window import MainWindow
+
+    w = MainWindow(FLOOD)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.driver.sig_ended, timeout=END_TIMEOUT_MS):
+        assert w.start_run()
+    m = w.model
+    data = w.charts.curve_data()
+    for name, column in (("puts", m.s_puts), ("gets", m.s_gets), ("task_dones", m.s_dones)):
+        x, y = data[name]
+        # The step polyline's even slots are the raw points (buffers.StepSeries).
+        assert np.array_equal(y[0::2], np.asarray(column[:], dtype=np.float64)), name
+        assert np.array_equal(x[0::2], np.asarray(m.s_t[:], dtype=np.float64)), name
+    assert y[-1] == FLOOD.tasks_per_producer + FLOOD.consumers  # sentinels are tasks too
+    assert w.charts._series.done_t.n == len(m.done_t)
+    assert w.charts.now >= m.end_t
+    w.close()
+
+
+def test_a_floods_records_are_not_scanned_for_marks_the_model_did_not_count(qtbot) -> None:
+    """The timeline's error marks come from the records applied; while the model's counts of
+    task_done() errors and lost items stand still, a drain's records are not looked at."""
+    import pyqtgraph as pg
+
+    from engine.events import Kind
+    from engine.model import RunModel
+    from gui.charts.marks import ErrorMarks
+
+    class Untouchable(list):
+        def __iter__(self):  # type: ignore[override]
+            raise AssertionError("scanned")
+
+    m = RunModel()
+    t0 = 100.0
+    m.feed([(0, 0, [(int(Kind.RUN_START), t0, 1, 1, 3)])])
+    marks = ErrorMarks(pg.PlotItem())
+    puts = [(int(Kind.PUT), t0 + i / 10, t0 + i / 10, (1 << 32) + i, i, 0.0) for i in range(3)]
+    assert not marks.note(m.feed([(1, 0, puts[:1])]), m)  # the first look: nothing marked
+    assert not marks.note(Untouchable(m.feed([(1, 1, puts[1:])])), m)
+    error = (int(Kind.TASK_DONE_ERROR), t0 + 0.5, "ValueError: task_done() called too many times")
+    assert marks.note(m.feed([(1, 3, [error])]), m)  # counted: taken from the records
+    assert len(marks._noted) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.events import effect_time
 from engine.replay import Replayer
 from engine.tracefile import Trace, TraceError, read_trace
+from gui.background import BackgroundJob, Current
 
 # Share of the progress bar given to reading the file; the rest is the Replayer's merge of the
 # streams, which takes about a fifth of the time of parsing and checking.
@@ -99,44 +99,28 @@ class TraceLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._generation = 0
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._job = BackgroundJob("queuelab-trace-load")
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._job.busy
 
     def start(self, path: str) -> None:
-        with self._lock:
-            self._generation += 1
-            gen = self._generation
-        self._thread = threading.Thread(
-            target=self._work, args=(os.fspath(path), gen), name="queuelab-trace-load", daemon=True
-        )
-        self._thread.start()
+        path = os.fspath(path)
+        self._job.start(lambda current: self._work(path, current))
 
     def cancel(self) -> None:
-        with self._lock:
-            self._generation += 1
+        self._job.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Join the worker thread (tests, window close); True when it has ended."""
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
-            return not t.is_alive()
-        return True
+        return self._job.wait(timeout)
 
-    def _current(self, gen: int) -> bool:
-        with self._lock:
-            return gen == self._generation
-
-    def _work(self, path: str, gen: int) -> None:
+    def _work(self, path: str, current: Current) -> None:
         last = [-1.0]
 
         def progress(f: float) -> None:
-            if not self._current(gen):
+            if not current():
                 raise LoadCancelled
             # A signal per percent: more would flood the GUI thread's queue for nothing.
             if f - last[0] >= 0.01 or f >= 1.0:
@@ -145,7 +129,7 @@ class TraceLoader(QObject):
 
         def warning(message: str) -> None:
             warn_to_stderr(message)
-            if self._current(gen):
+            if current():
                 self.sig_warning.emit(message)
 
         try:
@@ -153,13 +137,13 @@ class TraceLoader(QObject):
         except LoadCancelled:
             return
         except TraceError as exc:
-            if self._current(gen):
+            if current():
                 self.sig_failed.emit(str(exc))
             return
         except (OSError, MemoryError, ValueError) as exc:
             # No traceback reaches the user, whatever the file did to the reader.
-            if self._current(gen):
+            if current():
                 self.sig_failed.emit(f"{path}: cannot load: {exc}")
             return
-        if self._current(gen):
+        if current():
             self.sig_loaded.emit(loaded)

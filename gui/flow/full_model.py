@@ -7,13 +7,13 @@ flow view cuts it at any time at once (engine/flow_layout.py), forwards and back
 
 from __future__ import annotations
 
-import threading
 import time
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.model import RunModel
 from engine.tracefile import Trace, gc_paused
+from gui.background import BackgroundJob, Current
 
 # Batches per feed: small, so the GUI thread gets the interpreter back often (a feed holds it
 # through its numpy work); a pause after each lets it in.
@@ -33,45 +33,28 @@ class FullModelBuilder(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._generation = 0
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._job = BackgroundJob("queuelab-flow-model")
         self.trace: Trace | None = None
 
     def start(self, trace: Trace) -> None:
-        with self._lock:
-            self._generation += 1
-            gen = self._generation
         self.trace = trace
-        self._thread = threading.Thread(
-            target=self._work, args=(trace, gen), name="queuelab-flow-model", daemon=True
-        )
-        self._thread.start()
+        self._job.start(lambda current: self._work(trace, current))
 
     def cancel(self) -> None:
-        with self._lock:
-            self._generation += 1
+        self._job.cancel()
         self.trace = None
 
     def wait(self, timeout: float | None = None) -> bool:
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
-            return not t.is_alive()
-        return True
+        return self._job.wait(timeout)
 
-    def _current(self, gen: int) -> bool:
-        with self._lock:
-            return gen == self._generation
-
-    def _work(self, trace: Trace, gen: int) -> None:
+    def _work(self, trace: Trace, current: Current) -> None:
         batches = trace.batches
         model = RunModel()
         last = 0.0
         try:
             with gc_paused():
                 for i in range(0, len(batches), CHUNK):
-                    if not self._current(gen):
+                    if not current():
                         raise _Cancelled
                     model.feed(batches[i : i + CHUNK])
                     time.sleep(0)  # let the GUI thread run
@@ -81,5 +64,5 @@ class FullModelBuilder(QObject):
                         self.sig_progress.emit(f)
         except _Cancelled:
             return
-        if self._current(gen):
+        if current():
             self.sig_ready.emit((trace, model))

@@ -27,3 +27,34 @@ def test_playback_narrates_every_applied_record_without_wrapping_feed(tmp_path) 
         taken += pb.take_applied()
     assert "feed" not in vars(pb.shown)  # RunModel.feed itself, never a wrapper around it
     assert len(taken) == loaded.n_events == pb.shown.events
+
+
+def test_a_newer_background_job_abandons_the_older_one() -> None:
+    """The trace loader's and the flow model's one thread helper (gui/background.py)."""
+    import threading
+
+    from gui.background import BackgroundJob
+
+    job = BackgroundJob("queuelab-test-job")
+    go = threading.Event()
+    seen: dict[str, list[bool]] = {"a": [], "b": [], "c": []}
+    ended = {k: threading.Event() for k in seen}
+
+    def work(name: str, gate: threading.Event = go):
+        def run(current) -> None:
+            gate.wait(10)
+            seen[name].append(current())
+            ended[name].set()
+        return run
+
+    job.start(work("a"))
+    job.start(work("b"))  # the newer start: "a" is abandoned, "b" is the one wanted
+    go.set()
+    assert ended["a"].wait(10) and ended["b"].wait(10)
+    assert seen["a"] == [False] and seen["b"] == [True]
+    later = threading.Event()
+    job.start(work("c", later))
+    job.cancel()
+    later.set()
+    assert job.wait(10) and not job.busy
+    assert seen["c"] == [False]

@@ -38,7 +38,7 @@ from gui.replay_playback import Playback, ReplayCharts
 from gui.run_driver import RunDriver
 from gui.status_bar import RunStatusBar
 from gui.theory_view import TheoryView, theory_applies
-from gui.trace_loader import LoadedRun, TraceLoader
+from gui.trace_loader import PREPARE_SHARE, READ_SHARE, LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TRACE_FILTER = "QueueLab traces (*.qltrace *.jsonl);;All files (*)"
@@ -208,6 +208,10 @@ class ReplayWindow(QMainWindow):
 
     def _on_loader_sig_progress(self, f: float) -> None:
         self.progress.setValue(round(f * 1000))
+        if f >= READ_SHARE + PREPARE_SHARE and self._path is not None:
+            # The model of the whole run: what makes every seek afterwards one cut.
+            self.loading_label.setText(
+                f"Building the model of {Path(self._path).name} (seeking is instant after)…")
 
     def _on_loader_sig_warning(self, message: str) -> None:
         self._warnings.append(message)
@@ -235,7 +239,7 @@ class ReplayWindow(QMainWindow):
         cfg = loaded.trace.config
         self.charts.theory.set_config(cfg if theory_applies(cfg) else None)
         self._theory_key = None
-        self.flow_follower.reset(loaded.trace)
+        self.flow_follower.reset(loaded.trace, loaded.model)
         self.flow_view.set_model(None)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.

@@ -275,3 +275,27 @@ def test_the_replay_is_one_more_run_of_the_live_windows_driver(
     w.set_playing(True)
     qtbot.waitUntil(lambda: source.now() > before and playheads(w)[0] > t_ms, timeout=10_000)
     w.set_playing(False)
+
+
+def test_the_flow_view_seeks_anywhere_from_the_moment_the_trace_is_loaded(
+    qtbot: QtBot, traces: tuple[Path, Path]
+) -> None:
+    """The loader feeds the whole-run model once; the flow view cuts it at every playhead, so
+    no seek, back or forth, waits for the playback's feeding (issue 16)."""
+    from engine.flow_layout import flow_frame
+    from engine.replay import replay_model
+
+    path = traces[0]
+    w = open_window(qtbot, path)
+    whole = w.loaded.model
+    assert whole is not None and w.flow_follower.model is whole
+    full = replay_model(read_trace(path))
+    assert (whole.events, whole.puts, whole.task_dones) == (full.events, full.puts, full.task_dones)
+    w.view_tabs.show_flow()
+    end = w.playback.duration
+    for t in (end * 0.9, end * 0.1, end * 0.6, end * 0.3):
+        w.seek(t)  # no settle(): nothing is fed for the flow view
+        f = w.flow_view.frame
+        assert w.flow_view.model is whole and f is not None and f.t == pytest.approx(t)
+        want = {tok.tid: tok.place for tok in flow_frame(full, t, w.flow_view._limits()).tokens}
+        assert {tok.tid: tok.place for tok in f.tokens} == want, f"at {t:.3f} s"

@@ -81,10 +81,10 @@ class Playback:
         """Move the playhead with the wall clock while playing, then feed towards it."""
         now = self._clock()
         dt, self._last_tick = now - self._last_tick, now
-        if self.playing:
-            # When feeding lags (a dense trace at 16×), play on from what is fed, not ahead.
-            base = self.target if self.fed else max(0.0, self.replayer.playhead_s)
-            self.request(base + dt * self.speed)
+        if self.playing and self.fed:
+            # While the feeding lags (a seek not reached yet, a dense trace at 16×) the
+            # playhead waits for it: it neither runs ahead nor jumps back to what is fed.
+            self.request(self.target + dt * self.speed)
             if self.target >= self.duration:
                 self.playing = False
         result = self.step(budget_s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.config import RunConfig
 from engine.runner import Run
 from engine.tracefile import TraceWriter
@@ -58,3 +60,29 @@ def test_a_newer_background_job_abandons_the_older_one() -> None:
     later.set()
     assert job.wait(10) and not job.busy
     assert seen["c"] == [False]
+
+
+def test_play_right_after_a_seek_plays_on_from_the_seek(tmp_path) -> None:
+    """A seek not yet fed is not undone by Play: while the feeding lags, the playhead waits
+    for it (it never jumps back to what was fed so far)."""
+    path = tmp_path / "run.qltrace"
+    with TraceWriter(path, CFG) as writer:
+        run = Run(CFG)
+        writer.attach(run)
+        with run:
+            assert run.wait(60)
+    now = [0.0]
+    pb = Playback(load_run(str(path), whole=False), clock=lambda: now[0])
+    late = pb.duration * 0.7
+    pb.request(late)
+    pb.set_playing(True)
+    now[0] += 0.1
+    pb.poll(budget_s=0.0)  # one chunk at most: the feeding has not reached the seek yet
+    assert pb.target >= late
+    while not pb.fed:
+        now[0] += 0.1
+        pb.poll(budget_s=0.0)
+        assert pb.target == late  # held while the feeding catches up
+    now[0] += 0.1
+    pb.poll()
+    assert pb.target == pytest.approx(late + 0.1)

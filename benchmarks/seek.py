@@ -1,24 +1,27 @@
-"""Seek time of the flow view in a 1,000,000-event trace: anywhere, forwards and backwards.
+"""Load time of a 1,000,000-event trace in the replay window, and its seek times from then on.
 
-Usage: python benchmarks/seek.py [--events N] [--runs R] [--seeks S] [--rebuild]
+Usage: python benchmarks/seek.py [--events N] [--runs R] [--seeks S] [--chart-seeks C] [--json]
 
-The flow view never rebuilds a model to seek: the model's task table is columnar (each task's
-put, get and done times), so the picture at a time is one cut through those columns
-(engine/flow_layout.flow_frame). The model is fed once — here up front; in the replay window
-on a thread once the flow tab shows (gui/flow/full_model.py; meanwhile the flow view cuts the
-furthest model the playback has fed, gui/flow/tabs.ReplayFollower) — and every seek after
-that, back or forth, is a cut. Prints the one-time feed, the first seek (which gathers
-the columns) and the median seek over ``--runs`` runs of ``--seeks`` random seeks each.
-``--rebuild`` also times what a seek backwards costs the charts' Replayer (a rebuild from the
-start up to the middle), for comparison. Not a test: machines are noisy.
+The replay window's loader (gui/trace_loader.load_run, no Qt needed) reads the file, merges
+its streams for the playback and feeds the model of the whole run once; the window is
+usable when it returns ("load"). From that moment:
+- the flow view seeks by one cut of the whole-run model's columns at the playhead
+  (engine/flow_layout.flow_frame), forwards and backwards; the first cut gathers the columns;
+- the charts, status, log and diagnosis show the playback's own model (gui/replay_playback):
+  a seek forwards feeds it up to the playhead, a seek backwards rebuilds it from the start.
+  ``--chart-seeks`` times a few of those (each may cost a whole feed of the trace).
+Load is bounded by engine/model.py's speed (the feed) and read_trace's (the reading); both
+are printed with their CPU time. Not a test: machines are noisy (the CPU times less so).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,56 +31,105 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from trace_load import synthetic_batches
 
 from engine.flow_layout import FlowLimits, flow_frame
-from engine.replay import replay_model
+from engine.tracefile import TraceWriter
+from gui.trace_loader import load_run
 
 GOAL_S = 0.5
 LIMITS = FlowLimits(queue_slots=36, done_shown=20)  # about what a 1280x800 view draws
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clock()
+    return wall - start[0], cpu - start[1]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--seeks", type=int, default=20)
-    ap.add_argument("--rebuild", action="store_true", help="also time a Replayer rebuild")
+    ap.add_argument("--seeks", type=int, default=20, help="flow-view seeks per run")
+    ap.add_argument("--chart-seeks", type=int, default=0,
+                    help="also time this many seeks of the charts' playback model")
+    ap.add_argument("--json", action="store_true", help="also print one JSON line")
     args = ap.parse_args(argv)
-    _cfg, batches = synthetic_batches(args.events)
+    cfg, batches = synthetic_batches(args.events)
     n = sum(len(r) for _, _, r in batches)
-    print(f"trace: {n:,} events (synthetic, benchmarks/trace_load.py)")
-    t0 = time.perf_counter()
-    model = replay_model(batches)
-    feed_s = time.perf_counter() - t0
-    span = model.last_t
-    print(f"model fed once: {feed_s:.2f} s ({len(model.tasks):,} tasks over {span:.3f} s of run)")
-    t0 = time.perf_counter()
+    out: dict[str, object] = {"events": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.qltrace"
+        with TraceWriter(path, cfg) as w:
+            w.write(batches)
+        del batches
+        phases: dict[str, float] = {}
+        last = [0.0]
+
+        def progress(f: float) -> None:
+            # The loader's progress shares (read, prepare, feed): when each phase ended.
+            for name, share in (("read", 0.45), ("prepare", 0.55)):
+                if f >= share and last[0] < share:
+                    phases[name] = time.perf_counter()
+            last[0] = f
+
+        start = _clock()
+        loaded = load_run(str(path), progress=progress)
+        load_wall, load_cpu = _since(start)
+    model = loaded.model
+    assert model is not None and model.events == n
+    print(f"trace: {n:,} events (synthetic, benchmarks/trace_load.py), "
+          f"{loaded.duration_s:.3f} s of run")  # fmt: skip
+    read_s = phases.get("read", start[0]) - start[0]
+    feed_s = time.perf_counter() - phases.get("prepare", start[0])
+    print(f"load (read + merge + whole-run model): {load_wall:.2f} s wall, {load_cpu:.2f} s CPU "
+          f"(reading ~{read_s:.2f} s; the end of the merge to ready ~{feed_s:.2f} s: "
+          f"{n / max(load_cpu, 1e-9):,.0f} events per CPU second overall)")  # fmt: skip
+    out.update(load_s=round(load_wall, 3), load_cpu_s=round(load_cpu, 3))
+    span = loaded.duration_s
+    start = _clock()
     flow_frame(model, span / 2, LIMITS)
-    print(f"first seek (gathers the task columns): {(time.perf_counter() - t0) * 1000:.1f} ms")
+    first_ms = _since(start)[0] * 1000
+    print(f"first flow seek after the load (gathers the task columns): {first_ms:.1f} ms")
     rng = random.Random(1)
     medians = []
-    worst = 0.0
+    worst = first_ms / 1000
     for run in range(args.runs):
         times = []
         for _ in range(args.seeks):
             t = rng.uniform(0.0, span)
-            t0 = time.perf_counter()
+            start = _clock()
             frame = flow_frame(model, t, LIMITS)
-            times.append(time.perf_counter() - t0)
+            times.append(_since(start)[0])
             assert frame.t == t
         medians.append(statistics.median(times))
         worst = max(worst, max(times))
-        print(f"run {run + 1}: median seek {medians[-1] * 1000:.1f} ms, "
+        print(f"run {run + 1}: flow median seek {medians[-1] * 1000:.1f} ms, "
               f"slowest {max(times) * 1000:.1f} ms over {args.seeks} random seeks")  # fmt: skip
     med = statistics.median(medians)
     verdict = "under" if worst < GOAL_S else "OVER"
-    print(f"median seek time: {med * 1000:.1f} ms (median of {args.runs} runs); slowest "
-          f"{worst * 1000:.1f} ms: {verdict} the {GOAL_S} s goal")  # fmt: skip
-    if args.rebuild:
-        # What a seek back costs when the model must be rebuilt from the start (the charts'
-        # Replayer does this): feeding half the trace again.
-        t0 = time.perf_counter()
-        replay_model(batches[: len(batches) // 2])
-        print(f"for comparison, rebuilding the model up to the middle: "
-              f"{time.perf_counter() - t0:.2f} s")  # fmt: skip
+    print(f"flow view, from the moment the trace is loaded: median seek {med * 1000:.1f} ms, "
+          f"slowest {worst * 1000:.1f} ms (the first included): {verdict} the {GOAL_S} s "
+          f"goal")  # fmt: skip
+    out.update(first_flow_seek_ms=round(first_ms, 1), flow_seek_median_ms=round(med * 1000, 1),
+               flow_seek_slowest_ms=round(worst * 1000, 1))  # fmt: skip
+    if args.chart_seeks:
+        # The charts' model: fed forwards to the playhead, rebuilt from the start going back.
+        r = loaded.replayer
+        chart = []
+        for _ in range(args.chart_seeks):
+            t = rng.uniform(0.0, span)
+            way = "back" if t < r.playhead_s else "forward"
+            start = _clock()
+            r.advance(t)
+            wall, cpu = _since(start)
+            chart.append(wall)
+            print(f"charts' seek {way} to {t:.3f} s: {wall:.2f} s wall, {cpu:.2f} s CPU")
+        out["chart_seek_median_s"] = round(statistics.median(chart), 3)
+        out["chart_seek_slowest_s"] = round(max(chart), 3)
+    if args.json:
+        print(json.dumps(out))
     return 0
 
 

@@ -1,45 +1,126 @@
-"""Playback and ReplayCharts: a recorded run fed to the charts up to a playhead, bit by bit."""
+"""Playback and ReplayCharts: a recorded run as one more run of the RunDriver, up to a playhead."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections import deque
+from collections.abc import Callable
 
+from engine.inbox import Applied, RecordSource
 from engine.model import RunModel
+from engine.runner import RunStatus
 from engine.tracefile import Trace
 from gui.charts import ChartsPanel
 from gui.trace_loader import LoadedRun
 
-FEED_BUDGET_S = 0.02  # per tick: the rest is left for painting and input
 LOG_TAIL = 400  # lines narrated after a jump: the log shows the last ones before the playhead
 
 
 class Playback:
-    """Moves a Replayer towards a target time in bounded steps, so no tick takes long.
+    """A recorded run with Run's face, so gui/run_driver.RunDriver drives it as a live run.
 
-    Going back rebuilds a fresh model from the start (the Replayer's way) while the views keep
-    showing the old one; :meth:`step` says ``"reset"`` when the new model takes over.
+    Its records come through the Replayer's :class:`engine.replay.PlayheadSource` (the one
+    road to the model, engine/inbox.py); the source's ``now()`` is the playhead the views draw
+    at. While playing, each :meth:`poll` (the driver's drain tick) moves the playhead on by
+    the wall time since the last one times :attr:`speed`, then feeds towards it within the
+    driver's budget. Going back rebuilds a fresh model from the start (the Replayer's way)
+    while the views keep showing the old one; :attr:`shown` switches when the new one has
+    caught up.
     """
 
-    def __init__(self, run: LoadedRun) -> None:
+    live = False  # a replay's frames draw the model whole, up to the playhead (no backlog)
+    end_reason: str | None = None
+    ended = False  # a replay never ends on its own: the user can always seek back
+
+    def __init__(self, run: LoadedRun, clock: Callable[[], float] = time.monotonic) -> None:
         self.run = run
+        self.cfg = run.trace.config
         self.replayer = run.replayer
         self.target = 0.0
+        self.speed = 1.0
+        self.playing = False
         self.rebuilding = False
         self.applied: deque[tuple[int, tuple]] = deque(maxlen=LOG_TAIL)
         self.shown: RunModel = self.replayer.model
+        self._clock = clock
+        self._last_tick = clock()
+        self._drawn: tuple[float, int, int] | None = None  # (target, id(shown), events) drawn
 
+    # ------------------------------------------------------------------ Run's face
+    @property
+    def model(self) -> RunModel:
+        return self.shown
+
+    @property
+    def source(self) -> RecordSource:
+        return self.replayer.source
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus.RUNNING if self.playing else RunStatus.PAUSED
+
+    @property
+    def pending(self) -> int:
+        """1 while the model has not been fed up to the playhead (the drain is behind)."""
+        return int(not self.fed)
+
+    def start(self) -> None:
+        self._last_tick = self._clock()
+
+    def pause(self) -> None:
+        self.set_playing(False)
+
+    def resume(self) -> None:
+        self.set_playing(True)
+
+    def stop(self, reason: str = "") -> None:
+        self.playing = False
+
+    def poll(self, budget_s: float = 0.01, wait_s: float = 0.0) -> Applied:
+        """Move the playhead with the wall clock while playing, then feed towards it."""
+        now = self._clock()
+        dt, self._last_tick = now - self._last_tick, now
+        if self.playing and self.fed:
+            # While the feeding lags (a seek not reached yet, a dense trace at 16×) the
+            # playhead waits for it: it neither runs ahead nor jumps back to what is fed.
+            self.request(self.target + dt * self.speed)
+            if self.target >= self.duration:
+                self.playing = False
+        result = self.step(budget_s)
+        return self.take_applied() if result else []
+
+    # ------------------------------------------------------------------ the playhead
     @property
     def duration(self) -> float:
         return self.run.duration_s
 
     @property
+    def fed(self) -> bool:
+        """The shown model holds every record up to the playhead, and none after it."""
+        return not self.rebuilding and self.replayer.playhead_s == self.target
+
+    @property
     def caught_up(self) -> bool:
-        return not self.rebuilding and self.replayer.playhead_s >= self.target
+        """Fed up to the playhead, and, once views draw it (:meth:`drawn`), drawn there."""
+        drawn = self._drawn is None or self._drawn == (self.target, id(self.shown),
+                                                       self.shown.events)  # fmt: skip
+        return self.fed and drawn
+
+    def drawn(self) -> None:
+        """The views now show :attr:`shown` at :attr:`target`."""
+        self._drawn = (self.target, id(self.shown), self.shown.events)
+
+    def set_playing(self, on: bool) -> None:
+        if on and self.target >= self.duration:
+            self.request(0.0)  # play at the end starts over, like any media player
+        self.playing = on
+        self._last_tick = self._clock()
 
     def request(self, t_s: float) -> None:
         self.target = min(max(0.0, t_s), self.duration)
 
-    def step(self, budget_s: float = FEED_BUDGET_S) -> str:
+    def step(self, budget_s: float = math.inf) -> str:
         """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""
         r = self.replayer
         if self.target < r.playhead_s:

@@ -1,4 +1,4 @@
-"""ReplayWindow: a saved run played back through the live window's charts, log and status bar."""
+"""ReplayWindow: a saved run played by the live window's driver, charts, log and status bar."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -26,21 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model import RunModel
 from engine.runner import RunStatus
 from gui.event_log import EventLog
 from gui.flow import FlowView
-from gui.flow.tabs import ReplayFollower, ViewTabs, presenter_menu
-from gui.flow.video_dialog import export_replay_video
-from gui.frame_clock import FrameClock
+from gui.flow.tabs import ReplayFollower, ViewTabs
+from gui.frame_clock import Frame
 from gui.replay_diagnosis import ReplayDiagnosis
-from gui.replay_exports import export_dialog, export_to
+from gui.replay_exports import build_menu, export_dialog, export_to
 from gui.replay_playback import Playback, ReplayCharts
+from gui.run_driver import RunDriver
 from gui.status_bar import RunStatusBar
 from gui.theory_view import TheoryView, theory_applies
-from gui.trace_loader import LoadedRun, TraceLoader
+from gui.trace_loader import PREPARE_SHARE, READ_SHARE, LoadedRun, TraceLoader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-TICK_MS = 16
 TRACE_FILTER = "QueueLab traces (*.qltrace *.jsonl);;All files (*)"
 
 
@@ -58,15 +58,15 @@ class ReplayWindow(QMainWindow):
         self.resize(1280, 800)
         self.loaded: LoadedRun | None = None
         self.playback: Playback | None = None
-        self.playing = False
         self.exit_code = 0
         self.load_seconds: float | None = None
         self._path: str | None = None
         self._fail_exit_code = 0
-        self._last_tick = time.monotonic()
         self._warnings: list[str] = []
         self._told_end = False
         self._theory_due = 0.0
+        self._log_model: RunModel | None = None  # the model the event log narrates
+        self._playing_shown = False
 
         self.loader = TraceLoader(self)
         self.loader.sig_progress.connect(self._on_loader_sig_progress)
@@ -74,7 +74,7 @@ class ReplayWindow(QMainWindow):
         self.loader.sig_loaded.connect(self._on_loader_sig_loaded)
         self.loader.sig_failed.connect(self._on_loader_sig_failed)
 
-        self._build_menu()
+        build_menu(self)
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
         self.stack.addWidget(self._build_loading_page())
@@ -84,48 +84,17 @@ class ReplayWindow(QMainWindow):
         self.status.set_state_text("No run", "idle")
         self.status.join_label.setText("File ▸ Open run… (Ctrl+O) to replay a saved run.")
 
-        self.clock = FrameClock()  # paces the log's turns as a live run's driver does
-        self.timer = QTimer(self)
-        self.timer.setObjectName("replay_tick")
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._on_timer_timeout)
+        # The live window's driver and frame clock play the recording (issue 13): the
+        # playback is one more run, its PlayheadSource one more source of records.
+        self.driver = RunDriver(self)
+        self.driver.sig_applied.connect(self._on_driver_sig_applied)
+        self.driver.sig_frame.connect(self._on_driver_sig_frame)
+        self.driver.sig_log_frame.connect(self._on_driver_sig_log_frame)
         space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         space.activated.connect(self.toggle_play)
         self._set_controls_enabled(False)
 
     # ------------------------------------------------------------------ building
-    def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open run…", self)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self._on_open_action_triggered)
-        file_menu.addAction(self.open_action)
-        export = file_menu.addMenu("&Export")
-        self.export_actions: dict[str, QAction] = {}
-        for fmt, text in (
-            ("csv", "Events as &CSV…"),
-            ("chrome", "Chrome &trace (Perfetto)…"),
-            ("png", "Charts as &PNG…"),
-            ("svg", "Charts as &SVG…"),
-            ("flow_png", "Flow view as P&NG…"),
-            ("flow_svg", "Flow view as S&VG…"),
-        ):
-            act = QAction(text, self)
-            act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
-            export.addAction(act)
-            self.export_actions[fmt] = act
-        video = QAction("Export &video…", self)  # issue 16: the replay as MP4 or GIF
-        video.triggered.connect(lambda: export_replay_video(self))
-        file_menu.addAction(video)
-        self.export_actions["video"] = video
-        file_menu.addSeparator()
-        close = QAction("&Close", self)
-        close.setShortcut(QKeySequence.StandardKey.Close)
-        close.triggered.connect(self.close)
-        file_menu.addAction(close)
-        self.presenter_action = presenter_menu(self)  # F5: charts and flow view for a projector
-
     def _build_loading_page(self) -> QWidget:
         page = QWidget(self)
         lay = QVBoxLayout(page)
@@ -169,6 +138,7 @@ class ReplayWindow(QMainWindow):
             self.speed_combo.addItem(_speed_text(s), s)
         self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
         self.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays play/pause
+        self.speed_combo.currentIndexChanged.connect(self._on_speed_combo_currentIndexChanged)
         self.slider = QSlider(Qt.Orientation.Horizontal, page)
         self.slider.setObjectName("replay_scrubber")
         self.slider.setToolTip("Drag to move the playhead across all charts.")
@@ -238,6 +208,10 @@ class ReplayWindow(QMainWindow):
 
     def _on_loader_sig_progress(self, f: float) -> None:
         self.progress.setValue(round(f * 1000))
+        if f >= READ_SHARE + PREPARE_SHARE and self._path is not None:
+            # The model of the whole run: what makes every seek afterwards one cut.
+            self.loading_label.setText(
+                f"Building the model of {Path(self._path).name} (seeking is instant after)…")
 
     def _on_loader_sig_warning(self, message: str) -> None:
         self._warnings.append(message)
@@ -258,13 +232,14 @@ class ReplayWindow(QMainWindow):
         # Time to usable window: reading + preparing on the thread, then the first frame here.
         self.loaded = loaded
         self.playback = Playback(loaded)
+        self.playback.speed = self.speed
         self.diagnosis.reset()
         self._told_end = False
         self.charts.set_trace_marks(loaded.trace)
         cfg = loaded.trace.config
         self.charts.theory.set_config(cfg if theory_applies(cfg) else None)
         self._theory_key = None
-        self.flow_follower.reset(loaded.trace)
+        self.flow_follower.reset(loaded.trace, loaded.model)
         self.flow_view.set_model(None)
         # A million loaded records would make every full garbage collection walk them (about
         # a second's freeze); they hold no cycles, so refcounting alone still frees them.
@@ -279,9 +254,10 @@ class ReplayWindow(QMainWindow):
         self.slider.setValue(0)
         self.slider.blockSignals(False)
         self._set_controls_enabled(True)
+        self.driver.start(loaded.trace.config, self.playback, record=False)
         self.playback.request(0.0)
         self.playback.step()
-        self._show_frame(reset=True)
+        self._show_frame(self.driver.frame(), reset=True)
         self.load_seconds = time.perf_counter() - self._load_started
         self.log.add_note(
             f"— {name}: {loaded.n_events:,} events over {dur:.2f} s, "
@@ -292,7 +268,6 @@ class ReplayWindow(QMainWindow):
         self.time_label.setToolTip(
             f"{loaded.n_events:,} events; the file loaded in {self.load_seconds:.2f} s."
         )
-        self.timer.start()
 
     # ------------------------------------------------------------------ playing
     def _set_controls_enabled(self, on: bool) -> None:
@@ -308,32 +283,47 @@ class ReplayWindow(QMainWindow):
     def set_speed(self, speed: float) -> None:
         self.speed_combo.setCurrentIndex(SPEEDS.index(speed))
 
+    @property
+    def playing(self) -> bool:
+        """Playing, as the window last showed it (the playback stops at the end in a drain
+        tick; the button and status say so at the next frame)."""
+        return self._playing_shown
+
+    def _on_speed_combo_currentIndexChanged(self, _index: int) -> None:
+        if self.playback is not None:
+            self.playback.speed = self.speed
+
     def toggle_play(self) -> None:
         self.set_playing(not self.playing)
 
     def set_playing(self, on: bool) -> None:
         pb = self.playback
-        if on and pb is not None and pb.target >= pb.duration:
-            pb.request(0.0)  # play at the end starts over, like any media player
-        self.playing = on and pb is not None
-        self._last_tick = time.monotonic()
+        if pb is not None:
+            pb.set_playing(on)
+            self._playing_shown = pb.playing
+            self.driver.request_frame()
         self._update_play_button()
         self._show_state()
 
     def seek(self, t_s: float) -> None:
-        """Move the playhead to ``t_s`` run seconds; the views follow within a few ticks."""
+        """Move the playhead to ``t_s`` run seconds; the driver's next ticks feed and draw."""
         if self.playback is None:
             return
         self.playback.request(t_s)
-        self._advance()
+        self.driver.request_frame()
+        # The flow view cuts a model at once (it never waits for the feeding): now, not at
+        # the driver's next frame, so a drag of the scrubber moves the tokens as it goes.
+        self.flow_follower.show(self.flow_view, self.playback, 1.0, False)
 
     def settle(self, timeout_s: float = 30.0) -> None:
         """Feed until the views show the playhead's time (tests, export)."""
         end = time.monotonic() + timeout_s
         pb = self.playback
-        while pb is not None and not pb.caught_up and time.monotonic() < end:
-            self._advance()
-        self._advance()
+        if pb is None:
+            return
+        while not pb.fed and time.monotonic() < end:
+            self._on_driver_sig_applied(pb.poll(budget_s=0.05))
+        self._on_driver_sig_frame(self.driver.frame())
 
     @property
     def playhead_s(self) -> float:
@@ -345,49 +335,45 @@ class ReplayWindow(QMainWindow):
     def _on_slider_valueChanged(self, value: int) -> None:
         self.seek(value / 1000.0)
 
-    def _on_timer_timeout(self) -> None:
-        now = time.monotonic()
-        dt, self._last_tick = now - self._last_tick, now
+    def _on_driver_sig_applied(self, applied: list[tuple[int, tuple]]) -> None:
         pb = self.playback
-        if pb is None:
+        if pb is None or not applied:
             return
-        if self.playing:
-            # When feeding lags (a dense trace at 16×), play on from what is shown, not ahead.
-            base = pb.target if pb.caught_up else max(0.0, pb.replayer.playhead_s)
-            pb.request(base + dt * self.speed)
-            if pb.target >= pb.duration:
-                self.playing = False
-                self._update_play_button()
-        self._advance()
+        if pb.shown is not self._log_model:
+            self._set_log_model(pb.shown)  # a jump back: the rebuilt model's tail only
+        self.log.add_records(applied)
 
-    def _advance(self) -> None:
-        pb = self.playback
-        if pb is None:
-            return
-        result = pb.step()
-        self._show_frame(reset=result == "reset", fed=bool(result))
+    def _set_log_model(self, model: RunModel) -> None:
+        self._log_model = model
+        self.log.set_model(model)
 
-    def _show_frame(self, *, reset: bool = False, fed: bool = True) -> None:
+    def _on_driver_sig_log_frame(self) -> None:
+        self.log.flush()
+
+    def _on_driver_sig_frame(self, frame: Frame) -> None:
+        self._show_frame(frame, reset=self.playback is not None
+                         and self.playback.shown is not self.charts.model)  # fmt: skip
+
+    def _show_frame(self, frame: Frame, *, reset: bool = False) -> None:
+        """Draw the playback at ``frame.now``: the playhead, the PlayheadSource's now()."""
         pb = self.playback
         if pb is None:
             return
+        self._playing_shown = pb.playing
         if reset:
             self.charts.set_model(pb.shown)
-            self.log.set_model(pb.shown)
-            fed = True
-        if fed:
-            if reset:
-                self._fit_x()
-            self.charts.refresh()
-            self.log.add_records(pb.take_applied())
-        # The clock paces the log; once the playhead rests it must show every line up to it.
-        tick = time.monotonic()
-        if reset or (pb.caught_up and not self.playing) or self.clock.log_due(tick):
+            if self._log_model is not pb.shown:
+                self._set_log_model(pb.shown)
+            self._fit_x()
+        self.charts.refresh()
+        # The driver's clock paces the log; once the playhead rests it shows every line.
+        if reset or (pb.fed and not self.playing):
             self.log.flush()
-            self.clock.log_done(time.monotonic() - tick)
-        self.charts.set_playhead(pb.target)
+        now = max(0.0, frame.now) if pb.fed else pb.target
+        self.charts.set_playhead(now)
         self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0,
                                 self.playing)  # fmt: skip
+        self._update_play_button()
         self.slider.blockSignals(True)
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
@@ -396,6 +382,7 @@ class ReplayWindow(QMainWindow):
         busy = "rewinding…  " if pb.rebuilding else ""
         self.time_label.setText(f"{busy}{pb.target:7.2f} s / {pb.duration:.2f} s")
         self._show_state()
+        pb.drawn()
 
     def _fit_x(self) -> None:
         # The whole run on one axis, so the playhead walks across it instead of it scrolling.
@@ -420,14 +407,14 @@ class ReplayWindow(QMainWindow):
         self.status.set_state_text(words, status.value)
         n = self.loaded.n_events if self.loaded is not None else 0
         self.status.rate_label.setText(f"{pb.shown.events:,} of {n:,} events")
-        self._show_diagnosis(at_end and pb.caught_up)
-        self._show_theory(at_end and pb.caught_up)
+        self._show_diagnosis(at_end and pb.fed)
+        self._show_theory(at_end and pb.fed)
 
     def _on_side_tabs_currentChanged(self, _index: int) -> None:
         pb = self.playback
         if pb is not None and self.theory_view.isVisible():
             self._theory_key = None
-            self._show_theory(pb.caught_up and pb.target >= pb.duration)
+            self._show_theory(pb.fed and pb.target >= pb.duration)
 
     def _show_theory(self, at_end: bool) -> None:
         """The theory table at the playhead: on change, at most twice a second while playing."""
@@ -476,7 +463,7 @@ class ReplayWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.timer.stop()
+        self.driver.discard()
         self.loader.cancel()
         self.flow_follower.close()
         super().closeEvent(event)

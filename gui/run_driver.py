@@ -1,4 +1,4 @@
-"""RunDriver: owns the current engine Run and pumps its events into the GUI on a timer."""
+"""RunDriver: owns the current run (live, traced or replayed) and pumps its records into the GUI."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ class RunDriver(QObject):
     """Starts, pauses, stops and discards Runs; polls the live one from the GUI thread.
 
     A run is any object with Run's face whose records come through an engine inbox (a
-    configured run, a traced program). Its :class:`FrameClock` paces every tick: data
+    configured run, a traced program, a recorded run played back: gui/replay_playback.py),
+    and whose ``source`` (engine/inbox.RecordSource) tells the time: ``source.now()`` is
+    where the views draw up to (the wall clock live, the playhead in a replay, the end once
+    the source has none). Its :class:`FrameClock` paces every tick: data
     arrives in drain ticks (``sig_applied``), repaints are coalesced to at most 60 per second
     (``sig_frame``, handing the views the :class:`Frame` to draw) and the event log's lines
     to 10 per second within its share of the time (``sig_log_frame``), so a flood of events
@@ -92,35 +95,42 @@ class RunDriver(QObject):
         return self.clock.poll_budget_s
 
     def frame(self) -> Frame:
-        """What the views draw now: the charts' clock, and whether the run still goes on."""
-        return Frame(self.elapsed(), self._run is not None and not self._end_reported
-                     and self._run.model.end_t is None)  # fmt: skip
+        """What the views draw now: the charts' clock, and whether the run still goes on
+        (a replay is never live: its model is drawn whole, up to the playhead)."""
+        run = self._run
+        return Frame(self.elapsed(), run is not None and not self._end_reported
+                     and getattr(run, "live", True) and run.model.end_t is None)  # fmt: skip
 
     def elapsed(self) -> float:
-        """Seconds of the charts' clock: run-relative, paused time taken out, frozen at the end."""
+        """Seconds of the charts' clock, from the run's ``source.now()``: run-relative, paused
+        time taken out, frozen at the end (when the source has no clock any more)."""
         m = self.model
         if m is None or m.t0 is None:
             return 0.0
-        if self._end_reported:
+        source = getattr(self._run, "source", None)  # a run without one: the wall clock
+        now = source.now() if source is not None else time.perf_counter()
+        if self._end_reported or now is None:
             return m.end_t if m.end_t is not None else m.last_t
-        return max(m.last_t, m.rel(time.perf_counter()))
+        return max(m.last_t, m.rel(now))
 
     # ------------------------------------------------------------------ commands
-    def start(self, cfg: RunConfig, run: Run | None = None) -> Run:
+    def start(self, cfg: RunConfig, run: Run | None = None, *, record: bool = True) -> Run:
         """Discard any previous run and start a fresh one (a Run is one-shot).
 
         ``run``: an object with Run's interface to start instead of ``Run(cfg)`` (a traced
-        program: engine/trace_run.py).
+        program: engine/trace_run.py; a replay: gui/replay_playback.Playback). ``record``:
+        write its records to a temporary trace (False for a replay: it is one already).
         """
         self.discard()
         run = Run(cfg) if run is None else run
         self._run = run
-        # Every run is recorded as it goes, so File ▸ Save run… can keep it afterwards.
-        fd, path = tempfile.mkstemp(prefix="queuelab-", suffix=".qltrace")
-        os.close(fd)
-        # Spooled, not JSON per batch: a quarter of the window's time under a flood.
-        self._trace = TraceSpool(path, cfg)
-        self._trace.attach(run)
+        if record:
+            # Every run is recorded as it goes, so File ▸ Save run… can keep it afterwards.
+            fd, path = tempfile.mkstemp(prefix="queuelab-", suffix=".qltrace")
+            os.close(fd)
+            # Spooled, not JSON per batch: a quarter of the window's time under a flood.
+            self._trace = TraceSpool(path, cfg)
+            self._trace.attach(run)
         self._end_reported = False
         self._join_reported = False
         self._dirty = True
@@ -199,6 +209,10 @@ class RunDriver(QObject):
             self.events_per_s = 0.0
             self.sig_status.emit(RunStatus.IDLE)
 
+    def request_frame(self) -> None:
+        """Ask for a frame although no record came (a replay's playhead moved)."""
+        self._dirty = True
+
     def request_log_frame(self) -> None:
         """Ask for another event-log tick (the log held lines back to keep its time share)."""
         self._log_dirty = True
@@ -242,8 +256,13 @@ class RunDriver(QObject):
             self._finish(run)
 
     def _drain(self, run: Run, tick: float) -> None:
+        model, status, behind = run.model, run.status, run.pending > 0
         applied = run.poll(budget_s=self.clock.poll_budget_s)
         self.clock.drained(time.monotonic() - tick, behind=run.pending > 0, ended=run.ended)
+        if run.model is not model or run.status is not status or (behind and not run.pending):
+            # Caught up, or a replay went back (its rebuilt model takes over) or played to
+            # its end: worth a frame even without a new record.
+            self._dirty = True
         if applied:
             self._dirty = self._log_dirty = True
             self.sig_applied.emit(applied)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
 from engine.model import RunModel
 from engine.tracefile import Trace
-from gui.flow.full_model import FullModelBuilder
 from gui.flow.view import FlowView
 
 if TYPE_CHECKING:
@@ -63,11 +62,11 @@ class ReplayFollower(QObject):
     """Which model the flow view cuts at the playhead in a replay.
 
     A model fed up to time T knows every task's times up to T, so the flow view can show any
-    t <= T from it at once. Going back, the replay rebuilds a fresh model from the start (the
-    charts wait for it); the flow view keeps cutting the furthest-fed model instead, so a seek
-    backwards is one cut through its columns, never a rebuild. Once the flow view is shown, a
-    model of the whole run is fed on a thread (gui/flow/full_model.py); from then on any seek,
-    forwards too, is one cut.
+    t <= T from it at once. The replay window hands it the whole-run model its loader fed
+    (gui/trace_loader.py), so from the moment a trace is loaded any seek, forwards or
+    backwards, is one cut through its columns, never a feed or a rebuild. Without one it cuts
+    the furthest model the playback has fed (going back, the playback rebuilds a fresh one
+    from the start; the flow view keeps the furthest until the new one gets further).
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -75,34 +74,14 @@ class ReplayFollower(QObject):
         self.model: RunModel | None = None
         self.fed_to = -1.0
         self.trace: Trace | None = None
-        self.builder = FullModelBuilder(self)
-        self.builder.sig_ready.connect(self._on_builder_sig_ready)
-        self.builder.sig_progress.connect(self._on_builder_sig_progress)
-        self._started = False
-        self._last: tuple[FlowView, Playback, float] | None = None
 
-    def reset(self, trace: Trace | None = None) -> None:
-        self.builder.cancel()
-        self.model, self.fed_to = None, -1.0
-        self.trace, self._started = trace, False
+    def reset(self, trace: Trace | None = None, whole: RunModel | None = None) -> None:
+        """A new recording; ``whole``: its whole-run model, cut at every playhead."""
+        self.model, self.fed_to = (whole, math.inf) if whole is not None else (None, -1.0)
+        self.trace = trace
 
     def close(self) -> None:
-        self.builder.cancel()
-        self.builder.wait(2.0)
-
-    def _on_builder_sig_progress(self, f: float) -> None:
-        if self._last is not None:
-            self._last[0].set_note(f"preparing to seek anywhere: {f:.0%}")
-
-    def _on_builder_sig_ready(self, result: tuple[Trace, RunModel]) -> None:
-        trace, model = result
-        if trace is not self.trace:
-            return
-        self.model, self.fed_to = model, math.inf
-        if self._last is not None:
-            view, playback, speed = self._last
-            view.set_note("")
-            self.show(view, playback, speed)
+        """Nothing runs on its own any more (the loader feeds the whole-run model)."""
 
     def offer(self, model: RunModel, fed_to: float) -> RunModel:
         """The playback's model fed up to ``fed_to``; returns the one to cut."""
@@ -115,10 +94,6 @@ class ReplayFollower(QObject):
     def show(self, view: FlowView, playback: Playback, speed: float,
              playing: bool = False) -> None:  # fmt: skip
         """``view`` at the playhead, never past what its model has been fed."""
-        self._last = (view, playback, speed)
-        if not self._started and self.trace is not None and view.isVisible():
-            self._started = True
-            self.builder.start(self.trace)
         r = playback.replayer
         model = self.offer(r.model, r.playhead_s)
         view.show_at(model, max(0.0, min(playback.target, self.fed_to)), speed, playing=playing)

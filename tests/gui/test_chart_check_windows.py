@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from engine.config import load_preset
 from engine.model import RunModel
-from engine.replay import replay_model
+from engine.replay import Replayer, replay_model
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from gui.compare_window import CompareWindow
@@ -94,3 +94,32 @@ def test_compare_window_charts_show_each_recorded_run(
     for panel, live in ((w.panels[0], ma), (w.panels[1], mb)):
         res = check_panel(panel, live)
         assert not problems(res), "\n".join(problems(res))
+
+
+def test_replay_charts_after_scrubbing_back_and_forth_are_the_run_cut_at_the_playhead(
+    qtbot: QtBot, recorded: dict[str, tuple[Path, RunModel]]
+) -> None:
+    """Back (the playback rebuilds its model from the start, the driver's frame swaps it in)
+    and forth again: every chart item is what a model fed up to the playhead says, no stale
+    curve of the previous position."""
+    path, live = recorded["a"]
+    w = ReplayWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 900)
+    w.show()
+    w.open_path(str(path))
+    qtbot.waitUntil(lambda: w.loaded is not None, timeout=LOAD_TIMEOUT_MS)
+    done = sorted(live.done_t)
+    n = len(done)
+    for t in (done[n - 2], done[n // 4], done[n // 2]):  # forward, back, forward
+        w.slider.setValue(round(t * 1000))
+        qtbot.waitUntil(lambda: w.playback.caught_up, timeout=10_000)
+        assert w.charts.model is w.playback.shown
+        until = w.playback.shown.last_t
+        assert until <= round(t * 1000) / 1000 + 1e-9
+        # The reference: a model of its own fed the file's records up to that time.
+        ref = Replayer(read_trace(path)).seek(round(t * 1000) / 1000)
+        assert ref is not w.playback.shown and ref.last_t == until
+        zoom(w.charts, *active_range(ref, until))
+        res = check_panel(w.charts, ref, until=until)
+        assert not problems(res), f"at {t:.3f} s:\n" + "\n".join(problems(res))

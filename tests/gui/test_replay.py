@@ -127,7 +127,8 @@ def test_space_plays_to_the_end_and_stops(qtbot: QtBot, traces: tuple[Path, Path
     assert w.playing
     assert "Pause" in w.play_button.text()
     qtbot.waitUntil(lambda: w.playback.shown.events > before, timeout=10_000)
-    assert playheads(w)[0] > time_of_done(path, 1)
+    # The driver draws in a frame tick of its own, after the drain tick that fed the records.
+    qtbot.waitUntil(lambda: playheads(w)[0] > time_of_done(path, 1), timeout=10_000)
     w.set_speed(16.0)
     qtbot.waitUntil(lambda: not w.playing, timeout=20_000)
     puts, gets, dones = trace_counts_at(path)
@@ -249,3 +250,52 @@ def test_cli_replay_of_a_bad_file_exits_2_with_one_line(tmp_path: Path) -> None:
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.qltrace" in lines[0] and "line 1" in lines[0]
     assert "Traceback" not in p.stderr
+
+
+def test_the_replay_is_one_more_run_of_the_live_windows_driver(
+    qtbot: QtBot, traces: tuple[Path, Path]
+) -> None:
+    """No timer of its own: the RunDriver polls the playback as it polls a live run, and the
+    playhead the charts draw at is the PlayheadSource's now()."""
+    from PySide6.QtCore import QTimer
+
+    path = traces[0]
+    w = open_window(qtbot, path)
+    assert [t.objectName() for t in w.findChildren(QTimer) if t.parent() is w] == []
+    assert w.driver.run is w.playback and w.driver.polling
+    t = time_of_done(path, 7)
+    scrub_to(qtbot, w, t)
+    t_ms = round(t * 1000) / 1000
+    source = w.playback.source
+    assert source.now() == pytest.approx(w.loaded.trace.t0 + t_ms)
+    assert w.driver.frame().now == pytest.approx(t_ms) and not w.driver.frame().live
+    assert playheads(w) == pytest.approx([t_ms] * 4)
+    # Playing is the driver's drain moving the source's clock on.
+    before = source.now()
+    w.set_playing(True)
+    qtbot.waitUntil(lambda: source.now() > before and playheads(w)[0] > t_ms, timeout=10_000)
+    w.set_playing(False)
+
+
+def test_the_flow_view_seeks_anywhere_from_the_moment_the_trace_is_loaded(
+    qtbot: QtBot, traces: tuple[Path, Path]
+) -> None:
+    """The loader feeds the whole-run model once; the flow view cuts it at every playhead, so
+    no seek, back or forth, waits for the playback's feeding (issue 16)."""
+    from engine.flow_layout import flow_frame
+    from engine.replay import replay_model
+
+    path = traces[0]
+    w = open_window(qtbot, path)
+    whole = w.loaded.model
+    assert whole is not None and w.flow_follower.model is whole
+    full = replay_model(read_trace(path))
+    assert (whole.events, whole.puts, whole.task_dones) == (full.events, full.puts, full.task_dones)
+    w.view_tabs.show_flow()
+    end = w.playback.duration
+    for t in (end * 0.9, end * 0.1, end * 0.6, end * 0.3):
+        w.seek(t)  # no settle(): nothing is fed for the flow view
+        f = w.flow_view.frame
+        assert w.flow_view.model is whole and f is not None and f.t == pytest.approx(t)
+        want = {tok.tid: tok.place for tok in flow_frame(full, t, w.flow_view._limits()).tokens}
+        assert {tok.tid: tok.place for tok in f.tokens} == want, f"at {t:.3f} s"

@@ -56,6 +56,12 @@ class Kind(IntEnum):
     STALL = 47  # (K, t, text)                          the queue stopped moving
     QUEUE_INFO = 48  # (K, t, maxsize)                   right after RUN_START
     MAIN_BLOCKED = 49  # (K, t, blocked)                 a traced program's main waits in a join
+    # step mode (engine/step.py)
+    STEP_GATE = 50  # (K, t)                            this process waits for permission to
+    #                                                    do its next queue operation
+    STEP_HOLD = 51  # (K, t, held)                      (parent) held 1: every process waits at
+    #                  a step gate for the user's choice from t on; held 0: a choice was made at
+    #                  t. That time is not the program's: taken out of the clock, as a pause
 
 
 ROLE_PRODUCER = 0
@@ -106,6 +112,8 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.STALL: (("text", "str"),),
     Kind.QUEUE_INFO: (("maxsize", "int"),),
     Kind.MAIN_BLOCKED: (("blocked", "int"),),
+    Kind.STEP_GATE: (),
+    Kind.STEP_HOLD: (("held", "int"),),
 }
 RETURNED = frozenset((Kind.PUT, Kind.PUT_FULL, Kind.GET, Kind.GET_EMPTY))
 

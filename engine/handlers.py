@@ -55,6 +55,7 @@ LINE_OP = _at(Kind.LINE, "op")
 RESULT_TID, RESULT_OK = _at(Kind.TASK_RESULT, "tid"), _at(Kind.TASK_RESULT, "ok")
 RESULT_TEXT = _at(Kind.TASK_RESULT, "text")
 MAIN_BLOCKED = _at(Kind.MAIN_BLOCKED, "blocked")
+STEP_HELD = _at(Kind.STEP_HOLD, "held")
 
 # One handler per record kind: True when the record was applied now (False: held, or it
 # appended itself to ``applied`` among the records it released).
@@ -231,17 +232,48 @@ def on_producers_joined(m: RunModel, src: int, r: tuple, t: float, applied: list
     return True
 
 def on_pause(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    m._paused_at = r[T]
+    _hold(m, "pause", r[T])
     return True
 
 def on_resume(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    if m._paused_at is not None:
-        m._pauses.append(m._paused_at)
-        m._pause_total += r[T] - m._paused_at
-        m._pause_offsets.append(m._pause_total)
-        m._paused_at = None
+    _release(m, "pause", r[T])
     _unpause(m, t)
     return True
+
+# Step mode. A gate's wait shows on the worker's row; the user's think time (every process at
+# a gate, waiting for a choice) leaves the clock as a pause does: it is not the program's time.
+def on_step_gate(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    w = m.workers.get(src) if src else None  # main has no row: its join has the join band
+    if w is not None and w.activity != Activity.STEP_WAIT:
+        m._set(w, t, Activity.STEP_WAIT, w.task)
+    return True
+
+def on_step_hold(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    if r[STEP_HELD]:
+        _hold(m, "step", r[T])
+    else:
+        _release(m, "step", r[T])
+    return True
+
+def _hold(m: RunModel, why: str, at: float) -> None:
+    """The clock stops at ``at`` (absolute) for ``why`` ("pause", "step"); held already for
+    the other reason, it just counts this one too (overlaps are taken out once)."""
+    if why in m._holds:
+        return
+    m._holds[why] = at
+    if m._paused_at is None:
+        m._paused_at = at
+
+def _release(m: RunModel, why: str, at: float) -> None:
+    start = m._holds.pop(why, None)
+    if start is None:
+        return
+    m.held_s[why] = m.held_s.get(why, 0.0) + max(0.0, at - start)
+    if not m._holds and m._paused_at is not None:
+        m._pauses.append(m._paused_at)
+        m._pause_total += max(0.0, at - m._paused_at)
+        m._pause_offsets.append(m._pause_total)
+        m._paused_at = None
 
 def on_stop(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     if m.stop_t is None:

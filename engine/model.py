@@ -114,7 +114,9 @@ class RunModel:
         self._pauses: list[float] = []  # absolute starts
         self._pause_offsets: list[float] = []  # cumulative paused time before each start
         self._pause_total = 0.0
-        self._paused_at: float | None = None
+        self._paused_at: float | None = None  # the clock is held (a pause, a step's choice)
+        self._holds: dict[str, float] = {}  # why the clock is held ("pause", "step") -> since
+        self.held_s: dict[str, float] = {}  # seconds taken out of the clock, per reason
         self._resume_to: dict[int, Activity] = {}  # held workers: what they did before
 
     @property
@@ -416,5 +418,7 @@ class RunModel:
                 for _, w in sorted(self.workers.items())
             ),
             diagnosis=diagnosis,
+            paused_s=self.held_s.get("pause", 0.0),
+            step_wait_s=self.held_s.get("step", 0.0),
         )
 

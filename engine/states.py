@@ -21,6 +21,7 @@ class Activity(IntEnum):
     PAUSED = 6
     EXITED = 7
     DIED = 8
+    STEP_WAIT = 9  # step mode: at its gate, waiting for permission for its next queue operation
 
 
 class JoinState(IntEnum):

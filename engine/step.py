@@ -21,14 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from multiprocessing.connection import wait
+from time import perf_counter
 from typing import Any
 
-from engine.events import LABEL_NONE
+from engine.events import LABEL_NONE, Kind
 from engine.states import JoinState
 from engine.step_gate import _DONE, MAIN, OP_GET, OP_JOIN, OP_PUT, OP_TASK_DONE, MainGate
 
 OP_NAMES = {OP_PUT: "put", OP_GET: "get", OP_TASK_DONE: "task_done", OP_JOIN: "join"}
 OP_CODES = {v: k for k, v in OP_NAMES.items()}
+_STEP_HOLD = int(Kind.STEP_HOLD)
 
 
 __all__ = ["MAIN", "OP_CODES", "OP_NAMES", "MainGate", "Proc", "State", "Step", "StepController",
@@ -111,6 +113,11 @@ class StepController:
         self.after_plan = "free"  # "free": run freely once followed; "step": keep stepping
         self.error: StepError | None = None
         self.changed = 0  # bumped at every state change (views redraw on it)
+        # The user's think time: from the moment every process waits at its gate (or is
+        # blocked) with a choice to make, until one is made. The model takes it out of the
+        # run's clock (a STEP_HOLD record each way), as it does a pause.
+        self._last_message_t = 0.0  # when the gates last said anything (perf_counter)
+        self.held_since: float | None = None
 
     @property
     def stepping(self) -> bool:
@@ -129,6 +136,7 @@ class StepController:
         with self._lock:
             self._flag.value = 0
             self.plan = []
+            self._end_hold()
         if self.main_gate is not None:
             self.main_gate.released.set()
 
@@ -163,6 +171,7 @@ class StepController:
 
     def _message(self, src: int, msg: tuple) -> None:
         with self._lock:
+            self._last_message_t = perf_counter()
             if type(msg[0]) is int and not self.stepping:
                 # Free running (or it announced just as Run was pressed): let it go at once.
                 self._inbox.append((src, msg))
@@ -217,6 +226,23 @@ class StepController:
                 self._apply(src, msg)
             if self.plan and self.error is None:
                 self._follow(model)
+            self._note_hold(model)
+
+    def _note_hold(self, model: Any) -> None:
+        """Start the think time once nothing can move but by a choice (it ends at a grant)."""
+        if self.held_since is not None or not self.stepping or self.main_gate is None:
+            return
+        if not any(p.state is State.PENDING for p in self.procs.values()):
+            return  # everyone blocked or gone and nothing to choose: a hang, not thinking
+        if self.quiet(model):
+            # Since the last process stopped at its gate: nothing ran after that.
+            self.held_since = self._last_message_t
+            self.main_gate.emit((_STEP_HOLD, self.held_since, 1))
+
+    def _end_hold(self) -> None:
+        if self.held_since is not None and self.main_gate is not None:
+            self.main_gate.emit((_STEP_HOLD, max(perf_counter(), self.held_since), 0))
+        self.held_since = None
 
     # ------------------------------------------------------------ judging on the model
     def fed(self, p: Proc, model: Any) -> bool:
@@ -307,6 +333,7 @@ class StepController:
     def _grant(self, p: Proc, model: Any) -> None:
         note = self.op_text(p, model)
         self.schedule.append(Step(p.name, OP_NAMES[p.op], note))
+        self._end_hold()
         p.state = State.GRANTED
         p.entered = False
         self.changed += 1
@@ -330,6 +357,7 @@ class StepController:
         with self._lock:
             self._flag.value = 0
             self.plan = []
+            self._end_hold()
             for p in self.pending():
                 p.state = State.GRANTED
                 self._send_grant(p.src)

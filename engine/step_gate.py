@@ -10,6 +10,7 @@ them all. One shared byte says whether the run is stepping: a free run pays one 
 from __future__ import annotations
 
 import threading
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from engine.events import LABEL_NONE, Kind, label_of
@@ -21,6 +22,7 @@ OP_PUT, OP_GET, OP_TASK_DONE, OP_JOIN = (
     int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE), int(Kind.JOIN_BEGIN)
 )
 MAIN = 0  # the parent's coordinator thread plays the program's main process
+_STEP_GATE = int(Kind.STEP_GATE)
 _DONE = "done"
 
 
@@ -53,6 +55,8 @@ class WorkerGate:
         if not self._flag.value:
             return
         label, value = describe_item(obj) if op == OP_PUT else (-2, 0.0)
+        # From here it waits for permission: its timeline row says so (not "producing").
+        self._rec.emit((_STEP_GATE, perf_counter()))
         self._rec.flush()  # the parent judges this step on a model that has everything before it
         self._conn.send((op, tid, label, value, self._rec.records_sent))
         self._announced = True
@@ -92,6 +96,7 @@ class MainGate:
         if self.released.is_set() or not ctl.stepping:
             return
         label, value = describe_item(obj) if op == OP_PUT else (-2, 0.0)
+        self._rec.emit((_STEP_GATE, perf_counter()))
         self._granted.clear()
         self._announced = True
         ctl._message(MAIN, (op, tid, label, value, self._rec.records_sent))
@@ -107,6 +112,11 @@ class MainGate:
         if self._announced:
             self._announced = False
             self._ctl._message(MAIN, (_DONE, self._rec.records_sent))
+
+    def emit(self, record: tuple) -> None:
+        """A record of the parent's own (the controller's STEP_HOLD), shipped at once."""
+        self._rec.emit(record)
+        self._rec.flush()
 
     def waiting_for(self, srcs: list[int], what: str) -> None:
         """Main now waits (outside the queue) for these workers to exit."""

@@ -37,6 +37,22 @@ class Summary:
     task_done_errors: int
     workers: tuple[WorkerSummary, ...]
     diagnosis: tuple[str, ...]
+    # Wall time left out of the run's clock (and so out of makespan and throughput): paused,
+    # and in step mode waiting for the user's choice with every process at its gate.
+    paused_s: float = 0.0
+    step_wait_s: float = 0.0
+
+    def time_left_out(self) -> str | None:
+        """The summary's words for the time not counted as the run's, None when there is none."""
+        parts = []
+        if self.step_wait_s >= 0.005:
+            parts.append(f"{self.step_wait_s:.2f} s waiting for step choices (every process "
+                         "held at its gate)")  # fmt: skip
+        if self.paused_s >= 0.005:
+            parts.append(f"{self.paused_s:.2f} s paused")
+        if not parts:
+            return None
+        return "not counted as run time: " + "; ".join(parts)
 
     def to_json(self) -> dict:
         d = {

@@ -300,7 +300,7 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_frame(self, frame: Frame) -> None:
         self.charts.refresh(frame)
-        self.flow_view.follow(self.driver.model)
+        self.flow_view.follow(self.driver.model, frame.now)  # the charts' time, not the last event
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
@@ -368,7 +368,7 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_ended(self, reason: str) -> None:
         self.charts.refresh()
-        self.flow_view.follow(self.driver.model)
+        self.flow_view.follow(self.driver.model, self.driver.elapsed())
         self.event_log.flush()
         m = self.driver.model
         if m is not None:

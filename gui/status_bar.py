@@ -94,6 +94,7 @@ class RunStatusBar(QStatusBar):
         self.addPermanentWidget(self.lost_label)
         self._last = 0.0
         self._state: RunStatus | None = None
+        self._counts: tuple[int, int, int] | None = None
         self._alert: Alert | None = None
         # Shown unless there is no room (see _fit): the order they give way in.
         self._optional = [self.rate_label, self.counts_label, self.elapsed_label, self.join_label]
@@ -165,9 +166,13 @@ class RunStatusBar(QStatusBar):
         force: bool = False,
     ) -> None:
         now = time.monotonic()
-        if not force and status is self._state and now - self._last < UPDATE_PERIOD_S:
+        # The counts are refreshed whenever they changed: the flow view beside them shows
+        # every frame's counts, and the two must never disagree (only the clock is throttled).
+        counts = None if model is None else (model.puts, model.gets, model.task_dones)
+        if (not force and status is self._state and now - self._last < UPDATE_PERIOD_S
+                and counts == self._counts):  # fmt: skip
             return
-        self._last, self._state = now, status
+        self._last, self._state, self._counts = now, status, counts
         self.set_state_text(STATE_WORDS[status], status.value)
         self.elapsed_label.setText(f"{elapsed:7.1f} s")
         if model is None:

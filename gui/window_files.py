@@ -63,7 +63,8 @@ class WindowFiles(WindowLayout):
             self._settle_layouts()
         # A handout cannot be hovered: no "hover a chart" hint in the picture.
         self.charts.set_interactive(False)
-        self.flow_view.follow(self.driver.model)  # the picture is the model now, as the charts
+        # The picture is the model now, as the charts and the status bar.
+        self.flow_view.follow(self.driver.model, self.driver.elapsed())
         self.flow_view.advance(10.0)  # tokens at rest in their places: a picture, not a blur
         try:
             pixmap = self.grab()

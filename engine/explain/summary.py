@@ -32,6 +32,7 @@ def summary_lines(model: RunModel) -> list[str]:
         f"throughput {s.throughput_per_s:.2f} tasks/s over {s.makespan_s:.2f} s; "
         f"mean wait {s.mean_wait_s * 1000:.1f} ms, mean service {s.mean_service_s * 1000:.1f} ms",
         f"{s.events} events received, {s.events_lost} lost",
+        *([left] if (left := s.time_left_out()) else []),
     ]
 
 

@@ -17,6 +17,7 @@ ACTIVITY_WORDS: dict[Activity, str] = {
     Activity.BLOCK_PUT: "blocked in put() (queue full)",
     Activity.FAILED: "task failed",
     Activity.PAUSED: "paused",
+    Activity.STEP_WAIT: "waiting for a step (step mode)",
     Activity.STARTING: "starting",
     Activity.EXITED: "exited",
     Activity.DIED: "died (exit code)",
@@ -26,6 +27,7 @@ ACTIVITY_SHORT: dict[Activity, str] = {
     **ACTIVITY_WORDS,
     Activity.RUNNING: "producing",
     Activity.BLOCK_PUT: "blocked in put()",
+    Activity.STEP_WAIT: "waiting for a step",
     Activity.DIED: "died",
 }
 
@@ -101,6 +103,7 @@ LIGHT = Theme(
         Activity.PAUSED: "#a38600",
         Activity.EXITED: "#62676d",
         Activity.DIED: "#4b1d5c",
+        Activity.STEP_WAIT: "#b8579a",  # Okabe–Ito's reddish purple, darkened for white
     },
     label_text="#ffffff",
 )
@@ -140,6 +143,7 @@ DARK = Theme(
         Activity.PAUSED: "#c9b53a",
         Activity.EXITED: "#9aa1a8",
         Activity.DIED: "#c77ae6",
+        Activity.STEP_WAIT: "#e08cc4",
     },
     label_text="#0b0d10",
 )

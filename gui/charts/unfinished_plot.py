@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 from engine.model import RunModel
 from gui.charts.curves import BandItem, LinesItem
@@ -24,6 +25,12 @@ from gui.charts.plotkit import (
 from gui.charts.series import ModelSeries
 
 TITLE = "Unfinished tasks"
+LABEL_PAD = 3.0  # pixels between a join label and the plot's edge
+# Each join label's words, long to short: a plot too narrow for the first gets a shorter one.
+CALLED_WORDS = ("join() called", "called")
+RETURNED_WORDS = ("join() returned", "returned")
+PREMATURE_WORDS = ("⚠ premature join() return", "⚠ premature return", "⚠ premature")
+PRODUCERS_WORDS = ("producers joined", "joined")
 
 
 class UnfinishedChart:
@@ -66,8 +73,11 @@ class UnfinishedChart:
         for item in (self.called_line, self.return_line, self.producers_line):
             item.setZValue(5)
             item.hide()
+        self._words = {self.called_line: CALLED_WORDS, self.return_line: RETURNED_WORDS,
+                       self.producers_line: PRODUCERS_WORDS}  # fmt: skip
         self.yrange = YRange(plot, floor=0.0, min_span=2.0)
         self._premature = False
+        self._x_range: tuple[float, float] | None = None  # the time range the labels fit in
         self._theme: Theme | None = None
         self._style = Style()
         self._stack_key: tuple = ()
@@ -117,9 +127,11 @@ class UnfinishedChart:
         if theme is None:
             return
         color = theme.warning if on else theme.join_line
-        self.return_line.label.setText("⚠ premature join() return" if on else "join() returned")
+        self._words[self.return_line] = PREMATURE_WORDS if on else RETURNED_WORDS
+        self.return_line.label.setText(self._words[self.return_line][0])
         self.return_line.label.setColor(qcolor(color))
         self.return_line.setPen(pen(color, 2.0 * (1.6 if self._style.presenter else 1)))
+        self._place_labels()  # the warning's words are longer
 
     def clear(self) -> None:
         e = np.zeros(0)
@@ -158,20 +170,41 @@ class UnfinishedChart:
 
     def place_labels(self, xmin: float, xmax: float) -> None:
         """Labels go on the side of their line that has room, never past the plot's edge."""
+        self._x_range = (xmin, xmax)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """In pixels: a label wider than the room on its side (a narrow plot beside the Step
+        pane, presenter mode's large text) goes to the other side, and where neither side has
+        room it slides along its line until it is whole inside the plot, over the line."""
+        if self._x_range is None:
+            return
+        xmin, xmax = self._x_range
         span = max(xmax - xmin, 1e-9)
+        width = self.plot.getViewBox().width()
         for line, prefer_right in ((self.called_line, True), (self.return_line, False),
                                    (self.producers_line, True)):
-            if not line.isVisible():
+            if not line.isVisible() or width <= 0:
                 continue
-            frac = (line.value() - xmin) / span
-            right = frac < 0.25 or (prefer_right and frac < 0.7)
-            anchors = [(0, 0), (0, 0)] if right else [(1, 0), (1, 0)]
+            x = (line.value() - xmin) / span * width  # the line, in pixels from the left edge
+            w = _fit_words(line.label, self._words[line], width - 2 * LABEL_PAD)
+            # Anchor a puts the label's left edge at x - a*w: a=0 right of the line, 1 left.
+            lo = 1.0 - (width - LABEL_PAD - x) / w  # its right edge inside
+            hi = (x - LABEL_PAD) / w  # its left edge inside
+            if lo > hi:  # wider than the plot: its start at the left edge
+                a = hi
+            elif prefer_right:
+                a = 0.0 if lo <= 0.0 else 1.0 if hi >= 1.0 else lo
+            else:
+                a = 1.0 if hi >= 1.0 else 0.0 if lo <= 0.0 else hi
+            anchors = [(a, 0), (a, 0)]
             if line.label.anchors != anchors:
                 line.label.anchors = anchors
                 line.label.updatePosition()
         self._stack_labels()
 
     def _on_vb_sig_resized(self, *_: object) -> None:
+        self._place_labels()
         self._stack_labels()
 
     def _stack_labels(self) -> None:
@@ -201,3 +234,16 @@ class UnfinishedChart:
             return
         self.yrange.fit(0.0, float(y.max()))
 
+
+
+def _fit_words(label: pg.TextItem, words: tuple[str, ...], room: float) -> float:
+    """Give ``label`` the longest of ``words`` no wider than ``room`` pixels (else the
+    shortest); returns its width in pixels."""
+    current = label.toPlainText()
+    fm = QFontMetricsF(label.textItem.font())
+    # The text's box is wider than its words by the document's margins.
+    extra = label.boundingRect().width() - fm.horizontalAdvance(current)
+    chosen = next((t for t in words if fm.horizontalAdvance(t) + extra <= room), words[-1])
+    if chosen != current:
+        label.setText(chosen)
+    return max(label.boundingRect().width(), 1.0)

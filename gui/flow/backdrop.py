@@ -40,6 +40,7 @@ _WORDS = {
     Activity.BLOCK_PUT: "blocked in put()",
     Activity.FAILED: "failing attempt",
     Activity.PAUSED: "paused",
+    Activity.STEP_WAIT: "waiting for a step",
     Activity.EXITED: "exited",
     Activity.DIED: "died",
 }

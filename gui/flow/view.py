@@ -122,7 +122,11 @@ class FlowView(QGraphicsView):
         self.presenter = False
         self.interactive = True
         self.speed = 1.0
-        self._t: float | None = None  # None: the model's latest time (a live run)
+        self._t: float | None = None  # None: a live run's "now" (follow)
+        # A live run's clock at the last frame (the charts' right edge, the status bar's
+        # elapsed time): the picture is cut there, not at the last event, so its time reads
+        # as theirs and a stream ends when the moves stop, though no event says so.
+        self._live_now: float | None = None
         self._theme: Theme = theme_for_palette()
         self._look = styles(self._theme)
         self.items: dict[int, TokenItem] = {}
@@ -144,16 +148,17 @@ class FlowView(QGraphicsView):
     # ------------------------------------------------------------------ feeding
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
-        self._t = None
+        self._t = self._live_now = None
         self._clear_tokens()
         self.refresh(snap=True)
 
-    def follow(self, model: RunModel | None) -> None:
-        """A live run's model, at its latest time; drawn now only if the view shows."""
+    def follow(self, model: RunModel | None, now: float | None = None) -> None:
+        """A live run's model at ``now`` (the run's clock of the frame, the charts' time; None:
+        its latest event), never before an event it holds; drawn now only if the view shows."""
         if model is not self.model:
             self.model = model
-            self._t = None
             self._clear_tokens()
+        self._t, self._live_now = None, now
         if self.isVisible():
             self.refresh()
 
@@ -175,7 +180,7 @@ class FlowView(QGraphicsView):
         """Show the run at ``t`` run seconds (None: its latest); ``speed``: run s per wall s.
         ``playing``: a replay plays on (a big run's cut may then be put off a little)."""
         old = self._t if self._t is not None else (self.frame.t if self.frame else None)
-        self._t = t
+        self._t, self._live_now = t, None
         self.speed = max(1e-3, speed)
         new = self._now()
         window = self._limits().eye_window_s
@@ -204,7 +209,12 @@ class FlowView(QGraphicsView):
         if self._t is not None:
             return self._t
         m = self.model
-        return latest_time(m) if m is not None else 0.0
+        if m is None:
+            return 0.0
+        # Every record applied is shown: a get's return can be later than the frame's clock
+        # read (it was stamped after), so the latest event is the least "now" can be.
+        latest = latest_time(m)
+        return latest if self._live_now is None else max(latest, self._live_now)
 
     def _limits(self) -> FlowLimits:
         g = self._geometry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 
 import psutil
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.faults import running, wait_gone
 from tests.procs import is_worker, worker_descendants
@@ -17,6 +19,36 @@ from tests.procs import is_worker, worker_descendants
 # leftovers get this long to disappear before they count as leaked.
 LEAK_GRACE_S = 3.0
 THREAD_PREFIX = "queuelab-"
+
+# Mutation runs (benchmarks/mutation.py) run a module's tests once per mutant: 300 Hypothesis
+# examples per test per mutant made a run take hours. The "mutation" profile, chosen by
+# QUEUELAB_HYPOTHESIS_PROFILE=mutation (the script sets it), runs few examples, derandomized so
+# that a mutant's verdict does not depend on the seed, and without deadlines (a loaded machine
+# is not a failure). Explicit @settings(max_examples=...) are capped too, below.
+MUTATION_PROFILE = "mutation"
+MUTATION_MAX_EXAMPLES = 12
+settings.register_profile(MUTATION_PROFILE, max_examples=MUTATION_MAX_EXAMPLES, deadline=None,
+                          derandomize=True, print_blob=False,
+                          suppress_health_check=[HealthCheck.too_slow])
+_PROFILE = os.environ.get("QUEUELAB_HYPOTHESIS_PROFILE")
+if _PROFILE:
+    settings.load_profile(_PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the mutation profile, cap the examples of tests that set their own max_examples."""
+    if _PROFILE != MUTATION_PROFILE:
+        return
+    for item in items:
+        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if not getattr(fn, "is_hypothesis_test", False):
+            continue
+        # A decorator's explicit settings outrank any profile, so they are replaced here; the
+        # attribute is the one Hypothesis reads when the test runs (hypothesis/core.py).
+        own = getattr(fn, "_hypothesis_internal_use_settings", None) or settings.default
+        fn._hypothesis_internal_use_settings = settings(
+            own, max_examples=min(own.max_examples, MUTATION_MAX_EXAMPLES), deadline=None,
+            derandomize=True)
 
 
 def is_queuelab_process(proc: psutil.Process) -> bool:

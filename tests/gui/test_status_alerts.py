@@ -31,12 +31,14 @@ END_TIMEOUT_MS = 60_000
 CHIP_TIMEOUT_MS = 5_000
 STALL_TIMEOUT_MS = 10_000  # detect_stall waits a second of silence first
 
-# Two consumers, 0.3 s a task: a kill lands mid-task, and join() can never return after it.
+# Two consumers, 1 s a task: a kill lands mid-task, and join() can never return after it. The
+# victim is chosen from the window's model, which may be a few tenths of a second behind the
+# worker under load (0.3 s tasks let the victim reach its next task first: 'holding task 2').
 MID_TASK = RunConfig(
     producers=1,
     consumers=2,
     tasks_per_producer=30,
-    task_duration=Distribution.constant(0.3),
+    task_duration=Distribution.constant(1.0),
     sentinels="per_consumer",
     seed=7,
     title="kill mid-task",

@@ -42,7 +42,7 @@ RUSAGE_THREAD per thread during the run (c=2, cpu, 20 ms tasks, load ~10), the h
 parent took ~1.3 ms of CPU per task in its main loop (woken by every batch, feeding the model
 unbounded), ~0.5 ms in the join poll (a look every 2 ms) and ~0.3 ms in the collector: on 2
 cores all of it comes out of the workers. Now ~0.7, ~0.15 and ~0.25 ms (engine/headless.py,
-engine/join_pace.py, and one message per task fewer from engine/workers.py).
+engine/join_pace.py; the collector is unchanged).
 
 Both must exit 0. Each cell's task count is chosen so that a run lasts about 1-2 s (the cpu
 workload is bound by the cores: no faster past their number). Prints the machine, then a table

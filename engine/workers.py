@@ -30,8 +30,6 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED, _TASK_R
 )
 perf_counter = time.perf_counter
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
-# Tasks at least this long ship the records before them first (the flusher thread's reach).
-FLUSH_BEFORE_S = 2 * _rec.FLUSH_INTERVAL_S
 
 
 class TaskFailure(Exception):
@@ -193,13 +191,9 @@ def consumer_main(spec: WorkerSpec) -> None:
             timed = seconds > 0 or fn is not None
             if timed:
                 w.emit((_TASK_START, perf_counter(), tid))
-                # Ship what came before a long task now: if this worker is killed during it,
-                # its last task_done must not die unsent in the buffer. A short one ends
-                # before the flusher thread would ship it anyway; flushing before each of
-                # those too was one more message per task, and one more wake-up of the
-                # parent (its CPU comes out of the workers' on a small machine). The user's
-                # own function may crash at once: always.
-                if w.rec is not None and (fn is not None or seconds >= FLUSH_BEFORE_S):
+                # Ship what came before the work now: if this worker is killed during the
+                # task, its last task_done must not die unsent in the buffer.
+                if w.rec is not None:
                     w.rec.flush()
             try:
                 if fn is None:

@@ -576,29 +576,6 @@ def test_join_pace_sleeps_an_eighth_of_the_time_left_between_its_floor_and_ceili
     assert join_pace.JoinPace(SimpleNamespace(get_value=no_value)).next_sleep() == join_pace.FLOOR_S
 
 
-def test_short_tasks_share_messages_long_ones_ship_what_came_before_them() -> None:
-    # A worker flushed before every task's work: one more message per task, and one more
-    # wake-up of the parent, whose CPU comes out of the workers' on a 2-core machine. A task
-    # shorter than the flusher's reach now ships with the next batch.
-    from tests.faults import config, const
-
-    tasks = 300
-    cfg = config(consumers=2, tasks_per_producer=tasks, task_duration=const(0.001),
-                 sentinels="per_consumer")  # fmt: skip
-    kinds: list[int] = []
-    run = Run(cfg)
-    run.add_listener(lambda batch: kinds.extend(r[0] for r in batch[2]))
-    with run:
-        assert run.wait(120), "the run did not end"
-        m = run.model
-        assert m.task_dones == tasks + 2 and m.events_lost == 0
-    # Every task's start and end is still on record.
-    assert kinds.count(Kind.TASK_START) == tasks and kinds.count(Kind.TASK_END) == tasks
-    # Generous: a batch per task and a half would still be fewer than the old one per task
-    # plus the interval's; each worker's 1 ms tasks fill a batch per 12 ms at most.
-    assert run.received_batches <= 0.75 * tasks, run.received_batches
-
-
 _FIRST_RUN = """
 import sys
 import psutil

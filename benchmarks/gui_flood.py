@@ -7,13 +7,18 @@ Opens the real MainWindow (offscreen unless DISPLAY and QT_QPA_PLATFORM say othe
 run of no-op tasks (``--tasks`` per producer) and ticks a 5 ms QTimer the whole time: the gaps
 between ticks are how long the event loop was busy. Prints the gap p50/p99/max, the records
 sent by the workers, received and lost (and what the status bar says about losses), frames
-drawn, and where the GUI thread's time went.
+drawn, and where the GUI thread's time went: wall time per timed call, and (``cpu_*``) its CPU
+seconds in each and their p99 per call, the GUI thread's and the whole process's CPU seconds
+from Start to the end shown. Under load wall clock is noise (the GUI thread waits for a CPU);
+the CPU figures are what the window itself costs.
 
 Diagnostics (not what the window does): ``--nice N`` lowers the workers' CPU priority by N
 once they started; ``--switch-interval S`` sets the interpreter's GIL switch interval after
 the run set its own; ``--gaps N`` explains the N longest gaps: the GUI thread's own CPU time,
 its wait for a CPU (run queue, from /proc schedstat), the rest (blocked: waiting for the GIL,
-or idle), the other threads' CPU (the collector's on its own) and the timed calls inside.
+or idle), the other threads' CPU (the collector's on its own) and the timed calls inside;
+``--events N`` charges the GUI thread's CPU to the N costliest Qt (event, receiver) pairs
+(it found a ``Signal(list)`` converting every record); ``--profile LABEL`` profiles a call.
 """
 
 from __future__ import annotations

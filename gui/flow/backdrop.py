@@ -74,11 +74,23 @@ def gate_colour(theme: Theme, gate: str) -> QColor:
 def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
                    look: dict[str, TokenStyle]) -> None:  # fmt: skip
     """Everything but the moving tokens, for the frame ``f`` laid out as ``g``."""
+    paint_still(p, g, theme, look)
+    paint_counts(p, g, f, theme)
+
+
+def paint_still(p: QPainter, g: FlowGeometry, theme: Theme, look: dict[str, TokenStyle]) -> None:
+    """What changes only with the size and the theme: the background and the legend."""
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
+    _legend(p, g, theme, look, g.unit)
+
+
+def paint_counts(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> None:
+    """What changes with the run's state: stations, edges and streams, the queue, the gate."""
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     fg = qcolor(theme.foreground)
     muted = qcolor(theme.producers_line)
     u = g.unit
-    p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
     _headings(p, g, f, fg, u)
     _edges(p, g, f, theme, muted)
     rates = {(s.edge, s.station): s.rate for s in f.streams}
@@ -96,7 +108,6 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
         _station(p, g.consumers[i], s, theme, extra, u)
     _queue(p, g, f, theme, u)
     _gate(p, g, f, theme, u)
-    _legend(p, g, theme, look, u)
 
 
 def paint_clock(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, note: str = "") -> None:

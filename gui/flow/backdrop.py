@@ -44,6 +44,25 @@ _WORDS = {
     Activity.EXITED: "exited",
     Activity.DIED: "died",
 }
+# Where a station's box is narrow (a small view, presenter mode beside the Step pane).
+_SHORT_WORDS = {
+    Activity.WAIT_GET: "in get()",
+    Activity.BLOCK_PUT: "blocked: put()",
+    Activity.FAILED: "failed",
+    Activity.STEP_WAIT: "at step gate",
+}
+
+
+def _fit_words(p: QPainter, act: Activity, width: float) -> str:
+    """What the station does, in words that fit ``width``: the short form, else elided."""
+    fm = p.fontMetrics()
+    for words in (_WORDS.get(act, ""), _SHORT_WORDS.get(act, "")):
+        if words and fm.horizontalAdvance(words) <= width:
+            return words
+    return fm.elidedText(_SHORT_WORDS.get(act) or _WORDS.get(act, ""),
+                         Qt.TextElideMode.ElideRight, int(width))  # fmt: skip
+
+
 GATE_WORDS = {
     GATE_NOT_CALLED: "join() not called yet",
     GATE_CLOSED: "join() waiting: gate closed",
@@ -152,7 +171,7 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
     p.setFont(text_font(u, 0.36, bold=act in (Activity.DIED, Activity.BLOCK_PUT)))
     line2 = top.translated(0, line_h)
     p.setPen(colour if act in (Activity.DIED, Activity.BLOCK_PUT) else qcolor(theme.foreground))
-    p.drawText(line2, left, _WORDS.get(act, ""))
+    p.drawText(line2, left, _fit_words(p, act, line2.width()))
     p.setFont(text_font(u, 0.34))
     p.setPen(qcolor(theme.foreground))
     p.drawText(line2.translated(0, line_h), left, extra)

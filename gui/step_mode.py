@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
 MAX_KEYS = 10  # processes 0-9 get a number key
+# gui --step --screenshot / --quit-when-done: nobody will choose. Once every process has
+# waited this long for a choice, the picture is taken (the choices shown) and the run ends.
+UNATTENDED_CHOICE_S = 0.6
 
 
 class StepMode(QObject):
@@ -229,6 +233,22 @@ class StepMode(QObject):
         if st is None or not self.on or self.w.driver.run is None or self.w.driver.run.ended:
             self._timer.stop()
         self.refresh()
+        self._unattended_choice(st)
+
+    def _unattended_choice(self, st: StepController | None) -> None:
+        """Unattended (--screenshot, --quit-when-done), a choice nobody will make ends the run:
+        the screenshot shows step mode waiting at it (the join race's first step), rather than
+        the window waiting for ever."""
+        session = self.w.session
+        if (st is None or st.held_since is None or not session.unattended or session.auto_done
+                or not self.live):  # fmt: skip
+            return
+        if time.perf_counter() - st.held_since < UNATTENDED_CHOICE_S:
+            return
+        self.w.event_log.add_note("— Step mode, unattended: nobody to choose the next step; "
+                                  "the run ends here", self.w.driver.elapsed())  # fmt: skip
+        self.w._finish_auto()  # the picture (and, with --quit-when-done, the window's end)
+        self.w.stop_run()
 
     def _on_driver_sig_ended(self, _reason: str) -> None:
         st = self.stepper

@@ -44,6 +44,25 @@ _WORDS = {
     Activity.EXITED: "exited",
     Activity.DIED: "died",
 }
+# Where a station's box is narrow (a small view, presenter mode beside the Step pane).
+_SHORT_WORDS = {
+    Activity.WAIT_GET: "in get()",
+    Activity.BLOCK_PUT: "blocked: put()",
+    Activity.FAILED: "failed",
+    Activity.STEP_WAIT: "at step gate",
+}
+
+
+def _fit_words(p: QPainter, act: Activity, width: float) -> str:
+    """What the station does, in words that fit ``width``: the short form, else elided."""
+    fm = p.fontMetrics()
+    for words in (_WORDS.get(act, ""), _SHORT_WORDS.get(act, "")):
+        if words and fm.horizontalAdvance(words) <= width:
+            return words
+    return fm.elidedText(_SHORT_WORDS.get(act) or _WORDS.get(act, ""),
+                         Qt.TextElideMode.ElideRight, int(width))  # fmt: skip
+
+
 GATE_WORDS = {
     GATE_NOT_CALLED: "join() not called yet",
     GATE_CLOSED: "join() waiting: gate closed",
@@ -74,11 +93,23 @@ def gate_colour(theme: Theme, gate: str) -> QColor:
 def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
                    look: dict[str, TokenStyle]) -> None:  # fmt: skip
     """Everything but the moving tokens, for the frame ``f`` laid out as ``g``."""
+    paint_still(p, g, theme, look)
+    paint_counts(p, g, f, theme)
+
+
+def paint_still(p: QPainter, g: FlowGeometry, theme: Theme, look: dict[str, TokenStyle]) -> None:
+    """What changes only with the size and the theme: the background and the legend."""
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
+    _legend(p, g, theme, look, g.unit)
+
+
+def paint_counts(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> None:
+    """What changes with the run's state: stations, edges and streams, the queue, the gate."""
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     fg = qcolor(theme.foreground)
     muted = qcolor(theme.producers_line)
     u = g.unit
-    p.fillRect(QRectF(0, 0, g.width, g.height), qcolor(theme.background))
     _headings(p, g, f, fg, u)
     _edges(p, g, f, theme, muted)
     rates = {(s.edge, s.station): s.rate for s in f.streams}
@@ -96,7 +127,6 @@ def paint_backdrop(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme,
         _station(p, g.consumers[i], s, theme, extra, u)
     _queue(p, g, f, theme, u)
     _gate(p, g, f, theme, u)
-    _legend(p, g, theme, look, u)
 
 
 def paint_clock(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme, note: str = "") -> None:
@@ -141,7 +171,7 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
     p.setFont(text_font(u, 0.36, bold=act in (Activity.DIED, Activity.BLOCK_PUT)))
     line2 = top.translated(0, line_h)
     p.setPen(colour if act in (Activity.DIED, Activity.BLOCK_PUT) else qcolor(theme.foreground))
-    p.drawText(line2, left, _WORDS.get(act, ""))
+    p.drawText(line2, left, _fit_words(p, act, line2.width()))
     p.setFont(text_font(u, 0.34))
     p.setPen(qcolor(theme.foreground))
     p.drawText(line2.translated(0, line_h), left, extra)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 
 from engine.flow_layout import DONE, DROPPED, LOST, SENTINEL, Token
 from gui.charts.palette import Theme, qcolor
@@ -96,8 +105,9 @@ def paint_token(p: QPainter, rect: QRectF, style: TokenStyle, text: str, font: Q
         d = QPointF(inset, inset)
         p.drawLine(rect.topLeft() + d, rect.bottomRight() - d)
     p.setPen(style.text)
-    p.setFont(font)
     head, sep, value = text.partition(": ")
+    font = _fitting(font, head, rect.width() * 0.9)
+    p.setFont(font)
     if not sep:
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         return
@@ -110,6 +120,16 @@ def paint_token(p: QPainter, rect: QRectF, style: TokenStyle, text: str, font: Q
     p.setFont(small)
     low = QRectF(rect.x(), top.bottom(), rect.width(), rect.height() * 0.38)
     p.drawText(low, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, value)
+
+
+def _fitting(font: QFont, text: str, width: float) -> QFont:
+    """``font``, smaller if ``text`` would not fit ``width`` ("None" on a small token)."""
+    need = QFontMetricsF(font).horizontalAdvance(text)
+    if need <= width or need <= 0:
+        return font
+    smaller = QFont(font)
+    smaller.setPixelSize(max(7, int(font.pixelSize() * width / need)))
+    return smaller
 
 
 def token_font(unit: float) -> QFont:

@@ -8,9 +8,7 @@ import time
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QContextMenuEvent,
-    QFont,
     QFontMetricsF,
-    QPaintEngine,
     QPainter,
     QPixmap,
     QResizeEvent,
@@ -20,12 +18,10 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QFrame,
-    QGraphicsItem,
     QGraphicsScene,
     QGraphicsView,
     QMenu,
     QMessageBox,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
@@ -35,62 +31,28 @@ from engine.flow_layout import (
     DROPPED,
     FlowFrame,
     FlowLimits,
-    Token,
     flow_frame,
     latest_time,
     station_counts,
 )
 from engine.model import RunModel
 from gui.charts.palette import Theme, theme_for_palette
-from gui.flow.backdrop import LEGEND_TOKENS, paint_backdrop, paint_clock
-from gui.flow.look import TokenStyle, paint_token, styles, text_font, token_font, token_style_key
+from gui.flow.backdrop import (
+    LEGEND_TOKENS,
+    paint_backdrop,
+    paint_clock,
+    paint_counts,
+    paint_still,
+)
+from gui.flow.look import styles, text_font, token_font, token_style_key
+from gui.flow.tokens import PIXEL_ENGINES, TokenItem, draw_tokens
 
-_PIXEL_ENGINES = (QPaintEngine.Type.Raster, QPaintEngine.Type.OpenGL2, QPaintEngine.Type.X11)
 TICK_MS = 16  # the glide's timer: ~60 frames a second while tokens move, none when at rest
 GLIDE_TAU_S = 0.09  # a token covers 1 - 1/e of its way in this many (frame) seconds
 SETTLED_PX = 0.5
 JUMP_WINDOWS = 2.0  # a time jump larger than this many eye windows (or backwards) snaps
 BIG_RUN_TASKS = 20_000  # above this many tasks a cut may be put off while a replay plays
 CUT_SHARE = 4.0  # ... until this many times its own cost has passed since the last one
-
-
-class TokenItem(QGraphicsItem):
-    """One token; reused for another task once its own leaves the picture."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tok: Token | None = None
-        self.style: TokenStyle | None = None
-        self.text = ""
-        self.font = QFont()
-        self.w = self.h = 10.0
-        self.border = 1.0
-        self.target = (0.0, 0.0)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def set_look(self, tok: Token, style: TokenStyle, font: QFont, w: float, h: float) -> None:
-        text = _fit(tok, font, w)
-        if (tok.failed, tok.place, text, style, w) != (
-            getattr(self.tok, "failed", None), getattr(self.tok, "place", None), self.text,
-            self.style, self.w,
-        ):  # fmt: skip
-            self.prepareGeometryChange()
-            self.style, self.text, self.font, self.w, self.h = style, text, font, w, h
-            self.border = max(1.5, h * (0.12 if tok.retried else 0.06))
-            self.update()
-        self.tok = tok
-
-    def boundingRect(self) -> QRectF:
-        m = self.border
-        return QRectF(-self.w / 2 - m, -self.h / 2 - m, self.w + 2 * m, self.h + 2 * m)
-
-    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:  # fmt: skip
-        if self.style is None:
-            return
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        rect = QRectF(-self.w / 2, -self.h / 2, self.w, self.h)
-        paint_token(p, rect, self.style, self.text, self.font, self.border)
 
 
 class FlowView(QGraphicsView):
@@ -107,14 +69,24 @@ class FlowView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # No antialiasing here: the tokens and the backdrop are drawn antialiased into their
+        # pixmaps, and blitting those with it on takes a slower path.
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        # The view draws everything itself, each part setting the hints it needs.
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState
+                                  | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         self.setMinimumSize(480, 320)
         self._scene = QGraphicsScene(self)
-        # Every token moves every frame: a BSP index would be rebuilt all the time for nothing.
+        # An empty scene: the view draws the backdrop and the tokens itself (drawBackground,
+        # drawForeground); the scene only gives them coordinates.
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
-        self._backdrop: QPixmap | None = None  # the still parts, drawn again only on change
+        # The picture under the tokens, in two pixmaps: the still parts (background, legend),
+        # and over a copy of them what changes with the run's state, drawn again only when it
+        # changed (not at every frame of a glide).
+        self._still: QPixmap | None = None
+        self._still_key: tuple | None = None
+        self._backdrop: QPixmap | None = None
         self._backdrop_key: tuple | None = None
         self.model: RunModel | None = None
         self.frame: FlowFrame | None = None
@@ -131,6 +103,7 @@ class FlowView(QGraphicsView):
         self._look = styles(self._theme)
         self.items: dict[int, TokenItem] = {}
         self._pool: list[TokenItem] = []
+        self._drawn: list[TokenItem] = []  # the tokens in drawing order
         self._last_tick = time.monotonic()
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_glide")
@@ -273,9 +246,7 @@ class FlowView(QGraphicsView):
                 self.items[tok.tid] = item
             item.set_look(tok, self._look[token_style_key(tok)], font, g.token_w, g.token_h)
             item.target = g.token_pos(tok, order)
-            z = 2 + order if tok.place == CONSUMER else 1
-            if item.zValue() != z:
-                item.setZValue(z)
+            item.z = 2 + order if tok.place == CONSUMER else 1
             if snap or tok.stream:
                 item.setPos(*item.target)
             elif fresh:
@@ -287,15 +258,16 @@ class FlowView(QGraphicsView):
             item.hide()
             item.tok = None
             self._pool.append(item)
+        # Held tokens stack over the others at a consumer; the order is kept till the next cut.
+        self._drawn = sorted(self.items.values(), key=lambda it: it.z)
         self.viewport().update()
         if self.auto_glide and not self.timer.isActive() and not self.settled:
             self._last_tick = time.monotonic()
             self.timer.start()
 
-    def _new_item(self) -> TokenItem:
-        item = TokenItem()
-        self._scene.addItem(item)
-        return item
+    @staticmethod
+    def _new_item() -> TokenItem:
+        return TokenItem()
 
     def _clear_tokens(self) -> None:
         for item in self.items.values():
@@ -303,6 +275,12 @@ class FlowView(QGraphicsView):
             item.tok = None
             self._pool.append(item)
         self.items.clear()
+        self._drawn = []
+
+    def drawForeground(self, p: QPainter, rect: QRectF) -> None:
+        """The tokens, in one pass over their pixmaps (gui/flow/tokens.py)."""
+        if self.frame is not None and self._drawn:
+            draw_tokens(p, self._drawn, self.viewport().devicePixelRatioF())
 
     # ------------------------------------------------------------------ gliding
     @property
@@ -366,20 +344,35 @@ class FlowView(QGraphicsView):
         key = (id(g), self._theme.name, f.producers, f.consumers, f.depth, f.queue_more,
                f.unfinished, f.done, f.gate, f.streams, f.held_more, f.maxsize, f.tasks_total)
         engine = p.paintEngine()
-        if engine is not None and engine.type() not in _PIXEL_ENGINES:
+        if engine is not None and engine.type() not in PIXEL_ENGINES:
             paint_backdrop(p, g, f, self._theme, self._look)  # a picture (SVG): vectors
             paint_clock(p, g, f, self._theme)
             return
         ratio = self.viewport().devicePixelRatioF()
-        if self._backdrop is None or self._backdrop_key != key:
-            pm = QPixmap(round(g.width * ratio), round(g.height * ratio))
-            pm.setDevicePixelRatio(ratio)
-            with_painter = QPainter(pm)
-            paint_backdrop(with_painter, g, f, self._theme, self._look)
+        size = (round(g.width * ratio), round(g.height * ratio))
+        still_key = (size, ratio, id(g), self._theme.name)
+        if self._still is None or self._still_key != still_key:
+            self._still = self._pixmap(size, ratio)
+            with_painter = QPainter(self._still)
+            paint_still(with_painter, g, self._theme, self._look)
             with_painter.end()
-            self._backdrop, self._backdrop_key = pm, key
+            self._still_key, self._backdrop_key = still_key, None
+        if self._backdrop is None or self._backdrop_key != key:
+            if self._backdrop is None or self._backdrop.size() != self._still.size():
+                self._backdrop = self._pixmap(size, ratio)
+            with_painter = QPainter(self._backdrop)
+            with_painter.drawPixmap(0, 0, self._still)
+            paint_counts(with_painter, g, f, self._theme)
+            with_painter.end()
+            self._backdrop_key = key
         p.drawPixmap(0, 0, self._backdrop)
         paint_clock(p, g, f, self._theme, self.note)
+
+    @staticmethod
+    def _pixmap(size: tuple[int, int], ratio: float) -> QPixmap:
+        pm = QPixmap(*size)
+        pm.setDevicePixelRatio(ratio)
+        return pm
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -391,16 +384,9 @@ class FlowView(QGraphicsView):
         from gui.charts.image_export import save_charts_image
 
         self.advance(10.0)
-        # Tokens are cached as pixmaps for speed; a picture gets them as vectors.
-        no_cache = QGraphicsItem.CacheMode.NoCache
-        for it in self.items.values():
-            it.setCacheMode(no_cache)
-        try:
-            # The viewport is a plain QWidget: QGraphicsView.render() takes other arguments.
-            save_charts_image(self.viewport(), path)
-        finally:
-            for it in self.items.values():
-                it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The viewport is a plain QWidget: QGraphicsView.render() takes other arguments. A
+        # picture (SVG) gets the tokens as vectors (gui/flow/tokens.draw_tokens).
+        save_charts_image(self.viewport(), path)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         """Right-click: save what the view shows as PNG or SVG (in any window)."""
@@ -427,29 +413,6 @@ class FlowView(QGraphicsView):
     def token_positions(self) -> dict[int, tuple[float, float]]:
         """Each drawn token's centre (tests): where the eye sees it now."""
         return {tid: (it.x(), it.y()) for tid, it in self.items.items() if it.isVisible()}
-
-
-_FITTED: dict[tuple[str, int, float], str] = {}
-
-
-def _fit(tok: Token, font: QFont, w: float) -> str:
-    """The token's words: id and value when they fit its width, else the id alone."""
-    mark = "↺" if tok.retried and tok.kind != "sentinel" else ""
-    text = mark + tok.text
-    if ":" not in text:
-        return text
-    if font.pixelSize() >= 13:
-        return text  # room for the value on a second line (gui/flow/look.paint_token)
-    key = (text, font.pixelSize(), w)
-    fitted = _FITTED.get(key)
-    if fitted is None:
-        if len(_FITTED) > 4096:
-            _FITTED.clear()
-        fitted = text
-        if QFontMetricsF(font).horizontalAdvance(text) > w * 0.9:
-            fitted = text.split(":", 1)[0]
-        _FITTED[key] = fitted
-    return fitted
 
 
 def _legend_rows(width: float, unit: float) -> int:

@@ -76,7 +76,11 @@ CHART_TESTS = ["tests/gui/test_chart_series.py", "tests/gui/test_chart_parts.py"
 # Scores, their times and the survivors explained: see SCORES at the end of this file.
 MODULES: dict[str, list[str]] = {
     # With tests/test_model.py too: the same 185 of 231 in 39 min instead of 12 (2 cores).
-    "engine/explain": ["tests/test_diagnosis.py", "tests/test_explain.py"],  # was diagnosis.py
+    "engine/explain": ["tests/test_explain_words.py", "tests/test_diagnosis.py",
+                       "tests/test_explain.py"],  # was diagnosis.py
+    # The sentences, moved out of the pitfalls: measured on their own in a few minutes.
+    "engine/explain/words.py": ["tests/test_explain_words.py", "tests/test_diagnosis.py",
+                                "tests/test_explain.py"],
     # The Hypothesis tests of test_model.py (300 examples each, per surviving mutant) made a
     # run take over an hour on a loaded 2-core machine; the fast tests are measured here.
     "engine/model.py": ["tests/test_model_summary.py", "tests/test_model_bulk.py",

@@ -307,6 +307,25 @@ def weighted(counts: dict[str, dict[str, int]], pop: dict[str, int]) -> float:
 if __name__ == "__main__":
     raise SystemExit(main())
 
+# SCORES, session 3 (2026-12-02 06:15-08:00 UTC, mut branch, load 10-20 on 2 cores, --workers 1).
+# gui/charts, sampled: NOT measured to the end. Timing on that load: the chart tests' baseline
+#     and coverage pre-scan took 15 min, then each chart mutant 4-5 min (one Python + Qt start
+#     per mutant, the scenarios' real runs, and for a survivor every covering test), so even
+#     `gui/charts --sample 2` (40 mutants) needed ~3 h; it was stopped after 2 mutants, an
+#     earlier `--sample 5` (100) after 1. On a quiet 2-core machine (the full chart suite:
+#     131 s) expect ~1 min per mutant: `--sample 2 --workers 2` in about 30 min; `--sample 5`
+#     in about an hour. What was measured in full instead: see PARTS below.
+#     The five deliberate bugs of issue 18's table, each reintroduced by hand in a throwaway
+#     worktree (its own tests only, not the whole suite):
+#     get() start = return time -> tests/test_times.py::
+#         test_a_get_that_waited_shows_that_long_as_waiting_in_get;
+#     Rates mean-wait never updated -> test_rates_chart.py::test_rates_lines_hold_the_models_
+#         mean_wait_and_service, test_chart_check.py (12 cases, data and colour, every scenario),
+#         test_chart_check_windows.py (replay and compare windows);
+#     Rates done-per-second never updated -> test_chart_check.py (12 cases);
+#     Unfinished "queued" band never updated -> test_chart_check.py (12 cases);
+#     `run` prints the diagnosis only when a worker died -> tests/test_cli_text.py::
+#         test_a_hang_timeout_prints_the_diagnosis_of_the_hang.
 # SCORES at the end of the session (2026-12-02, after the branches were merged, --workers 1,
 # load ~3): engine/model.py 87/101 86.1 % (86 zapped + 1 timeout, 31.8 min); engine/headless.py
 # 33/40 82.5 % (31 zapped + 2 timeouts, 14.9 min). Their survivors are explained in the closing

@@ -95,6 +95,8 @@ MODULES: dict[str, list[str]] = {
     # The small parts, with their own tests only (a minute, not the chart suite's hour).
     "gui/charts/xlink.py,gui/charts/legend_layout.py,gui/charts/hover_tip.py": [
         "tests/gui/test_chart_parts.py"],
+    # The readout line above the charts, with its own tests (its mutants touch no chart item).
+    "gui/charts/readout.py": ["tests/gui/test_readout_figures.py", "tests/gui/test_readout.py"],
     # Every chart module, each scored on its own (use --sample: see the docstring).
     "gui/charts": CHART_TESTS,
 }

@@ -317,6 +317,29 @@ if __name__ == "__main__":
 #     earlier `--sample 5` (100) after 1. On a quiet 2-core machine (the full chart suite:
 #     131 s) expect ~1 min per mutant: `--sample 2 --workers 2` in about 30 min; `--sample 5`
 #     in about an hour. What was measured in full instead: see PARTS below.
+# PARTS: python benchmarks/mutation.py gui/charts/xlink.py,gui/charts/legend_layout.py,\
+#     gui/charts/hover_tip.py --workers 1 (tests/gui/test_chart_parts.py only, 53 min at load
+#     10-20): legend_layout.py 33/33 100 %, xlink.py 14/16 87.5 %, hover_tip.py 10/24 41.7 %;
+#     78.1 % in all. Killed since, each checked by hand (the mutant applied, the test fails):
+#     xlink g015 (a zoom right after a zoom), hover_tip g017 (below a top-row bar), g018 (the
+#     left clamp): 60/73 82 %. Equivalent: xlink g001 (now == 30 s: both formulas give 0-30.6),
+#     hover_tip g002 (row + or - 0.36: abs() of the same half bar), g007/g015 (<= vs < at
+#     an exact pixel), g014 (top + or - 1 px), g024 (updateTransform(force) False: the item
+#     updates its transform when painted anyway). Not worth a test: g004/g006 (the room test
+#     off by 2 x GAP_PX, within 16 px of the edge). Gaps left: g019-g023 (the right and
+#     bottom clamps, reached only by a tip larger than the room on both sides).
+# gui/charts/readout.py --sample 12 (test_readout_figures.py, test_readout.py; 9.3 min):
+#     7/12 58.3 %, 95 % 32-81 %. Equivalent: g036 (started: len > 0 vs > 1, a run with one
+#     counter point has now > 0 too), g040 (t == now exactly), g061 (j = min(size + 1, ..):
+#     t <= now keeps j inside the grid), g080 (task_dones and/or done_t: both or neither),
+#     g071 (the hover hint from the first counter point or the second: cosmetic).
+#     Found by hand and left: the line-wrapping rule that counts the separators' width (a
+#     readout up to two separators wider than the room still fits in the label's slack).
+# engine/explain/words.py --sample 16 (test_explain_words.py, test_diagnosis.py,
+#     test_explain.py; 7.6 min): 12/16 75 %, 95 % 51-90 %; then --ids g012,g013,g099,g102
+#     after the added cases: 3 of 4 killed, so 15/16 94 %. Equivalent: g013 (exit code < 1
+#     instead of < 0: code 0 is no signal, so the text is the same). engine/explain as a whole
+#     was not re-measured (a run was 2 h at this load): 80.1 % before the words moved.
 #     The five deliberate bugs of issue 18's table, each reintroduced by hand in a throwaway
 #     worktree (its own tests only, not the whole suite):
 #     get() start = return time -> tests/test_times.py::

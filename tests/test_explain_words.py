@@ -31,6 +31,7 @@ def test_exit_words_name_the_signal_of_a_negative_code() -> None:
     assert w.exit_words(None) == "no exit code yet"
     assert w.exit_words(0) == "exit code 0"
     assert w.exit_words(1) == "exit code 1"
+    assert w.exit_words(-1) == "exit code -1 (SIGHUP)"  # the smallest signal is named too
     assert w.exit_words(-9) == "exit code -9 (SIGKILL)"
     assert w.exit_words(-15) == "exit code -15 (SIGTERM)"
     assert w.exit_words(-999) == "exit code -999"  # no such signal: the number alone
@@ -133,7 +134,9 @@ def test_death_sentences() -> None:
 
 def test_lost_item_sentence_starts_with_a_capital() -> None:
     assert w.lost_item_sentence(3, "no").startswith("Task 3 could not be pickled (no): ")
+    assert w.lost_item_sentence(0, "no").startswith("Task 0 could not be pickled")
     assert w.lost_item_sentence(LABEL_OTHER, "no").startswith("An item could not be pickled")
+    assert w.lost_item_sentence(LABEL_NONE, "no").startswith("An item could not be pickled")
 
 
 def test_premature_join_sentences() -> None:

@@ -44,15 +44,19 @@ def test_a_zoom_in_one_chart_moves_every_chart_and_asks_for_a_redraw(qtbot) -> N
     for vb in views:
         assert vb.viewRange()[0] == pytest.approx([2.0, 5.0])
     assert len(redraws) == 1  # once for the user's change, not once per view moved
+    views[2].setXRange(3.0, 6.0, padding=0)  # a second zoom, right after: moves them all too
+    for vb in views:
+        assert vb.viewRange()[0] == pytest.approx([3.0, 6.0])
+    assert len(redraws) == 2
     # The panel's own moves (following the run) move them all, with no redraw call-back.
     link.set_range(1.0, 7.0)
     for vb in views:
         assert vb.viewRange()[0] == pytest.approx([1.0, 7.0])
-    assert len(redraws) == 1
+    assert len(redraws) == 2
     # No view may scroll before the run's start by more than a second.
     views[0].setXRange(-50.0, 3.0, padding=0)
     assert views[2].viewRange()[0][0] == pytest.approx(-1.0)
-    assert len(redraws) == 2
+    assert len(redraws) == 3
 
 
 def test_follow_moves_nothing_when_the_range_is_already_there(qtbot) -> None:
@@ -145,15 +149,20 @@ def test_the_tip_goes_below_the_bar_at_the_top_and_stays_inside(plot) -> None:
     tip = pg.TextItem("")
     vb = plot.getViewBox()
     box = vb.sceneBoundingRect()
-    place_tip(tip, plot, 2.0, 6, "top row")  # no room above: below the bar
-    at = vb.mapViewToScene(QPointF(2.0, 6))
+    place_tip(tip, plot, 2.0, 5.8, "top row")  # no room above: below the bar
+    at = vb.mapViewToScene(QPointF(2.0, 5.8))
+    half_bar = abs(vb.mapViewToScene(QPointF(2.0, 5.8 + 0.36)).y() - at.y())
     r = _tip_box(tip)
-    assert r.top() > at.y()
+    assert r.top() == pytest.approx(at.y() + half_bar, abs=1.0)
     assert box.top() < r.top() and r.bottom() < box.bottom()
     # A long text at the left edge, at the bottom row: clamped into the plot on both axes.
     place_tip(tip, plot, 0.0, 0, "x" * 40)
     r = _tip_box(tip)
     assert box.left() < r.left() and r.bottom() < box.bottom() and r.top() > box.top()
+    # Wider than the room on either side of the cursor: against the plot's left edge.
+    place_tip(tip, plot, 5.0, 3, "y" * 90)
+    r = _tip_box(tip)
+    assert r.left() == pytest.approx(box.left() + 1, abs=0.5)
 
 
 def test_no_words_hide_the_tip(plot) -> None:

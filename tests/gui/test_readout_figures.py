@@ -29,13 +29,25 @@ def text_of(p: ChartsPanel) -> str:
     return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ")
 
 
-def make_panel(qtbot, width: int = 1600) -> ChartsPanel:
-    p = ChartsPanel()
-    qtbot.addWidget(p)
-    p.resize(width, 800)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+@pytest.fixture
+def make_panel(qtbot):
+    """Panels kept alive until the test's teardown: one freed when the test function returns
+    would be painted half-destroyed by pytest-qt's event processing after it (a segfault)."""
+    made: list[ChartsPanel] = []
+
+    def make(width: int = 1600) -> ChartsPanel:
+        p = ChartsPanel()
+        qtbot.addWidget(p)
+        p.resize(width, 800)
+        p.show()
+        qtbot.waitExposed(p)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+    made.clear()
 
 
 @pytest.mark.parametrize(("x", "words"), [
@@ -47,9 +59,9 @@ def test_times_are_written_in_the_unit_a_person_reads(x: float, words: str) -> N
     assert _fmt_s(x) == words
 
 
-def test_every_figure_at_a_hovered_time_is_the_models(qtbot, short_run_model) -> None:
+def test_every_figure_at_a_hovered_time_is_the_models(make_panel, short_run_model) -> None:
     m = short_run_model
-    p = make_panel(qtbot)
+    p = make_panel()
     p.set_model(m)
     p.refresh()
     rates = rates_on_grid(m, p.now)
@@ -85,8 +97,8 @@ def test_every_figure_at_a_hovered_time_is_the_models(qtbot, short_run_model) ->
     assert f"unfinished {m.s_puts[-1] - m.s_dones[-1]}" in text
 
 
-def test_a_hovered_time_outside_the_run_says_only_the_time(qtbot, short_run_model) -> None:
-    p = make_panel(qtbot)
+def test_a_hovered_time_outside_the_run_says_only_the_time(make_panel, short_run_model) -> None:
+    p = make_panel()
     p.set_model(short_run_model)
     p.refresh()
     for t in (-0.5, p.now + 1.0):
@@ -97,8 +109,8 @@ def test_a_hovered_time_outside_the_run_says_only_the_time(qtbot, short_run_mode
     assert "unfinished 0 = queued 0 + in progress 0" in text_of(p)
 
 
-def test_before_a_run_and_before_its_first_events(qtbot) -> None:
-    p = make_panel(qtbot)
+def test_before_a_run_and_before_its_first_events(make_panel) -> None:
+    p = make_panel()
     p.refresh()
     assert "No run yet" in text_of(p)
     p.set_model(RunModel())
@@ -107,17 +119,24 @@ def test_before_a_run_and_before_its_first_events(qtbot) -> None:
     assert "Waiting for the first events" in text and "hover a chart" not in text
 
 
-def test_a_narrow_panel_wraps_the_readout_between_its_parts(qtbot, short_run_model) -> None:
-    wide = make_panel(qtbot, 1900)
+def test_a_narrow_panel_wraps_the_readout_between_its_parts(make_panel, short_run_model,
+                                                           qtbot) -> None:
+    wide = make_panel(1900)
     wide.set_model(short_run_model)
     wide.refresh()
     one_line = text_of(wide)
     assert " / " not in one_line and "hover a chart" in one_line
-    narrow = make_panel(qtbot, 560)
+    narrow = make_panel(560)
     narrow.set_model(short_run_model)
     narrow.refresh()
     lines = text_of(narrow).split(" / ")
     assert len(lines) >= 2, lines
+    for width in (1900, 900, 700, 560):  # and each line fits: none is cut at the edge
+        narrow.resize(width, 800)
+        qtbot.waitUntil(lambda w=width: narrow.width() == w)
+        narrow.refresh()
+        label = narrow.readout.label
+        assert label.item.document().idealWidth() <= label.size().width(), width
     # Cut between parts only, each part whole: joined again they read as on one line.
     parts = [q.strip() for q in one_line.replace("(hover a chart to read values)", "")
              .split("│")]

@@ -113,6 +113,9 @@ class GrowArray(ArrayColumn):
         return int(self._a.nbytes)
 
 
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
 class IntervalLog(Sequence):
     """A worker's timeline; reads like a list of ``(t0, t1, activity, label)``.
 
@@ -147,11 +150,20 @@ class IntervalLog(Sequence):
         task of the record that closed it (its times may be t1)."""
         # extend_columns for one interval, in plain Python: the one-by-one path (replays of
         # timed tasks, rare records) appends one at a time, and ~50 numpy calls cost ~100 us.
-        t0, t1, label = float(iv[0]), float(iv[1]), int(iv[3])
+        # A damaged trace's value that fits no column goes the numpy way, which says so as
+        # it always did, before anything is appended.
+        try:
+            t0, t1, label = float(iv[0]), float(iv[1]), int(iv[3])
+            hint, task = int(hint), int(task)
+        except (OverflowError, ValueError, TypeError):
+            return self._append_np(iv, task, hint)
+        if not (_I64_MIN <= label <= _I64_MAX and _I64_MIN <= hint <= _I64_MAX
+                and _I64_MIN <= task <= _I64_MAX):
+            return self._append_np(iv, task, hint)
         code, slot, row, src = int(iv[2]) & 0xFF, NO_SLOT, 0, 0
         table = self.table
         if table is not None:
-            hs, hr = table.ref(int(hint))
+            hs, hr = table.ref(hint)
             if hs != NO_SLOT:
                 rows = table.streams[table.slot_streams[hs]]
                 for n, name in ((1, "t_put"), (2, "t_get"), (3, "t_done")):
@@ -164,7 +176,7 @@ class IntervalLog(Sequence):
                 code |= LABEL_ROW
                 listed = False
             if listed:
-                ts, tr = table.ref(int(task))
+                ts, tr = table.ref(task)
                 # one reference per interval: the label's row must be the t1's, if that has one
                 mine = ts != NO_SLOT and (slot == NO_SLOT or (slot == ts and row == tr))
                 if mine and table.streams[table.slot_streams[ts]].label[tr] == label:
@@ -189,6 +201,13 @@ class IntervalLog(Sequence):
         self.slot.append(slot)
         self.row.append(row)
         self._last_t1 = t1
+
+    def _append_np(self, iv: tuple, task: Any, hint: Any) -> None:
+        t0, t1, act, label = iv
+        self.extend_columns(
+            np.array([t0], np.float64), np.array([t1], np.float64), np.array([act], np.int8),
+            np.array([label], np.int64), np.array([task], np.int64), np.array([hint], np.int64),
+        )  # fmt: skip
 
     def extend_columns(
         self, t0: Any, t1: Any, act: Any, label: Any, task: Any = None, hint: Any = None,

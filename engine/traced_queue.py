@@ -135,28 +135,7 @@ class TracedJoinableQueue(JoinableQueue):
             return obj
         if self._slow:
             return self._get_slow(rec, block, timeout)
-        t0 = perf_counter()
-        try:
-            obj = _base_get(self, block, timeout)
-        except Empty:
-            self._empty(rec, t0)
-            raise
-        t1 = perf_counter()
-        if (
-            type(obj) is tuple and len(obj) == 3 and type(obj[0]) is bytes and obj[0] == _MAGIC
-            and type(obj[1]) is int
-        ):  # fmt: skip
-            tid = obj[1]
-            obj = obj[2]
-        else:
-            tid = -1
-        self._taken.append(tid)
-        self.last_tid = tid
-        buf = rec._buf
-        buf.append((_GET, t0, t1, tid))
-        if len(buf) >= rec._batch or t1 >= rec.due:
-            rec.flush()
-        return obj
+        return self._get_recorded(rec, block, timeout)
 
     def task_done(self) -> None:
         rec = self._recorder or _rec._current
@@ -204,17 +183,13 @@ class TracedJoinableQueue(JoinableQueue):
             step.done()
         return None
 
-    def _get_slow(self, rec: _rec.Recorder, block: bool, timeout: float | None) -> Any:
-        step = self._step
-        if step is not None:
-            step.wait(_GET, -1)
+    def _get_recorded(self, rec: _rec.Recorder, block: bool, timeout: float | None) -> Any:
+        # One body for both paths: a second inlined copy saved ~60 ns of a ~10 us task.
         t0 = perf_counter()
         try:
             obj = _base_get(self, block, timeout)
         except Empty:
             self._empty(rec, t0)
-            if step is not None:
-                step.done()
             raise
         t1 = perf_counter()
         if self._empties is not None:
@@ -233,9 +208,17 @@ class TracedJoinableQueue(JoinableQueue):
         buf.append((_GET, t0, t1, tid))
         if len(buf) >= rec._batch or t1 >= rec.due:
             rec.flush()
-        if step is not None:
-            step.done()
         return obj
+
+    def _get_slow(self, rec: _rec.Recorder, block: bool, timeout: float | None) -> Any:
+        step = self._step
+        if step is not None:
+            step.wait(_GET, -1)
+        try:
+            return self._get_recorded(rec, block, timeout)
+        finally:
+            if step is not None:
+                step.done()
 
     def _task_done_slow(self, rec: _rec.Recorder) -> None:
         taken = self._taken

@@ -75,6 +75,9 @@ class RunModel:
         self._held_gets: dict[int, tuple[int, tuple]] = {}
         self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
+        # Per stream: the PUT_BLOCKED record of a put waiting for room now (the flow view's
+        # token at its producer); its PUT or PUT_FULL takes it out.
+        self.blocked_puts: dict[int, tuple] = {}
         self._closed_streams: set[int] = set()  # workers whose process is gone: no more records
         # Per stream: puts proven by a get whose own record died unsent with its worker.
         self.puts_stood_in: dict[int, int] = {}
@@ -234,7 +237,9 @@ class RunModel:
         self.points.add(PUT, tid, t_ret)
         if src:
             w = self._worker(src)
-            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock.
+            self.blocked_puts.pop(src, None)
+            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock. (A
+            # trace without PUT_BLOCKED records, older ones, knows it only from here.)
             if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:
                 self._set(w, t, Activity.BLOCK_PUT)
             if w.role == ROLE_PRODUCER:

@@ -21,6 +21,7 @@ from operator import itemgetter
 import numpy as np
 
 from engine import bulk, handlers
+from engine.applied import Applied
 from engine.events import (
     LABEL_NONE,
     LABEL_OTHER,
@@ -127,8 +128,9 @@ class RunModel:
         return self.points.last_t
 
     # ----------------------------------------------------------------- feeding
-    def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied.
+    def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> Applied:
+        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied
+        (an :class:`~engine.applied.Applied`: read like a list of pairs).
 
         Records are applied in the order they took effect (:func:`effect_time`): a put blocked
         on a full queue completes only after the get that made room for it. Runs of
@@ -137,7 +139,7 @@ class RunModel:
         with gc_paused():
             return self._feed(batches)
 
-    def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
+    def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> Applied:
         records: list[tuple] = []
         lens: list[int] = []
         for src, first, recs in batches:
@@ -147,7 +149,7 @@ class RunModel:
             self._expect_seq[src] = max(exp, first + len(recs))
             lens.append(len(recs))
             records.extend(recs)
-        applied: list[tuple[int, tuple]] = []
+        applied = Applied()
         n = len(records)
         self.events += n
         if not n:
@@ -164,16 +166,16 @@ class RunModel:
         # Runs of hot records (put/get/task_done) go at once where exact; the rest one by one.
         edges = np.flatnonzero(np.diff(hot.astype(np.int8))) + 1
         bounds = [0, *edges.tolist(), n]
-        order_l = order.tolist()
-        srcs: list[int] | None = None  # as Python ints, for the one-by-one path only
+        order_l: list[int] = []  # as Python ints, for the one-by-one path only
+        srcs: list[int] = []
         for a, b in itertools.pairwise(bounds):
             if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
                 idx = order[a:b]
                 run = {k: v[idx] for k, v in cols.items()}
-                if bulk.apply_hot(self, run, bulk.pick(records, order_l[a:b]), applied):
+                if bulk.apply_hot(self, run, records, idx, applied):
                     continue
-            if srcs is None:
-                srcs = src_a.tolist()
+            if not srcs:
+                order_l, srcs = order.tolist(), src_a.tolist()
             for i in order_l[a:b]:
                 self._apply(srcs[i], records[i], applied)
         return applied
@@ -222,7 +224,7 @@ class RunModel:
         found = self.tasks.find(tid)
         return -1 if found is None else int(found[0].label[found[1]])
 
-    def _apply_put(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+    def _apply_put(self, src: int, r: tuple, t: float, applied: Applied) -> None:
         tid, label = r[PUT_TID], r[PUT_LABEL]
         t_ret = self.rel(r[PUT_T_RETURN])
         self.puts += 1
@@ -249,7 +251,7 @@ class RunModel:
         if held is not None:
             self._apply(held[0], held[1], applied)
 
-    def _apply_get(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+    def _apply_get(self, src: int, r: tuple, t: float, applied: Applied) -> None:
         tid = r[GET_TID]
         t_ret = self.rel(r[GET_T_RETURN])
         self.gets += 1
@@ -272,7 +274,7 @@ class RunModel:
             held_put = self._held_puts.popleft()
             self._apply(held_put[0], held_put[1], applied)
 
-    def _stand_in_put(self, tid: int, get: tuple, applied: list[tuple[int, tuple]]) -> None:
+    def _stand_in_put(self, tid: int, get: tuple, applied: Applied) -> None:
         """A get proves its put happened; that put's record died unsent with its producer.
 
         (A worker killed with events still in its buffer.) Apply a put in its place, just
@@ -285,7 +287,7 @@ class RunModel:
         stand_in = (int(K.PUT), t, t, tid, LABEL_OTHER, 0.0)
         self._apply_put(src, stand_in, self.rel(t), applied)
 
-    def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
+    def _apply(self, src: int, r: tuple, applied: Applied) -> None:
         kind = r[0]
         if kind in _TASK_STEPS and r[STEP_TID] in self._held_gets:
             # The worker's own get of this task waits for its put: keep the worker's order.

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 
+from engine.applied import Applied
 from engine.events import effect_time
 from engine.explain.summary import summary_json
-from engine.inbox import FEED_CHUNK, Applied, Inbox, ListSource
+from engine.inbox import FEED_CHUNK, Inbox, ListSource
 from engine.model import RunModel
 from engine.tracefile import Batch, PathLike, Trace, gc_paused, read_trace
 

@@ -7,7 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from engine.inbox import Applied, RecordSource
+from engine.applied import Applied, last
+from engine.inbox import RecordSource
 from engine.model import RunModel
 from engine.runner import RunStatus
 from engine.tracefile import Trace
@@ -129,7 +130,7 @@ class Playback:
             self.rebuilding = True
         elif r.playhead_s >= self.target and not self.rebuilding:
             return ""
-        self.applied.extend(r.advance(self.target, budget_s))
+        self.applied.extend(last(r.advance(self.target, budget_s), LOG_TAIL))
         if r.playhead_s < self.target:
             return "" if self.rebuilding else "more"
         if self.rebuilding:

@@ -58,11 +58,17 @@ def test_the_first_start_is_readied_while_the_window_waits(qtbot, monkeypatch) -
     from engine import cpuwork
     from gui.main_window import MainWindow
 
+    from engine import runner
+
     monkeypatch.setattr(cpuwork, "_speed", None)
+    # As in a fresh process: the forkserver has not forked a child yet (Run.start's warm-up
+    # started and joined one, 150 ms of the first Start's slot).
+    monkeypatch.setattr(runner, "_forkserver_warm", False)
     w = MainWindow(FLOOD.replace(start_method="forkserver"))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: cpuwork._speed is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: runner._forkserver_warm, timeout=30_000)
     assert forkserver._forkserver._forkserver_pid is not None
     assert w.driver.run is None  # nothing was started
     w.close()

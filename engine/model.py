@@ -413,8 +413,8 @@ class RunModel:
             premature_join=self.premature_join,
             makespan_s=span,
             throughput_per_s=done / span if span > 0 else 0.0,
-            mean_wait_s=sum(self.done_wait) / n_wait if n_wait else 0.0,
-            mean_service_s=sum(self.done_service) / n_wait if n_wait else 0.0,
+            mean_wait_s=_sum(self.done_wait.view()) / n_wait if n_wait else 0.0,
+            mean_service_s=_sum(self.done_service.view()) / n_wait if n_wait else 0.0,
             events=self.events,
             events_lost=self.events_lost,
             failures=self.failures,
@@ -429,3 +429,8 @@ class RunModel:
             step_wait_s=self.held_s.get("step", 0.0),
         )
 
+
+def _sum(values: np.ndarray) -> float:
+    """``sum(values)`` to the last bit (left to right, as Python adds), without a Python float
+    per value: numpy's own sum adds pairwise and rounds differently."""
+    return float(np.add.accumulate(values)[-1]) if values.size else 0.0

@@ -159,6 +159,10 @@ class StepSeries:
         ex[2 * n - 1] = x
         return True
 
+    def drawn(self, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The expanded polyline's x and the named series' y (views, no copy)."""
+        return self.ex.view(), {k: self.ey[k].view() for k in names}
+
     def xy(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return self.ex.view(), self.ey[name].view()
 

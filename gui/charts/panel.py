@@ -17,7 +17,7 @@ from gui.charts.hover_tip import place_tip
 from gui.charts.image_export import save_charts_image
 from gui.charts.legend import ChartLegend
 from gui.charts.legend_layout import legends_as_strips, row_stretch
-from gui.charts.lod import StepLOD, bin_width
+from gui.charts.lod import StepLOD
 from gui.charts.palette import Theme, qcolor, theme_for_palette
 from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on
 from gui.charts.rates_plot import RatesChart
@@ -36,6 +36,7 @@ READOUT_PERIOD_S = 0.1
 LIVE_SYNC_POINTS = 20_000  # counter changes
 LIVE_SYNC_DONE = 20_000  # completions
 LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker
+CATCH_UP_SYNC_FACTOR = 3  # after a live run's end (frames that draw nothing until all is in)
 
 
 class ChartsPanel(QWidget):
@@ -54,7 +55,8 @@ class ChartsPanel(QWidget):
         self._style = Style()
         self._theme: Theme = theme_for_palette(self.palette())
         self._last_key: tuple | None = None
-        self._behind = False  # the last refresh left part of the model for the next one
+        self.behind = False  # the last refresh left part of the model for the next (paced) one
+        self._rates_due = False  # rates changed in a refresh that drew nothing
         self._now = 0.0
         self._hover_t: float | None = None
         self._hover_row: int | None = None
@@ -160,7 +162,7 @@ class ChartsPanel(QWidget):
         self._series.clear()
         self._lod.reset()
         self._last_key = None
-        self._behind = False
+        self.behind = self._rates_due = False
         self._now = 0.0
         for chart in self.charts:
             if chart is not self.timeline:
@@ -186,24 +188,30 @@ class ChartsPanel(QWidget):
             return
         live = frame.now if frame is not None and frame.live else None
         key = (m.events, m.last_t, live)
-        if key == self._last_key and not self._behind:
+        if key == self._last_key and not self.behind:
             return
         self._last_key = key
         now = max(m.last_t, live if live is not None else 0.0, self._now)
         self._now = now
         s = self._series
-        # Live, a frame takes at most so much of what the model added (a flood's backlog is
-        # caught up over a few frames, each of bounded cost); a replay or a finished run is
-        # synced whole.
-        live_run = live is not None
+        # Paced (a live run's frames), a frame takes at most so much of what the model added
+        # (a flood's backlog comes over a few frames of bounded cost); else the model whole.
+        paced = frame is not None and (frame.live or frame.paced)
         s.behind = False
-        counters = s.sync_counters(m, LIVE_SYNC_POINTS if live_run else None)
+        # After the run's end nothing is drawn until all is in: bigger steps, as cheap a frame.
+        k = 1 if live is not None else CATCH_UP_SYNC_FACTOR
+        counters = s.sync_counters(m, LIVE_SYNC_POINTS * k if paced else None)
         moved = s.counters.set_now(now)
-        changed_from = s.sync_done(m, LIVE_SYNC_DONE if live_run else None)
-        rates = s.update_rates(now, changed_from)
-        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS if live_run else None):
+        changed_from = s.sync_done(m, LIVE_SYNC_DONE * k if paced else None)
+        rates = s.update_rates(now, changed_from) or self._rates_due
+        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS * k if paced else None):
             self._rebuild_legend(1)
-        self._behind = s.behind or self.timeline.behind
+        self.behind = s.behind or self.timeline.behind
+        self._rates_due = self.behind and live is None and rates
+        if self.behind and live is None:  # the run is over: drawn once, when all is in
+            if self._follow:  # its bins folded as the points come keep that one frame short
+                self._lod.follow(*s.counters.drawn(DRAWN), *follow_range(now), self._vb.width())
+            return
         if len(self.timeline.rows) != self._stretch_rows:
             self._set_row_stretch()
         if self._follow:
@@ -313,14 +321,7 @@ class ChartsPanel(QWidget):
 
     def markers(self) -> dict[str, tuple[float, str] | None]:
         """Join markers on the unfinished chart: position and label text, None when hidden."""
-        u = self.unfinished
-
-        def info(line: pg.InfiniteLine) -> tuple[float, str] | None:
-            return (float(line.value()), line.label.textItem.toPlainText()) if line.isVisible() \
-                else None
-
-        return {"join_called": info(u.called_line), "join_returned": info(u.return_line),
-                "producers_joined": info(u.producers_line)}
+        return self.unfinished.markers()
 
     def timeline_rows(self) -> list[str]:
         return [r.worker.name for r in self.timeline.rows]
@@ -337,15 +338,12 @@ class ChartsPanel(QWidget):
         if key == self._drawn_key:
             return
         self._drawn_key = key
-        x = self._series.counters.ex.view()
-        ys = {k: self._series.counters.ey[k].view() for k in DRAWN}
-        cols = max(16, int(width))
+        x, ys = self._series.counters.drawn(DRAWN)
         # Following, the view ends at the newest point: the bins of the incremental decimation
         # cover it, and a frame only folds in what arrived (in the first 30 s, while the view
         # still widens, the bins are rebuilt each time it doubles). Otherwise the visible
         # range is decimated afresh, as a zoom or pan needs.
-        if self._follow and x.size - int(np.searchsorted(x, xmin)) > 2 * cols:
-            self._lod.update(x, ys, bin_width(xmax - xmin, width))
+        if self._follow and self._lod.follow(x, ys, xmin, xmax, width):
             xd, yd = self._lod.decimated(x, ys, xmin, xmax)
         else:
             xd, yd = decimate(x, ys, xmin, xmax, width, rising=RISING)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
+from engine.tasks import distinct
 from gui.charts.buffers import GrowBuffer
 from gui.charts.legend import Entry
 from gui.charts.marks import ERROR_WORDS, ErrorMarks
@@ -258,7 +259,7 @@ class TimelineItem(pg.GraphicsObject):
             acts = np.concatenate(a_parts)
             block = np.column_stack((xs, rows - BAR_HEIGHT / 2, xe - xs,
                                      np.full(xs.size, BAR_HEIGHT)))
-            for a_val in np.unique(acts):
+            for a_val in distinct(acts.astype(np.int64)):  # counted, not sorted (np.unique)
                 arr = block[acts == a_val]
                 prim = self._prims.get(int(a_val))
                 if prim is None:  # kept across frames: only its numpy storage is rewritten
@@ -384,8 +385,10 @@ class TimelineChart:
         for row in self.rows:
             n = row.t0.n
             if n > self._checked.get(id(row), 0):
-                new = np.unique(row.act.view()[self._checked.get(id(row), 0):n])
-                self.seen.update(int(a) for a in new)
+                # Counted: np.unique sorts, and its first call imports numpy.ma (20-80 ms
+                # in a flood's first frames).
+                self.seen.update(distinct(row.act.view()[self._checked.get(id(row), 0):n]
+                                          .astype(np.int64)))
                 self._checked[id(row)] = n
             w = row.worker
             # A worker ended by Stop is drawn (and keyed) as exited: "died" is for faults.

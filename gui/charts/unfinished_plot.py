@@ -163,6 +163,16 @@ class UnfinishedChart:
         if m.producers_joined_t is not None:
             self._show_at(self.producers_line, m.producers_joined_t)
 
+    def markers(self) -> dict[str, tuple[float, str] | None]:
+        """The join markers: position and label text, None when hidden."""
+
+        def info(line: pg.InfiniteLine) -> tuple[float, str] | None:
+            return (float(line.value()), line.label.textItem.toPlainText()) if line.isVisible() \
+                else None
+
+        return {"join_called": info(self.called_line), "join_returned": info(self.return_line),
+                "producers_joined": info(self.producers_line)}
+
     def _show_at(self, line: pg.InfiniteLine, t: float) -> None:
         if line.value() != t or not line.isVisible():
             line.setValue(t)

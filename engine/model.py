@@ -326,6 +326,33 @@ class RunModel:
     def paused(self) -> bool:
         return self._paused_at is not None
 
+    def run_time(self, t: float) -> float:
+        """Run-relative seconds of any moment ``t`` (``perf_counter`` seconds), held time
+        (pauses, step choices) taken out; inside a hold, the hold's start. Unlike
+        :meth:`rel` it is meant for moments no record marks: a replay's playhead."""
+        if self.t0 is None:
+            return 0.0
+        held = 0.0
+        ends = self._pause_offsets
+        for i, start in enumerate(self._pauses):
+            if start >= t:
+                break
+            length = ends[i] - (ends[i - 1] if i else 0.0)
+            held += min(length, t - start)
+        if self._paused_at is not None and t > self._paused_at:
+            held += t - self._paused_at
+        return t - self.t0 - held
+
+    def hold_end(self, t: float) -> float | None:
+        """The end of the hold ``t`` falls in (``perf_counter`` seconds), None outside one."""
+        ends = self._pause_offsets
+        i = bisect.bisect_right(self._pauses, t) - 1
+        if i >= 0:
+            end = self._pauses[i] + ends[i] - (ends[i - 1] if i else 0.0)
+            if t < end:
+                return end
+        return None
+
     @property
     def premature_join(self) -> bool:
         """join() returned while producers still had tasks to put."""

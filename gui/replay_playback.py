@@ -85,6 +85,7 @@ class Playback:
             # While the feeding lags (a seek not reached yet, a dense trace at 16×) the
             # playhead waits for it: it neither runs ahead nor jumps back to what is fed.
             self.request(self.target + dt * self.speed)
+            self._skip_hold()
             if self.target >= self.duration:
                 self.playing = False
         result = self.step(budget_s)
@@ -119,6 +120,30 @@ class Playback:
 
     def request(self, t_s: float) -> None:
         self.target = min(max(0.0, t_s), self.duration)
+
+    def _skip_hold(self) -> None:
+        """Playing into a pause or a step choice goes on from its end: held time is no run
+        time (the charts' clock leaves it out), so nothing would move while it passed."""
+        whole, t0 = self.run.model, self.replayer.t0
+        end = whole.hold_end(t0 + self.target) if whole is not None else None
+        if end is not None:
+            self.request(end - t0)
+
+    @property
+    def run_time(self) -> float:
+        """The playhead in the charts' clock: run seconds with held time taken out."""
+        whole = self.run.model
+        if whole is None:
+            return self.target
+        return max(0.0, whole.run_time(self.replayer.t0 + self.target))
+
+    @property
+    def run_duration(self) -> float:
+        """The recording's length in the charts' clock."""
+        whole = self.run.model
+        if whole is None:
+            return self.duration
+        return max(0.0, whole.run_time(self.replayer.t0 + self.duration))
 
     def step(self, budget_s: float = math.inf) -> str:
         """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""

@@ -261,6 +261,10 @@ class ChartsPanel(QWidget):
     def until(self) -> float | None:
         return self._until
 
+    def counts_at(self, t: float) -> tuple[int, int, int]:
+        """(puts, gets, task_dones) the charts show at run time ``t``."""
+        return self._series.counts_at(t)
+
     def set_playhead(self, t: float | None) -> None:
         self._show_lines(self._playhead, t)
 

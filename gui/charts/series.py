@@ -111,6 +111,14 @@ class ModelSeries:
             self.cum_service.extend(self.cum_service.last() + np.cumsum(sv))
         return first
 
+    def counts_at(self, t: float) -> tuple[int, int, int]:
+        """(puts, gets, task_dones) in force at time ``t`` (zeros before the first change)."""
+        c = self.counters
+        i = c.index_at(t) if len(c) else -1
+        if i < 0:
+            return 0, 0, 0
+        return tuple(int(c.cols[k].view()[i]) for k in ("puts", "gets", "dones"))  # type: ignore[return-value]
+
     def rates_until(
         self, until: float | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

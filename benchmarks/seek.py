@@ -104,6 +104,39 @@ def _chart_seeks(loaded: LoadedRun, seeks: int, rng: random.Random) -> dict[str,
             "chart_seek_slowest_ms": round(worst * 1000, 1)}
 
 
+def _playback_seeks(loaded: LoadedRun, seeks: int, rng: random.Random) -> dict[str, float]:
+    """The playback's own model (the diagnosis, theory and log read it): one pass to the end
+    in 0.1 s steps of run time (as playing does; snapshots are taken on the way), then random
+    seeks, each fed from the last snapshot before it when going back."""
+    r = loaded.replayer
+    start = _clock()
+    t = 0.0
+    while t < loaded.duration_s:
+        t = min(loaded.duration_s, t + 0.1)
+        r.advance(t)
+    wall, cpu = _since(start)
+    print(f"playback model: one pass to the end {wall:.2f} s wall, {cpu:.2f} s CPU, "
+          f"{len(r.snapshots)} snapshots")  # fmt: skip
+    times = {"back": [], "forward": []}
+    for _ in range(seeks):
+        t = rng.uniform(0.0, loaded.duration_s)
+        way = "back" if t < r.playhead_s else "forward"
+        start = _clock()
+        r.advance(t)
+        wall, cpu = _since(start)
+        times[way].append(wall)
+        print(f"playback model's seek {way} to {t:.3f} s: {wall * 1000:.0f} ms wall, "
+              f"{cpu * 1000:.0f} ms CPU")  # fmt: skip
+    out = {}
+    for way, ts in times.items():
+        if ts:
+            print(f"playback model, seeks {way}: median {statistics.median(ts) * 1000:.0f} ms, "
+                  f"slowest {max(ts) * 1000:.0f} ms over {len(ts)}")  # fmt: skip
+            out[f"playback_seek_{way}_median_ms"] = round(statistics.median(ts) * 1000, 1)
+            out[f"playback_seek_{way}_slowest_ms"] = round(max(ts) * 1000, 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -111,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeks", type=int, default=20, help="flow-view seeks per run")
     ap.add_argument("--chart-seeks", type=int, default=0,
                     help="also time this many seeks of the charts (a real panel, offscreen)")
+    ap.add_argument("--playback-seeks", type=int, default=0,
+                    help="also time this many seeks of the playback's model (the diagnosis, "
+                         "theory and log), after one pass to the end")  # fmt: skip
     ap.add_argument("--json", action="store_true", help="also print one JSON line")
     args = ap.parse_args(argv)
     cfg, batches = synthetic_batches(args.events)
@@ -179,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                flow_seek_slowest_ms=round(worst * 1000, 1))  # fmt: skip
     if args.chart_seeks:
         out.update(_chart_seeks(loaded, args.chart_seeks, rng))
+    if args.playback_seeks:
+        out.update(_playback_seeks(loaded, args.playback_seeks, rng))
     if args.json:
         print(json.dumps(out))
     return 0

@@ -121,9 +121,10 @@ class Replayer:
     """The model's state at any playhead time, for scrubbing through a recorded run.
 
     Records are merged from all streams in time order and fed through an :class:`Inbox` from
-    a :class:`PlayheadSource`. Moving forward feeds only the new records; moving back starts
+    a :class:`PlayheadSource`. Moving forward feeds only the new records, moving back starts
     from a copy of the last snapshot before the target (one is taken every
-    ``snapshot_every`` records fed), else from the start.
+    ``snapshot_every`` records fed; else from the start), and so does a jump forward past
+    one.
     """
 
     def __init__(self, trace: Trace, snapshot_every: int | None = None) -> None:
@@ -149,11 +150,13 @@ class Replayer:
         """Feed towards ``t_s`` seconds after the start for about ``budget_s``.
 
         Returns the applied records. :attr:`playhead_s` is ``t_s`` once every record up to
-        it was fed, else the time of the last record fed. Going back starts a new model.
+        it was fed, else the time of the last record fed. Going back, or forward past a
+        snapshot, starts from a copy of the last snapshot before ``t_s``.
         """
-        if t_s < self.playhead_s:
-            self._restore(self.t0 + t_s)
         target = self.t0 + t_s
+        snap = self._snapshot_before(target)
+        if t_s < self.playhead_s or (snap is not None and snap[0] > self.source.taken):
+            self._restore(snap)  # back, or forward past a snapshot: from there
         deadline = perf_counter() + budget_s
         applied: Applied = []
         src = self.source
@@ -174,12 +177,16 @@ class Replayer:
             self.playhead_s = max(self.playhead_s, src.fed_until - self.t0)
         return applied
 
-    def _restore(self, t: float) -> None:
-        """Start again from the last snapshot at or before ``t`` (else from the start)."""
+    def _snapshot_before(self, t: float) -> tuple[int, float, RunModel] | None:
+        """The last snapshot taken at or before ``t`` (perf_counter seconds), if any."""
         i = bisect.bisect_right([s[1] for s in self.snapshots], t)
-        if i:
-            fed, fed_until, model = self.snapshots[i - 1]
-            self.model = model.copy()  # the snapshot stays as it is, for the next seek back
+        return self.snapshots[i - 1] if i else None
+
+    def _restore(self, snap: tuple[int, float, RunModel] | None) -> None:
+        """Start again from ``snap`` (None: from the start)."""
+        if snap is not None:
+            fed, fed_until, model = snap
+            self.model = model.copy()  # the snapshot stays as it is, for the next seek
             self.source.rewind(fed)
             self.playhead_s = fed_until - self.t0
         else:

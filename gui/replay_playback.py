@@ -24,9 +24,11 @@ class Playback:
     road to the model, engine/inbox.py); the source's ``now()`` is the playhead the views draw
     at. While playing, each :meth:`poll` (the driver's drain tick) moves the playhead on by
     the wall time since the last one times :attr:`speed`, then feeds towards it within the
-    driver's budget. Going back rebuilds a fresh model from the start (the Replayer's way)
-    while the views keep showing the old one; :attr:`shown` switches when the new one has
-    caught up.
+    driver's budget. Going back (or far forward) starts a model from the Replayer's last
+    snapshot before the playhead while the views keep showing the old one; :attr:`shown`
+    switches when the new one has caught up. The charts, status bar and flow view do not wait
+    for it: they cut the whole-run model at the playhead (gui/replay_window.py); the
+    diagnosis, theory and log read this one.
     """
 
     live = False  # a replay's frames draw the model whole, up to the playhead (no backlog)
@@ -154,7 +156,13 @@ class Playback:
             self.rebuilding = True
         elif r.playhead_s >= self.target and not self.rebuilding:
             return ""
-        self.applied.extend(r.advance(self.target, budget_s))
+        before = r.model
+        got = r.advance(self.target, budget_s)
+        if r.model is not before and not self.rebuilding:
+            # A jump forward past a snapshot: a new model too, shown once it has caught up.
+            self.applied.clear()
+            self.rebuilding = True
+        self.applied.extend(got)
         if r.playhead_s < self.target:
             return "" if self.rebuilding else "more"
         if self.rebuilding:

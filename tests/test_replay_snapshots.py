@@ -57,7 +57,7 @@ def test_a_copy_is_fed_on_alone(trace_path: Path) -> None:
     assert state(snap) == state(Replayer(read_trace(trace_path)).seek(c.duration_s))
 
 
-def test_seeks_back_start_from_a_snapshot_and_equal_a_fresh_replay(trace_path: Path) -> None:
+def test_seeks_start_from_a_snapshot_and_equal_a_fresh_replay(trace_path: Path) -> None:
     trace = read_trace(trace_path)
     n = trace.n_events
     every = max(1, n // 8)
@@ -71,7 +71,9 @@ def test_seeks_back_start_from_a_snapshot_and_equal_a_fresh_replay(trace_path: P
         applied = r.advance(t)
         want = Replayer(read_trace(trace_path)).seek(t)
         assert state(r.model) == state(want), f"at {t:.4f} s"
-        if t < prev:  # back: only the records after the snapshot before t were fed again
-            assert len(applied) < every, f"back to {t:.4f} s fed {len(applied)} records"
+        # Back, or forward past a snapshot: only the records after the last snapshot before
+        # t were fed (again).
+        way = "back" if t < prev else "forward"
+        assert len(applied) < every, f"{way} to {t:.4f} s fed {len(applied)} records"
         prev = t
 

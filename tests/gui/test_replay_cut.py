@@ -176,3 +176,30 @@ def test_playing_into_a_pause_goes_on_from_its_end(traces: dict[str, Path]) -> N
     pb.poll(budget_s=1.0)
     assert pb.target == pytest.approx(end - t0, abs=1e-9)
     assert pb.run_time == pytest.approx(start - whole.t0, abs=1e-6)
+
+
+def test_the_playbacks_model_jumps_from_snapshots_back_and_forth(
+    traces: dict[str, Path]
+) -> None:
+    """The diagnosis, theory and log read the playback's own model: after a seek either way
+    it is shown once it holds the run up to the playhead, fed from the last snapshot before
+    it (never from the start once one is there), and equals a fresh replay's."""
+    loaded = load_run(str(traces["free"]))
+    r = loaded.replayer
+    r.snapshot_every = 10
+    pb = Playback(loaded)
+    end = pb.duration
+    pb.request(end)
+    while pb.step():  # one pass to the end, snapshots on the way
+        pass
+    assert len(r.snapshots) >= 4
+    for frac in (0.3, 0.9, 0.5, 0.05, 0.7):
+        old = pb.shown
+        pb.request(end * frac)
+        while not pb.fed:
+            pb.step()
+        assert pb.shown is r.model and pb.shown is not old
+        want = Replayer(read_trace(traces["free"])).seek(end * frac)
+        assert (pb.shown.events, pb.shown.puts, pb.shown.gets, pb.shown.task_dones,
+                pb.shown.last_t) == (want.events, want.puts, want.gets, want.task_dones,
+                                     want.last_t), f"at {frac}"  # fmt: skip

@@ -150,23 +150,7 @@ class TracedJoinableQueue(JoinableQueue):
             return _base_task_done(self)
         if self._slow:
             return self._task_done_slow(rec)
-        # Stamp and record before the call: a joiner woken by it must not see its return
-        # precede this, and a main program whose join() this call releases may end at once and
-        # terminate this (daemon) process before another line of ours runs.
-        taken = self._taken
-        tid = taken.pop() if taken else -1
-        t = perf_counter()
-        record = (_TD, t, tid)
-        buf = rec._buf
-        buf.append(record)
-        try:
-            _base_task_done(self)
-        except ValueError as exc:
-            self._task_done_failed(rec, record, exc)
-            raise
-        if len(buf) >= rec._batch or t >= rec.due:
-            rec.flush()
-        return None
+        return self._task_done_recorded(rec)
 
     # ------------------------------------------------------------------ the general paths
 
@@ -226,11 +210,11 @@ class TracedJoinableQueue(JoinableQueue):
             if step is not None:
                 step.done()
 
-    def _task_done_slow(self, rec: _rec.Recorder) -> None:
+    def _task_done_recorded(self, rec: _rec.Recorder) -> None:
+        # Stamp and record before the call: a joiner woken by it must not see its return
+        # precede this, and a main program whose join() this call releases may end at once and
+        # terminate this (daemon) process before another line of ours runs.
         taken = self._taken
-        step = self._step
-        if step is not None:
-            step.wait(_TD, taken[-1] if taken else -1)
         tid = taken.pop() if taken else -1
         t = perf_counter()
         record = (_TD, t, tid)
@@ -240,14 +224,21 @@ class TracedJoinableQueue(JoinableQueue):
             _base_task_done(self)
         except ValueError as exc:
             self._task_done_failed(rec, record, exc)
-            if step is not None:
-                step.done()
             raise
         if len(buf) >= rec._batch or t >= rec.due:
             rec.flush()
-        if step is not None:
-            step.done()
         return None
+
+    def _task_done_slow(self, rec: _rec.Recorder) -> None:
+        step = self._step
+        if step is not None:
+            taken = self._taken
+            step.wait(_TD, taken[-1] if taken else -1)
+        try:
+            return self._task_done_recorded(rec)
+        finally:
+            if step is not None:
+                step.done()
 
     def _task_done_failed(self, rec: _rec.Recorder, record: tuple, exc: Exception) -> None:
         """Called too many times: take the record back (the flusher ships only a buffer that

@@ -51,6 +51,11 @@ def test_a_producer_waiting_for_room_is_shown_blocked_before_its_put_returns(
     row = next(r for r in charts.timeline.rows if r.worker.src == 1)
     now = m.last_t
     assert row.at(now, now)[2] == Activity.BLOCK_PUT
+    # The event log says it as the wait begins (the program itself prints nothing there).
+    log = w.event_log
+    qtbot.waitUntil(lambda: any("producer put blocked: queue full, (2, " in ln
+                                for ln in log.lines()), timeout=WAIT_MS)  # fmt: skip
+    assert m.puts == 2
     w.stop_run()
     qtbot.waitUntil(lambda: not w.driver.active, timeout=WAIT_MS)
     w.close()

@@ -107,7 +107,7 @@ class TracedJoinableQueue(JoinableQueue):
         tid = next(rec.tids)
         t0 = perf_counter()
         try:
-            if block and self._bounded:
+            if self._bounded and block:
                 # Only a bounded queue makes a put wait: try without waiting first (CPython's
                 # own acquire tries that way before it sleeps), so a wait is known as it begins.
                 try:
@@ -331,7 +331,7 @@ def put_recorded(
     PUT_FULL when it raises Full; the caller records the PUT on return. (The straight path
     of TracedJoinableQueue.put writes this out inline: it is paid on every put.)"""
     try:
-        if block and q._bounded:
+        if q._bounded and block:
             try:
                 base(q, (_MAGIC, tid, obj), False)
             except Full:

@@ -110,6 +110,13 @@ def test_in_presenter_mode_the_step_pane_is_a_strip_below_a_readable_flow_view(
     qtbot.waitUntil(lambda: flow.width() >= w.centralWidget().width() - 4, timeout=5000)
     assert with_pane >= _box_words_px(w) - 1
     step.dock.show()
+    # The charts need the height more than the width: beside them the pane is a column.
+    w.view_tabs.show_flow(False)
+    assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not view.strip
+    w.view_tabs.show_flow(True)
+    assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert view.strip
     # Out of presenter mode the pane is the right-hand column again, its rows one above another.
     w.set_presenter(False)
     assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.RightDockWidgetArea

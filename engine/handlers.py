@@ -82,8 +82,11 @@ def on_put_blocked(m: RunModel, src: int, r: tuple, t: float, applied: list) -> 
     return True
 
 def on_put_full(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    # put(timeout=...) gave up: the wait a PUT_BLOCKED began ends at the raise.
-    if m.blocked_puts.pop(src, None) is not None:
+    # put(timeout=...) gave up: the wait a PUT_BLOCKED began ends at the raise (a Full raised
+    # before that wait began was another put's, one that did not wait).
+    waiting = m.blocked_puts.get(src)
+    if waiting is not None and r[FULL_T_RAISE] >= waiting[T]:
+        del m.blocked_puts[src]
         w = m._worker(src)
         if w.activity == Activity.BLOCK_PUT:
             m._set(w, m.rel(r[FULL_T_RAISE]), Activity.RUNNING)

@@ -34,6 +34,7 @@ from engine.events import (
 )
 from engine.gcpause import gc_paused
 from engine.handlers import (
+    BLOCKED_TID,
     GET_T_RETURN,
     GET_TID,
     PUT_LABEL,
@@ -234,7 +235,10 @@ class RunModel:
         self.points.add(PUT, tid, t_ret)
         if src:
             w = self._worker(src)
-            self.blocked_puts.pop(src, None)
+            waiting = self.blocked_puts.get(src)
+            if waiting is not None and waiting[BLOCKED_TID] == tid:
+                # Its wait is over. (A put held for room, applied late, is an earlier one.)
+                del self.blocked_puts[src]
             # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock. (A
             # trace without PUT_BLOCKED records, older ones, knows it only from here.)
             if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:

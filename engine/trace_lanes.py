@@ -53,8 +53,9 @@ _TO_ALL = frozenset(int(k) for k in (K.STOP, K.RUN_END, K.STALL))
 _STOP, _GET_EMPTY, _RUN_END = int(K.STOP), int(K.GET_EMPTY), int(K.RUN_END)
 _QUEUE_INFO = int(K.QUEUE_INFO)
 _OPS = frozenset((_PUT, _GET, _TD, _JB))
+_PUT_BLOCKED = int(K.PUT_BLOCKED)  # a put waiting for room: a put, for the roles
 # Kinds a batch may hold and still go to its process's lane whole (no role to settle).
-_PLAIN = frozenset((_PUT, _GET, _TD, int(K.GET_EMPTY), _LINE, int(K.PUT_FULL)))
+_PLAIN = frozenset((_PUT, _GET, _TD, int(K.GET_EMPTY), _LINE, int(K.PUT_FULL), _PUT_BLOCKED))
 ROLE_WORDS = {ROLE_PRODUCER: "producer", ROLE_CONSUMER: "consumer", ROLE_COORDINATOR: "joins"}
 
 
@@ -161,7 +162,8 @@ class Demux:
         if role == ROLE_CONSUMER:
             return True  # puts by a consumer are re-puts: it stays a consumer
         kinds = {r[0] for r in records} | {r[2] for r in records if r[0] == _LINE}
-        return _GET not in kinds and (role == ROLE_PRODUCER or _PUT not in kinds)
+        puts = _PUT in kinds or _PUT_BLOCKED in kinds
+        return _GET not in kinds and (role == ROLE_PRODUCER or not puts)
 
     def _count(self, lane: Lane, src: int, records: list[tuple]) -> None:
         puts = gets = 0
@@ -240,7 +242,7 @@ class Demux:
         lane.touched.add(src)
         if k in _OPS:
             self.last_op[src] = k
-        op = r[2] if k == _LINE else k
+        op = r[2] if k == _LINE else _PUT if k == _PUT_BLOCKED else k
         if src:
             self._role(lane, src, op, r[1], out)
         if k == _PUT:

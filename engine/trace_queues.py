@@ -20,16 +20,15 @@ from collections import deque
 from multiprocessing import queues as _mpq
 from multiprocessing import util as _mp_util
 from multiprocessing.synchronize import SEM_VALUE_MAX as _SEM_MAX
-from queue import Full
 from typing import Any
 
 from engine import recorder as _rec
 from engine.events import Kind, label_of
-from engine.traced_queue import _MAGIC, TracedJoinableQueue
+from engine.traced_queue import _MAGIC, TracedJoinableQueue, put_recorded
 
-_PUT, _PUT_FULL, _GET, _TD, _JB, _LINE, _QUEUE = (
-    int(Kind.PUT), int(Kind.PUT_FULL), int(Kind.GET), int(Kind.TASK_DONE),
-    int(Kind.JOIN_BEGIN), int(Kind.LINE), int(Kind.QUEUE),
+_PUT, _GET, _TD, _JB, _LINE, _QUEUE = (
+    int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE), int(Kind.JOIN_BEGIN), int(Kind.LINE),
+    int(Kind.QUEUE),
 )  # fmt: skip
 _getframe = sys._getframe
 perf_counter = time.perf_counter
@@ -237,11 +236,7 @@ class TracedPlainQueue(_mpq.Queue):
             self._end_empties(rec)
         tid = next(rec.tids)
         t0 = perf_counter()
-        try:
-            _base_qput(self, (_MAGIC, tid, obj), block, timeout)
-        except Full:
-            rec.emit((_PUT_FULL, t0, perf_counter()))
-            raise
+        put_recorded(_base_qput, self, rec, tid, obj, block, timeout, t0)
         label, value = label_of(obj)
         rec.emit((_PUT, t0, perf_counter() if self._bounded else t0, tid, label, value))
         return None

@@ -107,13 +107,13 @@ class TracedJoinableQueue(JoinableQueue):
         tid = next(rec.tids)
         t0 = perf_counter()
         try:
-            if block and self._bounded:
+            if self._bounded and block:
                 # Only a bounded queue makes a put wait: try without waiting first (CPython's
                 # own acquire tries that way before it sleeps), so a wait is known as it begins.
                 try:
                     _base_put(self, (_MAGIC, tid, obj), False)
                 except Full:
-                    _put_waiting(self, rec, tid, obj, t0, timeout)
+                    _put_waiting(_base_put, self, rec, tid, obj, t0, timeout)
                 t1 = perf_counter()  # its return is worth a second clock reading only here
             else:
                 _base_put(self, (_MAGIC, tid, obj), block, timeout)
@@ -163,15 +163,8 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_PUT, tid, obj)
         t0 = perf_counter()
         try:
-            if block and self._bounded:
-                try:
-                    _base_put(self, (_MAGIC, tid, obj), False)
-                except Full:
-                    _put_waiting(self, rec, tid, obj, t0, timeout)
-            else:
-                _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            put_recorded(_base_put, self, rec, tid, obj, block, timeout, t0)
         except Full:
-            rec.emit((_PUT_FULL, t0, perf_counter()))
             if step is not None:
                 step.done()
             raise
@@ -330,10 +323,31 @@ class TracedJoinableQueue(JoinableQueue):
             rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
 
 
-def _put_waiting(
-    q: JoinableQueue, rec: _rec.Recorder, tid: int, obj: Any, t0: float, timeout: float | None
+def put_recorded(
+    base: Callable[..., None], q: Any, rec: _rec.Recorder, tid: int, obj: Any, block: bool,
+    timeout: float | None, t0: float,
 ) -> None:
-    """The bounded queue is full: say so now, then wait in CPython's put for room.
+    """``base`` (a CPython put) of the wrapped item, saying PUT_BLOCKED when it must wait and
+    PUT_FULL when it raises Full; the caller records the PUT on return. (The straight path
+    of TracedJoinableQueue.put writes this out inline: it is paid on every put.)"""
+    try:
+        if q._bounded and block:
+            try:
+                base(q, (_MAGIC, tid, obj), False)
+            except Full:
+                _put_waiting(base, q, rec, tid, obj, t0, timeout)
+        else:
+            base(q, (_MAGIC, tid, obj), block, timeout)
+    except Full:
+        rec.emit((_PUT_FULL, t0, perf_counter()))
+        raise
+
+
+def _put_waiting(
+    base: Callable[..., None], q: Any, rec: _rec.Recorder, tid: int, obj: Any, t0: float,
+    timeout: float | None,
+) -> None:
+    """The bounded queue is full: say so now, then wait in CPython's put (``base``) for room.
 
     Shipped at once: the process may wait for long, and until its put returns the window would
     otherwise show it producing. Full (a timeout) propagates to the caller, as CPython's does.
@@ -341,7 +355,7 @@ def _put_waiting(
     label, value = label_of(obj)
     rec.emit((_PUT_BLOCKED, t0, tid, label, value))
     rec.flush()
-    _base_put(q, (_MAGIC, tid, obj), True, timeout)
+    base(q, (_MAGIC, tid, obj), True, timeout)
 
 
 def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:

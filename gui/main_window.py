@@ -182,6 +182,7 @@ class MainWindow(WindowFiles):
         # The charts are what people came to see: docks may never squeeze them to a strip.
         charts.setMinimumWidth(560)
         self.view_tabs = ViewTabs(charts, self.flow_view, self)
+        self.view_tabs.currentChanged.connect(self._on_view_tabs_currentChanged)
         self.setCentralWidget(self.view_tabs)  # deletes the placeholder
         if self._laid_out:
             self._apply_dock_widths()
@@ -193,6 +194,9 @@ class MainWindow(WindowFiles):
         self.load_charts()
         if self.view_tabs is not None:
             self.view_tabs.show_flow(on)
+
+    def _on_view_tabs_currentChanged(self, _index: int) -> None:
+        self._place_step_pane()  # the flow view wants the width, the charts the height
 
     def set_lesson_widget(self, widget: QWidget) -> None:
         """Put a richer lesson pane in the Lesson dock (the plain LessonView steps aside)."""

@@ -138,10 +138,10 @@ class StepMode(QObject):
         self.refresh()
 
     def set_strip(self, on: bool) -> None:
-        """Presenter mode (the window says when): the pane docks below the charts and the flow
-        view as a short strip, so they keep the window's width and their text its size; beside
-        them it left the flow view ~550 px and ~9 px text at 1280x800. Off: the right column.
-        A pane the user floated stays where it is."""
+        """Presenter mode with the flow view in front (the window says when): the pane docks
+        below the flow view as a short strip, so the view keeps the window's width and its text
+        its size; beside it the flow view had ~550 px and ~9 px text at 1280x800. Off: the
+        right column (the charts need the height more). A floated pane stays where it is."""
         self.view.set_strip(on)
         if self.dock.isFloating():
             return

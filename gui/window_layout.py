@@ -214,6 +214,15 @@ class WindowLayout(QMainWindow):
     def zoom_reset(self) -> None:
         self.set_zoom(1.0)
 
+    def _place_step_pane(self) -> None:
+        """Presenter mode with the flow view in front: the Step pane is a strip below it (the
+        flow view needs the width); beside the charts, which need the height, a column."""
+        step = getattr(self, "step_mode", None)
+        if step is not None:
+            tabs = getattr(self, "view_tabs", None)
+            big = self._presenter or self._zoom >= PRESENTER_SCALE
+            step.set_strip(big and tabs is not None and tabs.flow_shown)
+
     def _apply_scale(self) -> None:
         scale = self.font_scale
         app = QApplication.instance()
@@ -238,8 +247,6 @@ class WindowLayout(QMainWindow):
         flow = getattr(self, "flow_view", None)
         if flow is not None:  # the flow view's tokens and words scale the same way
             flow.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
-        step = getattr(self, "step_mode", None)
-        if step is not None:  # a strip below the views, not a column beside them
-            step.set_strip(self._presenter or self._zoom >= PRESENTER_SCALE)
+        self._place_step_pane()
         if self.isVisible():
             self._refit_lesson_soon()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.events import Kind
-from engine.flow_layout import PRODUCER, flow_frame
+from engine.flow_layout import GATE_CLOSED, PRODUCER, flow_frame
 from engine.model import RunModel
 from engine.recorder import Recorder, activate
 from engine.replay import replay_model
@@ -117,6 +117,24 @@ def test_the_model_shows_the_wait_from_put_blocked_and_ends_it_with_the_put_or_f
         pytest.approx(0.2), pytest.approx(0.5), int(Activity.BLOCK_PUT))
 
 
+def test_a_put_applied_late_does_not_end_the_wait_of_the_next_one() -> None:
+    """Task 1's put waited for the consumer's get of task 0, whose record comes in later
+    (another pipe): the model holds that put until then. Task 2's wait, begun meanwhile, goes
+    on when task 1's put is finally applied."""
+    t1, t2 = (1 << 32) + 2, (1 << 32) + 3
+    m = RunModel()
+    m.feed(_records(1, (int(Kind.PUT), 100.15, 100.3, t1, 1, 0.5),
+                    (int(Kind.PUT_BLOCKED), 100.31, t2, 2, 0.5)))  # fmt: skip
+    consumer = [(int(Kind.WORKER_START), 100.0, 12, 1, 0),
+                (int(Kind.GET), 100.05, 100.3, (1 << 32) + 1)]  # fmt: skip
+    m.feed([(2, 0, consumer)])
+    assert m.puts == 2
+    w = m.workers[1]
+    assert (w.activity, w.since) == (Activity.BLOCK_PUT, pytest.approx(0.31))
+    held = [k for k in flow_frame(m, 0.4).tokens if k.place == PRODUCER]
+    assert [k.tid for k in held] == [t2]
+
+
 def test_a_trace_without_put_blocked_still_shows_the_wait_once_the_put_returned() -> None:
     """Traces recorded before the record existed: the put's own duration says it waited."""
     tid = (1 << 32) + 2
@@ -163,3 +181,24 @@ def test_a_producer_blocked_in_a_real_run_is_shown_blocked_before_its_put_return
     blocked_at = [float(t) for t, a in zip(t0s, acts, strict=True) if a == Activity.BLOCK_PUT]
     assert blocked_at, "the replay does not show the wait"
     assert flow_frame(replayed, blocked_at[-1]).producers[0].activity == Activity.BLOCK_PUT
+
+
+def test_a_get_on_an_empty_queue_and_a_join_with_work_left_are_shown_waiting_live() -> None:
+    """The other blocking calls, checked alongside (they passed before PUT_BLOCKED too): a
+    get's record comes on its return, but the consumer is shown in get() from its start and
+    after each task_done; join()'s JOIN_BEGIN is shipped before it blocks."""
+    cfg = config(consumers=2, tasks_per_producer=1, task_duration=const(60.0), sentinels="none")
+    with Run(cfg) as run:
+        # One task, held for a minute, and no sentinels: one consumer works, the other waits
+        # in get() on an empty queue, main waits in join() for a task_done that cannot come.
+        assert poll_until(run, lambda m: m.gets == 1 and m.join_called_t is not None
+                          and all(m.workers[s].pid for s in (2, 3)),  # both consumers started
+                          START_TIMEOUT_S), "the join was not shown waiting"  # fmt: skip
+        m = run.model
+        acts = sorted(int(m.workers[s].activity) for s in (2, 3))
+        assert acts == sorted((int(Activity.WAIT_GET), int(Activity.PROCESS)))
+        assert m.join_returned_t is None and m.unfinished >= 1
+        flow = flow_frame(m, m.last_t)
+        assert sorted(s.activity for s in flow.consumers) == acts
+        assert flow.gate == GATE_CLOSED
+        run.stop()

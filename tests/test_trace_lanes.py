@@ -172,3 +172,37 @@ def test_roles_come_from_what_each_process_does(tmp_path: Path) -> None:
     # wait for it to get, nor count it among the consumers a sentinel is owed to.
     assert workers[by_name["watcher"]].role == ROLE_COORDINATOR
     assert 0 not in workers  # main only put: the coordinator, as in the lessons
+
+
+def test_a_traced_programs_put_that_waits_for_room_is_blocked_in_its_lane(
+    tmp_path: Path,
+) -> None:
+    """bounded.py (maxsize 2, a consumer that sleeps per item): each put that found the queue
+    full says so as it begins to wait (PUT_BLOCKED), is a producer's in its lane, and shows
+    as "blocked in put()" there, ending with its put's return."""
+    from engine.events import Kind
+    from engine.model import RunModel
+    from engine.states import Activity
+    from engine.trace_lanes import Demux
+    from engine.tracefile import read_trace
+
+    path = tmp_path / "bounded.qltrace"
+    done = _trace("--save", str(path), str(PROGRAMS / "bounded.py"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    trace = read_trace(path)
+    blocked = [(s, r) for s, _f, recs in trace.batches for r in recs if r[0] == Kind.PUT_BLOCKED]
+    if not blocked:
+        pytest.skip("the producer never found the queue full this time")
+    puts = {r[3]: (s, r) for s, _f, recs in trace.batches for r in recs if r[0] == Kind.PUT}
+    for s, r in blocked:  # each wait ends with its own put, from the same process
+        assert puts[r[2]][0] == s and puts[r[2]][1][1] == r[1]
+    demux = Demux()
+    models: dict[int, RunModel] = {}
+    for qid, batches in demux.split(trace.batches).items():
+        models.setdefault(qid, RunModel()).feed(batches)
+    (lane,) = demux.lanes.values()
+    m = models[lane.qid]
+    (producer,) = [w for w in m.workers.values() if w.name == "producer"]
+    _t0, _t1, acts, _ = producer.intervals.columns(0, len(producer.intervals))
+    assert int(Activity.BLOCK_PUT) in acts.tolist()
+    assert producer.activity != Activity.BLOCK_PUT  # every wait ended

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.events import FIELD_NAMES, LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
+from engine.handlers import BLOCKED_LABEL, BLOCKED_VALUE
 from engine.model import RunModel
 
 K = Kind
@@ -52,6 +53,16 @@ class Narrator:
         if task[0] == LABEL_NONE:
             return "None"
         return f"({task[0]}, {task[1]!r})"
+
+    def put_blocked(self, src: int, r: tuple) -> str:
+        """A put waits for room (PUT_BLOCKED): the window's log says so as it begins. Not a
+        line of :meth:`line`: the tutorial's program prints nothing there, and ``run`` prints
+        what it would."""
+        name, many = self._who(src)
+        role = "producer" if src <= self.model.producers else "consumer"
+        label, value = r[BLOCKED_LABEL], r[BLOCKED_VALUE]
+        task = "None" if label == LABEL_NONE else f"({label}, {value!r})"
+        return f".{name if many else role} put blocked: queue full, {task} waits for room"
 
     def lines(self, applied: list[tuple[int, tuple]]) -> list[str]:
         out: list[str] = []

@@ -51,6 +51,11 @@ def test_a_producer_waiting_for_room_is_shown_blocked_before_its_put_returns(
     row = next(r for r in charts.timeline.rows if r.worker.src == 1)
     now = m.last_t
     assert row.at(now, now)[2] == Activity.BLOCK_PUT
+    # The event log says it as the wait begins (the program itself prints nothing there).
+    log = w.event_log
+    qtbot.waitUntil(lambda: any("producer put blocked: queue full, (2, " in ln
+                                for ln in log.lines()), timeout=WAIT_MS)  # fmt: skip
+    assert m.puts == 2
     w.stop_run()
     qtbot.waitUntil(lambda: not w.driver.active, timeout=WAIT_MS)
     w.close()
@@ -105,6 +110,13 @@ def test_in_presenter_mode_the_step_pane_is_a_strip_below_a_readable_flow_view(
     qtbot.waitUntil(lambda: flow.width() >= w.centralWidget().width() - 4, timeout=5000)
     assert with_pane >= _box_words_px(w) - 1
     step.dock.show()
+    # The charts need the height more than the width: beside them the pane is a column.
+    w.view_tabs.show_flow(False)
+    assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not view.strip
+    w.view_tabs.show_flow(True)
+    assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert view.strip
     # Out of presenter mode the pane is the right-hand column again, its rows one above another.
     w.set_presenter(False)
     assert w.dockWidgetArea(step.dock) == Qt.DockWidgetArea.RightDockWidgetArea

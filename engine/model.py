@@ -14,6 +14,7 @@ never go below zero.
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 from collections import deque
 from operator import itemgetter
@@ -76,6 +77,9 @@ class RunModel:
         self._held_gets: dict[int, tuple[int, tuple]] = {}
         self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
+        # Per stream: the PUT_BLOCKED record of a put waiting for room now (the flow view's
+        # token at its producer); its PUT or PUT_FULL takes it out.
+        self.blocked_puts: dict[int, tuple] = {}
         self._closed_streams: set[int] = set()  # workers whose process is gone: no more records
         # Per stream: puts proven by a get whose own record died unsent with its worker.
         self.puts_stood_in: dict[int, int] = {}
@@ -83,13 +87,7 @@ class RunModel:
         # (non-sentinel) tasks' completion time, wait and service: references into the task
         # table (engine/points.py), read like arrays (s_t, s_puts, ..., done_service).
         self.points = PointLog(self.tasks)
-        cols = series_of(self.points)
-        self.s_t, self.s_puts, self.s_gets, self.s_dones = (
-            cols["s_t"], cols["s_puts"], cols["s_gets"], cols["s_dones"]
-        )
-        self.done_t, self.done_wait, self.done_service = (
-            cols["done_t"], cols["done_wait"], cols["done_service"]
-        )
+        self._bind_series()
         self.join_state = JoinState.NOT_CALLED
         self.join_called_t: float | None = None
         self.join_returned_t: float | None = None
@@ -236,7 +234,9 @@ class RunModel:
         self.points.add(PUT, tid, t_ret)
         if src:
             w = self._worker(src)
-            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock.
+            self.blocked_puts.pop(src, None)
+            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock. (A
+            # trace without PUT_BLOCKED records, older ones, knows it only from here.)
             if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:
                 self._set(w, t, Activity.BLOCK_PUT)
             if w.role == ROLE_PRODUCER:
@@ -328,6 +328,51 @@ class RunModel:
     def paused(self) -> bool:
         return self._paused_at is not None
 
+    def run_time(self, t: float) -> float:
+        """Run-relative seconds of any moment ``t`` (``perf_counter`` seconds), held time
+        (pauses, step choices) taken out; inside a hold, the hold's start. Unlike
+        :meth:`rel` it is meant for moments no record marks: a replay's playhead."""
+        if self.t0 is None:
+            return 0.0
+        held = 0.0
+        ends = self._pause_offsets
+        for i, start in enumerate(self._pauses):
+            if start >= t:
+                break
+            length = ends[i] - (ends[i - 1] if i else 0.0)
+            held += min(length, t - start)
+        if self._paused_at is not None and t > self._paused_at:
+            held += t - self._paused_at
+        return t - self.t0 - held
+
+    def copy(self) -> RunModel:
+        """A real copy, fed on independently (a replay's snapshot). ``copy.deepcopy`` alone
+        is not one: the series (``s_t`` … ``done_service``) read through closures over the
+        original's points, so they are bound again to the copy's own."""
+        c = copy.deepcopy(self)
+        c._bind_series()
+        return c
+
+    def _bind_series(self) -> None:
+        """The series read through ``self.points`` (engine/points.series_of)."""
+        cols = series_of(self.points)
+        self.s_t, self.s_puts, self.s_gets, self.s_dones = (
+            cols["s_t"], cols["s_puts"], cols["s_gets"], cols["s_dones"]
+        )
+        self.done_t, self.done_wait, self.done_service = (
+            cols["done_t"], cols["done_wait"], cols["done_service"]
+        )
+
+    def hold_end(self, t: float) -> float | None:
+        """The end of the hold ``t`` falls in (``perf_counter`` seconds), None outside one."""
+        ends = self._pause_offsets
+        i = bisect.bisect_right(self._pauses, t) - 1
+        if i >= 0:
+            end = self._pauses[i] + ends[i] - (ends[i - 1] if i else 0.0)
+            if t < end:
+                return end
+        return None
+
     @property
     def premature_join(self) -> bool:
         """join() returned while producers still had tasks to put."""
@@ -408,8 +453,8 @@ class RunModel:
             premature_join=self.premature_join,
             makespan_s=span,
             throughput_per_s=done / span if span > 0 else 0.0,
-            mean_wait_s=sum(self.done_wait) / n_wait if n_wait else 0.0,
-            mean_service_s=sum(self.done_service) / n_wait if n_wait else 0.0,
+            mean_wait_s=_sum(self.done_wait.view()) / n_wait if n_wait else 0.0,
+            mean_service_s=_sum(self.done_service.view()) / n_wait if n_wait else 0.0,
             events=self.events,
             events_lost=self.events_lost,
             failures=self.failures,
@@ -424,3 +469,8 @@ class RunModel:
             step_wait_s=self.held_s.get("step", 0.0),
         )
 
+
+def _sum(values: np.ndarray) -> float:
+    """``sum(values)`` to the last bit (left to right, as Python adds), without a Python float
+    per value: numpy's own sum adds pairwise and rounds differently."""
+    return float(np.add.accumulate(values)[-1]) if values.size else 0.0

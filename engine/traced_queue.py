@@ -41,9 +41,9 @@ _MAGIC = b"\x00ql"  # short: it travels with every item
 _PUT, _PUT_FULL, _GET, _GET_EMPTY = (
     int(Kind.PUT), int(Kind.PUT_FULL), int(Kind.GET), int(Kind.GET_EMPTY)
 )
-_TD, _TD_ERR, _JB, _JE, _FEED_ERR = (
+_TD, _TD_ERR, _JB, _JE, _FEED_ERR, _PUT_BLOCKED = (
     int(Kind.TASK_DONE), int(Kind.TASK_DONE_ERROR), int(Kind.JOIN_BEGIN), int(Kind.JOIN_END),
-    int(Kind.FEED_ERROR),
+    int(Kind.FEED_ERROR), int(Kind.PUT_BLOCKED),
 )
 # Called directly, not through super(): building a super object per call costs ~0.1 µs.
 _base_put = JoinableQueue.put
@@ -107,13 +107,20 @@ class TracedJoinableQueue(JoinableQueue):
         tid = next(rec.tids)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                # Only a bounded queue makes a put wait: try without waiting first (CPython's
+                # own acquire tries that way before it sleeps), so a wait is known as it begins.
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+                t1 = perf_counter()  # its return is worth a second clock reading only here
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
+                t1 = t0
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
-        # Only a bounded queue makes a put wait, so only there is its return worth a second
-        # clock reading.
-        t1 = perf_counter() if self._bounded else t0
         if (
             type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int
             and type(obj[1]) is float
@@ -143,23 +150,7 @@ class TracedJoinableQueue(JoinableQueue):
             return _base_task_done(self)
         if self._slow:
             return self._task_done_slow(rec)
-        # Stamp and record before the call: a joiner woken by it must not see its return
-        # precede this, and a main program whose join() this call releases may end at once and
-        # terminate this (daemon) process before another line of ours runs.
-        taken = self._taken
-        tid = taken.pop() if taken else -1
-        t = perf_counter()
-        record = (_TD, t, tid)
-        buf = rec._buf
-        buf.append(record)
-        try:
-            _base_task_done(self)
-        except ValueError as exc:
-            self._task_done_failed(rec, record, exc)
-            raise
-        if len(buf) >= rec._batch or t >= rec.due:
-            rec.flush()
-        return None
+        return self._task_done_recorded(rec)
 
     # ------------------------------------------------------------------ the general paths
 
@@ -172,7 +163,13 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_PUT, tid, obj)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             if step is not None:
@@ -220,11 +217,11 @@ class TracedJoinableQueue(JoinableQueue):
             if step is not None:
                 step.done()
 
-    def _task_done_slow(self, rec: _rec.Recorder) -> None:
+    def _task_done_recorded(self, rec: _rec.Recorder) -> None:
+        # Stamp and record before the call: a joiner woken by it must not see its return
+        # precede this, and a main program whose join() this call releases may end at once and
+        # terminate this (daemon) process before another line of ours runs.
         taken = self._taken
-        step = self._step
-        if step is not None:
-            step.wait(_TD, taken[-1] if taken else -1)
         tid = taken.pop() if taken else -1
         t = perf_counter()
         record = (_TD, t, tid)
@@ -234,14 +231,21 @@ class TracedJoinableQueue(JoinableQueue):
             _base_task_done(self)
         except ValueError as exc:
             self._task_done_failed(rec, record, exc)
-            if step is not None:
-                step.done()
             raise
         if len(buf) >= rec._batch or t >= rec.due:
             rec.flush()
-        if step is not None:
-            step.done()
         return None
+
+    def _task_done_slow(self, rec: _rec.Recorder) -> None:
+        step = self._step
+        if step is not None:
+            taken = self._taken
+            step.wait(_TD, taken[-1] if taken else -1)
+        try:
+            return self._task_done_recorded(rec)
+        finally:
+            if step is not None:
+                step.done()
 
     def _task_done_failed(self, rec: _rec.Recorder, record: tuple, exc: Exception) -> None:
         """Called too many times: take the record back (the flusher ships only a buffer that
@@ -324,6 +328,20 @@ class TracedJoinableQueue(JoinableQueue):
             self._empties = None
             self._slow = self._step is not None
             rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
+
+
+def _put_waiting(
+    q: JoinableQueue, rec: _rec.Recorder, tid: int, obj: Any, t0: float, timeout: float | None
+) -> None:
+    """The bounded queue is full: say so now, then wait in CPython's put for room.
+
+    Shipped at once: the process may wait for long, and until its put returns the window would
+    otherwise show it producing. Full (a timeout) propagates to the caller, as CPython's does.
+    """
+    label, value = label_of(obj)
+    rec.emit((_PUT_BLOCKED, t0, tid, label, value))
+    rec.flush()
+    _base_put(q, (_MAGIC, tid, obj), True, timeout)
 
 
 def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:

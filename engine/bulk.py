@@ -65,7 +65,9 @@ def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndar
         at = np.flatnonzero(kind == k)
         if not at.size:
             continue
-        rows = pick(recs, at.tolist())
+        a0, a1 = int(at[0]), int(at[-1])
+        # A producer's batch: its puts side by side, a slice (no index list, no item gets).
+        rows = recs[a0 : a1 + 1] if a1 - a0 + 1 == at.size else pick(recs, at.tolist())
         try:
             a = np.fromiter(itertools.chain.from_iterable(rows), np.float64, width * at.size)
         except (TypeError, ValueError):
@@ -109,6 +111,9 @@ def _match(keys: np.ndarray, at: np.ndarray, want: np.ndarray) -> tuple[np.ndarr
     """For each of ``want``: (found?, ``at`` of the equal key). ``keys`` are unique."""
     if not keys.size or not want.size:
         return np.zeros(want.size, bool), np.zeros(want.size, np.int64)
+    if keys.size == 1 or (keys[1:] > keys[:-1]).all():  # one stream's ids: already sorted
+        j = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+        return keys[j] == want, at[j]
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     j = np.minimum(np.searchsorted(sk, want), sk.size - 1)

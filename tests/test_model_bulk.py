@@ -154,6 +154,10 @@ def test_bulk_path_equals_the_one_by_one_path(
         for key in a:
             assert a[key] == b[key], f"after feed call {i}: {key} differs"
     assert slow_applied == fast_applied
+    for got in fast_applied:  # the log's read of a flood: the newest pairs only
+        pairs = list(got)
+        for k in {1, 5, len(pairs) // 2, len(pairs)} - {0}:
+            assert got.tail(k) == pairs[-k:]
 
 
 @settings(max_examples=40, deadline=None)

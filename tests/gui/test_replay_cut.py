@@ -105,8 +105,9 @@ def test_seeks_back_and_forth_show_a_model_fed_up_to_the_playhead_at_once(
 def test_a_put_called_but_not_returned_at_the_playhead_shows_as_blocked(
     qtbot: QtBot, traces: dict[str, Path]
 ) -> None:
-    """A model fed up to T has no record of a put still blocked at T (the record comes when
-    it returns); the whole-run model cut at T has: the producer's row says blocked there."""
+    """A put still blocked at T: the whole-run model cut at T shows the producer's row blocked
+    there, as a model fed the records up to T does (PUT_BLOCKED is recorded when the wait
+    begins, not when the put returns)."""
     path = traces["free"]
     w = open_window(qtbot, path)
     whole = w.loaded.model
@@ -123,7 +124,7 @@ def test_a_put_called_but_not_returned_at_the_playhead_shows_as_blocked(
     assert hit is not None and hit[2] == int(Activity.BLOCK_PUT)
     assert hit[1] == pytest.approx(until)  # the interval open at the playhead ends there
     ref = Replayer(read_trace(path)).seek(round(raw * 1000) / 1000)
-    assert ref.workers[producer].activity != Activity.BLOCK_PUT  # it cannot know yet
+    assert ref.workers[producer].activity == Activity.BLOCK_PUT
 
 
 def test_a_paused_runs_playhead_runs_on_the_charts_clock(

@@ -12,8 +12,6 @@ changing anything.
 
 from __future__ import annotations
 
-import itertools
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +21,7 @@ from engine.points import DONE as P_DONE
 from engine.points import DONE_REAL as P_DONE_REAL
 from engine.points import GET as P_GET
 from engine.points import PUT as P_PUT
+from engine.record_columns import columns
 from engine.states import Activity
 from engine.tasks import MASK, distinct
 
@@ -51,50 +50,6 @@ def eligible(m: RunModel) -> bool:
     )
 
 
-def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndarray]:
-    """The fields of records as arrays, absolute times; ``ok`` False where a record is not a
-    well-formed put/get/task_done (those go the slow way)."""
-    n = len(recs)
-    tid = np.zeros(n, np.int64)
-    t1 = np.zeros(n, np.float64)
-    te = np.zeros(n, np.float64)
-    label = np.zeros(n, np.int64)
-    value = np.zeros(n, np.float64)
-    ok = np.zeros(n, bool)
-    for k, width in ((PUT, 6), (GET, 4), (DONE, 3)):
-        at = np.flatnonzero(kind == k)
-        if not at.size:
-            continue
-        rows = pick(recs, at.tolist())
-        try:
-            a = np.fromiter(itertools.chain.from_iterable(rows), np.float64, width * at.size)
-        except (TypeError, ValueError):
-            continue  # a null value (from a trace), a wrong shape: the slow path
-        a = a.reshape(-1, width)
-        t1[at] = a[:, 1]
-        te[at] = a[:, 2] if k != DONE else a[:, 1]
-        ids = a[:, 3] if k != DONE else a[:, 2]
-        tid[at] = ids
-        good = (tid[at] == ids) & (ids >= 0) & (ids < 1 << 53)
-        if k == PUT:
-            label[at], value[at] = a[:, 4], a[:, 5]
-            good &= label[at] == a[:, 4]
-        ok[at] = good
-    return {
-        "kind": kind, "src": np.asarray(srcs, np.int64), "t1": t1, "te": te, "tid": tid,
-        "label": label, "value": value, "ok": ok,
-    }  # fmt: skip
-
-
-def pick(items: list, idx: list[int]) -> list:
-    """``[items[i] for i in idx]`` at C speed (itemgetter), for the long runs of a flood."""
-    if not idx:
-        return []
-    if len(idx) == 1:
-        return [items[idx[0]]]
-    return list(itemgetter(*idx)(items))
-
-
 def _has_repeats(a: np.ndarray) -> bool:
     if a.size < 2:
         return False
@@ -109,6 +64,9 @@ def _match(keys: np.ndarray, at: np.ndarray, want: np.ndarray) -> tuple[np.ndarr
     """For each of ``want``: (found?, ``at`` of the equal key). ``keys`` are unique."""
     if not keys.size or not want.size:
         return np.zeros(want.size, bool), np.zeros(want.size, np.int64)
+    if keys.size == 1 or (keys[1:] > keys[:-1]).all():  # one stream's ids: already sorted
+        j = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+        return keys[j] == want, at[j]
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     j = np.minimum(np.searchsorted(sk, want), sk.size - 1)

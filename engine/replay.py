@@ -159,13 +159,13 @@ class Replayer:
         if t_s < self.playhead_s or (snap is not None and snap[0] > self.source.taken):
             self._restore(snap)  # back, or forward past a snapshot: from there
         deadline = perf_counter() + budget_s
-        applied: Applied = []
+        applied = Applied()
         src = self.source
         while True:
             # Up to the next snapshot's record first: one every snapshot_every records fed.
             due = (self.snapshots[-1][0] if self.snapshots else 0) + self.snapshot_every
             src.limit = min(target, src.time_of(due - 1))
-            applied += self.inbox.poll(max(0.0, deadline - perf_counter()))
+            applied.extend(self.inbox.poll(max(0.0, deadline - perf_counter())))
             if self.inbox.pending:
                 break
             if src.taken >= due:  # one-record batches: the model holds whole items only

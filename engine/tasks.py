@@ -72,12 +72,20 @@ class Rows:
             return
         while cap < rows:
             cap = int(cap * GROWTH) + 64
+        old_cap = self.label.size
         for name, fill in (("label", 0), ("value", 0.0), ("put_src", 0), ("t_put", NAN),
                            ("get_src", -1), ("t_get", NAN), ("t_done", NAN)):  # fmt: skip
-            old = getattr(self, name)
-            new = np.full(cap, fill, old.dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
+            try:
+                # In place, as engine/columns.py's GrowArray does (realloc, not a copy; numpy
+                # refuses while a view of the column is alive). New rows come zeroed.
+                getattr(self, name).resize(cap, refcheck=True)
+                if fill != 0:
+                    getattr(self, name)[old_cap:] = fill
+            except ValueError:
+                old = getattr(self, name)
+                new = np.full(cap, fill, old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
         self.n = rows
 
     def nbytes(self) -> int:

@@ -6,8 +6,12 @@ import gc
 import itertools
 import tracemalloc
 
+import numpy as np
+
+from engine.columns import GrowArray
 from engine.events import Kind
 from engine.model import RunModel
+from engine.tasks import TaskTable
 
 PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
 T0 = 100.0
@@ -101,3 +105,59 @@ def test_a_repeated_task_id_keeps_the_times_already_shown() -> None:
     assert list(m.workers[1].intervals)[: len(before[4])] == before[4]
     assert m.tasks[tid].label == 7 and m.tasks[tid].t_get is None
     assert len(m.tasks) == 1 and list(m.tasks) == [tid]
+
+
+def test_what_a_flood_feed_returns_holds_no_pair_per_record() -> None:
+    # RunModel.feed's answer (engine/applied.py): under a flood the applied records stay the
+    # feed's record list, an index and the sources (~24 bytes a record), not a (src, record)
+    # tuple each in a list (64 bytes a record, and the collector's scans of them).
+    calls = flood(6000, gap=0.0)
+    for call in flood(100, gap=0.0):
+        RunModel().feed(call)
+    held = []
+    for keep in (False, True):
+        kept = []
+        gc.collect()
+        tracemalloc.start()
+        try:
+            m = RunModel()
+            for call in calls:
+                got = m.feed(call)
+                if keep:
+                    kept.append(got)
+                del got
+            held.append(tracemalloc.get_traced_memory()[0])
+        finally:
+            tracemalloc.stop()
+        del m
+    records = sum(len(recs) for call in calls for _s, _i, recs in call)
+    assert sum(len(a) for a in kept) == records  # every record was applied and is read back
+    per_record = (held[1] - held[0]) / records
+    assert per_record <= 32, f"{per_record:.1f} bytes per applied record"
+    assert [p for a in kept for p in a][-3:] == [p for a in kept[-1:] for p in a.tail(3)]
+
+
+def test_columns_grow_in_place_and_a_view_taken_before_stays_true() -> None:
+    # engine/columns.py and engine/tasks.py enlarge their arrays where they stand (no copy of
+    # every element at each eighth more); numpy refuses while a view is alive, and then the
+    # old array is copied as before: the view still reads what it read.
+    g = GrowArray(np.float64, 16)
+    for i in range(100):
+        g.append(i)
+    where = id(g._a)  # (a name for the array itself would be a reference: numpy refuses)
+    g.extend(np.arange(100, 1000))
+    assert id(g._a) == where, "grown by a copy, not in place"
+    view = g.view()
+    g.extend(np.arange(1000, 5000))
+    assert view.tolist() == list(range(1000)) and g.view().tolist() == list(range(5000))
+    table = TaskTable()
+    table.put((1 << 32) + 1, 5, 0.5, 1, 1.0)
+    t_put = table.streams[1].t_put
+    first = t_put[:3]
+    for n in range(2, 5000):
+        table.put((1 << 32) + n, n, 0.0, 1, float(n))
+    assert first[1] == 1.0 and np.isnan(first[0])
+    rows = table.streams[1]
+    assert rows.t_put[1:5000].tolist() == [1.0, *map(float, range(2, 5000))]
+    assert np.isnan(rows.t_get[: rows.t_get.size]).all() and (rows.get_src == -1).all()
+    assert np.isnan(rows.t_put[5000:]).all() and (rows.label[5000:] == 0).all()

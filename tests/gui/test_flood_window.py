@@ -55,10 +55,8 @@ def test_the_first_start_is_readied_while_the_window_waits(qtbot, monkeypatch) -
     Start click that blocked the event loop for 300 ms to 1 s."""
     from multiprocessing import forkserver
 
-    from engine import cpuwork
+    from engine import cpuwork, runner
     from gui.main_window import MainWindow
-
-    from engine import runner
 
     monkeypatch.setattr(cpuwork, "_speed", None)
     # As in a fresh process: the forkserver has not forked a child yet (Run.start's warm-up

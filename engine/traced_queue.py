@@ -41,9 +41,9 @@ _MAGIC = b"\x00ql"  # short: it travels with every item
 _PUT, _PUT_FULL, _GET, _GET_EMPTY = (
     int(Kind.PUT), int(Kind.PUT_FULL), int(Kind.GET), int(Kind.GET_EMPTY)
 )
-_TD, _TD_ERR, _JB, _JE, _FEED_ERR = (
+_TD, _TD_ERR, _JB, _JE, _FEED_ERR, _PUT_BLOCKED = (
     int(Kind.TASK_DONE), int(Kind.TASK_DONE_ERROR), int(Kind.JOIN_BEGIN), int(Kind.JOIN_END),
-    int(Kind.FEED_ERROR),
+    int(Kind.FEED_ERROR), int(Kind.PUT_BLOCKED),
 )
 # Called directly, not through super(): building a super object per call costs ~0.1 µs.
 _base_put = JoinableQueue.put
@@ -107,13 +107,20 @@ class TracedJoinableQueue(JoinableQueue):
         tid = next(rec.tids)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                # Only a bounded queue makes a put wait: try without waiting first (CPython's
+                # own acquire tries that way before it sleeps), so a wait is known as it begins.
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+                t1 = perf_counter()  # its return is worth a second clock reading only here
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
+                t1 = t0
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
-        # Only a bounded queue makes a put wait, so only there is its return worth a second
-        # clock reading.
-        t1 = perf_counter() if self._bounded else t0
         if (
             type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int
             and type(obj[1]) is float
@@ -156,7 +163,13 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_PUT, tid, obj)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             if step is not None:
@@ -315,6 +328,20 @@ class TracedJoinableQueue(JoinableQueue):
             self._empties = None
             self._slow = self._step is not None
             rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
+
+
+def _put_waiting(
+    q: JoinableQueue, rec: _rec.Recorder, tid: int, obj: Any, t0: float, timeout: float | None
+) -> None:
+    """The bounded queue is full: say so now, then wait in CPython's put for room.
+
+    Shipped at once: the process may wait for long, and until its put returns the window would
+    otherwise show it producing. Full (a timeout) propagates to the caller, as CPython's does.
+    """
+    label, value = label_of(obj)
+    rec.emit((_PUT_BLOCKED, t0, tid, label, value))
+    rec.flush()
+    _base_put(q, (_MAGIC, tid, obj), True, timeout)
 
 
 def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:

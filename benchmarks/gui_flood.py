@@ -150,6 +150,9 @@ def main() -> int:
     def tick() -> None:
         now = time.perf_counter()
         cpu_now = time.thread_time()
+        if args.gaps and not collector_tid[0]:  # the run's workers (and it) start in a thread
+            collector_tid[0] = next((th.native_id for th in threading.enumerate()
+                                     if th.name == "queuelab-collector" and th.native_id), 0)
         if args.gaps:
             ticks.append((now, schedstat("thread-self"), schedstat(collector_tid[0]),
                           time.process_time()))
@@ -256,9 +259,6 @@ def main() -> int:
         w.start_run()
         started_at[0] = time.perf_counter()
         run = w.driver.run
-        for th in threading.enumerate():
-            if th.name == "queuelab-collector" and th.native_id:
-                collector_tid[0] = th.native_id
         if args.nice and run is not None:
             for p in run.processes.values():
                 try:

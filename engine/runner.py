@@ -95,7 +95,10 @@ class Run:
         self.model = RunModel()
         self.status = RunStatus.IDLE
         self.warnings: list[str] = []
-        self.processes: dict[int, Any] = {}
+        self._processes: dict[int, Any] = {}
+        # start(background=True): the workers are started by this thread, Start returns first
+        self._starter: threading.Thread | None = None
+        self._workers_started = threading.Event()
         self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
         self._exit_cond = threading.Condition()
         # Batches in arrival order: the parent's own as tuples, the workers' still pickled
@@ -112,7 +115,22 @@ class Run:
         self.end_reason: str | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> Run:
+    @property
+    def processes(self) -> dict[int, Any]:
+        """The workers' Process objects by stream, once all were started (a start in the
+        background is waited for: its processes are not all there before)."""
+        if self._starter is not None and self._starter is not threading.current_thread():
+            self._workers_started.wait()
+        return self._processes
+
+    def start(self, *, background: bool = False) -> Run:
+        """Start the run: its queue, its clock, then its workers.
+
+        ``background``: the workers are started by a thread and this returns at once (a
+        window's Start: each forkserver start is a round trip that blocked its event loop
+        for 20-200 ms). Step mode and ``fork`` start them here: the first needs each
+        worker's gate in place before it returns, the second must not fork from a thread.
+        """
         if self.status is not RunStatus.IDLE:
             raise RuntimeError("a Run can be started once; make a new Run")
         cfg = self.cfg
@@ -156,8 +174,23 @@ class Run:
             # A forked child inherits the switch interval: the measured processes get the
             # one a plain program's would (issue 11: no tuning a plain program lacks).
             sys.setswitchinterval(_PLAIN_SWITCH_S)
+        args = (ctx, cpu_speed, own, fast_switch)
+        if background and not self._step_mode and cfg.start_method != "fork":
+            self._starter = threading.Thread(target=self._start_workers, args=args,
+                                             name="queuelab-starter", daemon=True)
+            self._starter.start()
+        else:
+            self._start_workers(*args)
+        return self
+
+    def _start_workers(self, ctx: Any, cpu_speed: float, own: Any, fast_switch: float) -> None:
+        """Start every worker, then the collector and the coordinator (in the background
+        thread of start(background=True): a failure there stops the run, with its words)."""
+        cfg = self.cfg
         try:
             for src in range(1, cfg.producers + cfg.consumers + 1):
+                if self._stop_evt.is_set():  # stopped while starting: no more workers
+                    break
                 role = ROLE_PRODUCER if src <= cfg.producers else ROLE_CONSUMER
                 index = src - 1 if role == ROLE_PRODUCER else src - 1 - cfg.producers
                 name = worker_name(src, cfg.producers)
@@ -177,13 +210,20 @@ class Run:
                 if gate is not None:
                     gate_child.close()
                     self.stepper.add_worker(src, gate)
-                self.processes[src] = proc
+                self._processes[src] = proc
                 self.collector.add(src, reader, proc)
-        except BaseException:
-            self.stop(reason="failed to start")
-            raise
+        except BaseException as error:
+            self._workers_started.set()
+            if self._starter is None:
+                self.stop(reason="failed to start")
+                raise
+            self.stop(reason=f"failed to start: {type(error).__name__}: {error}")
+            return
         finally:
             sys.setswitchinterval(fast_switch)
+        self._workers_started.set()
+        if self._stop_evt.is_set():
+            return  # stop() ends what was started
         self.collector.start()
         if self.stepper is not None:
             self.stepper.start()
@@ -191,7 +231,6 @@ class Run:
             target=self._coordinate, name="queuelab-coordinator", daemon=True
         )
         self._coordinator.start()
-        return self
 
     def _make_stepper(self, ctx: Any) -> None:
         """Step mode: the controller, main's gate on the parent's queue, the shared flag."""
@@ -235,8 +274,8 @@ class Run:
             if not self._join_processes(producers) or not self._put_sentinels():
                 return
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
-        self._main_waits(list(self.processes), "the processes' join()")
-        if self._join_processes(list(self.processes)):
+        self._main_waits(list(self._processes), "the processes' join()")
+        if self._join_processes(list(self._processes)):
             self.collector.close()
             self._end("joined", RunStatus.FINISHED)
 
@@ -305,16 +344,18 @@ class Run:
             self.status = RunStatus.STOPPING
         self._stop_evt.set()
         self.rec.emit((int(Kind.STOP), perf_counter(), reason))
+        if self._starter is not None and self._starter is not threading.current_thread():
+            self._starter.join()  # it starts no worker after this: all of them are ended below
         if getattr(self, "_paused", None) is not None:
             self._paused.value = 0
         if self.stepper is not None:
             self.stepper.release()
         deadline = time.monotonic() + timeout
-        for src, p in self.processes.items():
+        for src, p in self._processes.items():
             if src not in self.exit_codes:
                 p.terminate()
         if not self._wait_all_exited(min(TERM_GRACE_S, timeout / 2)):
-            for src, p in self.processes.items():
+            for src, p in self._processes.items():
                 if src not in self.exit_codes:
                     p.kill()
             self._wait_all_exited(max(0.05, deadline - time.monotonic()))
@@ -328,17 +369,17 @@ class Run:
     def _wait_all_exited(self, timeout: float) -> bool:
         end = time.monotonic() + timeout
         with self._exit_cond:
-            while len(self.exit_codes) < len(self.processes):
+            while len(self.exit_codes) < len(self._processes):
                 left = end - time.monotonic()
                 if left <= 0 or not self.collector.alive:
                     break
                 self._exit_cond.wait(min(left, 0.05))
-            done = len(self.exit_codes) >= len(self.processes)
+            done = len(self.exit_codes) >= len(self._processes)
         if not done and not self.collector.alive:
             # No collector (failed start): poll the processes ourselves, nobody else does.
-            for p in self.processes.values():
+            for p in self._processes.values():
                 p.join(max(0.0, end - time.monotonic()))
-            done = all(p.exitcode is not None for p in self.processes.values())
+            done = all(p.exitcode is not None for p in self._processes.values())
         return done
 
     def __enter__(self) -> Run:

@@ -122,7 +122,8 @@ class RunDriver(QObject):
         write its records to a temporary trace (False for a replay: it is one already).
         """
         self.discard()
-        run = Run(cfg) if run is None else run
+        own = run is None
+        run = Run(cfg) if own else run
         self._run = run
         if record:
             # Every run is recorded as it goes, so File ▸ Save run… can keep it afterwards.
@@ -139,7 +140,12 @@ class RunDriver(QObject):
         self._rate_t = time.monotonic()
         self._rate_events = 0
         self.events_per_s = 0.0
-        run.start()
+        if own:
+            # Its workers start in a thread: each is a round trip to the forkserver, and the
+            # event loop goes on meanwhile (the charts' clock runs from the run's start).
+            run.start(background=True)
+        else:
+            run.start()
         self._timer.start()
         self.sig_status.emit(run.status)
         return run

@@ -400,10 +400,8 @@ class TimelineChart:
         for row in self.rows:
             n = row.t0.n
             if n > self._checked.get(id(row), 0):
-                # Counted: np.unique sorts, and its first call imports numpy.ma (20-80 ms
-                # in a flood's first frames).
-                self.seen.update(distinct(row.act.view()[self._checked.get(id(row), 0):n]
-                                          .astype(np.int64)))
+                new = row.act.view()[self._checked.get(id(row), 0):n].astype(np.int64)
+                self.seen.update(distinct(new))  # np.unique sorts, first imports numpy.ma
                 self._checked[id(row)] = n
             w = row.worker
             # A worker ended by Stop is drawn (and keyed) as exited: "died" is for faults.

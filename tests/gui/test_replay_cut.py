@@ -94,8 +94,11 @@ def test_seeks_back_and_forth_show_a_model_fed_up_to_the_playhead_at_once(
         assert w.charts.counts_at(until) == (ref.puts, ref.gets, ref.task_dones)
         data = w.charts.curve_data()
         x, y = data["unfinished"]
-        assert x[-1] == pytest.approx(until) and y[-1] == ref.unfinished
-        assert x.max() <= until + 1e-12, "the charts draw past the playhead"
+        if ref.puts:  # (under load the processes may take a while to start)
+            assert x[-1] == pytest.approx(until) and y[-1] == ref.unfinished
+            assert x.max() <= until + 1e-12, "the charts draw past the playhead"
+        else:
+            assert x.size == 0
         g, _rate = data["rate"]
         assert g.size == 0 or g.max() <= until
         markers = w.charts.markers()
@@ -203,3 +206,27 @@ def test_the_playbacks_model_jumps_from_snapshots_back_and_forth(
         assert (pb.shown.events, pb.shown.puts, pb.shown.gets, pb.shown.task_dones,
                 pb.shown.last_t) == (want.events, want.puts, want.gets, want.task_dones,
                                      want.last_t), f"at {frac}"  # fmt: skip
+
+
+def test_play_right_after_a_seek_back_plays_on_at_once(
+    traces: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The views cut the whole-run model: the playhead does not wait for the playback's own
+    model to catch up after a seek (only the diagnosis, theory and log do)."""
+    import engine.replay
+
+    monkeypatch.setattr(engine.replay, "SEEK_CHUNK", 5)  # a feed step of a few records
+    now = [0.0]
+    pb = Playback(load_run(str(traces["free"])), clock=lambda: now[0])
+    pb.replayer.snapshot_every = 10**9  # no snapshot: a seek back feeds from the start
+    end = pb.duration
+    pb.request(end)
+    while pb.step():
+        pass
+    pb.request(end * 0.5)
+    pb.set_playing(True)
+    step = end * 0.1
+    now[0] += step
+    pb.poll(budget_s=0.0)  # one chunk at most: the playback's model is far behind
+    assert not pb.fed
+    assert pb.target == pytest.approx(end * 0.5 + step)

@@ -230,3 +230,22 @@ def test_play_right_after_a_seek_back_plays_on_at_once(
     pb.poll(budget_s=0.0)  # one chunk at most: the playback's model is far behind
     assert not pb.fed
     assert pb.target == pytest.approx(end * 0.5 + step)
+
+
+@pytest.mark.parametrize("view", ["charts", "flow"])
+def test_a_paused_runs_video_leaves_the_held_time_out(
+    qtbot: QtBot, traces: dict[str, Path], tmp_path: Path, view: str
+) -> None:
+    """A video is a replay too: its frames are run time, so the pause is no stretch of
+    frames where nothing moves, and the charts' last frame is the whole run."""
+    from gui.flow.video import frame_count, render_video
+
+    trace = read_trace(traces["paused"])
+    whole = load_run(str(traces["paused"])).model
+    seen: list[int] = []
+    n = render_video(trace, tmp_path / f"{view}.gif", "gif", view=view, speed=4.0, fps=5,
+                     size=(320, 200), progress=lambda done, total: seen.append(total))  # fmt: skip
+    raw = Replayer(trace).duration_s
+    assert whole.held_s["pause"] >= HOLD_S
+    assert n == seen[-1] == frame_count(whole.last_t, 4.0, 5)
+    assert n < frame_count(raw, 4.0, 5)

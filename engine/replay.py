@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 import sys
 from collections.abc import Callable, Iterable
@@ -76,6 +77,7 @@ class PlayheadSource:
         self._items = items
         self._times = [it[0] for it in items]
         self._cursor = 0
+        self._reach: list[float] | None = None  # running maximum of the times, when asked
         self.limit = -math.inf
 
     def rewind(self, to: int = 0) -> None:
@@ -95,9 +97,15 @@ class PlayheadSource:
             return (src, seq, [r])
         return None
 
-    def time_of(self, i: int) -> float:
-        """The time of item ``i`` (inf past the last)."""
-        return self._times[i] if i < len(self._times) else math.inf
+    def reach(self, i: int) -> float:
+        """The least limit that lets items 0 to ``i`` through (inf past the last): the latest
+        time among them (a stream's records are not always in time order, so neither are
+        the merged items)."""
+        if i >= len(self._times):
+            return math.inf
+        if self._reach is None:
+            self._reach = list(itertools.accumulate(self._times, max))
+        return self._reach[i]
 
     def waiting(self) -> int:
         return max(0, bisect.bisect_right(self._times, self.limit) - self._cursor)
@@ -142,9 +150,9 @@ class Replayer:
         self.inbox = Inbox(self.model, self.source, chunk=SEEK_CHUNK)
         self.playhead_s = -1.0
         self.snapshot_every = snapshot_every or max(SNAPSHOT_MIN, len(items) // SNAPSHOTS)
-        # (records fed, the last one's time, the model then): the model holds exactly the
-        # source's first ``records fed`` items, so it is the run at any time from that one
-        # up to the next item's.
+        # (records fed, the latest time among them, the model then): the model holds exactly
+        # the source's first ``records fed`` items, so it is the run at any playhead from
+        # that time until the next item's.
         self.snapshots: list[tuple[int, float, RunModel]] = []
 
     def advance(self, t_s: float, budget_s: float = math.inf) -> Applied:
@@ -164,12 +172,13 @@ class Replayer:
         while True:
             # Up to the next snapshot's record first: one every snapshot_every records fed.
             due = (self.snapshots[-1][0] if self.snapshots else 0) + self.snapshot_every
-            src.limit = min(target, src.time_of(due - 1))
+            src.limit = min(target, src.reach(due - 1))
             applied.extend(self.inbox.poll(max(0.0, deadline - perf_counter())))
             if self.inbox.pending:
                 break
             if src.taken >= due:  # one-record batches: the model holds whole items only
-                self.snapshots.append((src.taken, src.fed_until, self.model.copy()))
+                # Keyed by the least playhead that lets all its records through.
+                self.snapshots.append((src.taken, src.reach(src.taken - 1), self.model.copy()))
             if src.limit >= target or perf_counter() >= deadline:
                 break
         if src.limit >= target and not self.inbox.pending:
@@ -186,10 +195,10 @@ class Replayer:
     def _restore(self, snap: tuple[int, float, RunModel] | None) -> None:
         """Start again from ``snap`` (None: from the start)."""
         if snap is not None:
-            fed, fed_until, model = snap
+            fed, reach, model = snap
             self.model = model.copy()  # the snapshot stays as it is, for the next seek
             self.source.rewind(fed)
-            self.playhead_s = fed_until - self.t0
+            self.playhead_s = reach - self.t0
         else:
             self.model = RunModel()
             self.source.rewind()

@@ -84,9 +84,11 @@ class Playback:
         """Move the playhead with the wall clock while playing, then feed towards it."""
         now = self._clock()
         dt, self._last_tick = now - self._last_tick, now
-        if self.playing and self.fed:
-            # While the feeding lags (a seek not reached yet, a dense trace at 16×) the
-            # playhead waits for it: it neither runs ahead nor jumps back to what is fed.
+        if self.playing and (self.fed or self.run.model is not None):
+            # The charts and the flow view cut the whole-run model: the playhead runs with the
+            # wall clock, and the diagnosis, theory and log follow when their model catches
+            # up. Without one, while the feeding lags (a seek not reached yet, a dense trace
+            # at 16×) the playhead waits for it: it neither runs ahead nor jumps back.
             self.request(self.target + dt * self.speed)
             self._skip_hold()
             if self.target >= self.duration:

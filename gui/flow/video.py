@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
+from engine.model import RunModel
 from engine.replay import Replayer, replay_model
 from engine.tracefile import Trace
 
@@ -36,6 +37,12 @@ def frame_times(duration_s: float, speed: float, fps: int) -> list[float]:
     return [min(duration_s, k * speed / fps) for k in range(n)]
 
 
+def run_duration(model: RunModel, trace: Trace) -> float:
+    """The recording's length in the charts' clock (held time, pauses and step choices,
+    taken out): a video's frames are run time, as the charts' and the flow view's."""
+    return max(model.last_t, model.run_time(trace.t0 + Replayer(trace).duration_s))
+
+
 class _FlowFrames:
     """The flow view at each frame's time; its tokens glide one frame's time per frame."""
 
@@ -43,7 +50,7 @@ class _FlowFrames:
         from gui.flow.view import FlowView
 
         self.model = replay_model(trace)
-        self.duration = max(self.model.last_t, Replayer(trace).duration_s)
+        self.duration = run_duration(self.model, trace)
         self.view = FlowView()
         self.view.auto_glide = False  # the frames drive the glide, not the wall clock
         self.widget: QWidget = self.view
@@ -58,13 +65,13 @@ class _FlowFrames:
 
 
 class _ChartFrames:
-    """The replay's charts fed up to each frame's time (forward only, as a player does)."""
+    """The replay's charts at each frame's time: the whole-run model cut there."""
 
     def __init__(self, trace: Trace, size: tuple[int, int], presenter: bool) -> None:
         from gui.replay_playback import ReplayCharts
 
-        self.replayer = Replayer(trace)
-        self.duration = self.replayer.duration_s
+        self.model = replay_model(trace)
+        self.duration = run_duration(self.model, trace)
         self.panel = ReplayCharts()
         self.widget = self.panel
         _offscreen(self.panel, size)
@@ -72,11 +79,11 @@ class _ChartFrames:
         self.panel.set_trace_marks(trace)
         self.panel.set_interactive(False)
         self.panel.set_follow(False)
-        self.panel.set_model(self.replayer.model)
+        self.panel.set_model(self.model)
         self.panel.unfinished.plot.setXRange(0.0, max(self.duration, 0.05) * 1.02, padding=0)
 
     def draw(self, t: float, speed: float, dt: float) -> QImage:
-        self.replayer.seek(t)
+        self.panel.set_until(t)
         self.panel.refresh()
         self.panel.set_playhead(t)
         QApplication.processEvents()

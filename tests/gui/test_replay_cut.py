@@ -94,8 +94,11 @@ def test_seeks_back_and_forth_show_a_model_fed_up_to_the_playhead_at_once(
         assert w.charts.counts_at(until) == (ref.puts, ref.gets, ref.task_dones)
         data = w.charts.curve_data()
         x, y = data["unfinished"]
-        assert x[-1] == pytest.approx(until) and y[-1] == ref.unfinished
-        assert x.max() <= until + 1e-12, "the charts draw past the playhead"
+        if ref.puts:  # (under load the processes may take a while to start)
+            assert x[-1] == pytest.approx(until) and y[-1] == ref.unfinished
+            assert x.max() <= until + 1e-12, "the charts draw past the playhead"
+        else:
+            assert x.size == 0
         g, _rate = data["rate"]
         assert g.size == 0 or g.max() <= until
         markers = w.charts.markers()
@@ -204,3 +207,46 @@ def test_the_playbacks_model_jumps_from_snapshots_back_and_forth(
         assert (pb.shown.events, pb.shown.puts, pb.shown.gets, pb.shown.task_dones,
                 pb.shown.last_t) == (want.events, want.puts, want.gets, want.task_dones,
                                      want.last_t), f"at {frac}"  # fmt: skip
+
+
+def test_play_right_after_a_seek_back_plays_on_at_once(
+    traces: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The views cut the whole-run model: the playhead does not wait for the playback's own
+    model to catch up after a seek (only the diagnosis, theory and log do)."""
+    import engine.replay
+
+    monkeypatch.setattr(engine.replay, "SEEK_CHUNK", 5)  # a feed step of a few records
+    now = [0.0]
+    pb = Playback(load_run(str(traces["free"])), clock=lambda: now[0])
+    pb.replayer.snapshot_every = 10**9  # no snapshot: a seek back feeds from the start
+    end = pb.duration
+    pb.request(end)
+    while pb.step():
+        pass
+    pb.request(end * 0.5)
+    pb.set_playing(True)
+    step = end * 0.1
+    now[0] += step
+    pb.poll(budget_s=0.0)  # one chunk at most: the playback's model is far behind
+    assert not pb.fed
+    assert pb.target == pytest.approx(end * 0.5 + step)
+
+
+@pytest.mark.parametrize("view", ["charts", "flow"])
+def test_a_paused_runs_video_leaves_the_held_time_out(
+    qtbot: QtBot, traces: dict[str, Path], tmp_path: Path, view: str
+) -> None:
+    """A video is a replay too: its frames are run time, so the pause is no stretch of
+    frames where nothing moves, and the charts' last frame is the whole run."""
+    from gui.flow.video import frame_count, render_video
+
+    trace = read_trace(traces["paused"])
+    whole = load_run(str(traces["paused"])).model
+    seen: list[int] = []
+    n = render_video(trace, tmp_path / f"{view}.gif", "gif", view=view, speed=4.0, fps=5,
+                     size=(320, 200), progress=lambda done, total: seen.append(total))  # fmt: skip
+    raw = Replayer(trace).duration_s
+    assert whole.held_s["pause"] >= HOLD_S
+    assert n == seen[-1] == frame_count(whole.last_t, 4.0, 5)
+    assert n < frame_count(raw, 4.0, 5)

@@ -4,9 +4,9 @@ One channel per process means a worker killed while writing (even holding a lock
 break its own pipe (cpython#87971 describes a shared Queue's write lock left held). The same
 thread waits on every process's sentinel, so a death is seen as soon as it happens.
 
-The thread only moves bytes: it hands each batch on still pickled. Unpickling holds the GIL
+The thread only moves bytes: it hands each batch on still encoded. Decoding holds the GIL
 (one C call per batch) and, done here, it landed in the middle of the GUI thread's frames; the
-consumer (``Run.poll``) unpickles within its own time budget instead.
+consumer (``Run.poll``) decodes within its own time budget instead.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ Batch = tuple[int, int, list[tuple]]
 
 
 class Collector:
-    """``deliver(payload)`` gets each worker batch as the pickled bytes of a :data:`Batch`, in
+    """``deliver(payload)`` gets each worker batch as the encoded bytes of a :data:`Batch`, in
     the order of its pipe; a worker's batches are all delivered before ``on_exit`` is called."""
 
     def __init__(self, deliver: Callable[[bytes], None], on_exit: Callable[[int, int], None]):

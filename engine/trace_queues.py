@@ -246,7 +246,7 @@ class TracedPlainQueue(_mpq.Queue):
         rec = _rec._current
         if rec is None:
             obj = _base_qget(self, block, timeout)
-            if type(obj) is tuple and len(obj) == 3 and obj[0] == _MAGIC:
+            if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC:
                 return obj[2]
             return obj
         if _state["qid"] != self._qid:
@@ -264,7 +264,7 @@ class TracedPlainQueue(_mpq.Queue):
         if self._empties is not None:
             self._end_empties(rec)
         tid = -1
-        if type(obj) is tuple and len(obj) == 3 and obj[0] == _MAGIC:
+        if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC:
             tid, obj = obj[1], obj[2]
         rec.emit((_GET, t0, t1, tid))
         return obj
@@ -274,7 +274,7 @@ class TracedPlainQueue(_mpq.Queue):
         if rec is not None:
             rec.emit((_QUEUE, perf_counter(), self._qid))
             _state["qid"] = None
-            wrapped = type(obj) is tuple and len(obj) == 3 and obj[0] == _MAGIC
+            wrapped = type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC
             tid = obj[1] if wrapped else -1
             rec.emit((int(Kind.FEED_ERROR), perf_counter(), tid, f"{type(e).__name__}: {e}"))
             rec.flush()

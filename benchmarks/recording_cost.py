@@ -1,6 +1,6 @@
 """Per-operation CPU cost of recording: put/get/task_done on a traced queue vs a plain one.
 
-Usage: python benchmarks/recording_cost.py [--tasks N] [--repeats R] [--json]
+Usage: python benchmarks/recording_cost.py [--tasks N] [--repeats R] [--maxsize M] [--json]
 
 Load-independent: everything runs in one process and is timed with ``time.process_time`` (CPU
 of all its threads, the feeder included), medians of ``--repeats``. Each repeat puts ``chunk``
@@ -13,6 +13,8 @@ tutorial items ``(i, 0.0)``, then gets and task_dones them, over and over until 
              a worker's (``engine.recorder.connection_sender`` into a pipe a thread drains; the
              drain thread's CPU is the parent's in real life and is excluded by running it in
              a separate process)
+``--maxsize M`` (0 or at least ``--chunk``) makes every queue bounded, so the bounded put's path
+is measured; it never waits, as nothing takes an item while a chunk is put.
 Printed per mode: ns per task for the put phase, the get+task_done phase and the whole; and
 traced - plain, the CPU recording adds per task (three records).
 """
@@ -51,10 +53,10 @@ class _NullConn:
         pass
 
 
-def one(mode: str, tasks: int, chunk: int) -> tuple[float, float]:
+def one(mode: str, tasks: int, chunk: int, maxsize: int = 0) -> tuple[float, float]:
     """CPU seconds of (put phases, get+task_done phases) for ``tasks`` tasks."""
     ctx = multiprocessing.get_context("fork")
-    q = ctx.JoinableQueue() if mode == "plain" else TracedJoinableQueue(ctx=ctx)
+    q = ctx.JoinableQueue(maxsize) if mode == "plain" else TracedJoinableQueue(maxsize, ctx=ctx)
     reader = writer = proc = None
     if mode == "traced":
         reader, writer = ctx.Pipe(duplex=False)
@@ -100,12 +102,15 @@ def main() -> int:
     ap.add_argument("--tasks", type=int, default=100_000)
     ap.add_argument("--chunk", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--maxsize", type=int, default=0, help="0 (unbounded) or >= --chunk")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if 0 < args.maxsize < args.chunk:
+        ap.error("--maxsize must be 0 or at least --chunk: one process puts a whole chunk")
     res: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
     for r in range(args.repeats):
         for mode in MODES if r % 2 == 0 else reversed(MODES):
-            res[mode].append(one(mode, args.tasks, args.chunk))
+            res[mode].append(one(mode, args.tasks, args.chunk, args.maxsize))
     n = max(1, args.tasks // args.chunk) * args.chunk
     out: dict[str, float] = {}
     for mode in MODES:

@@ -7,9 +7,9 @@ its streams for the playback and feeds the model of the whole run once; the wind
 usable when it returns ("load"). From that moment:
 - the flow view seeks by one cut of the whole-run model's columns at the playhead
   (engine/flow_layout.flow_frame), forwards and backwards; the first cut gathers the columns;
-- the charts, status, log and diagnosis show the playback's own model (gui/replay_playback):
-  a seek forwards feeds it up to the playhead, a seek backwards rebuilds it from the start.
-  ``--chart-seeks`` times a few of those (each may cost a whole feed of the trace).
+- the charts and the status bar cut the same model at the playhead (ChartsPanel.set_until,
+  gui/replay_cut.ModelAt): ``--chart-seeks C`` times C of those on a real ChartsPanel
+  (offscreen, 1280x800), each with one paint.
 Load is bounded by engine/model.py's speed (the feed) and read_trace's (the reading); both
 are printed with their CPU time. Not a test: machines are noisy (the CPU times less so).
 """
@@ -32,7 +32,7 @@ from trace_load import synthetic_batches
 
 from engine.flow_layout import FlowLimits, flow_frame
 from engine.tracefile import TraceWriter
-from gui.trace_loader import load_run
+from gui.trace_loader import LoadedRun, load_run
 
 GOAL_S = 0.5
 LIMITS = FlowLimits(queue_slots=36, done_shown=20)  # about what a 1280x800 view draws
@@ -47,13 +47,106 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
     return wall - start[0], cpu - start[1]
 
 
+def _chart_seeks(loaded: LoadedRun, seeks: int, rng: random.Random) -> dict[str, float]:
+    """The replay's charts (a real ChartsPanel, 1280x800 offscreen) and status bar cut at
+    random playheads, back and forth: set_until + refresh + one paint, from the whole-run
+    model the loader fed (the panel syncs it once first: timed apart)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from gui.charts import ChartsPanel
+    from gui.replay_cut import ModelAt
+
+    app = QApplication.instance() or QApplication([])
+    panel = ChartsPanel()
+    panel.resize(1280, 800)
+    panel.show()
+    app.processEvents()
+    whole = loaded.model
+    assert whole is not None
+    start = _clock()
+    panel.set_model(whole)
+    panel.set_follow(False)
+    panel.rates.plot.setXRange(0.0, loaded.duration_s * 1.02, padding=0)
+    panel.set_until(0.0)
+    panel.refresh()
+    panel.grab()
+    sync_s, sync_cpu = _since(start)
+    print(f"charts: first sync of the whole-run model into the panel: {sync_s:.2f} s wall, "
+          f"{sync_cpu:.2f} s CPU (once, after the load)")  # fmt: skip
+    times, cpus = [], []
+    prev = 0.0
+    for _ in range(seeks):
+        t = rng.uniform(0.0, loaded.duration_s)
+        start = _clock()
+        panel.set_until(t)
+        panel.refresh()
+        panel.set_playhead(t)
+        ModelAt(whole, t, panel.counts_at(t), loaded.count_until(t))
+        panel.grab()  # the paint a user waits for
+        wall, cpu = _since(start)
+        times.append(wall)
+        cpus.append(cpu)
+        way = "back" if t < prev else "forward"
+        prev = t
+        print(f"charts' seek {way} to {t:.3f} s: {wall * 1000:.1f} ms wall, "
+              f"{cpu * 1000:.1f} ms CPU")  # fmt: skip
+    med, worst = statistics.median(times), max(times)
+    verdict = "under" if worst < GOAL_S else "OVER"
+    print(f"charts + status, cut at the playhead: median seek {med * 1000:.1f} ms "
+          f"({statistics.median(cpus) * 1000:.1f} ms CPU), slowest {worst * 1000:.1f} ms: "
+          f"{verdict} the {GOAL_S} s goal")  # fmt: skip
+    panel.close()
+    return {"chart_sync_s": round(sync_s, 3), "chart_seek_median_ms": round(med * 1000, 1),
+            "chart_seek_median_cpu_ms": round(statistics.median(cpus) * 1000, 1),
+            "chart_seek_slowest_ms": round(worst * 1000, 1)}
+
+
+def _playback_seeks(loaded: LoadedRun, seeks: int, rng: random.Random) -> dict[str, float]:
+    """The playback's own model (the diagnosis, theory and log read it): one pass to the end
+    in 0.1 s steps of run time (as playing does; snapshots are taken on the way), then random
+    seeks, each fed from the last snapshot before it when going back."""
+    r = loaded.replayer
+    start = _clock()
+    t = 0.0
+    while t < loaded.duration_s:
+        t = min(loaded.duration_s, t + 0.1)
+        r.advance(t)
+    wall, cpu = _since(start)
+    print(f"playback model: one pass to the end {wall:.2f} s wall, {cpu:.2f} s CPU, "
+          f"{len(r.snapshots)} snapshots")  # fmt: skip
+    times = {"back": [], "forward": []}
+    for _ in range(seeks):
+        t = rng.uniform(0.0, loaded.duration_s)
+        way = "back" if t < r.playhead_s else "forward"
+        start = _clock()
+        r.advance(t)
+        wall, cpu = _since(start)
+        times[way].append(wall)
+        print(f"playback model's seek {way} to {t:.3f} s: {wall * 1000:.0f} ms wall, "
+              f"{cpu * 1000:.0f} ms CPU")  # fmt: skip
+    out = {}
+    for way, ts in times.items():
+        if ts:
+            print(f"playback model, seeks {way}: median {statistics.median(ts) * 1000:.0f} ms, "
+                  f"slowest {max(ts) * 1000:.0f} ms over {len(ts)}")  # fmt: skip
+            out[f"playback_seek_{way}_median_ms"] = round(statistics.median(ts) * 1000, 1)
+            out[f"playback_seek_{way}_slowest_ms"] = round(max(ts) * 1000, 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seeks", type=int, default=20, help="flow-view seeks per run")
     ap.add_argument("--chart-seeks", type=int, default=0,
-                    help="also time this many seeks of the charts' playback model")
+                    help="also time this many seeks of the charts (a real panel, offscreen)")
+    ap.add_argument("--playback-seeks", type=int, default=0,
+                    help="also time this many seeks of the playback's model (the diagnosis, "
+                         "theory and log), after one pass to the end")  # fmt: skip
     ap.add_argument("--json", action="store_true", help="also print one JSON line")
     args = ap.parse_args(argv)
     cfg, batches = synthetic_batches(args.events)
@@ -121,19 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                flow_seek_median_cpu_ms=round(med_cpu * 1000, 1),
                flow_seek_slowest_ms=round(worst * 1000, 1))  # fmt: skip
     if args.chart_seeks:
-        # The charts' model: fed forwards to the playhead, rebuilt from the start going back.
-        r = loaded.replayer
-        chart = []
-        for _ in range(args.chart_seeks):
-            t = rng.uniform(0.0, span)
-            way = "back" if t < r.playhead_s else "forward"
-            start = _clock()
-            r.advance(t)
-            wall, cpu = _since(start)
-            chart.append(wall)
-            print(f"charts' seek {way} to {t:.3f} s: {wall:.2f} s wall, {cpu:.2f} s CPU")
-        out["chart_seek_median_s"] = round(statistics.median(chart), 3)
-        out["chart_seek_slowest_s"] = round(max(chart), 3)
+        out.update(_chart_seeks(loaded, args.chart_seeks, rng))
+    if args.playback_seeks:
+        out.update(_playback_seeks(loaded, args.playback_seeks, rng))
     if args.json:
         print(json.dumps(out))
     return 0

@@ -27,6 +27,7 @@ from engine.states import Activity
 from engine.tasks import MASK, distinct
 
 if TYPE_CHECKING:
+    from engine.applied import Applied
     from engine.model import RunModel
     from engine.states import WorkerInfo
 
@@ -115,8 +116,10 @@ def _match(keys: np.ndarray, at: np.ndarray, want: np.ndarray) -> tuple[np.ndarr
     return found, at[order[j]]
 
 
-def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied: list) -> bool:
-    """Apply ``recs`` (put/get/task_done in effect-time order; ``c`` their columns).
+def apply_hot(
+    m: RunModel, c: dict[str, np.ndarray], records: list[tuple], at: np.ndarray, applied: Applied
+) -> bool:
+    """Apply ``records[at[i]]`` (put/get/task_done in effect-time order; ``c`` their columns).
 
     Returns False, with the model untouched, where only the slow path is exact.
     """
@@ -124,7 +127,7 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         return False
     t0 = m.t0
     c = dict(c, t1=c["t1"] - t0, te=c["te"] - t0)
-    n = len(recs)
+    n = at.size
     kind, tid = c["kind"], c["tid"]
     table = m.tasks
     if table.overflow and np.isin(tid, np.fromiter(table.overflow, np.int64)).any():
@@ -220,8 +223,10 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         del held_gets[t]
         m._held_dones.pop(t, None)
     if not keep.all():
-        _hold(m, c["src"].tolist(), recs, keep)
+        _hold(m, c["src"], records, at, keep)
     m.last_t = max(m.last_t, float(c["t1"].max()))
+    # What was applied, as positions in ``base``: the feed's records (and those released).
+    base = records
     if extra:
         e = columns(extra, extra_src, np.fromiter((r[0] for r in extra), np.int8, len(extra)))
         e = dict(e, t1=e["t1"] - t0, te=e["te"] - t0)
@@ -229,23 +234,23 @@ def apply_hot(m: RunModel, c: dict[str, np.ndarray], recs: list[tuple], applied:
         cols = {k: np.concatenate((v[keep], e[k])) for k, v in c.items()}
         k_all = np.concatenate((key[keep], ek[:, 0]))
         s_all = np.concatenate((sub[keep], ek[:, 1].astype(np.int64)))
-        recs_all = pick(recs, np.flatnonzero(keep).tolist()) + extra
+        base = records + extra
+        pos = np.concatenate((at[keep], np.arange(len(records), len(base))))
         m.last_t = max(m.last_t, float(e["t1"].max()))
     elif keep.all():
-        cols, k_all, s_all, recs_all = c, key, sub, recs
+        cols, k_all, s_all, pos = c, key, sub, at
     else:
         cols = {k: v[keep] for k, v in c.items()}
-        k_all, s_all = key[keep], sub[keep]
-        recs_all = pick(recs, np.flatnonzero(keep).tolist())
+        k_all, s_all, pos = key[keep], sub[keep], at[keep]
     if not k_all.size:
         return True
     if moved or extra:  # else every record keeps its place: no sort
         rank = np.lexsort((np.arange(k_all.size), s_all, k_all))
         if (rank[1:] < rank[:-1]).any():  # usually already in order
             cols = {k: v[rank] for k, v in cols.items()}
-            recs_all = pick(recs_all, rank.tolist())
+            pos = pos[rank]
     _apply_ordered(m, cols)
-    applied.extend(zip(cols["src"].tolist(), recs_all, strict=True))
+    applied.add_columns(cols["src"], base, pos)
     return True
 
 
@@ -387,9 +392,13 @@ def _timeline(
     w.activity, w.since, w.task = Activity(int(vact[-1])), float(vt[-1]), int(vtask[-1])
 
 
-def _hold(m: RunModel, srcs: list[int], recs: list[tuple], keep: np.ndarray) -> None:
-    for i in np.flatnonzero(~keep).tolist():
-        r, s = recs[i], srcs[i]
+def _hold(
+    m: RunModel, srcs: np.ndarray, records: list[tuple], at: np.ndarray, keep: np.ndarray
+) -> None:
+    """Hold the records ``records[at[i]]`` not kept (from ``srcs[i]``) for a later feed."""
+    held = np.flatnonzero(~keep)
+    for s, j in zip(srcs[held].tolist(), at[held].tolist(), strict=True):
+        r = records[j]
         if r[0] == GET:
             m._held_gets[r[3]] = (s, r)
         else:

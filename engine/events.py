@@ -26,6 +26,8 @@ class Kind(IntEnum):
     JOIN_BEGIN = 7  # (K, t)
     JOIN_END = 8  # (K, t)
     FEED_ERROR = 9  # (K, t, tid, text)                 the feeder could not send the item
+    PUT_BLOCKED = 10  # (K, t_begin, tid, label, value)   a put found the bounded queue full and
+    #                  waits for room from t_begin (shipped at once); its PUT follows on return
     # worker lifecycle and work, recorded by QueueLab's own workers
     WORKER_START = 20  # (K, t, pid, role, index)        role: 0 producer, 1 consumer
     WORKER_EXIT = 21  # (K, t, exitcode, records_sent)   records_sent includes this one
@@ -87,6 +89,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.JOIN_BEGIN: (),
     Kind.JOIN_END: (),
     Kind.FEED_ERROR: (("tid", "int"), ("text", "str")),
+    Kind.PUT_BLOCKED: (("tid", "int"), ("label", "int"), ("value", "val")),
     Kind.WORKER_START: (("pid", "int"), ("role", "int"), ("index", "int")),
     Kind.WORKER_EXIT: (("exitcode", "int"), ("records_sent", "int")),
     Kind.TASK_START: (("tid", "int"),),

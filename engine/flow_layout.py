@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.events import LABEL_NONE, LABEL_OTHER, ROLE_PRODUCER
+from engine.handlers import BLOCKED_LABEL, BLOCKED_TID, BLOCKED_VALUE
 from engine.model import RunModel
 from engine.states import Activity, WorkerInfo
 
@@ -224,6 +225,10 @@ def _text(label: int, value: float, tid: int) -> str:
     return str(label)
 
 
+def _kind(label: int) -> str:
+    return SENTINEL if label == LABEL_NONE else OTHER if label == LABEL_OTHER else TASK
+
+
 def _activity_at(w: object, t: float) -> int:
     iv = w.intervals  # type: ignore[attr-defined]
     n = len(iv)
@@ -298,8 +303,9 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         found = words.get(tid)
         if found is None:
             label = int(c.label[j])
-            kind = SENTINEL if label == LABEL_NONE else OTHER if label == LABEL_OTHER else TASK
-            found = words[tid] = (_text(label, float(c.value[j]), tid), kind, int(c.put_src[j]))
+            found = words[tid] = (
+                _text(label, float(c.value[j]), tid), _kind(label), int(c.put_src[j])
+            )
         text, kind, psrc = found
         # A consumer puts again only to retry (QueueLab's runs); a traced program's worker
         # may put new work of its own: its token just starts there.
@@ -324,6 +330,14 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
                 mine = np.flatnonzero((c.put_src == w.src) & (np.abs(c.t_put - t1) < 1e-9))
                 if len(mine):
                     make(int(mine[0]), PRODUCER, i, t0, ("", -1))
+    # Blocked now (live): the put waits for room and has not returned, so its task is not in
+    # the table yet; its PUT_BLOCKED record says which task it holds.
+    for i, w in enumerate(prods):
+        r = m.blocked_puts.get(w.src)
+        if r is not None and w.activity == Activity.BLOCK_PUT and t >= w.since:
+            tid, label, value = r[BLOCKED_TID], r[BLOCKED_LABEL], r[BLOCKED_VALUE]
+            tokens.append(Token(tid, _text(label, value or 0.0, tid), _kind(label), PRODUCER, i,
+                                PRODUCER, i, False, False, w.since, False))  # fmt: skip
     # The queue: head first (the order puts went in).
     q = np.flatnonzero(in_queue)
     q = q[np.lexsort((c.tid[q], c.t_put[q]))]

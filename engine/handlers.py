@@ -50,6 +50,9 @@ QUEUE_MAXSIZE = _at(Kind.QUEUE_INFO, "maxsize")
 END_REASON = _at(Kind.RUN_END, "reason")
 STALL_TEXT = _at(Kind.STALL, "text")
 FEED_TID, FEED_TEXT = _at(Kind.FEED_ERROR, "tid"), _at(Kind.FEED_ERROR, "text")
+BLOCKED_TID = _at(Kind.PUT_BLOCKED, "tid")
+BLOCKED_LABEL, BLOCKED_VALUE = _at(Kind.PUT_BLOCKED, "label"), _at(Kind.PUT_BLOCKED, "value")
+FULL_T_RAISE = _at(Kind.PUT_FULL, "t_raise")
 INFO_PID, INFO_NAME = _at(Kind.PROC_INFO, "pid"), _at(Kind.PROC_INFO, "name")
 LINE_OP = _at(Kind.LINE, "op")
 RESULT_TID, RESULT_OK = _at(Kind.TASK_RESULT, "tid"), _at(Kind.TASK_RESULT, "ok")
@@ -67,6 +70,24 @@ def on_put(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
         return False
     m._apply_put(src, r, t, applied)
     return False
+
+def on_put_blocked(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # The put found the queue full and waits for room from t: blocked now, live, not only once
+    # its PUT (recorded on return) arrives. That PUT, or a PUT_FULL, ends the wait.
+    if src:
+        w = m._worker(src)
+        if w.alive:
+            m._set(w, t, Activity.BLOCK_PUT)
+            m.blocked_puts[src] = r
+    return True
+
+def on_put_full(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # put(timeout=...) gave up: the wait a PUT_BLOCKED began ends at the raise.
+    if m.blocked_puts.pop(src, None) is not None:
+        w = m._worker(src)
+        if w.activity == Activity.BLOCK_PUT:
+            m._set(w, m.rel(r[FULL_T_RAISE]), Activity.RUNNING)
+    return True
 
 def on_get(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     tid = r[GET_TID]
@@ -318,7 +339,7 @@ def on_main_blocked(m: RunModel, src: int, r: tuple, t: float, applied: list) ->
     return True
 
 def on_other(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
-    return True  # PUT_FULL, GET_EMPTY, TASK_END: in the log, no state of their own
+    return True  # GET_EMPTY, TASK_END: in the log, no state of their own
 
 
 DISPATCH = {

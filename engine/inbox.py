@@ -4,8 +4,9 @@ Every source of records - a live run's worker pipes (engine/runner.py), a traced
 (engine/trace_session.py), a recorded run being replayed (engine/replay.py) and step mode -
 is a :class:`RecordSource`. An :class:`Inbox` takes whole batches from one source, hands each
 to its listeners (the trace writer) and feeds the model in chunks within a time budget,
-returning the applied ``(src, record)`` pairs. How often and for how long it is polled is the
-caller's to decide (the GUI's frame clock, the CLI's loop); nothing here paces itself.
+returning the applied ``(src, record)`` pairs (an :class:`~engine.applied.Applied`). How often
+and for how long it is polled is the caller's to decide (the GUI's frame clock, the CLI's
+loop); nothing here paces itself.
 
 A source is small on purpose (step mode implements it):
 
@@ -27,10 +28,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from engine.applied import Applied
 from engine.recorder import decode_batch
 
 Batch = tuple[int, int, list[tuple]]
-Applied = list[tuple[int, tuple]]
 perf_counter = time.perf_counter
 # Records fed to the model between two looks at the clock: a flood's put/get/task_done runs go
 # through the model's bulk path (a few ms for this many); other records cost ~7 µs each.
@@ -195,7 +196,7 @@ class Inbox:
         if wait_s > 0 and self._rest is None:
             self.source.wait(wait_s)
         deadline = perf_counter() + budget_s
-        applied: Applied = []
+        applied = Applied()
         limit = self.chunk
         while True:
             batches: list[Batch] = []

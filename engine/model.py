@@ -14,6 +14,7 @@ never go below zero.
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 from collections import deque
 from operator import itemgetter
@@ -21,6 +22,7 @@ from operator import itemgetter
 import numpy as np
 
 from engine import bulk, handlers
+from engine.applied import Applied
 from engine.events import (
     LABEL_NONE,
     LABEL_OTHER,
@@ -75,6 +77,9 @@ class RunModel:
         self._held_gets: dict[int, tuple[int, tuple]] = {}
         self._held_puts: deque[tuple[int, tuple]] = deque()
         self._held_dones: dict[int, list[tuple[int, tuple]]] = {}
+        # Per stream: the PUT_BLOCKED record of a put waiting for room now (the flow view's
+        # token at its producer); its PUT or PUT_FULL takes it out.
+        self.blocked_puts: dict[int, tuple] = {}
         self._closed_streams: set[int] = set()  # workers whose process is gone: no more records
         # Per stream: puts proven by a get whose own record died unsent with its worker.
         self.puts_stood_in: dict[int, int] = {}
@@ -82,13 +87,7 @@ class RunModel:
         # (non-sentinel) tasks' completion time, wait and service: references into the task
         # table (engine/points.py), read like arrays (s_t, s_puts, ..., done_service).
         self.points = PointLog(self.tasks)
-        cols = series_of(self.points)
-        self.s_t, self.s_puts, self.s_gets, self.s_dones = (
-            cols["s_t"], cols["s_puts"], cols["s_gets"], cols["s_dones"]
-        )
-        self.done_t, self.done_wait, self.done_service = (
-            cols["done_t"], cols["done_wait"], cols["done_service"]
-        )
+        self._bind_series()
         self.join_state = JoinState.NOT_CALLED
         self.join_called_t: float | None = None
         self.join_returned_t: float | None = None
@@ -124,8 +123,9 @@ class RunModel:
         return self.points.last_t
 
     # ----------------------------------------------------------------- feeding
-    def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
-        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied.
+    def feed(self, batches: list[tuple[int, int, list[tuple]]]) -> Applied:
+        """Apply batches ``(src, first_seq, records)``; return ``(src, record)`` as applied
+        (an :class:`~engine.applied.Applied`: read like a list of pairs).
 
         Records are applied in the order they took effect (:func:`effect_time`): a put blocked
         on a full queue completes only after the get that made room for it. Runs of
@@ -134,7 +134,7 @@ class RunModel:
         with gc_paused():
             return self._feed(batches)
 
-    def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> list[tuple[int, tuple]]:
+    def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> Applied:
         records: list[tuple] = []
         lens: list[int] = []
         for src, first, recs in batches:
@@ -144,7 +144,7 @@ class RunModel:
             self._expect_seq[src] = max(exp, first + len(recs))
             lens.append(len(recs))
             records.extend(recs)
-        applied: list[tuple[int, tuple]] = []
+        applied = Applied()
         n = len(records)
         self.events += n
         if not n:
@@ -161,16 +161,16 @@ class RunModel:
         # Runs of hot records (put/get/task_done) go at once where exact; the rest one by one.
         edges = np.flatnonzero(np.diff(hot.astype(np.int8))) + 1
         bounds = [0, *edges.tolist(), n]
-        order_l = order.tolist()
-        srcs: list[int] | None = None  # as Python ints, for the one-by-one path only
+        order_l: list[int] = []  # as Python ints, for the one-by-one path only
+        srcs: list[int] = []
         for a, b in itertools.pairwise(bounds):
             if hot[a] and b - a >= BULK_MIN and bulk.eligible(self):
                 idx = order[a:b]
                 run = {k: v[idx] for k, v in cols.items()}
-                if bulk.apply_hot(self, run, bulk.pick(records, order_l[a:b]), applied):
+                if bulk.apply_hot(self, run, records, idx, applied):
                     continue
-            if srcs is None:
-                srcs = src_a.tolist()
+            if not srcs:
+                order_l, srcs = order.tolist(), src_a.tolist()
             for i in order_l[a:b]:
                 self._apply(srcs[i], records[i], applied)
         return applied
@@ -219,7 +219,7 @@ class RunModel:
         found = self.tasks.find(tid)
         return -1 if found is None else int(found[0].label[found[1]])
 
-    def _apply_put(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+    def _apply_put(self, src: int, r: tuple, t: float, applied: Applied) -> None:
         tid, label = r[PUT_TID], r[PUT_LABEL]
         t_ret = self.rel(r[PUT_T_RETURN])
         self.puts += 1
@@ -234,7 +234,9 @@ class RunModel:
         self.points.add(PUT, tid, t_ret)
         if src:
             w = self._worker(src)
-            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock.
+            self.blocked_puts.pop(src, None)
+            # Only a bounded queue blocks a put; elsewhere a slow put is the feeder's lock. (A
+            # trace without PUT_BLOCKED records, older ones, knows it only from here.)
             if self.maxsize and t_ret - t > BLOCKED_PUT_MIN_S:
                 self._set(w, t, Activity.BLOCK_PUT)
             if w.role == ROLE_PRODUCER:
@@ -244,7 +246,7 @@ class RunModel:
         if held is not None:
             self._apply(held[0], held[1], applied)
 
-    def _apply_get(self, src: int, r: tuple, t: float, applied: list[tuple[int, tuple]]) -> None:
+    def _apply_get(self, src: int, r: tuple, t: float, applied: Applied) -> None:
         tid = r[GET_TID]
         t_ret = self.rel(r[GET_T_RETURN])
         self.gets += 1
@@ -267,7 +269,7 @@ class RunModel:
             held_put = self._held_puts.popleft()
             self._apply(held_put[0], held_put[1], applied)
 
-    def _stand_in_put(self, tid: int, get: tuple, applied: list[tuple[int, tuple]]) -> None:
+    def _stand_in_put(self, tid: int, get: tuple, applied: Applied) -> None:
         """A get proves its put happened; that put's record died unsent with its producer.
 
         (A worker killed with events still in its buffer.) Apply a put in its place, just
@@ -280,7 +282,7 @@ class RunModel:
         stand_in = (int(K.PUT), t, t, tid, LABEL_OTHER, 0.0)
         self._apply_put(src, stand_in, self.rel(t), applied)
 
-    def _apply(self, src: int, r: tuple, applied: list[tuple[int, tuple]]) -> None:
+    def _apply(self, src: int, r: tuple, applied: Applied) -> None:
         kind = r[0]
         if kind in _TASK_STEPS and r[STEP_TID] in self._held_gets:
             # The worker's own get of this task waits for its put: keep the worker's order.
@@ -325,6 +327,51 @@ class RunModel:
     @property
     def paused(self) -> bool:
         return self._paused_at is not None
+
+    def run_time(self, t: float) -> float:
+        """Run-relative seconds of any moment ``t`` (``perf_counter`` seconds), held time
+        (pauses, step choices) taken out; inside a hold, the hold's start. Unlike
+        :meth:`rel` it is meant for moments no record marks: a replay's playhead."""
+        if self.t0 is None:
+            return 0.0
+        held = 0.0
+        ends = self._pause_offsets
+        for i, start in enumerate(self._pauses):
+            if start >= t:
+                break
+            length = ends[i] - (ends[i - 1] if i else 0.0)
+            held += min(length, t - start)
+        if self._paused_at is not None and t > self._paused_at:
+            held += t - self._paused_at
+        return t - self.t0 - held
+
+    def copy(self) -> RunModel:
+        """A real copy, fed on independently (a replay's snapshot). ``copy.deepcopy`` alone
+        is not one: the series (``s_t`` … ``done_service``) read through closures over the
+        original's points, so they are bound again to the copy's own."""
+        c = copy.deepcopy(self)
+        c._bind_series()
+        return c
+
+    def _bind_series(self) -> None:
+        """The series read through ``self.points`` (engine/points.series_of)."""
+        cols = series_of(self.points)
+        self.s_t, self.s_puts, self.s_gets, self.s_dones = (
+            cols["s_t"], cols["s_puts"], cols["s_gets"], cols["s_dones"]
+        )
+        self.done_t, self.done_wait, self.done_service = (
+            cols["done_t"], cols["done_wait"], cols["done_service"]
+        )
+
+    def hold_end(self, t: float) -> float | None:
+        """The end of the hold ``t`` falls in (``perf_counter`` seconds), None outside one."""
+        ends = self._pause_offsets
+        i = bisect.bisect_right(self._pauses, t) - 1
+        if i >= 0:
+            end = self._pauses[i] + ends[i] - (ends[i - 1] if i else 0.0)
+            if t < end:
+                return end
+        return None
 
     @property
     def premature_join(self) -> bool:
@@ -406,8 +453,8 @@ class RunModel:
             premature_join=self.premature_join,
             makespan_s=span,
             throughput_per_s=done / span if span > 0 else 0.0,
-            mean_wait_s=sum(self.done_wait) / n_wait if n_wait else 0.0,
-            mean_service_s=sum(self.done_service) / n_wait if n_wait else 0.0,
+            mean_wait_s=_sum(self.done_wait.view()) / n_wait if n_wait else 0.0,
+            mean_service_s=_sum(self.done_service.view()) / n_wait if n_wait else 0.0,
             events=self.events,
             events_lost=self.events_lost,
             failures=self.failures,
@@ -422,3 +469,8 @@ class RunModel:
             step_wait_s=self.held_s.get("step", 0.0),
         )
 
+
+def _sum(values: np.ndarray) -> float:
+    """``sum(values)`` to the last bit (left to right, as Python adds), without a Python float
+    per value: numpy's own sum adds pairwise and rounds differently."""
+    return float(np.add.accumulate(values)[-1]) if values.size else 0.0

@@ -23,6 +23,7 @@ from engine.tasks import NO_SLOT, TaskTable
 MARK, PUT, GET, DONE, DONE_REAL = 0, 1, 2, 3, 4  # DONE_REAL: a task, not a sentinel
 _FIELD = {PUT: "t_put", GET: "t_get", DONE: "t_done", DONE_REAL: "t_done"}
 _NAN3 = (float("nan"), float("nan"), float("nan"))
+_WHAT = {"t": 0, "wait": 1, "service": 2}
 
 
 class PointLog:
@@ -41,6 +42,11 @@ class PointLog:
         self._pin_at: list[int] = []
         self._pin: list[tuple[float, float, float]] = []  # (t, wait, service)
         self.version = 0  # changes with every append: caches key on it
+        # The last completions read: (version, a, b) -> (times, waits, services). A reader
+        # asks for all three of the same range (the charts' sync, a summary's means), and
+        # each read gathers the same rows of the task table.
+        self._done_key: tuple[int, int, int] | None = None
+        self._done: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0),) * 3
 
     def __len__(self) -> int:
         return self.kind.n
@@ -115,33 +121,20 @@ class PointLog:
         self.version += 1
 
     # ------------------------------------------------------------------ reading
-    def _raw(self, a: int, b: int, what: str = "t") -> np.ndarray:
-        """Points ``a`` to ``b``'s raw times (``what`` "t"), waits or services."""
+    def _raw(self, a: int, b: int) -> np.ndarray:
+        """Points ``a`` to ``b``'s raw times."""
         kind = self.kind.view()[a:b]
         slot, row = self.slot.view()[a:b], self.row.view()[a:b]
         out = np.empty(kind.size)
         table = self.table
-        if what == "t":
-            for k, name in ((PUT, "t_put"), (GET, "t_get")):
-                at = kind == k
-                if at.any():
-                    v = np.empty(int(at.sum()))
-                    table.column_at(slot[at], row[at], name, v)
-                    out[at] = v
-            at = kind >= DONE
+        for at, name in ((kind == PUT, "t_put"), (kind == GET, "t_get"), (kind >= DONE, "t_done")):
             if at.any():
                 v = np.empty(int(at.sum()))
-                table.column_at(slot[at], row[at], "t_done", v)
+                table.column_at(slot[at], row[at], name, v)
                 out[at] = v
-        else:
-            tp, tg, td = (np.empty(kind.size) for _ in range(3))
-            for name, col in (("t_put", tp), ("t_get", tg), ("t_done", td)):
-                table.column_at(slot, row, name, col)
-            out = tg - tp if what == "wait" else td - tg
-        j = {"t": 0, "wait": 1, "service": 2}[what]
         at, pins = self._pin_at, self._pin
         for i in range(bisect.bisect_left(at, a), bisect.bisect_left(at, b)):
-            out[at[i] - a] = pins[i][j]
+            out[at[i] - a] = pins[i][0]
         return out
 
     def series_t(self, a: int, b: int) -> np.ndarray:
@@ -178,11 +171,37 @@ class PointLog:
         return idx[skip : skip + b - a]
 
     def done_values(self, a: int, b: int, what: str) -> np.ndarray:
+        """Times ("t"), waits or services of the real task_done points ``a`` to ``b``
+        (read-only: shared with the next read of the same range until the log grows)."""
+        key = (self.version, a, b)
+        if key != self._done_key:
+            self._done = self._done_triple(a, b)
+            self._done_key = key
+        return self._done[_WHAT[what]]
+
+    def _done_triple(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         idx = self.done_points(a, b)
         if not idx.size:
-            return np.empty(0)
+            return (np.empty(0),) * 3
         lo, hi = int(idx[0]), int(idx[-1]) + 1
-        return self._raw(lo, hi, what)[idx - lo]
+        at = idx - lo
+        slot, row = self.slot.view()[lo:hi][at], self.row.view()[lo:hi][at]
+        tp, tg, td = (np.empty(idx.size) for _ in range(3))
+        for name, col in (("t_put", tp), ("t_get", tg), ("t_done", td)):
+            self.table.column_at(slot, row, name, col)
+        out = (td, tg - tp, td - tg)
+        pin_at = self._pin_at
+        first, last = bisect.bisect_left(pin_at, lo), bisect.bisect_left(pin_at, hi)
+        if first < last:  # points kept off the table (their task has no dense row)
+            p = np.asarray(pin_at[first:last], np.int64) - lo
+            j = np.minimum(np.searchsorted(at, p), at.size - 1)
+            hit = at[j] == p
+            values = np.asarray(self._pin[first:last], np.float64)[hit]
+            for c, col in enumerate(out):
+                col[j[hit]] = values[:, c]
+        for col in out:
+            col.flags.writeable = False
+        return out
 
     def last_of(self, kind: int) -> int:
         """Index of the last point of ``kind`` (PUT or GET), -1 if none."""
@@ -213,20 +232,30 @@ class PointLog:
 class Series(ArrayColumn):
     """A read-only column of a :class:`PointLog`, read like the array it replaces."""
 
-    __slots__ = ("_cache", "_dtype", "_length", "_read")
+    __slots__ = ("_cache", "_dtype", "_length", "_read", "_version", "_whole")
 
     def __init__(self, length: Callable[[], int], read: Callable[[int, int], np.ndarray],
-                 dtype: Any) -> None:  # fmt: skip
+                 dtype: Any, version: Callable[[], int]) -> None:  # fmt: skip
         self._length = length
         self._read = read
         self._dtype = dtype
+        self._version = version
         self._cache: tuple[int, int, np.ndarray] | None = None  # (start, length, values)
+        # The whole column as last read, by the log's version: a run's end asks for it from
+        # several views at once (summary, theory, explain), each a pass over every point.
+        self._whole: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return self._length()
 
     def view(self) -> np.ndarray:
-        return self._read(0, self._length()).astype(self._dtype, copy=False)
+        """The whole column (read-only: the next reader shares it until the log grows)."""
+        v = self._version()
+        if self._whole is None or self._whole[0] != v:
+            a = self._read(0, self._length()).astype(self._dtype, copy=False)
+            a.flags.writeable = False
+            self._whole = (v, a)
+        return self._whole[1]
 
     def __getitem__(self, i: Any) -> Any:
         n = self._length()
@@ -251,12 +280,18 @@ def series_of(log: PointLog) -> dict[str, Series]:
     """The model's former arrays: ``s_t``, ``s_puts``, ``s_gets``, ``s_dones``, ``done_*``."""
     n = log.__len__
     real = log.real_dones
+
+    def version() -> int:
+        return log.version
+
     return {
-        "s_t": Series(n, log.series_t, np.float64),
-        "s_puts": Series(n, lambda a, b: log.counter(0, a, b), np.int64),
-        "s_gets": Series(n, lambda a, b: log.counter(1, a, b), np.int64),
-        "s_dones": Series(n, lambda a, b: log.counter(2, a, b), np.int64),
-        "done_t": Series(real, lambda a, b: log.done_values(a, b, "t"), np.float64),
-        "done_wait": Series(real, lambda a, b: log.done_values(a, b, "wait"), np.float64),
-        "done_service": Series(real, lambda a, b: log.done_values(a, b, "service"), np.float64),
+        "s_t": Series(n, log.series_t, np.float64, version),
+        "s_puts": Series(n, lambda a, b: log.counter(0, a, b), np.int64, version),
+        "s_gets": Series(n, lambda a, b: log.counter(1, a, b), np.int64, version),
+        "s_dones": Series(n, lambda a, b: log.counter(2, a, b), np.int64, version),
+        "done_t": Series(real, lambda a, b: log.done_values(a, b, "t"), np.float64, version),
+        "done_wait": Series(real, lambda a, b: log.done_values(a, b, "wait"), np.float64,
+                            version),
+        "done_service": Series(real, lambda a, b: log.done_values(a, b, "service"), np.float64,
+                               version),
     }

@@ -8,10 +8,12 @@ import math
 import sys
 from collections.abc import Callable, Iterable
 from operator import itemgetter
+from time import perf_counter
 
+from engine.applied import Applied
 from engine.events import effect_time
 from engine.explain.summary import summary_json
-from engine.inbox import FEED_CHUNK, Applied, Inbox, ListSource
+from engine.inbox import FEED_CHUNK, Inbox, ListSource
 from engine.model import RunModel
 from engine.tracefile import Batch, PathLike, Trace, gc_paused, read_trace
 
@@ -20,6 +22,11 @@ __all__ = ["PlayheadSource", "Replayer", "replay_model", "replay_summary"]
 # Records per RunModel.feed call while the playhead moves: about 7 ms of feeding each, so a
 # budgeted step (the replay window's) checks the clock often enough.
 SEEK_CHUNK = 1_000
+# A snapshot of the model (RunModel.copy: ~10 ms and ~21 MB at a million events) every so
+# many records fed, at most SNAPSHOTS of them: a seek back feeds from the one before it
+# (at most a twentieth of the run, or SNAPSHOT_MIN records) instead of from the start.
+SNAPSHOTS = 20
+SNAPSHOT_MIN = 20_000
 
 
 def replay_model(trace: Trace | Iterable[Batch], *, chunk: int = FEED_CHUNK) -> RunModel:
@@ -71,8 +78,14 @@ class PlayheadSource:
         self._cursor = 0
         self.limit = -math.inf
 
-    def rewind(self) -> None:
-        self._cursor = 0
+    def rewind(self, to: int = 0) -> None:
+        """Take from item ``to`` on again (0: the start)."""
+        self._cursor = to
+
+    @property
+    def taken(self) -> int:
+        """How many items were taken so far."""
+        return self._cursor
 
     def take(self) -> Batch | None:
         i = self._cursor
@@ -81,6 +94,10 @@ class PlayheadSource:
             _, src, seq, r = self._items[i]
             return (src, seq, [r])
         return None
+
+    def time_of(self, i: int) -> float:
+        """The time of item ``i`` (inf past the last)."""
+        return self._times[i] if i < len(self._times) else math.inf
 
     def waiting(self) -> int:
         return max(0, bisect.bisect_right(self._times, self.limit) - self._cursor)
@@ -105,11 +122,13 @@ class Replayer:
     """The model's state at any playhead time, for scrubbing through a recorded run.
 
     Records are merged from all streams in time order and fed through an :class:`Inbox` from
-    a :class:`PlayheadSource`. Moving forward feeds only the new records; moving back
-    rebuilds from the start, which costs about one full replay.
+    a :class:`PlayheadSource`. Moving forward feeds only the new records, moving back starts
+    from a copy of the last snapshot before the target (one is taken every
+    ``snapshot_every`` records fed; else from the start), and so does a jump forward past
+    one.
     """
 
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: Trace, snapshot_every: int | None = None) -> None:
         self.trace = trace
         self.t0 = trace.t0
         streams: dict[int, list[tuple[float, int, int, tuple]]] = {}
@@ -122,25 +141,60 @@ class Replayer:
         self.model = RunModel()
         self.inbox = Inbox(self.model, self.source, chunk=SEEK_CHUNK)
         self.playhead_s = -1.0
+        self.snapshot_every = snapshot_every or max(SNAPSHOT_MIN, len(items) // SNAPSHOTS)
+        # (records fed, the last one's time, the model then): the model holds exactly the
+        # source's first ``records fed`` items, so it is the run at any time from that one
+        # up to the next item's.
+        self.snapshots: list[tuple[int, float, RunModel]] = []
 
     def advance(self, t_s: float, budget_s: float = math.inf) -> Applied:
         """Feed towards ``t_s`` seconds after the start for about ``budget_s``.
 
         Returns the applied records. :attr:`playhead_s` is ``t_s`` once every record up to
-        it was fed, else the time of the last record fed. Going back starts a new model.
+        it was fed, else the time of the last record fed. Going back, or forward past a
+        snapshot, starts from a copy of the last snapshot before ``t_s``.
         """
-        if t_s < self.playhead_s:
+        target = self.t0 + t_s
+        snap = self._snapshot_before(target)
+        if t_s < self.playhead_s or (snap is not None and snap[0] > self.source.taken):
+            self._restore(snap)  # back, or forward past a snapshot: from there
+        deadline = perf_counter() + budget_s
+        applied: Applied = []
+        src = self.source
+        while True:
+            # Up to the next snapshot's record first: one every snapshot_every records fed.
+            due = (self.snapshots[-1][0] if self.snapshots else 0) + self.snapshot_every
+            src.limit = min(target, src.time_of(due - 1))
+            applied += self.inbox.poll(max(0.0, deadline - perf_counter()))
+            if self.inbox.pending:
+                break
+            if src.taken >= due:  # one-record batches: the model holds whole items only
+                self.snapshots.append((src.taken, src.fed_until, self.model.copy()))
+            if src.limit >= target or perf_counter() >= deadline:
+                break
+        if src.limit >= target and not self.inbox.pending:
+            self.playhead_s = t_s
+        else:
+            self.playhead_s = max(self.playhead_s, src.fed_until - self.t0)
+        return applied
+
+    def _snapshot_before(self, t: float) -> tuple[int, float, RunModel] | None:
+        """The last snapshot taken at or before ``t`` (perf_counter seconds), if any."""
+        i = bisect.bisect_right([s[1] for s in self.snapshots], t)
+        return self.snapshots[i - 1] if i else None
+
+    def _restore(self, snap: tuple[int, float, RunModel] | None) -> None:
+        """Start again from ``snap`` (None: from the start)."""
+        if snap is not None:
+            fed, fed_until, model = snap
+            self.model = model.copy()  # the snapshot stays as it is, for the next seek
+            self.source.rewind(fed)
+            self.playhead_s = fed_until - self.t0
+        else:
             self.model = RunModel()
             self.source.rewind()
-            self.inbox = Inbox(self.model, self.source, chunk=SEEK_CHUNK)
             self.playhead_s = -math.inf
-        self.source.limit = self.t0 + t_s
-        applied = self.inbox.poll(budget_s)
-        if self.inbox.pending:
-            self.playhead_s = max(self.playhead_s, self.source.fed_until - self.t0)
-        else:
-            self.playhead_s = t_s
-        return applied
+        self.inbox = Inbox(self.model, self.source, chunk=SEEK_CHUNK)
 
     def seek(self, t_s: float) -> RunModel:
         """Make :attr:`model` show the run at ``t_s`` seconds after its start; returns it."""

@@ -58,26 +58,30 @@ def _stop_all() -> None:
 
 
 _forkserver_warm = False
+_forkserver_warming = threading.Lock()  # one warm-up at a time: a window's, then a Start's
 # The interpreter's switch interval before QueueLab made the parent's shorter (5 ms unless
 # the host program changed it): what a forked worker must run with, as a plain program's.
 _PLAIN_SWITCH_S = sys.getswitchinterval()
 
 
-def _warm_forkserver(ctx: Any) -> None:
+def warm_forkserver(ctx: Any) -> None:
     """Start the forkserver and let it finish its imports, before any run's clock starts.
 
     Its start-up (an interpreter importing the engine: ~70 ms of CPU, a second on a loaded
     2-core machine) is the instrument's, once per session. Left to the first worker's start
     it was in the first run's makespan and in no later one's, and it made ``run``'s figure
     lower than the plain program's. A no-op child is the only way to wait for the server:
-    it forks only once its imports are done.
+    it forks only once its imports are done. A window warms it from a thread when it shows
+    (gui/run_session.ready_first_start); a Start meanwhile waits for that warm-up to end.
     """
     global _forkserver_warm
-    if not _forkserver_warm:
-        p = ctx.Process(target=ready, name="queuelab forkserver warm-up", daemon=True)
-        p.start()
-        p.join()
-        _forkserver_warm = True
+    with _forkserver_warming:
+        if not _forkserver_warm:
+            ctx.set_forkserver_preload(["engine.workers"])
+            p = ctx.Process(target=ready, name="queuelab forkserver warm-up", daemon=True)
+            p.start()
+            p.join()
+            _forkserver_warm = True
 
 
 class Run:
@@ -134,8 +138,7 @@ class Run:
             self.warnings.append(msg)
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
         elif cfg.start_method == "forkserver":
-            ctx.set_forkserver_preload(["engine.workers"])
-            _warm_forkserver(ctx)
+            warm_forkserver(ctx)
         if cfg.trace:
             self.queue = TracedJoinableQueue(cfg.maxsize, ctx=ctx)
             self.queue.bind_recorder(self.rec)

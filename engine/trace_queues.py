@@ -20,7 +20,7 @@ from collections import deque
 from multiprocessing import queues as _mpq
 from multiprocessing import util as _mp_util
 from multiprocessing.synchronize import SEM_VALUE_MAX as _SEM_MAX
-from queue import Empty, Full
+from queue import Full
 from typing import Any
 
 from engine import recorder as _rec
@@ -202,7 +202,10 @@ class TracedPlainQueue(_mpq.Queue):
         self._slow = False
         self._bounded = self._maxsize < _SEM_MAX
         self._recorder = None
-        self._taken: deque[int] = deque()
+        # The shared get body notes each taken task for task_done; a plain queue has none, so
+        # the note is dropped at once (maxlen 0) instead of piling up for the whole run.
+        self._taken: deque[int] = deque(maxlen=0)
+        self.last_tid = -1
 
     def __getstate__(self) -> tuple:
         return (super().__getstate__(), self._qid)
@@ -213,7 +216,7 @@ class TracedPlainQueue(_mpq.Queue):
         self._init_tracing()
         _mp_util.register_after_fork(self, TracedPlainQueue._init_tracing)
 
-    # The runs of empty polls are recorded as the JoinableQueue's are.
+    # Gets and the runs of empty polls are recorded as the JoinableQueue's are.
     _empty = TracedJoinableQueue._empty
     _end_empties = TracedJoinableQueue._end_empties
 
@@ -254,20 +257,7 @@ class TracedPlainQueue(_mpq.Queue):
         f = _getframe(1)
         if _last_site.get(_GET) != (f.f_code, f.f_lineno):
             _note(rec, _GET, f)
-        t0 = perf_counter()
-        try:
-            obj = _base_qget(self, block, timeout)
-        except Empty:
-            self._empty(rec, t0)
-            raise
-        t1 = perf_counter()
-        if self._empties is not None:
-            self._end_empties(rec)
-        tid = -1
-        if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC:
-            tid, obj = obj[1], obj[2]
-        rec.emit((_GET, t0, t1, tid))
-        return obj
+        return _traced_get(self, block, timeout)  # type: ignore[arg-type]  # its body
 
     def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
         rec = _rec._current

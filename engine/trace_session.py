@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from engine.applied import Applied
 from engine.events import Kind
 from engine.inbox import Batch, Inbox, QueueSource
 from engine.model import RunModel
@@ -341,11 +342,11 @@ class _Lanes:
     def __init__(self, session: TraceSession) -> None:
         self.session = session
 
-    def feed(self, batches: list[Batch]) -> list[tuple[int, tuple]]:
+    def feed(self, batches: list[Batch]) -> Applied:
         demux = self.session.demux
         split = demux.split(batches)
         shown = self.session.lane  # after the split: it may have made the first lane
-        applied: list[tuple[int, tuple]] = []
+        applied = Applied()
         for qid, lane_batches in split.items():
             lane = demux.lanes[qid]
             done = lane.model.feed(lane_batches)

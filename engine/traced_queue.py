@@ -49,9 +49,9 @@ if pickle.loads(ForkingPickler.dumps((_MAGIC,)))[0] is not _MAGIC:  # pragma: no
 _PUT, _PUT_FULL, _GET, _GET_EMPTY = (
     int(Kind.PUT), int(Kind.PUT_FULL), int(Kind.GET), int(Kind.GET_EMPTY)
 )
-_TD, _TD_ERR, _JB, _JE, _FEED_ERR = (
+_TD, _TD_ERR, _JB, _JE, _FEED_ERR, _PUT_BLOCKED = (
     int(Kind.TASK_DONE), int(Kind.TASK_DONE_ERROR), int(Kind.JOIN_BEGIN), int(Kind.JOIN_END),
-    int(Kind.FEED_ERROR),
+    int(Kind.FEED_ERROR), int(Kind.PUT_BLOCKED),
 )
 # Called directly, not through super(): building a super object per call costs ~0.1 µs.
 _base_put = JoinableQueue.put
@@ -85,7 +85,7 @@ class TracedJoinableQueue(JoinableQueue):
         self.last_tid = -1
         # Step mode (engine/step.py): a gate each operation announces itself to and waits at.
         self._step: Any = None
-        self._slow = False  # a gate is bound or a run of Empty is open: the general paths
+        self._slow = False  # a gate is bound or a run of Empty is open: put's general path
 
     def __setstate__(self, state: tuple) -> None:
         super().__setstate__(state)
@@ -102,8 +102,8 @@ class TracedJoinableQueue(JoinableQueue):
         self._step = gate
         self._slow = gate is not None or self._empties is not None
 
-    # put/get/task_done: the common case (no step gate, no run of empty polls open) is the
-    # first branch, written out in full: each attribute look-up, call and test here is paid
+    # put/get/task_done: the common case (no step gate, no run of empty polls open) is
+    # written out in full: each attribute look-up, call and test here is paid
     # three times per task, and recording is meant to cost little next to CPython's own
     # transport. Recorder.emit is inlined (a method call per record is a measurable share).
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
@@ -115,13 +115,20 @@ class TracedJoinableQueue(JoinableQueue):
         tid = next(rec.tids)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                # Only a bounded queue makes a put wait: try without waiting first (CPython's
+                # own acquire tries that way before it sleeps), so a wait is known as it begins.
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+                t1 = perf_counter()  # its return is worth a second clock reading only here
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
+                t1 = t0
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             raise
-        # Only a bounded queue makes a put wait, so only there is its return worth a second
-        # clock reading.
-        t1 = perf_counter() if self._bounded else t0
         if (
             type(obj) is tuple and len(obj) == 2 and type(obj[0]) is int
             and type(obj[1]) is float
@@ -141,8 +148,8 @@ class TracedJoinableQueue(JoinableQueue):
             if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC:
                 return obj[2]
             return obj
-        # One body for every case, written in full here (a method call more is ~0.1 us of a
-        # ~10 us task); step mode only adds its gate around it.
+        # One body for every case (the traced plain Queue's too), written out here: a method
+        # call more is ~0.1 us of a ~10 us task. Step mode only adds its gate around it.
         step = self._step
         if step is not None:
             step.wait(_GET, -1)
@@ -175,25 +182,30 @@ class TracedJoinableQueue(JoinableQueue):
         rec = self._recorder or _rec._current
         if rec is None:
             return _base_task_done(self)
-        if self._slow:
-            return self._task_done_slow(rec)
-        # Stamp and record before the call: a joiner woken by it must not see its return
-        # precede this, and a main program whose join() this call releases may end at once and
-        # terminate this (daemon) process before another line of ours runs.
+        # One body, as get's. Stamp and record before the call: a joiner woken by it must not
+        # see its return precede this, and a main program whose join() this call releases may
+        # end at once and terminate this (daemon) process before another line of ours runs.
         taken = self._taken
-        tid = taken.pop() if taken else -1
-        t = perf_counter()
-        record = (_TD, t, tid)
-        buf = rec._buf
-        buf.append(record)
+        step = self._step
+        if step is not None:
+            step.wait(_TD, taken[-1] if taken else -1)
         try:
-            _base_task_done(self)
-        except ValueError as exc:
-            self._task_done_failed(rec, record, exc)
-            raise
-        if len(buf) >= rec._batch or t >= rec.due:
-            rec.flush()
-        return None
+            tid = taken.pop() if taken else -1
+            t = perf_counter()
+            record = (_TD, t, tid)
+            buf = rec._buf
+            buf.append(record)
+            try:
+                _base_task_done(self)
+            except ValueError as exc:
+                self._task_done_failed(rec, record, exc)
+                raise
+            if len(buf) >= rec._batch or t >= rec.due:
+                rec.flush()
+            return None
+        finally:
+            if step is not None:
+                step.done()
 
     # ------------------------------------------------------------------ the general paths
 
@@ -206,36 +218,19 @@ class TracedJoinableQueue(JoinableQueue):
             step.wait(_PUT, tid, obj)
         t0 = perf_counter()
         try:
-            _base_put(self, (_MAGIC, tid, obj), block, timeout)
+            if block and self._bounded:
+                try:
+                    _base_put(self, (_MAGIC, tid, obj), False)
+                except Full:
+                    _put_waiting(self, rec, tid, obj, t0, timeout)
+            else:
+                _base_put(self, (_MAGIC, tid, obj), block, timeout)
         except Full:
             rec.emit((_PUT_FULL, t0, perf_counter()))
             if step is not None:
                 step.done()
             raise
         _record_put(rec, t0, perf_counter() if self._bounded else t0, tid, obj)
-        if step is not None:
-            step.done()
-        return None
-
-    def _task_done_slow(self, rec: _rec.Recorder) -> None:
-        taken = self._taken
-        step = self._step
-        if step is not None:
-            step.wait(_TD, taken[-1] if taken else -1)
-        tid = taken.pop() if taken else -1
-        t = perf_counter()
-        record = (_TD, t, tid)
-        buf = rec._buf
-        buf.append(record)
-        try:
-            _base_task_done(self)
-        except ValueError as exc:
-            self._task_done_failed(rec, record, exc)
-            if step is not None:
-                step.done()
-            raise
-        if len(buf) >= rec._batch or t >= rec.due:
-            rec.flush()
         if step is not None:
             step.done()
         return None
@@ -321,6 +316,20 @@ class TracedJoinableQueue(JoinableQueue):
             self._empties = None
             self._slow = self._step is not None
             rec._buf.append((_GET_EMPTY, run[0], run[1], run[2]))
+
+
+def _put_waiting(
+    q: JoinableQueue, rec: _rec.Recorder, tid: int, obj: Any, t0: float, timeout: float | None
+) -> None:
+    """The bounded queue is full: say so now, then wait in CPython's put for room.
+
+    Shipped at once: the process may wait for long, and until its put returns the window would
+    otherwise show it producing. Full (a timeout) propagates to the caller, as CPython's does.
+    """
+    label, value = label_of(obj)
+    rec.emit((_PUT_BLOCKED, t0, tid, label, value))
+    rec.flush()
+    _base_put(q, (_MAGIC, tid, obj), True, timeout)
 
 
 def _record_put(rec: _rec.Recorder, t0: float, t1: float, tid: int, obj: Any) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.applied import Applied, last
 from engine.events import Kind
 from engine.explain import Narrator
 from engine.model import RunModel
@@ -187,12 +188,14 @@ class EventLog(QWidget):
         self.view.clear()
         self._update_count()
 
-    def add_records(self, applied: list[tuple[int, tuple]]) -> None:
-        """Queue applied records; they are narrated on the next flush."""
+    def add_records(self, applied: Applied | list[tuple[int, tuple]]) -> None:
+        """Queue applied records; they are narrated on the next flush.
+
+        Only the newest MAX_PENDING_RECORDS are kept, so only those pairs are made."""
         overflow = len(self._pending) + len(applied) - MAX_PENDING_RECORDS
         if overflow > 0:
             self._skipped += min(overflow, len(self._pending) + len(applied))
-        self._pending.extend(applied)
+        self._pending.extend(last(applied, MAX_PENDING_RECORDS))
 
     @property
     def pending(self) -> int:

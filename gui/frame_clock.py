@@ -42,11 +42,15 @@ FRAME, LOG, DRAIN = "frame", "log", "drain"
 
 @dataclass(frozen=True)
 class Frame:
-    """What a view draws: up to ``now`` (run-relative seconds); ``live``: the run goes on,
-    so a frame takes a bounded share of a backlog and the rest waits for the next one."""
+    """What a view draws: up to ``now`` (run-relative seconds); ``live``: the run goes on.
+    ``paced``: a frame takes a bounded share of a backlog and the rest waits for the next one
+    (live, and after a live run's end until its driver reports it ended: a view still behind
+    asks the driver for another frame, and the end waits for it); otherwise a view takes the
+    model whole (a replay, a finished run)."""
 
     now: float
     live: bool
+    paced: bool = False
 
 
 class FrameClock:

@@ -300,6 +300,8 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_frame(self, frame: Frame) -> None:
         self.charts.refresh(frame)
+        if self.charts.behind:  # a paced frame left part of a backlog: the next one takes it
+            self.driver.request_frame()
         self.flow_view.follow(self.driver.model, frame.now)  # the charts' time, not the last event
         self._refresh_status()
         self._show_code_lines()

@@ -16,6 +16,7 @@ class PendingCharts(QWidget):
         self.model: RunModel | None = None
         self.follow = True
         self.presenter = False
+        self.behind = False  # nothing to catch up with (ChartsPanel.behind)
         label = QLabel("Loading charts…", self)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setProperty("role", "muted")

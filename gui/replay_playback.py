@@ -7,7 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from engine.inbox import Applied, RecordSource
+from engine.applied import Applied, last
+from engine.inbox import RecordSource
 from engine.model import RunModel
 from engine.runner import RunStatus
 from engine.tracefile import Trace
@@ -24,9 +25,11 @@ class Playback:
     road to the model, engine/inbox.py); the source's ``now()`` is the playhead the views draw
     at. While playing, each :meth:`poll` (the driver's drain tick) moves the playhead on by
     the wall time since the last one times :attr:`speed`, then feeds towards it within the
-    driver's budget. Going back rebuilds a fresh model from the start (the Replayer's way)
-    while the views keep showing the old one; :attr:`shown` switches when the new one has
-    caught up.
+    driver's budget. Going back (or far forward) starts a model from the Replayer's last
+    snapshot before the playhead while the views keep showing the old one; :attr:`shown`
+    switches when the new one has caught up. The charts, status bar and flow view do not wait
+    for it: they cut the whole-run model at the playhead (gui/replay_window.py); the
+    diagnosis, theory and log read this one.
     """
 
     live = False  # a replay's frames draw the model whole, up to the playhead (no backlog)
@@ -85,6 +88,7 @@ class Playback:
             # While the feeding lags (a seek not reached yet, a dense trace at 16×) the
             # playhead waits for it: it neither runs ahead nor jumps back to what is fed.
             self.request(self.target + dt * self.speed)
+            self._skip_hold()
             if self.target >= self.duration:
                 self.playing = False
         result = self.step(budget_s)
@@ -120,6 +124,30 @@ class Playback:
     def request(self, t_s: float) -> None:
         self.target = min(max(0.0, t_s), self.duration)
 
+    def _skip_hold(self) -> None:
+        """Playing into a pause or a step choice goes on from its end: held time is no run
+        time (the charts' clock leaves it out), so nothing would move while it passed."""
+        whole, t0 = self.run.model, self.replayer.t0
+        end = whole.hold_end(t0 + self.target) if whole is not None else None
+        if end is not None:
+            self.request(end - t0)
+
+    @property
+    def run_time(self) -> float:
+        """The playhead in the charts' clock: run seconds with held time taken out."""
+        whole = self.run.model
+        if whole is None:
+            return self.target
+        return max(0.0, whole.run_time(self.replayer.t0 + self.target))
+
+    @property
+    def run_duration(self) -> float:
+        """The recording's length in the charts' clock."""
+        whole = self.run.model
+        if whole is None:
+            return self.duration
+        return max(0.0, whole.run_time(self.replayer.t0 + self.duration))
+
     def step(self, budget_s: float = math.inf) -> str:
         """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""
         r = self.replayer
@@ -129,7 +157,13 @@ class Playback:
             self.rebuilding = True
         elif r.playhead_s >= self.target and not self.rebuilding:
             return ""
-        self.applied.extend(r.advance(self.target, budget_s))
+        before = r.model
+        got = r.advance(self.target, budget_s)
+        if r.model is not before and not self.rebuilding:
+            # A jump forward past a snapshot: a new model too, shown once it has caught up.
+            self.applied.clear()
+            self.rebuilding = True
+        self.applied.extend(last(got, LOG_TAIL))
         if r.playhead_s < self.target:
             return "" if self.rebuilding else "more"
         if self.rebuilding:

@@ -32,6 +32,7 @@ from gui.event_log import EventLog
 from gui.flow import FlowView
 from gui.flow.tabs import ReplayFollower, ViewTabs
 from gui.frame_clock import Frame
+from gui.replay_cut import ModelAt
 from gui.replay_diagnosis import ReplayDiagnosis
 from gui.replay_exports import build_menu, export_dialog, export_to
 from gui.replay_playback import Playback, ReplayCharts
@@ -352,25 +353,31 @@ class ReplayWindow(QMainWindow):
 
     def _on_driver_sig_frame(self, frame: Frame) -> None:
         self._show_frame(frame, reset=self.playback is not None
-                         and self.playback.shown is not self.charts.model)  # fmt: skip
+                         and self.playback.shown is not self._log_model)  # fmt: skip
+
+    @property
+    def whole(self) -> RunModel | None:
+        """The whole run's model (the loader fed it once): the charts, status and flow view
+        cut it at the playhead, so a seek anywhere is a cut, never a feed."""
+        return self.loaded.model if self.loaded is not None else None
 
     def _show_frame(self, frame: Frame, *, reset: bool = False) -> None:
-        """Draw the playback at ``frame.now``: the playhead, the PlayheadSource's now()."""
+        """Draw the playback at the playhead (the charts' clock: held time taken out)."""
         pb = self.playback
         if pb is None:
             return
         self._playing_shown = pb.playing
-        if reset:
-            self.charts.set_model(pb.shown)
-            if self._log_model is not pb.shown:
-                self._set_log_model(pb.shown)
+        if self.charts.model is not self.whole:
+            self.charts.set_model(self.whole)
             self._fit_x()
+        if reset and self._log_model is not pb.shown:
+            self._set_log_model(pb.shown)
+        self.charts.set_until(pb.run_time)
         self.charts.refresh()
         # The driver's clock paces the log; once the playhead rests it shows every line.
         if reset or (pb.fed and not self.playing):
             self.log.flush()
-        now = max(0.0, frame.now) if pb.fed else pb.target
-        self.charts.set_playhead(now)
+        self.charts.set_playhead(pb.run_time)
         self.flow_follower.show(self.flow_view, pb, self.speed if self.playing else 1.0,
                                 self.playing)  # fmt: skip
         self._update_play_button()
@@ -378,15 +385,13 @@ class ReplayWindow(QMainWindow):
         at_end = pb.target >= pb.duration
         self.slider.setValue(self.slider.maximum() if at_end else round(pb.target * 1000))
         self.slider.blockSignals(False)
-        # A jump back replays from the start; the old picture stays until the new is ready.
-        busy = "rewinding…  " if pb.rebuilding else ""
-        self.time_label.setText(f"{busy}{pb.target:7.2f} s / {pb.duration:.2f} s")
+        self.time_label.setText(f"{pb.run_time:7.2f} s / {pb.run_duration:.2f} s")
         self._show_state()
         pb.drawn()
 
     def _fit_x(self) -> None:
         # The whole run on one axis, so the playhead walks across it instead of it scrolling.
-        d = self.playback.duration if self.playback is not None else 1.0
+        d = self.playback.run_duration if self.playback is not None else 1.0
         self.charts.unfinished.plot.setXRange(0.0, max(d, 0.05) * 1.02, padding=0)
 
     def _show_state(self) -> None:
@@ -397,7 +402,10 @@ class ReplayWindow(QMainWindow):
         status = RunStatus.RUNNING if self.playing else RunStatus.PAUSED
         if at_end and not self.playing:
             status = RunStatus.FINISHED
-        self.status.show_run(pb.shown, status, pb.target, 0.0, force=True)
+        t, loaded = pb.run_time, pb.run
+        assert loaded.model is not None  # the window's loader always feeds the whole run
+        shown = ModelAt(loaded.model, t, self.charts.counts_at(t), loaded.count_until(pb.target))
+        self.status.show_run(shown, status, t, 0.0, force=True)  # type: ignore[arg-type]
         if self.playing:
             words = f"Replay ▶ {_speed_text(self.speed)}"
         elif at_end:
@@ -405,8 +413,7 @@ class ReplayWindow(QMainWindow):
         else:
             words = "Replay paused"
         self.status.set_state_text(words, status.value)
-        n = self.loaded.n_events if self.loaded is not None else 0
-        self.status.rate_label.setText(f"{pb.shown.events:,} of {n:,} events")
+        self.status.rate_label.setText(f"{shown.events:,} of {loaded.n_events:,} events")
         self._show_diagnosis(at_end and pb.fed)
         self._show_theory(at_end and pb.fed)
 
@@ -435,7 +442,7 @@ class ReplayWindow(QMainWindow):
         if pb is None or pb.rebuilding:
             return
         m = pb.shown
-        self.diagnosis.update_at(m, pb.target, at_end=at_end, playing=self.playing)
+        self.diagnosis.update_at(m, pb.run_time, at_end=at_end, playing=self.playing)
         found = self.diagnosis.found
         self.status.show_alert(self.diagnosis.alert)
         if at_end and not self._told_end:

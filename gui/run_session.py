@@ -4,12 +4,14 @@ shoot the unattended screenshot when."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from enum import Enum
 
 from engine import cpuwork
 from engine.config import RunConfig
 from engine.explain import SETTLE_S, Explanation
 from engine.model import RunModel
+from engine.runner import warm_forkserver
 
 EXIT_JOINED = 0
 EXIT_NOT_JOINED = 3
@@ -29,18 +31,17 @@ def ready_first_start(cfg: RunConfig) -> None:
     The first Start of a window blocked its event loop 300 ms to 1 s (benchmarks/gui_flood.py,
     ``window.start_run``): the forkserver had to start and import the worker module before it
     could fork the first worker, and ``cpu`` work measured this machine's speed. Both happen
-    once per process; done when the window first shows, Start only forks. Starting the
-    forkserver returns at once (it imports in its own process).
+    once per process; done when the window first shows, Start only forks. The forkserver is
+    warmed from a thread (it imports in its own process; the thread only waits for it).
     """
-    if cfg.start_method == "forkserver":
-        from multiprocessing import forkserver
-
-        # The preload Run.start asks for: a server started without it would fork workers
-        # that import the worker module each time.
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["engine.workers"])
-        forkserver.ensure_running()
     if cfg.workload == "cpu":
-        cpuwork.calibrate()
+        cpuwork.calibrate()  # first: the forkserver's imports would share the CPU with it
+    if cfg.start_method == "forkserver":
+        # Started and waited for (a no-op child forked) in a thread: Start then only forks.
+        # Only starting it left Run.start's own warm-up (a child started and joined, 150 ms
+        # of the first Start's slot) to wait for the server's imports.
+        threading.Thread(target=warm_forkserver, args=(multiprocessing.get_context("forkserver"),),
+                         name="queuelab-forkserver-warm-up", daemon=True).start()
 
 
 class ShotStep(Enum):

@@ -41,6 +41,10 @@ class StepMode(QObject):
         self.dock = QDockWidget("Step mode", window)
         self.dock.setObjectName("step_dock")
         self.dock.setWidget(self.view)
+        # The bottom dock area lies under the central view only (the side columns keep their
+        # full height): where the pane goes as a strip in presenter mode (set_strip).
+        window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self._plan: list[tuple[Step, int]] = []
@@ -133,6 +137,28 @@ class StepMode(QObject):
         self._plan = []
         self.refresh()
 
+    def set_strip(self, on: bool) -> None:
+        """Presenter mode (the window says when): the pane docks below the charts and the flow
+        view as a short strip, so they keep the window's width and their text its size; beside
+        them it left the flow view ~550 px and ~9 px text at 1280x800. Off: the right column.
+        A pane the user floated stays where it is."""
+        self.view.set_strip(on)
+        if self.dock.isFloating():
+            return
+        areas = Qt.DockWidgetArea
+        area = areas.BottomDockWidgetArea if on else areas.RightDockWidgetArea
+        if self.w.dockWidgetArea(self.dock) != area:
+            self.w.addDockWidget(area, self.dock)  # moves it, shown or hidden
+        if on and self.dock.isVisible():
+            self.fit_strip()
+
+    def fit_strip(self) -> None:
+        """The strip as tall as its rows and controls need, no taller (Qt shares the height
+        out between the view and the bottom dock by their hints otherwise)."""
+        if self.view.strip and not self.dock.isFloating():
+            need = self.dock.sizeHint().height()
+            self.w.resizeDocks([self.dock], [need], Qt.Orientation.Vertical)
+
     def set_preset(self, preset: str | None) -> None:
         self.view.set_schedules(schedules_for(preset))
 
@@ -144,6 +170,7 @@ class StepMode(QObject):
         self.dock.setVisible(on)
         if on:
             self.dock.raise_()
+            self.fit_strip()
         st = self.stepper
         if st is not None and self.live:
             if not on and st.stepping:

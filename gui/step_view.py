@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -30,6 +31,8 @@ StepRowButton[kind="stuck"] { border-left-color: #d32f2f; background: palette(wi
 StepRowButton[kind="busy"] { background: palette(window); }
 QLabel#step_error { color: #d32f2f; font-weight: bold; }
 """
+_NO_MAX = 16_777_215  # QWIDGETSIZE_MAX: no maximum height
+STRIP_MAX_SHARE = 0.4  # of the window's height, at most, for the strip's minimum
 
 
 class StepRowButton(QFrame):
@@ -103,8 +106,10 @@ class StepView(QWidget):
         super().__init__(parent)
         self.setObjectName("step_view")
         self.setStyleSheet(_STYLE)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
+        # Two blocks of controls and the rows; tall (a side column) or a strip (see set_strip).
+        self._top = QWidget(self)
+        lay = QVBoxLayout(self._top)
+        lay.setContentsMargins(0, 0, 0, 0)
         self.status = QLabel("Step mode is off: Run ▸ Step mode (Ctrl+T), then Start.", self)
         self.status.setObjectName("step_status")
         self.status.setWordWrap(True)
@@ -128,18 +133,22 @@ class StepView(QWidget):
         lay.addLayout(buttons)
 
         self._rows_box = QWidget(self)
-        self._rows = QVBoxLayout(self._rows_box)
+        self._rows = QGridLayout(self._rows_box)
         self._rows.setContentsMargins(0, 0, 0, 0)
         self._rows.setSpacing(4)
-        self._rows.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self._rows_box)
-        lay.addWidget(scroll, 1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self._rows_box)
+        self._rows_box.installEventFilter(self)
         self._buttons: dict[int, StepRowButton] = {}
+        self._order: list[int] = []  # the rows' processes, in the order shown
         self._shown: tuple = ()
+        self.strip = False
 
+        self._bottom = QWidget(self)
+        lay = QVBoxLayout(self._bottom)
+        lay.setContentsMargins(0, 0, 0, 0)
         bottom = QHBoxLayout()
         self.restart_button = self._button(
             "Restart with this schedule", "step_restart",
@@ -166,7 +175,88 @@ class StepView(QWidget):
         for w in (self.follow_label, self.follow_box, self.follow_button):
             follow.addWidget(w)
         lay.addLayout(follow)
+        self._top.installEventFilter(self)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(6, 6, 6, 6)
+        self._lay_out()
         self.set_schedules([])
+
+    def set_strip(self, on: bool) -> None:
+        """A strip (docked below a view in presenter mode): the controls in a column on the
+        left, the rows side by side on the right, so the pane is short and the view keeps the
+        window's width. Otherwise a tall column: controls, rows, then restart and follow."""
+        if on != self.strip:
+            self.strip = on
+            self._lay_out()
+            self._place_rows()
+
+    def _fit_height(self) -> None:
+        """A strip is as tall as its taller side needs at its width, no more, no less: the views
+        above it keep the rest (Qt would otherwise share the height out by size hints, and a
+        window that swaps its central widget gave the strip most of it)."""
+        if not self.strip:
+            self.setMinimumHeight(0)
+            self.setMaximumHeight(_NO_MAX)
+            return
+        g = self._grid
+        # The controls sit in rows 0 and 2 beside the rows' span of three: two spacings.
+        left = (self._top.heightForWidth(self._top.width()) + 2 * g.verticalSpacing()
+                + self._bottom.sizeHint().height())  # fmt: skip
+        # The rows' own heights at the widths the grid gave them (their words wrap there).
+        cols = 2 if len(self._order) > 1 else 1
+        heights: dict[int, int] = {}
+        for i, src in enumerate(self._order):
+            b = self._buttons[src]
+            h = b.heightForWidth(b.width()) if b.width() > 0 else -1
+            h = h if h > 0 else b.sizeHint().height()
+            heights[i // cols] = max(heights.get(i // cols, 0), h)
+        rows = sum(heights.values()) + self._rows.verticalSpacing() * max(0, len(heights) - 1)
+        m = g.contentsMargins()
+        need = max(left, rows) + m.top() + m.bottom()
+        # Whole, unless that would take more than 40 % of the window (then the rows scroll).
+        self.setMinimumHeight(min(need, int(self.window().height() * STRIP_MAX_SHARE)))
+        self.setMaximumHeight(need)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A row, the rows or the controls got a new size (a layout pass after the words
+        # changed): they may wrap to another number of lines.
+        if event.type() == QEvent.Type.Resize and self.strip:
+            self._fit_height()
+        return False
+
+    def _lay_out(self) -> None:
+        g = self._grid
+        for w in (self._top, self.scroll, self._bottom):
+            g.removeWidget(w)
+        for i in range(3):
+            g.setRowStretch(i, 0)
+            g.setColumnStretch(i, 0)
+        if self.strip:
+            g.addWidget(self._top, 0, 0)
+            g.addWidget(self._bottom, 2, 0)
+            g.addWidget(self.scroll, 0, 1, 3, 1)
+            g.setRowStretch(1, 1)
+            g.setColumnStretch(0, 2)
+            g.setColumnStretch(1, 3)
+        else:
+            g.addWidget(self._top, 0, 0)
+            g.addWidget(self.scroll, 1, 0)
+            g.addWidget(self._bottom, 2, 0)
+            g.setRowStretch(1, 1)
+        self._fit_height()
+
+    def _place_rows(self) -> None:
+        """The rows in order: one column, or two side by side in a strip."""
+        rows = self._rows
+        for b in self._buttons.values():
+            rows.removeWidget(b)
+        cols = 2 if self.strip and len(self._order) > 1 else 1
+        for i in range(rows.rowCount() + 1):
+            rows.setRowStretch(i, 0)
+        for i, src in enumerate(self._order):
+            rows.addWidget(self._buttons[src], i // cols, i % cols)
+        rows.setRowStretch((len(self._order) + cols - 1) // cols, 1)  # rows stay at the top
+        self._fit_height()
 
     def _button(self, text: str, name: str, tip: str) -> QPushButton:
         b = QPushButton(text, self)
@@ -201,14 +291,16 @@ class StepView(QWidget):
         keep = {r.src for r in rows}
         for src in list(self._buttons):
             if src not in keep:
-                self._buttons.pop(src).deleteLater()
-        for i, row in enumerate(rows):
+                b = self._buttons.pop(src)
+                self._rows.removeWidget(b)
+                b.deleteLater()
+        for row in rows:
             b = self._buttons.get(row.src)
             if b is None:
                 b = StepRowButton(self._rows_box)
                 b.setObjectName(f"step_row_{row.src}")
                 b.clicked.connect(lambda s=row.src: self.sig_grant.emit(s))
-                self._rows.insertWidget(i, b)
+                b.installEventFilter(self)  # its width decides how many lines its words take
                 self._buttons[row.src] = b
             b.label.setText(row.text())
             b.setCursor(Qt.CursorShape.PointingHandCursor if row.waiting and live and stepping
@@ -220,6 +312,12 @@ class StepView(QWidget):
             )
             b.style().unpolish(b)
             b.style().polish(b)
+        order = [r.src for r in rows]
+        if order != self._order:
+            self._order = order
+            self._place_rows()
+        elif self.strip:
+            self._fit_height()  # a row's words changed: it may wrap to more lines
 
     def row_button(self, src: int) -> StepRowButton | None:
         return self._buttons.get(src)

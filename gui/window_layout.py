@@ -238,5 +238,8 @@ class WindowLayout(QMainWindow):
         flow = getattr(self, "flow_view", None)
         if flow is not None:  # the flow view's tokens and words scale the same way
             flow.set_presenter(self._presenter or self._zoom >= PRESENTER_SCALE)
+        step = getattr(self, "step_mode", None)
+        if step is not None:  # a strip below the views, not a column beside them
+            step.set_strip(self._presenter or self._zoom >= PRESENTER_SCALE)
         if self.isVisible():
             self._refit_lesson_soon()

@@ -15,6 +15,7 @@ from engine.events import LABEL_NONE, ROLE_CONSUMER, ROLE_PRODUCER, Kind
 from engine.explain import SETTLE_S, diagnose, exit_words, hopeless, missing_task_done
 from engine.model import RunModel
 from engine.runner import Run
+from engine.states import Activity
 
 K = Kind
 
@@ -519,7 +520,22 @@ def test_hopeless_producer_blocked_on_a_full_queue_nobody_empties() -> None:
     )
 
 
-# ----------------------------------------------------------------------------- real runs
+def test_hopeless_producer_seen_waiting_for_room_on_a_full_queue_nobody_empties() -> None:
+    """A live run's producer is shown blocked as its put waits (PUT_BLOCKED), no longer
+    "producing" until the put returns: the judgement holds for that state too."""
+    s = Script(consumers=1, tasks=6)
+    s.rec(0, (K.QUEUE_INFO, 0.0, 2))
+    s.put(1, 0.1, 0)
+    s.put(1, 0.2, 1)
+    s.rec(1, (K.PUT_BLOCKED, 0.25, 999, 2, 0.1))
+    s.exit(s.c(0), 0.3)
+    m = s.model()
+    assert m.workers[1].activity == Activity.BLOCK_PUT
+    assert hopeless(m, now_t=0.26) is None
+    assert hopeless(m, now_t=0.25 + SETTLE_S) == (
+        "producer-0 is blocked in put() on a full queue that no consumer is left to empty"
+    )
+
 
 
 def _poll_until(run: Run, pred, timeout: float) -> bool:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from engine.config import RunConfig
-from engine.runner import Run
-from engine.tracefile import TraceError, TraceWriter
+from engine.tracefile import TraceError
 from gui.launch import IMAGE_SIZE, export_trace_image
+from tests.traces import record_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = RunConfig(tasks_per_producer=12, time_scale=0.02, consumers=2, seed=5)
@@ -23,13 +23,7 @@ CFG = RunConfig(tasks_per_producer=12, time_scale=0.02, consumers=2, seed=5)
 
 @pytest.fixture(scope="module")
 def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("img") / "run.qltrace"
-    with TraceWriter(path, CFG) as writer:
-        run = Run(CFG)
-        writer.attach(run)
-        with run:
-            assert run.wait(60)
-    return path
+    return record_trace(tmp_path_factory.mktemp("img") / "run.qltrace", CFG)
 
 
 def distinct_colours(path: Path) -> int:

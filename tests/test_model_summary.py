@@ -280,3 +280,48 @@ def test_no_premature_join_is_claimed_before_the_join_returned() -> None:
     m = fed(main[:-1], producer, consumer)
     assert m.premature_join is False
     assert m.summary().to_json()["premature_join"] is False
+
+
+def _many_tasks(n: int) -> RunModel:
+    """1 producer, 1 consumer, ``n`` tasks: task i put at i ms, got 0.5 ms later, done 0.25 ms
+    after its get (so every wait is 0.5 ms and every service 0.25 ms)."""
+    producer = _main((K.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+                     *((K.PUT, T0 + i / 1000, T0 + i / 1000, P + i, i, 0.0) for i in range(n)))
+    consumer = [(int(K.WORKER_START), T0, 12, ROLE_CONSUMER, 0)]
+    for i in range(n):
+        t = T0 + i / 1000 + 0.0005
+        consumer += [(int(K.GET), t, t, P + i), (int(K.TASK_DONE), t + 0.00025, P + i)]
+    return fed(_main((K.RUN_START, T0, 1, 1, n), (K.QUEUE_INFO, T0, 0)), producer, consumer)
+
+
+def test_a_runs_end_reads_each_completions_rows_once(monkeypatch) -> None:
+    """A run's end asks for the completions' times, waits and services several times (the
+    summary's means and makespan, the theory pane, the readout); the task table's rows are
+    gathered once per column until the model grows, and what is read stays right after it."""
+    from engine.tasks import TaskTable
+    from engine.theory import littles_law
+
+    m = _many_tasks(3000)
+    gathered: list[str] = []
+    column_at = TaskTable.column_at
+
+    def counting(self, slots, rows, name, out) -> None:  # type: ignore[no-untyped-def]
+        gathered.append(name)
+        column_at(self, slots, rows, name, out)
+
+    monkeypatch.setattr(TaskTable, "column_at", counting)
+    first = m.summary()
+    littles_law(m)
+    assert m.summary() == first
+    # One gather per column the completions read (put, get, done), and the counters' times.
+    assert sorted(gathered) == ["t_done", "t_done", "t_get", "t_get", "t_put", "t_put"]
+    assert first.mean_wait_s == pytest.approx(0.0005)
+    assert first.mean_service_s == pytest.approx(0.00025)
+    with pytest.raises(ValueError):  # shared by every reader: nobody may write into it
+        m.done_wait.view()[0] = 1.0
+    m.feed([(1, 3001, [(int(K.PUT), T0 + 4, T0 + 4, P + 3000, 3000, 0.0)]),
+            (2, 6001, [(int(K.GET), T0 + 4.5, T0 + 4.5, P + 3000),
+                       (int(K.TASK_DONE), T0 + 5, P + 3000)])])
+    assert len(m.done_wait.view()) == 3001
+    assert m.done_wait.view()[-1] == pytest.approx(0.5)
+    assert m.done_service[2999:].tolist() == pytest.approx([0.00025, 0.5])

@@ -400,6 +400,7 @@ PARENT_SCRIPT = """
 import json, sys, time
 from engine.config import RunConfig
 from engine.distributions import Distribution
+from engine.model import Activity
 from engine.runner import Run
 
 if __name__ == "__main__":
@@ -407,12 +408,15 @@ if __name__ == "__main__":
                     task_duration=Distribution.constant(60.0), start_method=sys.argv[1])
     run = Run(cfg).start()
     deadline = time.monotonic() + 20
+    # Gated on the records: both consumers have taken their first task (a get's record is sent
+    # before the task's 60 s of work), so the parent dies while they work, not while they wait.
     while time.monotonic() < deadline:
         run.poll(0.05, wait_s=0.05)
-        if all(w.pid for w in run.model.workers.values()):
+        working = [w for w in run.model.workers.values() if w.activity == Activity.PROCESS]
+        if len(working) == 2:
             break
-    time.sleep(0.3)  # let the consumers take their first tasks
-    print(json.dumps(run.alive_pids()), flush=True)
+    took = len(working) == 2
+    print(json.dumps(run.alive_pids() if took else "no task taken in 20 s"), flush=True)
     time.sleep(600)
 """
 
@@ -435,7 +439,9 @@ def test_parent_killed_leaves_no_worker(method: str, proc_tools: SimpleNamespace
     pids: list[int] = []
     others: list[int] = []
     try:
-        pids = json.loads(_read_line(script, START_TIMEOUT_S))
+        said = json.loads(_read_line(script, START_TIMEOUT_S))
+        assert isinstance(said, list), said
+        pids = said
         assert len(pids) == 3
         assert all(proc_tools.is_queuelab_process(psutil.Process(pid)) for pid in pids)
         # Its forkserver / resource tracker should go too (not a deadline: just "not left").

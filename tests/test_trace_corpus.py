@@ -86,7 +86,14 @@ def test_traced_program_behaves_as_plain(program: str, method: str, tmp_path: Pa
     assert plain.returncode == code, plain.stderr
     assert traced.returncode == plain.returncode, traced.stderr
     assert _lines(traced.stdout) == _lines(plain.stdout)
-    assert _lines(traced.stderr, drop_queuelab=True) == _lines(plain.stderr)
+    # A plain program's own stderr can vary run to run: a daemon terminated at exit was once
+    # caught printing a traceback's first line. The traced run must print what the plain
+    # program can print, so the plain one gets two more tries to show it.
+    want = _lines(traced.stderr, drop_queuelab=True)
+    seen = [_lines(plain.stderr)]
+    while want != seen[-1] and len(seen) < 3:
+        seen.append(_lines(_run([sys.executable, str(path), method], tmp_path).stderr))
+    assert want == seen[-1], seen
     # Whatever QueueLab adds is on stderr, after the program, each line marked.
     assert all(ln.startswith("queuelab:") for ln in traced.stderr.splitlines()[-3:])
     found = counts_by_process(trace_file)

@@ -355,6 +355,28 @@ def test_task_done_is_matched_to_the_task_just_taken(recorded: Records) -> None:
     close_queue(q)
 
 
+def test_a_traced_plain_queue_records_gets_as_the_joinable_one_and_keeps_no_task_list(
+    recorded: Records,
+) -> None:
+    """multiprocessing.Queue in a traced program: the same get record (start, return, task id),
+    the item unwrapped, and nothing held per task (it has no task_done to match)."""
+    from engine.trace_queues import TracedPlainQueue
+
+    q = TracedPlainQueue(ctx=multiprocessing.get_context(METHODS[0]))
+    for i in range(50):
+        q.put((i, 0.5))
+    got = [q.get(timeout=5) for _ in range(50)]
+    with pytest.raises(queue.Empty):
+        q.get(timeout=0.01)
+    assert got == [(i, 0.5) for i in range(50)]
+    puts, gets = recorded.of(Kind.PUT), recorded.of(Kind.GET)
+    assert [r[3] for r in gets] == [r[3] for r in puts]
+    assert all(r[1] <= r[2] for r in gets)  # started, then returned
+    assert q.last_tid == puts[-1][3]
+    assert len(q._taken) == 0
+    close_queue(q)
+
+
 def test_records_labels_of_other_items(recorded: Records) -> None:
     q = TracedJoinableQueue(ctx=multiprocessing.get_context(METHODS[0]))
     for item in ("text", (1,), ("a", 2.0), (3, "not a float")):

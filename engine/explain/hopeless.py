@@ -70,7 +70,10 @@ def hopeless(model: RunModel, now_t: float | None = None) -> str | None:
             continue
         activity, since = v.state(w)
         full = 0 < m.maxsize <= m.depth
-        if live_consumers or not full or activity != Activity.RUNNING or v.now - since < SETTLE_S:
+        # A put that waits for room shows BLOCK_PUT as it waits (PUT_BLOCKED), RUNNING in a
+        # trace recorded before that record existed.
+        stuck = activity in (Activity.RUNNING, Activity.BLOCK_PUT)
+        if live_consumers or not full or not stuck or v.now - since < SETTLE_S:
             return None  # a live producer may still put (or is blocked only for now)
     if live_consumers and (m.depth > 0 or not all(v.idle_in_get(w) for w in live_consumers)):
         return None

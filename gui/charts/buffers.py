@@ -159,8 +159,28 @@ class StepSeries:
         ex[2 * n - 1] = x
         return True
 
+    def drawn(self, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The expanded polyline's x and the named series' y (views, no copy)."""
+        return self.ex.view(), {k: self.ey[k].view() for k in names}
+
     def xy(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return self.ex.view(), self.ey[name].view()
+
+    def upto(self, t: float) -> int:
+        """How many polyline slots lie at or before ``t``: the steps of the raw points up to
+        ``t``, without a tail (a cut at ``t`` adds its own, ``(t, y)`` of the last slot)."""
+        k = int(np.searchsorted(self.t.view(), t, side="right"))
+        return 2 * k - 1 if k else 0
+
+    def xy_until(self, name: str, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """The polyline of ``name`` as it was at ``t``: the steps up to it and a tail at ``t``
+        (copies; the live arrays stay whole)."""
+        m = self.upto(t)
+        if not m:
+            return np.zeros(0), np.zeros(0)
+        y = self.ey[name].view()
+        return (np.append(self.ex.view()[:m], max(t, self.ex.view()[m - 1])),
+                np.append(y[:m], y[m - 1]))
 
     def index_at(self, t: float) -> int:
         """Index of the raw point in force at time ``t`` (-1 before the first)."""

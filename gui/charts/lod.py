@@ -131,6 +131,15 @@ class StepLOD:
             self.yb[name].extend(yb[name])
         self.done = stable
 
+    def follow(self, x: np.ndarray, ys: dict[str, np.ndarray], xmin: float, xmax: float,
+               width_px: float) -> bool:
+        """:meth:`update` for a view of ``[xmin, xmax]`` on ``width_px`` that follows the run;
+        False (nothing done) when the view holds too few points to be worth binning."""
+        if x.size - int(np.searchsorted(x, xmin)) <= 2 * max(16, int(width_px)):
+            return False
+        self.update(x, ys, bin_width(xmax - xmin, width_px))
+        return True
+
     def decimated(self, x: np.ndarray, ys: dict[str, np.ndarray], xmin: float, xmax: float
                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The visible bins as one polyline per series, sharing x (call :meth:`update` first)."""

@@ -98,14 +98,17 @@ class ErrorMarks:
         self.item.setSize(self._size)
         self._key = None
 
-    def update(self, model: RunModel | None, rows_src: list[int]) -> bool:
-        """Place the marks on the rows (``rows_src``: the worker src of each row, in order).
+    def update(
+        self, model: RunModel | None, rows_src: list[int], until: float | None = None
+    ) -> bool:
+        """Place the marks on the rows (``rows_src``: the worker src of each row, in order),
+        those up to ``until`` (None: the model's last event).
 
         True when marks appeared or all went (the legend names them only while there are any).
         """
         marks = self._fixed + self._noted
-        key = (id(model), len(marks), model.last_t if model is not None else None,
-               tuple(rows_src), self._size)
+        last = until if until is not None or model is None else model.last_t
+        key = (id(model), len(marks), last, tuple(rows_src), self._size)
         if key == self._key:
             return False
         self._key = key
@@ -116,7 +119,7 @@ class ErrorMarks:
             for src, t_abs, text in marks:
                 t = model.rel(t_abs)
                 row = index.get(src)
-                if row is None or t > model.last_t + 1e-9:
+                if row is None or t > last + 1e-9:
                     continue
                 w = model.workers.get(src)
                 shown.append((row, t, w.name if w is not None else f"worker {src}", text))

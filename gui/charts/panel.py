@@ -12,30 +12,30 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QVBoxLayout, QWidge
 
 from engine.model import RunModel
 from gui.charts.axes import GridItem, chart_axes
+from gui.charts.counter_draw import CounterDrawer
 from gui.charts.flow_plot import FlowChart
 from gui.charts.hover_tip import place_tip
 from gui.charts.image_export import save_charts_image
 from gui.charts.legend import ChartLegend
 from gui.charts.legend_layout import legends_as_strips, row_stretch
-from gui.charts.lod import StepLOD, bin_width
 from gui.charts.palette import Theme, qcolor, theme_for_palette
+from gui.charts.panel_data import curve_data
 from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on
 from gui.charts.rates_plot import RatesChart
 from gui.charts.readout import ChartReadout
-from gui.charts.series import ModelSeries, decimate
+from gui.charts.series import ModelSeries
 from gui.charts.theory_lines import TheoryLines
 from gui.charts.timeline_plot import TimelineChart
 from gui.charts.unfinished_plot import UnfinishedChart
 from gui.charts.xlink import XLink, follow_range
 from gui.frame_clock import Frame
 
-DRAWN = ("in_flight", "unfinished", "puts", "gets", "dones")  # depth is the band between
-RISING = frozenset(("puts", "gets", "dones"))
 READOUT_PERIOD_S = 0.1
 # What one live refresh takes from the model at most (about 5 ms of work each).
 LIVE_SYNC_POINTS = 20_000  # counter changes
 LIVE_SYNC_DONE = 20_000  # completions
 LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker
+CATCH_UP_SYNC_FACTOR = 3  # after a live run's end (frames that draw nothing until all is in)
 
 
 class ChartsPanel(QWidget):
@@ -49,16 +49,17 @@ class ChartsPanel(QWidget):
         super().__init__(parent)
         self._model: RunModel | None = None
         self._series = ModelSeries()
-        self._lod = StepLOD(DRAWN, RISING)
         self._follow = True
         self._style = Style()
         self._theme: Theme = theme_for_palette(self.palette())
         self._last_key: tuple | None = None
-        self._behind = False  # the last refresh left part of the model for the next one
+        self.behind = False  # the last refresh left part of the model for the next (paced) one
+        self._rates_due = False  # rates changed in a refresh that drew nothing
         self._now = 0.0
+        # A replay's playhead: the model holds the whole run, the charts show it up to here.
+        self._until: float | None = None
         self._hover_t: float | None = None
         self._hover_row: int | None = None
-        self._drawn_key: tuple | None = None
         # False for a picture (export, screenshot): no "hover a chart" hint.
         self.interactive = True
         self._readout_at = 0.0
@@ -84,6 +85,7 @@ class ChartsPanel(QWidget):
         self.flow = FlowChart(ci.addPlot(row=3, col=0, axisItems=chart_axes()))
         self.rates = RatesChart(ci.addPlot(row=4, col=0, axisItems=chart_axes(time_axis=True)))
         self.charts = [self.unfinished, self.timeline, self.flow, self.rates]
+        self._drawer = CounterDrawer(self.unfinished, self.flow)
         # Each legend has two forms and shows one: a column beside its chart (``legends``) or
         # a strip in the chart's title row (``strips``), chosen by _place_legends.
         self.legends: list[ChartLegend] = []
@@ -157,10 +159,11 @@ class ChartsPanel(QWidget):
         """Show ``model`` (a new run or a replay); clears every curve. ``frame``: as
         :meth:`refresh`'s, for the first drawing."""
         self._model = model
+        self._until = None
         self._series.clear()
-        self._lod.reset()
+        self._drawer.reset()
         self._last_key = None
-        self._behind = False
+        self.behind = self._rates_due = False
         self._now = 0.0
         for chart in self.charts:
             if chart is not self.timeline:
@@ -168,7 +171,7 @@ class ChartsPanel(QWidget):
         self.timeline.marks.clear()
         self.timeline.set_model(model)
         self._rebuild_legend(1)
-        self._drawn_key = None
+        self._drawer.key = None
         self._vb.setXRange(0.0, 1.0, padding=0)
         self._hover_t = None
         self._update_readout()
@@ -185,36 +188,46 @@ class ChartsPanel(QWidget):
         if m is None:
             return
         live = frame.now if frame is not None and frame.live else None
-        key = (m.events, m.last_t, live)
-        if key == self._last_key and not self._behind:
+        until = self._until
+        key = (m.events, m.last_t, live, until)
+        if key == self._last_key and not self.behind:
             return
         self._last_key = key
-        now = max(m.last_t, live if live is not None else 0.0, self._now)
+        if until is None:
+            now = max(m.last_t, live if live is not None else 0.0, self._now)
+        else:
+            now = until
         self._now = now
         s = self._series
-        # Live, a frame takes at most so much of what the model added (a flood's backlog is
-        # caught up over a few frames, each of bounded cost); a replay or a finished run is
-        # synced whole.
-        live_run = live is not None
+        # Paced (a live run's frames), a frame takes at most so much of what the model added
+        # (a flood's backlog comes over a few frames of bounded cost); else the model whole.
+        paced = frame is not None and (frame.live or frame.paced)
         s.behind = False
-        counters = s.sync_counters(m, LIVE_SYNC_POINTS if live_run else None)
-        moved = s.counters.set_now(now)
-        changed_from = s.sync_done(m, LIVE_SYNC_DONE if live_run else None)
-        rates = s.update_rates(now, changed_from)
-        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS if live_run else None):
+        # After the run's end nothing is drawn until all is in: bigger steps, as cheap a frame.
+        k = 1 if live is not None else CATCH_UP_SYNC_FACTOR
+        counters = s.sync_counters(m, LIVE_SYNC_POINTS * k if paced else None)
+        moved = s.counters.set_now(now if until is None else max(m.last_t, now))
+        changed_from = s.sync_done(m, LIVE_SYNC_DONE * k if paced else None)
+        rates = s.update_rates(now, changed_from) or self._rates_due or until is not None
+        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS * k if paced else None, until):
             self._rebuild_legend(1)
-        self._behind = s.behind or self.timeline.behind
+        self.behind = s.behind or self.timeline.behind
+        self._rates_due = self.behind and live is None and rates
+        if self.behind and live is None:  # the run is over: drawn once, when all is in
+            if self._follow:  # its bins folded as the points come keep that one frame short
+                self._drawer.fold(s.counters, *follow_range(now), self._vb.width())
+            return
         if len(self.timeline.rows) != self._stretch_rows:
             self._set_row_stretch()
         if self._follow:
             self._xlink.set_range(*follow_range(now))
         if counters or moved:
-            self._drawn_key = None
+            self._drawer.key = None
         self._draw_counters()
         if rates:
-            self.rates.update_data(s)
-        self.unfinished.update_markers(m, now)
-        self.theory.update(m)
+            self.rates.update_data(s, until)
+        self.unfinished.update_markers(m, now, until)
+        self.theory.update(m, until)
         self._fit_y()
         # The readout is text: ten updates a second are plenty.
         t = time.perf_counter()
@@ -242,6 +255,24 @@ class ChartsPanel(QWidget):
         elif was:
             self._vb.setXRange(0.0, max(self._now, 0.05) * 1.02, padding=0)
 
+    def set_until(self, t: float | None) -> None:
+        """Show the model as it was at run time ``t`` (a replay's playhead; None: all of it).
+
+        The model may hold the whole run: every chart, marker and the readout are cut at
+        ``t``, so a seek anywhere, back or forth, is a cut, never a feed.
+        """
+        if t != self._until:
+            self._until = t
+            self._drawer.key = None
+
+    @property
+    def until(self) -> float | None:
+        return self._until
+
+    def counts_at(self, t: float) -> tuple[int, int, int]:
+        """(puts, gets, task_dones) the charts show at run time ``t``."""
+        return self._series.counts_at(t)
+
     def set_playhead(self, t: float | None) -> None:
         self._show_lines(self._playhead, t)
 
@@ -262,24 +293,7 @@ class ChartsPanel(QWidget):
 
     def curve_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The data behind what is drawn, by series name (expanded steps for counters)."""
-        s = self._series
-        out = {}
-        for name in ("depth", "in_flight", "unfinished", "puts", "gets"):
-            x, y = s.counters.xy(name)
-            out[name] = (x.copy(), y.copy())
-        x, y = s.counters.xy("dones")
-        out["task_dones"] = (x.copy(), y.copy())
-        # What the line items hold: the visible range, decimated to the plot's width.
-        out["shown_unfinished"] = self.unfinished.lines.xy("unfinished")
-        out["shown_in_flight"] = self.unfinished.lines.xy("in_flight")
-        out["shown_puts"] = self.flow.lines.xy("puts")
-        out["shown_gets"] = self.flow.lines.xy("gets")
-        out["shown_task_dones"] = self.flow.lines.xy("dones")
-        g = s.grid.view().copy()
-        out["rate"] = (g, s.rate.view().copy())
-        out["mean_wait"] = (g, s.mean_wait.view().copy())
-        out["mean_service"] = (g, s.mean_service.view().copy())
-        return out
+        return curve_data(self._series, self, self._until)
 
     def export_image(self, path: str) -> None:
         """PNG (what the screen shows) or SVG (vectors), chosen by the suffix.
@@ -313,14 +327,7 @@ class ChartsPanel(QWidget):
 
     def markers(self) -> dict[str, tuple[float, str] | None]:
         """Join markers on the unfinished chart: position and label text, None when hidden."""
-        u = self.unfinished
-
-        def info(line: pg.InfiniteLine) -> tuple[float, str] | None:
-            return (float(line.value()), line.label.textItem.toPlainText()) if line.isVisible() \
-                else None
-
-        return {"join_called": info(u.called_line), "join_returned": info(u.return_line),
-                "producers_joined": info(u.producers_line)}
+        return self.unfinished.markers()
 
     def timeline_rows(self) -> list[str]:
         return [r.worker.name for r in self.timeline.rows]
@@ -332,25 +339,8 @@ class ChartsPanel(QWidget):
     def _draw_counters(self) -> None:
         """Decimate the counters for the visible range once, and hand them to both charts."""
         xmin, xmax = self.x_range()
-        width = self._vb.width()
-        key = (len(self._series.counters), self._series.counters.now, xmin, xmax, width)
-        if key == self._drawn_key:
-            return
-        self._drawn_key = key
-        x = self._series.counters.ex.view()
-        ys = {k: self._series.counters.ey[k].view() for k in DRAWN}
-        cols = max(16, int(width))
-        # Following, the view ends at the newest point: the bins of the incremental decimation
-        # cover it, and a frame only folds in what arrived (in the first 30 s, while the view
-        # still widens, the bins are rebuilt each time it doubles). Otherwise the visible
-        # range is decimated afresh, as a zoom or pan needs.
-        if self._follow and x.size - int(np.searchsorted(x, xmin)) > 2 * cols:
-            self._lod.update(x, ys, bin_width(xmax - xmin, width))
-            xd, yd = self._lod.decimated(x, ys, xmin, xmax)
-        else:
-            xd, yd = decimate(x, ys, xmin, xmax, width, rising=RISING)
-        self.unfinished.update_data(xd, yd)
-        self.flow.update_data(xd, yd)
+        self._drawer.draw(self._series.counters, xmin, xmax, self._vb.width(), self._follow,
+                          self._until)  # fmt: skip
 
     def _fit_y(self) -> None:
         xmin, xmax = self.x_range()

@@ -98,11 +98,12 @@ class RatesChart:
         self.yrange.reset()
         self.yrange2.reset()
 
-    def update_data(self, s: ModelSeries) -> None:
-        g = s.grid.view()
-        self.rate.set_data(g, s.rate.view())
-        self.wait.set_data(g, s.mean_wait.view())
-        self.service.set_data(g, s.mean_service.view())
+    def update_data(self, s: ModelSeries, until: float | None = None) -> None:
+        """Draw the rates up to ``until`` (None: all the series holds)."""
+        g, rate, wait, service = s.rates_until(until)
+        self.rate.set_data(g, rate)
+        self.wait.set_data(g, wait)
+        self.service.set_data(g, service)
 
     def fit_y(self, s: ModelSeries, xmin: float, xmax: float) -> None:
         g = s.grid.view()

@@ -119,7 +119,8 @@ class ChartReadout:
                              + span(f"gets {val['gets']}", theme.gets) + " · "
                              + span(f"task_done {val['dones']}", theme.dones))
                 g = s.grid.view()
-                if t is None and m.end_t is not None:
+                # (A replay's model holds the whole run: its end counts once "now" reaches it.)
+                if t is None and m.end_t is not None and m.end_t <= now:
                     # The run is over: its whole-run means, the figures its summary gives.
                     parts.append(span(self._whole_run_words(m), theme.rate))
                 elif g.size:

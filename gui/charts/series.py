@@ -111,6 +111,27 @@ class ModelSeries:
             self.cum_service.extend(self.cum_service.last() + np.cumsum(sv))
         return first
 
+    def counts_at(self, t: float) -> tuple[int, int, int]:
+        """(puts, gets, task_dones) in force at time ``t`` (zeros before the first change)."""
+        c = self.counters
+        i = c.index_at(t) if len(c) else -1
+        if i < 0:
+            return 0, 0, 0
+        return tuple(int(c.cols[k].view()[i]) for k in ("puts", "gets", "dones"))  # type: ignore[return-value]
+
+    def rates_until(
+        self, until: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(grid, rate, mean wait, mean service) up to ``until`` (None: all): views.
+
+        A grid point's figures only count completions up to it, so the grid of the whole
+        run cut at ``until`` is what a model fed up to ``until`` would give.
+        """
+        g = self.grid.view()
+        j = g.size if until is None else int(np.searchsorted(g, until, side="right"))
+        return g[:j], self.rate.view()[:j], self.mean_wait.view()[:j], \
+            self.mean_service.view()[:j]
+
     def update_rates(self, now: float, changed_from: float | None) -> bool:
         """Extend the rate grid to ``now``; re-evaluate points a late completion may change.
 

@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.config import RunConfig
+from engine.events import LABEL_NONE
 from engine.model import RunModel
 from engine.theory import Prediction, batch_bound, predict, task_durations
 from gui.charts.legend import Entry
@@ -87,6 +88,7 @@ class TheoryLines:
                 hide_from(plot, line)  # type: ignore[arg-type]
         self.bound_t = None
         self._bound_key = None
+        self._bound_at: tuple[float, float] | None = None
         hide_from(self.unfinished.plot, self.bound)
         for i in (0, 3):
             self._rebuild_legend(i)
@@ -95,22 +97,20 @@ class TheoryLines:
     def batch(self) -> bool:
         return self.cfg is not None and self.prediction is None
 
-    def update(self, m: RunModel) -> None:
-        """A batch's bound line once every task is put (the bound needs their durations)."""
+    def update(self, m: RunModel, until: float | None = None) -> None:
+        """A batch's bound line once every task is put (the bound needs their durations);
+        ``until``: the model holds the whole run, shown as it was then (a replay)."""
         if not self.batch or self.cfg is None:
             return
         key = (id(m), m.puts)
-        if key == self._bound_key:
-            return
-        self._bound_key = key
-        durations = task_durations(m)
+        if key != self._bound_key:
+            self._bound_key = key
+            self._bound_at = self._bound(m)
         t = None
-        if durations.size and durations.size >= m.tasks_total:
-            first = min(float(np.nanmin(r.t_put[: r.n])) for r in m.tasks.streams.values()
-                        if r.n and not np.all(np.isnan(r.t_put[: r.n])))  # fmt: skip
-            cfg = self.cfg
-            t = first + batch_bound(durations * cfg.time_scale, cfg.consumers, self.cpus,
-                                    cfg.workload == "cpu")  # fmt: skip
+        if self._bound_at is not None:
+            t, every_put_t = self._bound_at
+            if until is not None and until < every_put_t:
+                t = None
         if t != self.bound_t:
             self.bound_t = t
             if t is None:
@@ -118,6 +118,23 @@ class TheoryLines:
             else:
                 self.bound.setValue(t)
                 show_on(self.unfinished.plot, self.bound)
+
+    def _bound(self, m: RunModel) -> tuple[float, float] | None:
+        """(the bound's time, when the last task was put) once every task is put, else None."""
+        durations = task_durations(m)
+        if not durations.size or durations.size < m.tasks_total:
+            return None
+        put_t = np.concatenate([r.t_put[: r.n] for r in m.tasks.streams.values() if r.n])
+        task_t = np.concatenate([r.t_put[: r.n][r.label[: r.n] != LABEL_NONE]
+                                 for r in m.tasks.streams.values() if r.n])  # fmt: skip
+        put_t, task_t = put_t[~np.isnan(put_t)], task_t[~np.isnan(task_t)]
+        cfg = self.cfg
+        assert cfg is not None
+        bound = batch_bound(durations * cfg.time_scale, cfg.consumers, self.cpus,
+                            cfg.workload == "cpu")  # fmt: skip
+        # The line is due when the tasks_total-th task is put (a model fed that far has them).
+        k = min(task_t.size, max(1, m.tasks_total)) - 1
+        return float(put_t.min()) + bound, float(np.partition(task_t, k)[k])
 
     # ------------------------------------------------------------------ look
     def entries(self, chart: object, theme: Theme, style: Style) -> list[Entry]:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from engine.model import Activity, RunModel, WorkerInfo
+from engine.tasks import distinct
 from gui.charts.buffers import GrowBuffer
 from gui.charts.legend import Entry
 from gui.charts.marks import ERROR_WORDS, ErrorMarks
@@ -81,9 +82,14 @@ class TimelineRow:
         self.seen = n
         return True
 
-    def at(self, t: float, now: float) -> tuple[float, float, int, int] | None:
-        """The interval (t0, t1, activity, label) covering time ``t``, the open one included."""
+    def at(
+        self, t: float, now: float, until: float | None = None
+    ) -> tuple[float, float, int, int] | None:
+        """The interval (t0, t1, activity, label) covering time ``t``, the open one included
+        (none after ``until``, the one open there ending at it)."""
         w = self.worker
+        if until is not None and t > until:
+            return None
         if w.since <= t <= max(now, w.since):
             return (w.since, max(now, w.since), int(w.activity), -1)
         t1 = self.t1.view()
@@ -91,7 +97,7 @@ class TimelineRow:
         if i < t1.size and self.t0.view()[i] <= t:
             return (
                 float(self.t0.view()[i]),
-                float(t1[i]),
+                float(t1[i] if until is None else min(t1[i], until)),
                 int(self.act.view()[i]),
                 int(self.label.view()[i]),
             )
@@ -111,6 +117,8 @@ class TimelineItem(pg.GraphicsObject):
         super().__init__()
         self.rows: list[TimelineRow] = []
         self.now = 0.0
+        # The model holds the whole run; draw it as it was at this time (a replay's playhead).
+        self.until: float | None = None
         self.stop_t: float | None = None  # the run's Stop: deaths after it are "stopped"
         self.behind = False
         self._bounds_key: tuple[float, int] | None = None
@@ -141,10 +149,11 @@ class TimelineItem(pg.GraphicsObject):
         self._version += 1
         self.update()
 
-    def sync(self, now: float, limit: int | None = None) -> bool:
+    def sync(self, now: float, limit: int | None = None, until: float | None = None) -> bool:
         """Pull new intervals from the workers (at most ``limit`` per row); True if anything
         visible changed. ``behind`` tells whether a row has more waiting."""
-        changed = False
+        changed = until != self.until
+        self.until = until
         self.behind = False
         for row in self.rows:
             changed |= row.sync(limit)
@@ -193,13 +202,19 @@ class TimelineItem(pg.GraphicsObject):
         sampled: list[int] = []
         samples: list[np.ndarray] = []
         centres = xmin + (np.arange(cols) + 0.5) * px
+        until = self.until
+        right = xmax if until is None else min(xmax, until)
+        if until is not None:
+            centres = np.where(centres <= until, centres, np.nan)  # nothing after the cut
         for r, row in enumerate(self.rows):
             t0, t1 = row.t0.view(), row.t1.view()
             act, lab = row.act.view(), row.label.view()
             lo = int(np.searchsorted(t1, xmin, side="left"))
-            hi = max(lo, int(np.searchsorted(t0, xmax, side="right")))
+            hi = max(lo, int(np.searchsorted(t0, right, side="right")))
             if hi - lo <= cols:
                 xs, xe, ac = t0[lo:hi], t1[lo:hi], act[lo:hi]
+                if until is not None:  # the interval open at the cut ends there
+                    xe = np.minimum(xe, until)
                 lb = lab[lo:hi]
                 # A one-pixel gap after each task, so back-to-back tasks read as separate bars.
                 xe = np.where((ac == int(Activity.PROCESS)) & (xe - xs > 4 * px), xe - px, xe)
@@ -219,11 +234,12 @@ class TimelineItem(pg.GraphicsObject):
                 sampled.append(r)
                 f = row.failed.view().astype(np.intp)
                 if f.size:
-                    f = f[(t1[f] >= xmin) & (t0[f] <= xmax)]
+                    f = f[(t1[f] >= xmin) & (t0[f] <= right)]
                     # At least one pixel wide, so a failure never disappears when zoomed out.
-                    add(t0[f], np.maximum(t1[f], t0[f] + px), r, act[f])
+                    fe = np.maximum(t1[f], t0[f] + px)
+                    add(t0[f], fe if until is None else np.minimum(fe, until), r, act[f])
             w = row.worker
-            if w.since <= xmax and self.now >= xmin:
+            if w.since <= right and self.now >= xmin:
                 end = max(self.now, w.since)
                 if w.activity in _ENDED:
                     end = max(end, w.since + px)
@@ -258,7 +274,7 @@ class TimelineItem(pg.GraphicsObject):
             acts = np.concatenate(a_parts)
             block = np.column_stack((xs, rows - BAR_HEIGHT / 2, xe - xs,
                                      np.full(xs.size, BAR_HEIGHT)))
-            for a_val in np.unique(acts):
+            for a_val in distinct(acts.astype(np.int64)):  # counted, not sorted (np.unique)
                 arr = block[acts == a_val]
                 prim = self._prims.get(int(a_val))
                 if prim is None:  # kept across frames: only its numpy storage is rewritten
@@ -384,8 +400,10 @@ class TimelineChart:
         for row in self.rows:
             n = row.t0.n
             if n > self._checked.get(id(row), 0):
-                new = np.unique(row.act.view()[self._checked.get(id(row), 0):n])
-                self.seen.update(int(a) for a in new)
+                # Counted: np.unique sorts, and its first call imports numpy.ma (20-80 ms
+                # in a flood's first frames).
+                self.seen.update(distinct(row.act.view()[self._checked.get(id(row), 0):n]
+                                          .astype(np.int64)))
                 self._checked[id(row)] = n
             w = row.worker
             # A worker ended by Stop is drawn (and keyed) as exited: "died" is for faults.
@@ -418,9 +436,11 @@ class TimelineChart:
         n = max(1, len(self.rows))
         self.plot.setYRange(-0.5, n - 0.5, padding=0.02)
 
-    def sync(self, model: RunModel, now: float, limit: int | None = None) -> bool:
+    def sync(
+        self, model: RunModel, now: float, limit: int | None = None, until: float | None = None
+    ) -> bool:
         """Pull new intervals (at most ``limit`` per row); True if the legend needs new
-        entries."""
+        entries. ``until``: the model holds the whole run, drawn as it was then."""
         if len(model.workers) != self._n_workers:
             self.set_model(model)
         if model.tasks_total != self._reserved_for:
@@ -431,9 +451,9 @@ class TimelineChart:
             for row in self.rows:
                 row.reserve(n)
         self.item.stop_t = model.stop_t
-        self.item.sync(now, limit)
+        self.item.sync(now, limit, until)
         grew = self._note_activities()
-        marks = self.marks.update(model, [r.worker.src for r in self.rows])
+        marks = self.marks.update(model, [r.worker.src for r in self.rows], until)
         return grew or marks
 
     @property
@@ -446,7 +466,7 @@ class TimelineChart:
         if not 0 <= row < len(self.rows):
             return None
         r = self.rows[row]
-        hit = r.at(t, self.item.now)
+        hit = r.at(t, self.item.now, self.item.until)
         if hit is None:
             return None
         t0, t1, act, label = hit

@@ -149,19 +149,41 @@ class UnfinishedChart:
         self.band_queued.set_band(x, ys["in_flight"], ys["unfinished"])
         self.lines.set_lines(x, ys)
 
-    def update_markers(self, m: RunModel, now: float) -> None:
+    def update_markers(self, m: RunModel, now: float, until: float | None = None) -> None:
+        """The join markers as of ``now``; ``until``: the model holds the whole run, and
+        what happened after it is hidden (a replay's playhead)."""
+        called, returned, joined = m.join_called_t, m.join_returned_t, m.producers_joined_t
+        if until is not None:
+            called, returned, joined = (t if t is not None and t <= until else None
+                                        for t in (called, returned, joined))  # fmt: skip
         # Only on change: moving a labelled line re-renders its label.
-        if m.join_called_t is not None:
-            end = m.join_returned_t if m.join_returned_t is not None else max(now, m.join_called_t)
-            if tuple(self.band.getRegion()) != (m.join_called_t, end) or not self.band.isVisible():
-                self.band.setRegion((m.join_called_t, end))
+        if called is not None:
+            end = returned if returned is not None else max(now, called)
+            if tuple(self.band.getRegion()) != (called, end) or not self.band.isVisible():
+                self.band.setRegion((called, end))
                 show_on(self.plot, self.band)
-            self._show_at(self.called_line, m.join_called_t)
-        if m.join_returned_t is not None:
-            self._show_at(self.return_line, m.join_returned_t)
-            self._set_premature(m.premature_join)
-        if m.producers_joined_t is not None:
-            self._show_at(self.producers_line, m.producers_joined_t)
+            self._show_at(self.called_line, called)
+        for line, t in ((self.return_line, returned), (self.producers_line, joined)):
+            if t is not None:
+                self._show_at(line, t)
+            elif line.isVisible():
+                hide_from(self.plot, line)
+        if returned is not None or until is not None:
+            self._set_premature(returned is not None and m.premature_join)
+        if called is None:
+            for item in (self.band, self.called_line):
+                if item.isVisible():
+                    hide_from(self.plot, item)
+
+    def markers(self) -> dict[str, tuple[float, str] | None]:
+        """The join markers: position and label text, None when hidden."""
+
+        def info(line: pg.InfiniteLine) -> tuple[float, str] | None:
+            return (float(line.value()), line.label.textItem.toPlainText()) if line.isVisible() \
+                else None
+
+        return {"join_called": info(self.called_line), "join_returned": info(self.return_line),
+                "producers_joined": info(self.producers_line)}
 
     def _show_at(self, line: pg.InfiniteLine, t: float) -> None:
         if line.value() != t or not line.isVisible():

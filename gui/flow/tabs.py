@@ -96,7 +96,9 @@ class ReplayFollower(QObject):
         """``view`` at the playhead, never past what its model has been fed."""
         r = playback.replayer
         model = self.offer(r.model, r.playhead_s)
-        view.show_at(model, max(0.0, min(playback.target, self.fed_to)), speed, playing=playing)
+        # The playback's run time: held time (pauses, step choices) taken out, as the model's.
+        view.show_at(model, max(0.0, min(playback.run_time, self.fed_to)), speed,
+                     playing=playing)  # fmt: skip
 
 
 def presenter_menu(window: QMainWindow) -> QAction:

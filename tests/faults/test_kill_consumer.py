@@ -26,10 +26,12 @@ from . import (
     poll_until,
     read_lock_holder,
     reap,
+    started_a_task,
     titled,
     wait_for,
     wait_gone,
     worker_pids,
+    writing_a_full_pipe,
 )
 
 FUNCTIONAL_DETECT_S = 1.0  # the goal is 250 ms; this bound only catches a death never seen
@@ -85,16 +87,21 @@ def test_consumer_killed_mid_task_is_shown_dead_with_its_task_and_others_go_on()
 
 
 @pytest.mark.slow
-def test_headless_run_exits_3_naming_the_killed_consumer_and_its_task() -> None:
+def test_headless_run_exits_3_naming_the_killed_consumer_and_its_task(tmp_path: Path) -> None:
+    trace = tmp_path / "run.qltrace"
+    # Tasks of 30 s: the run ends at the death, and the kill cannot miss the task it gates on.
     p = cli("run", "--set", "consumers=2", "--set", "tasks_per_producer=40",
-            "--set", "task_duration=0.5", "--set", "seed=1")  # fmt: skip
+            "--set", "task_duration=30", "--set", "seed=1", "--trace", str(trace))  # fmt: skip
     pids: list[int] = []
     try:
         found = wait_for(lambda: titled(p.pid, "queuelab consumer-0"), START_TIMEOUT_S)
         assert found, "no process titled 'queuelab consumer-0' below the CLI"
         pids = worker_pids(p.pid)
-        time.sleep(0.6)  # it has surely taken a task (each takes 0.5 s, and there are 40)
-        os.kill(found[0].pid, signal.SIGKILL)
+        victim = found[0].pid
+        # Gated on the run's own record, in the trace the CLI writes as it goes.
+        assert wait_for(lambda: started_a_task(trace, victim), START_TIMEOUT_S), \
+            "consumer-0 started no task"
+        os.kill(victim, signal.SIGKILL)
         t_kill = time.monotonic()
         _out, err = p.communicate(timeout=RUN_TIMEOUT_S)
         print(f"\nFIGURE headless exit {time.monotonic() - t_kill:.2f} s after the kill")
@@ -119,18 +126,30 @@ def test_headless_exits_promptly_when_every_consumer_dies_with_data_queued(tasks
             "--set", "seed=1")  # fmt: skip
     pids: list[int] = []
     try:
-        assert wait_for(lambda: len(titled(p.pid, "queuelab consumer-2")), START_TIMEOUT_S)
-        time.sleep(0.5)  # the producers have filled the queue's pipe by now
-        consumers = [c for i in range(3) for c in titled(p.pid, f"queuelab consumer-{i}")]
+        names = [f"queuelab consumer-{i}" for i in range(3)] + ["queuelab producer-0",
+                                                               "queuelab producer-1"]
+
+        def titled_all() -> list[psutil.Process]:
+            found = [c for name in names for c in titled(p.pid, name)]
+            return found if len(found) == len(names) else []
+
+        found = wait_for(titled_all, START_TIMEOUT_S)
+        assert found, "five processes titled as the run's workers never showed up"
+        consumers, producers = found[:3], found[3:]
         pids = worker_pids(p.pid)
-        assert len(consumers) == 3
+
+        def pipe_full() -> bool:
+            return any(writing_a_full_pipe(q.pid, consumers[0].pid) for q in producers)
+
+        # Gated on the kernel: a producer's feeder waits to write the queue's full pipe.
+        assert wait_for(pipe_full, START_TIMEOUT_S), "the queue's pipe never filled"
         t_kill = time.monotonic()
         for c in consumers:
             c.kill()
-        p.communicate(timeout=RUN_TIMEOUT_S)
+        _out, err = p.communicate(timeout=RUN_TIMEOUT_S)
         took = time.monotonic() - t_kill
         print(f"\nFIGURE CLI exit {took:.2f} s after every consumer was killed")
-        assert p.returncode == 3
+        assert p.returncode == 3, err
         # A hang is what this catches (it would run to the timeout); how fast is a figure,
         # printed above: 3 s, the old bound, failed once at 3.1 s on a loaded machine.
         assert took < HANG_S, f"the CLI took {took:.1f} s to exit"

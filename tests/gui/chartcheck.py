@@ -89,6 +89,18 @@ class Ctx:
                     out.append(r.adjusted(-CLEAR_PX, -CLEAR_PX, CLEAR_PX, CLEAR_PX))
         return out
 
+    def under_cursor(self) -> Callable[[QPoint], bool]:
+        """Whether a point lies under a shown playhead or cursor line: painted above every
+        item (z 20-21, 2 px wide), it hides whatever the data puts in its pixel columns (a
+        replay's playhead stands at the last event shown: a marker there is under it)."""
+        cols = []
+        for ln in self.panel._playhead + self.panel._cursor:
+            vb = ln.getViewBox()
+            if ln.isVisible() and vb is not None:
+                cols.append((vb, self.to_pixel(vb, ln.value(), 0.0).x()))
+        return lambda pt: any(abs(pt.x() - x) <= CLEAR_PX and self.inside(vb, pt)
+                              for vb, x in cols)
+
 
 @dataclass
 class Probe:
@@ -194,6 +206,7 @@ def check_panel(panel: ChartsPanel, model: RunModel, until: float | None = None,
     ctx = Ctx(panel, model, model.last_t if until is None else until)
     ctx.image = panel._glw.grab().toImage()  # paints every item: SeriesLines build their runs
     labels = ctx.label_rects()
+    under_cursor = ctx.under_cursor()
     covers = {c.name: (c.covers(ctx), c.marker) for c in CHECKS}
     added = list(panel.unfinished.plot.items)
 
@@ -212,7 +225,8 @@ def check_panel(panel: ChartsPanel, model: RunModel, until: float | None = None,
         pts = []
         for p in check.probes(ctx):
             pt = ctx.to_pixel(p.vb, p.x, p.y)
-            if not ctx.inside(p.vb, pt) or any(r.contains(pt) for r in labels):
+            if not ctx.inside(p.vb, pt) or any(r.contains(pt) for r in labels) \
+                    or under_cursor(pt):
                 continue
             if any(f(pt) for other in CHECKS if other.name != check.name
                    for f, mark in [covers[other.name]]

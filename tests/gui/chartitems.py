@@ -182,7 +182,11 @@ def timeline_samples(ctx: Ctx) -> list[tuple[int, float, int]]:
     for row, src in enumerate(sorted(s for s in ctx.model.workers if s > 0)):
         w = ctx.model.workers[src]
         spans = [(t0, t1, int(a)) for t0, t1, a, _ in w.intervals]
-        spans.append((w.since, ctx.model.last_t, int(w.activity)))
+        # A replay's charts cut the whole-run model at the playhead: an operation called
+        # before it and returning after it shows from its call (a get as waiting), which a
+        # model fed up to the playhead cannot know yet (its open interval): not compared.
+        if ctx.panel.until is None:
+            spans.append((w.since, ctx.model.last_t, int(w.activity)))
         for t0, t1, a in spans:
             if t1 > ctx.until:
                 # Still going at the playhead: what it is shows only when it ends (a put

@@ -55,14 +55,18 @@ def test_the_first_start_is_readied_while_the_window_waits(qtbot, monkeypatch) -
     Start click that blocked the event loop for 300 ms to 1 s."""
     from multiprocessing import forkserver
 
-    from engine import cpuwork
+    from engine import cpuwork, runner
     from gui.main_window import MainWindow
 
     monkeypatch.setattr(cpuwork, "_speed", None)
+    # As in a fresh process: the forkserver has not forked a child yet (Run.start's warm-up
+    # started and joined one, 150 ms of the first Start's slot).
+    monkeypatch.setattr(runner, "_forkserver_warm", False)
     w = MainWindow(FLOOD.replace(start_method="forkserver"))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: cpuwork._speed is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: runner._forkserver_warm, timeout=30_000)
     assert forkserver._forkserver._forkserver_pid is not None
     assert w.driver.run is None  # nothing was started
     w.close()
@@ -116,3 +120,51 @@ def test_a_floods_records_are_not_scanned_for_marks_the_model_did_not_count(qtbo
     error = (int(Kind.TASK_DONE_ERROR), t0 + 0.5, "ValueError: task_done() called too many times")
     assert marks.note(m.feed([(1, 3, [error])]), m)  # counted: taken from the records
     assert len(marks._noted) == 1
+
+
+def test_a_floods_backlog_after_the_end_comes_in_bounded_frames(qtbot, monkeypatch) -> None:
+    """A run that ends with the charts far behind the model (a flood) is caught up in frames
+    of bounded cost, not in one whole-data frame (157 ms of a flood's end), and the window
+    hears of the end once the charts hold all of the model."""
+    import numpy as np
+
+    from gui.charts import panel
+    from gui.charts.series import ModelSeries
+    from gui.main_window import MainWindow
+
+    # Far less per frame than a flood brings: the charts are behind when the run ends.
+    monkeypatch.setattr(panel, "LIVE_SYNC_POINTS", 100)
+    monkeypatch.setattr(panel, "LIVE_SYNC_DONE", 100)
+    monkeypatch.setattr(panel, "LIVE_SYNC_INTERVALS", 50)
+    taken: list[int] = []
+    sync_counters = ModelSeries.sync_counters
+
+    def counting(self: ModelSeries, m, limit=None) -> bool:  # type: ignore[no-untyped-def]
+        n0 = len(self.counters)
+        got = sync_counters(self, m, limit)
+        taken.append(len(self.counters) - n0)
+        return got
+
+    monkeypatch.setattr(ModelSeries, "sync_counters", counting)
+    w = MainWindow(FLOOD)
+    qtbot.addWidget(w)
+    w.show()
+    ended_with: list[int] = []
+    w.driver.sig_ended.connect(lambda _r: ended_with.append(len(w.charts._series.counters)))
+    with qtbot.waitSignal(w.driver.sig_ended, timeout=END_TIMEOUT_MS):
+        assert w.start_run()
+    m = w.model
+    assert ended_with == [len(m.s_t)] and len(m.s_t) > 9000
+    assert max(taken) <= 100 * panel.CATCH_UP_SYNC_FACTOR  # no frame took the rest whole
+    data = w.charts.curve_data()
+    for name, column in (("puts", m.s_puts), ("gets", m.s_gets), ("task_dones", m.s_dones)):
+        x, y = data[name]
+        assert np.array_equal(y[0::2], np.asarray(column[:], dtype=np.float64)), name
+        assert np.array_equal(x[0::2], np.asarray(m.s_t[:], dtype=np.float64)), name
+    assert w.charts._series.done_t.n == len(m.done_t)
+    assert np.array_equal(w.charts._series.done_t.view(), np.sort(m.done_t.view()))
+    shown_x, shown_y = data["shown_task_dones"]
+    assert shown_y[-1] == len(m.done_t) + FLOOD.consumers and shown_x[-1] >= m.s_t[-1]
+    assert [r.seen for r in w.charts.timeline.item.rows] == [
+        len(r.worker.intervals) for r in w.charts.timeline.item.rows]
+    w.close()

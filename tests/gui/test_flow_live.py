@@ -25,16 +25,10 @@ def test_flow_view_and_status_bar_agree_at_every_frame(qtbot: QtBot, tmp_path: P
     stood behind the status bar (put 13, task_done 8): at every frame both show the same
     counts, and the picture is cut at the frame's time (the charts' right edge), never at an
     older one; a screenshot taken mid-run shows them alike too."""
-    from gui.main_window import MainWindow
+    from tests.gui.presenter import presenter_window
 
     cfg = load_preset("bounded-queue").replace(time_scale=1.0)
-    w = MainWindow(cfg, "bounded-queue")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.set_presenter(True)
-    w.show()
-    qtbot.waitExposed(w)
-    w.show_flow()
+    w = presenter_window(qtbot, cfg, "bounded-queue")
     wrong: list[str] = []
     frames: list[float] = []
     shots: list[Path] = []

@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from engine.config import RunConfig
 from engine.replay import Replayer, replay_model
-from engine.runner import Run
-from engine.tracefile import TraceWriter, read_trace
+from engine.tracefile import read_trace
 from gui.flow.video import DEFAULT_FPS, frame_count, render_video
 from gui.flow.video_dialog import export_video_with_progress
+from tests.traces import record_trace
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CFG = RunConfig(tasks_per_producer=8, time_scale=0.05, consumers=2, seed=4)
@@ -25,13 +25,7 @@ CFG = RunConfig(tasks_per_producer=8, time_scale=0.05, consumers=2, seed=4)
 
 @pytest.fixture(scope="module")
 def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("video") / "run.qltrace"
-    with TraceWriter(path, CFG) as writer:
-        run = Run(CFG)
-        writer.attach(run)
-        with run:
-            assert run.wait(60)
-    return path
+    return record_trace(tmp_path_factory.mktemp("video") / "run.qltrace", CFG)
 
 
 def flow_duration(path: Path) -> float:

@@ -4,23 +4,24 @@ One channel per process means a worker killed while writing (even holding a lock
 break its own pipe (cpython#87971 describes a shared Queue's write lock left held). The same
 thread waits on every process's sentinel, so a death is seen as soon as it happens.
 
-The thread only moves bytes: it hands each batch on still pickled. Unpickling holds the GIL
+The thread only moves bytes: it hands each batch on still encoded. Decoding holds the GIL
 (one C call per batch) and, done here, it landed in the middle of the GUI thread's frames; the
-consumer (``Run.poll``) unpickles within its own time budget instead.
+consumer (``Run.poll``) decodes within its own time budget instead.
 """
 
 from __future__ import annotations
 
+import selectors
 import threading
 from collections.abc import Callable
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 Batch = tuple[int, int, list[tuple]]
 
 
 class Collector:
-    """``deliver(payload)`` gets each worker batch as the pickled bytes of a :data:`Batch`, in
+    """``deliver(payload)`` gets each worker batch as the encoded bytes of a :data:`Batch`, in
     the order of its pipe; a worker's batches are all delivered before ``on_exit`` is called."""
 
     def __init__(self, deliver: Callable[[bytes], None], on_exit: Callable[[int, int], None]):
@@ -30,6 +31,12 @@ class Collector:
         self._procs: dict[Any, tuple[int, Any]] = {}  # sentinel -> (src, process)
         self._reader_of: dict[int, Connection] = {}
         self._lock = threading.Lock()
+        # One selector for the thread's whole life, told of each pipe and sentinel once:
+        # multiprocessing.connection.wait() builds and fills a new one on every call (~60 us
+        # with four pipes on a loaded machine, against ~1 us for a select), and the thread
+        # wakes for every batch.
+        self._sel = getattr(selectors, "PollSelector", selectors.SelectSelector)()
+        self._changed = False  # add() since the selector was last brought up to date
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self.broken_messages = 0
@@ -40,6 +47,7 @@ class Collector:
                 self._conns[reader] = src
                 self._reader_of[src] = reader
             self._procs[process.sentinel] = (src, process)
+            self._changed = True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="queuelab-collector", daemon=True)
@@ -56,21 +64,38 @@ class Collector:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._sel.close()
+
+    def _serve(self) -> None:
         while True:
             with self._lock:
                 waitables = list(self._conns) + list(self._procs)
+                changed, self._changed = self._changed, False
             if not waitables:
                 return
+            if changed:
+                self._sync(waitables)
             if self._closing.is_set() and not self._procs:
                 # Every process is gone and reaped: what is left in the pipes is all there is.
                 for reader in list(self._conns):
                     self._drain(reader)
                 return
-            for obj in wait(waitables, timeout=0.05):
+            for key, _ in self._sel.select(0.05):
+                obj = key.fileobj
                 if obj in self._conns:
                     self._read_one(obj)
                 elif obj in self._procs:
                     self._reap(obj)
+
+    def _sync(self, waitables: list[Any]) -> None:
+        """Register what add() added since the last look (the collector's thread only)."""
+        known = {key.fileobj for key in self._sel.get_map().values()}
+        for obj in waitables:
+            if obj not in known:
+                self._sel.register(obj, selectors.EVENT_READ)
 
     def _read_one(self, reader: Connection) -> bool:
         try:
@@ -87,12 +112,9 @@ class Collector:
         return True
 
     def _drain(self, reader: Connection) -> None:
+        # Asks the thread's selector, not reader.poll(0): that builds a selector per call too.
         while reader in self._conns:
-            try:
-                if not reader.poll(0):
-                    break
-            except (OSError, EOFError):
-                self._drop(reader)
+            if reader not in {key.fileobj for key, _ in self._sel.select(0)}:
                 break
             self._read_one(reader)
         self._drop(reader)
@@ -102,14 +124,24 @@ class Collector:
             src = self._conns.pop(reader, None)
             if src is not None:
                 self._reader_of.pop(src, None)
+        if src is not None:  # the first drop: still registered and open
+            self._forget(reader)
         try:
             reader.close()
         except OSError:
             pass
 
+    def _forget(self, obj: Any) -> None:
+        """Stop selecting ``obj`` (before it is closed: a closed pipe has no fileno)."""
+        try:
+            self._sel.unregister(obj)
+        except (KeyError, ValueError):
+            pass  # never registered (dropped before the first select)
+
     def _reap(self, sentinel: Any) -> None:
         with self._lock:
             src, process = self._procs.pop(sentinel)
+        self._forget(sentinel)
         process.join(1.0)
         reader = self._reader_of.get(src)
         if reader is not None:

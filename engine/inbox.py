@@ -22,7 +22,6 @@ A source is small on purpose (step mode implements it):
 
 from __future__ import annotations
 
-import pickle
 import threading
 import time
 from collections import deque
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from engine.applied import Applied
+from engine.recorder import decode_batch
 
 Batch = tuple[int, int, list[tuple]]
 perf_counter = time.perf_counter
@@ -56,10 +56,11 @@ class RecordSource(Protocol):
 class QueueSource:
     """Batches handed over by other threads (a collector, a socket reader), in arrival order.
 
-    ``put`` takes a decoded batch; ``put_raw`` a pickled one, kept pickled until :meth:`take`
-    (on the polling thread) so the delivering thread only moves bytes and does not hold the
-    interpreter lock in the middle of the window's frames under a flood. A batch that arrived
-    whole but will not unpickle is counted in ``undecodable`` and skipped: its records become
+    ``put`` takes a decoded batch; ``put_raw`` an encoded one (``engine.recorder.encode_batch``),
+    kept encoded until :meth:`take` (on the polling thread) so the delivering thread only moves
+    bytes and does not hold the interpreter lock in the middle of the window's frames under a
+    flood. A batch that arrived
+    whole but will not decode is counted in ``undecodable`` and skipped: its records become
     a sequence gap, counted as lost by the model like those of a torn message.
     """
 
@@ -94,7 +95,7 @@ class QueueSource:
             if type(entry) is not bytes:
                 return entry  # type: ignore[return-value]
             try:
-                return pickle.loads(entry)
+                return decode_batch(entry)
             except Exception:
                 self.undecodable += 1
         self._wake.clear()

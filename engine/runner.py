@@ -101,8 +101,8 @@ class Run:
         self._workers_started = threading.Event()
         self.exit_codes: dict[int, int] = {}  # filled by the collector thread only
         self._exit_cond = threading.Condition()
-        # Batches in arrival order: the parent's own as tuples, the workers' still pickled
-        # (the collector thread only moves bytes; the inbox unpickles them within its budget).
+        # Batches in arrival order: the parent's own as tuples, the workers' still encoded
+        # (the collector thread only moves bytes; the inbox decodes them within its budget).
         self.source = QueueSource()
         self.inbox = Inbox(self.model, self.source)
         self._stop_evt = threading.Event()
@@ -404,7 +404,7 @@ class Run:
         self.source.put(batch)
 
     def _deliver_raw(self, payload: bytes) -> None:
-        """A worker's pickled batch, on the collector's thread: queued as it came, undecoded."""
+        """A worker's encoded batch, on the collector's thread: queued as it came, undecoded."""
         self.source.put_raw(payload)
 
     def _on_process_exit(self, src: int, exitcode: int) -> None:
@@ -442,7 +442,7 @@ class Run:
 
     @property
     def undecodable_batches(self) -> int:
-        """Batches that arrived whole but would not unpickle: counted as lost."""
+        """Batches that arrived whole but would not decode: counted as lost."""
         return self.source.undecodable
 
     @property

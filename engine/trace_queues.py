@@ -218,7 +218,6 @@ class TracedPlainQueue(_mpq.Queue):
     # Gets and the runs of empty polls are recorded as the JoinableQueue's are.
     _empty = TracedJoinableQueue._empty
     _end_empties = TracedJoinableQueue._end_empties
-    _get_recorded = TracedJoinableQueue._get_recorded
 
     def _flush_empties(self) -> None:
         _flush_empties(self)
@@ -245,7 +244,7 @@ class TracedPlainQueue(_mpq.Queue):
         rec = _rec._current
         if rec is None:
             obj = _base_qget(self, block, timeout)
-            if type(obj) is tuple and len(obj) == 3 and obj[0] == _MAGIC:
+            if type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC:
                 return obj[2]
             return obj
         if _state["qid"] != self._qid:
@@ -253,14 +252,14 @@ class TracedPlainQueue(_mpq.Queue):
         f = _getframe(1)
         if _last_site.get(_GET) != (f.f_code, f.f_lineno):
             _note(rec, _GET, f)
-        return self._get_recorded(rec, block, timeout)
+        return _traced_get(self, block, timeout)  # type: ignore[arg-type]  # its body
 
     def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
         rec = _rec._current
         if rec is not None:
             rec.emit((_QUEUE, perf_counter(), self._qid))
             _state["qid"] = None
-            wrapped = type(obj) is tuple and len(obj) == 3 and obj[0] == _MAGIC
+            wrapped = type(obj) is tuple and len(obj) == 3 and obj[0] is _MAGIC
             tid = obj[1] if wrapped else -1
             rec.emit((int(Kind.FEED_ERROR), perf_counter(), tid, f"{type(e).__name__}: {e}"))
             rec.flush()

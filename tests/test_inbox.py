@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import math
 import pickle
 from pathlib import Path
@@ -13,6 +14,7 @@ from engine.events import Kind
 from engine.explain.summary import summary_json
 from engine.inbox import Inbox, ListSource, QueueSource
 from engine.model import RunModel
+from engine.recorder import encode_batch
 from engine.replay import Replayer, replay_model
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
@@ -98,3 +100,19 @@ def test_a_budgeted_replay_step_stops_early_and_resumes() -> None:
     assert 0 < len(first) < 5000 and rp.playhead_s < rp.duration_s
     assert len(first) + len(rp.advance(rp.duration_s)) == 5000
     assert rp.playhead_s == rp.duration_s
+
+
+def test_worker_batches_travel_as_marshal_and_decode_whatever_the_encoding() -> None:
+    """A worker's batch is marshal (cheaper to write and read than pickle); one marshal refuses
+    goes pickled; both decode to the same batch, and a torn marshal payload is counted lost."""
+    plain = (3, 7, [(int(Kind.GET), 1.0, 1.5, (3 << 32) + 1), (int(Kind.TASK_DONE), 2.0, 5)])
+    odd = (3, 9, [(Kind.PAUSED, 3.0)])  # an IntEnum member: marshal refuses it
+    encoded = encode_batch(plain)
+    assert encoded == marshal.dumps(plain, 2)
+    assert encode_batch(odd)[0] == 0x80  # pickle's PROTO opcode
+    src = QueueSource()
+    for payload in (encoded, encode_batch(odd), encoded[:-3], marshal.dumps(42, 2)):
+        src.put_raw(payload)
+    assert src.take() == plain
+    assert src.take() == odd
+    assert src.take() is None and src.undecodable == 2

@@ -624,3 +624,32 @@ def test_the_forkservers_start_up_is_not_in_the_first_runs_window(tmp_path: Path
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
                           text=True, timeout=180)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_collector_keeps_one_selector_for_the_whole_run(monkeypatch) -> None:
+    """multiprocessing.connection.wait() built and filled a new selector on every wake-up
+    (one per batch, ~60 us); the collector now keeps one for the run, and every record still
+    arrives, the last ones drained after each worker's exit included."""
+    import selectors
+    import threading
+
+    made: list[str] = []
+    kind = getattr(selectors, "PollSelector", selectors.SelectSelector)
+    original = kind.__init__
+
+    def counted(self: object) -> None:
+        made.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(kind, "__init__", counted)
+    # 60,000 records: at least 30 batches of 2048, whatever the machine's speed.
+    cfg = config(consumers=2, tasks_per_producer=20_000, sentinels="per_consumer")
+    with Run(cfg) as run:
+        assert run.wait(RUN_TIMEOUT_S), "the run did not finish"
+        run.drain(0.3)
+        m = run.model
+        assert run.end_reason == "joined" and m.task_dones == 20_002
+        assert m.events_lost == 0 and run.received_batches >= 30
+        processes = len(run.processes)
+    # What is left: CPython's own Process.join() (two waits per process, once, at its exit).
+    assert made.count("queuelab-collector") <= 2 * processes, made

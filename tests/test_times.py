@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import pickle
 import time
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -115,7 +114,7 @@ def run_program(tmp: Path) -> tuple[RunModel, list, list]:
     while open_pipes and time.monotonic() < deadline:
         for conn in wait(open_pipes, timeout=0.5):
             try:
-                model.feed([pickle.loads(conn.recv_bytes())])
+                model.feed([rec.decode_batch(conn.recv_bytes())])
             except EOFError:
                 open_pipes.remove(conn)
     for p in procs:

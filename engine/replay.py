@@ -101,14 +101,16 @@ class PlayheadSource:
         """The least limit that lets items 0 to ``i`` through (inf past the last): the latest
         time among them (a stream's records are not always in time order, so neither are
         the merged items)."""
-        if i >= len(self._times):
-            return math.inf
+        return self._reached()[i] if i < len(self._times) else math.inf
+
+    def _reached(self) -> list[float]:
         if self._reach is None:
             self._reach = list(itertools.accumulate(self._times, max))
-        return self._reach[i]
+        return self._reach
 
     def waiting(self) -> int:
-        return max(0, bisect.bisect_right(self._times, self.limit) - self._cursor)
+        """Items :meth:`take` would hand out now (it stops at the first one past the limit)."""
+        return max(0, bisect.bisect_right(self._reached(), self.limit) - self._cursor)
 
     def wait(self, timeout_s: float) -> None:
         """Nothing to wait for: the recording is all here."""

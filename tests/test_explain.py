@@ -110,6 +110,12 @@ def test_no_stall_without_a_queued_item_a_death_or_every_consumer_waiting() -> N
     both = stall_script()
     both.exit(both.c(1), 0.6, code=-9)  # no consumer left to stall: the deaths say it all
     assert detect_stall(both.model(), late) is None
+    drained = Script(consumers=2, tasks=1)  # the one item taken and done, then a death
+    drained.put(1, 0.1, 0)
+    drained.get(drained.c(0), 0.2, 0)
+    drained.ok(drained.c(0), 0.3)
+    drained.exit(drained.c(0), 0.4, code=-9)
+    assert detect_stall(drained.model(), late) is None  # nothing queued to be stuck
     stopped = stall_script()
     stopped.rec(0, (K.STOP, 0.45, "stopped"))  # killed by Stop: not a fault of the worker
     assert detect_stall(stopped.model(), late) is None

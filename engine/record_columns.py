@@ -63,8 +63,11 @@ def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndar
         if not at.size:
             continue
         a0, a1 = int(at[0]), int(at[-1])
-        # A producer's batch: its puts side by side, a slice (no index list, no item gets).
-        rows = recs[a0 : a1 + 1] if a1 - a0 + 1 == at.size else pick(recs, at.tolist())
+        step = int(at[1]) - a0 if at.size > 1 else 1
+        # A producer's puts side by side, a consumer's gets and task_dones in turns: a slice
+        # (no index list, no item gets) where they are evenly spaced.
+        even = a1 - a0 == step * (at.size - 1) and (at.size < 3 or (np.diff(at) == step).all())
+        rows = recs[a0 : a1 + 1 : step] if even else pick(recs, at.tolist())
         typed = _typed(rows, k)
         if typed is not None:
             t1[at] = typed["f1"]

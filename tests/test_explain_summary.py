@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from test_diagnosis import Script
 
-from engine.explain import summary_json, summary_lines
+from engine.events import Kind as K
+from engine.explain import Narrator, summary_json, summary_lines
 from engine.explain.summary import theory_lines
 
 LITTLE = {"ratio": 1.04, "mean_in_system": 2.5, "throughput_per_s": 10.0,
@@ -62,3 +63,36 @@ def test_the_summary_lines_and_object_of_a_small_run() -> None:
     assert "mean wait 250.0 ms, mean service 250.0 ms" in lines[3]
     doc = summary_json(m, 1.0)
     assert doc["puts"] == 2 and doc["task_dones"] == 2
+
+
+def test_the_tutorial_lines_of_failures_retries_and_a_death() -> None:
+    """Narrator's lines (run's tutorial output) for two producers, one consumer."""
+    s = Script(producers=2, consumers=1, tasks=1)
+    s.put(1, 0.1, 0)
+    s.put(2, 0.1, 1)
+    c = s.c(0)
+    s.get(c, 0.2, 0)
+    s.fail(c, 0.3, 0)
+    s.rec(c, (K.TASK_RETRY, 0.31, s.current[c], 1))
+    s.done(c, 0.32)
+    s.done_error(c, 0.33)
+    s.exit(1, 0.335)  # a clean exit: its PROC_EXIT says nothing more
+    s.rec(0, (K.PRODUCERS_JOINED, 0.34))
+    s.get(c, 0.4, 1)
+    s.exit(c, 0.6, code=-9)
+    m = s.model()
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    assert Narrator(m).lines(applied) == [
+        "Producer 0 starting",
+        "Producer 1 starting",
+        "Consumer starting",
+        ".producer-0 added (0, 0.1)",
+        ".producer-1 added (1, 0.1)",
+        "!consumer failed on (0, 0.1): TaskFailure: task 0 failed",
+        ".consumer retries (0, 0.1) (attempt 2)",
+        ".consumer got (0, 0.1)",
+        "!consumer: ValueError: task_done() called too many times",
+        "Producer 0 finished",
+        "Main found that the producers have finished",
+        "!consumer-0 died with exit code -9 while holding task 1",
+    ]

@@ -60,3 +60,11 @@ def _collect_garbage_between_tests() -> Iterator[None]:
     """
     yield
     gc.collect()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Collect the garbage its fixtures left (a module's recorded Run: threads, queue, pipes)
+    once they are all set up, before the test's widgets paint: freed while Qt painted a first
+    frame, it crashed Qt in pyqtgraph's paintEvent (test_readout.py alone: 8 of 8 runs)."""
+    gc.collect()

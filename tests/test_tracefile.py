@@ -339,6 +339,8 @@ BAD_FILES: list[tuple[str, Mutation, int | None, str]] = [
      "field 2 (t) must be a number, got a string"),
     ("tid is a float", _edit_record(Kind.GET, lambda r: [*r[:3], 1.5]), None,
      "field 4 (tid) must be an integer, got a number"),
+    ("tid beyond 64 bits", _edit_record(Kind.GET, lambda r: [*r[:3], 2**70]), None,
+     "an integer is too large (integers must fit in 64 bits"),
     ("boolean for an int", _edit_record(Kind.WORKER_START, lambda r: [*r[:2], True, *r[3:]]),
      None, "field 3 (pid) must be an integer, got a boolean"),
     ("text is a number", _edit_record(Kind.RUN_END, lambda r: [*r[:2], 5]), None,

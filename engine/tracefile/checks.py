@@ -35,6 +35,24 @@ def _may_overflow(raw: bytes) -> bool:
     return (b"e" in raw or b"E" in raw) and _BIG_EXPONENT.search(raw) is not None
 
 
+# An integer beyond 64 bits has 19 digits or more: only such a line is walked for one.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_I64 = 2**63
+
+
+def _may_be_huge(raw: bytes) -> bool:
+    return _LONG_DIGITS.search(raw) is not None
+
+
+def _has_huge_int(obj: object) -> bool:
+    """An integer no 64-bit column can hold (the model keeps ids and labels as int64)."""
+    if type(obj) is int:
+        return not -_I64 <= obj < _I64
+    if isinstance(obj, list):
+        return any(_has_huge_int(x) for x in obj)
+    return False
+
+
 _BATCH_START = re.compile(r"\s*\[\s*(\d+)\s*,\s*(\d+)\s*,\s*\[")
 
 

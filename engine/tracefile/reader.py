@@ -15,9 +15,11 @@ from engine.tracefile.checks import (
     _VALID,
     _BadRecord,
     _describe_record_problem,
+    _has_huge_int,
     _has_nonfinite,
     _json_problem,
     _json_word,
+    _may_be_huge,
     _may_overflow,
     _salvage,
 )
@@ -33,6 +35,8 @@ from engine.tracefile.format import (
     _loads,
     _NonFinite,
 )
+
+_HUGE_INT = "an integer is too large (integers must fit in 64 bits, -2**63 to 2**63 - 1)"
 
 
 class TraceReader:
@@ -183,6 +187,8 @@ class TraceReader:
                     raise self._fail(f"invalid JSON: {_json_problem(exc)}", line) from None
                 if _may_overflow(raw) and _has_nonfinite(obj):
                     raise self._fail("a number is too large (numbers must be finite)", line)
+                if _may_be_huge(raw) and _has_huge_int(obj):
+                    raise self._fail(_HUGE_INT, line)
                 yield self._check(obj, line, expect, last_t)
         except OSError as exc:
             raise self._fail(f"cannot read the file: {exc.strerror or exc}", line) from None
@@ -210,6 +216,8 @@ class TraceReader:
             except (ValueError, RecursionError):
                 pass
             else:
+                if _may_be_huge(raw) and _has_huge_int(obj):
+                    raise self._fail(_HUGE_INT, line)
                 if not (_may_overflow(raw) and _has_nonfinite(obj)):
                     return self._check(obj, line, expect, last_t)
         src, first, records = _salvage(text)

@@ -3,11 +3,11 @@
 Usage: python benchmarks/ingest.py [--tasks N] [--repeats R] [--json]
 
 The batches are what a flood of no-op tasks sends (1 producer, 2 consumers; put, get and
-task_done per task, pickled by the workers' own ``engine.recorder.dumps_batch`` in batches of
+task_done per task, encoded by the workers' own ``engine.recorder.encode_batch`` in batches of
 up to 2048 records, interleaved by stream as a live run delivers them). Printed:
-``decode_events_per_s`` (``pickle.loads`` of every batch: the limit), ``model_events_per_s``
-(decoding plus ``RunModel.feed`` in chunks of ``engine.runner.FEED_CHUNK`` records, as
-``Run.poll`` does), and ``bytes_per_task`` (memory the
+``decode_events_per_s`` (``decode_batch`` of every batch, as the inbox does: the limit),
+``model_events_per_s`` (decoding plus ``RunModel.feed`` in chunks of
+``engine.runner.FEED_CHUNK`` records, as ``Run.poll`` does), and ``bytes_per_task`` (memory the
 model holds per task after the whole run, measured with tracemalloc). Goals (issue 11):
 model_events_per_s >= 1,000,000 and bytes_per_task <= 100. The same two rates from the
 process's CPU time (``*_cpu_events_per_s``) are less hurt by other programs on a busy machine
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import pickle
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.events import Kind
 from engine.model import RunModel
-from engine.recorder import dumps_batch
+from engine.recorder import decode_batch, encode_batch
 from engine.runner import FEED_CHUNK
 
 BATCH = 2048
@@ -40,7 +39,7 @@ GOAL_BYTES_PER_TASK = 100
 
 
 def flood_batches(tasks: int) -> list[bytes]:
-    """The pickled batches of a whole run, in an order a live run could deliver them."""
+    """The encoded batches of a whole run, in an order a live run could deliver them."""
     put, get, done = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
     t0 = 1000.0
     streams: dict[int, list[tuple]] = {s: [] for s in range(CONSUMERS + 2)}
@@ -68,23 +67,23 @@ def flood_batches(tasks: int) -> list[bytes]:
         for s, recs in streams.items():  # round robin: the collector's order under a flood
             i = cursors[s]
             if i < len(recs):
-                out.append(dumps_batch((s, i, recs[i : i + BATCH])))
+                out.append(encode_batch((s, i, recs[i : i + BATCH])))
                 cursors[s] = i + BATCH
     # The parent's last records come when the run ends, after everything else.
     end = [(int(Kind.JOIN_END), t_end), (int(Kind.RUN_END), t_end + 0.01, "joined")]
-    out.append(dumps_batch((0, len(streams[0]), end)))
+    out.append(encode_batch((0, len(streams[0]), end)))
     return out
 
 
 def decode(payloads: list[bytes]) -> int:
-    loads = pickle.loads
+    loads = decode_batch
     return sum(len(loads(p)[2]) for p in payloads)
 
 
 def into_model(payloads: list[bytes]) -> RunModel:
     """Decode and feed as ``Run.poll`` does: up to FEED_CHUNK records per ``feed`` call."""
     m = RunModel()
-    loads = pickle.loads
+    loads = decode_batch
     group: list = []
     n = 0
     for p in payloads:
@@ -105,7 +104,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     payloads = flood_batches(args.tasks)
-    events = sum(len(pickle.loads(p)[2]) for p in payloads)
+    events = sum(len(decode_batch(p)[2]) for p in payloads)
     t_decode, t_model, c_decode, c_model = [], [], [], []
     for _ in range(args.repeats):
         gc.collect()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from test_diagnosis import Script
 
+from engine.events import LABEL_NONE
 from engine.events import Kind as K
 from engine.explain import Narrator, summary_json, summary_lines
 from engine.explain.summary import theory_lines
@@ -96,3 +97,19 @@ def test_the_tutorial_lines_of_failures_retries_and_a_death() -> None:
         "Main found that the producers have finished",
         "!consumer-0 died with exit code -9 while holding task 1",
     ]
+
+
+def test_a_consumer_killed_holding_the_sentinel_is_narrated_in_words() -> None:
+    """Its held items are named as the diagnosis names them ("the sentinel None"), not "-1"."""
+    s = Script(producers=1, consumers=1, tasks=1)
+    s.put(1, 0.1, 0)
+    s.put(1, 0.15, LABEL_NONE, value=0.0)
+    c = s.c(0)
+    s.get(c, 0.2, 0)
+    s.get(c, 0.3, LABEL_NONE)  # task 0's task_done forgotten: it holds both
+    s.exit(c, 0.6, code=-9)
+    m = s.model()
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    assert Narrator(m).lines(applied)[-1] == (
+        "!consumer-0 died with exit code -9 while holding task 0 and the sentinel None"
+    )

@@ -192,6 +192,9 @@ def test_producer_sentences() -> None:
         "producer has put nothing for 2.3 s with 1 item queued and nobody; "
         "3 of its tasks are not yet put.")
     assert "with 2 items queued" in w.idle_producer_sentence("producer", 1.0, 2, "x", 3)
+    # Every task put, and still idle with items queued: not "0 of its tasks are not yet put".
+    assert w.idle_producer_sentence("producer", 1.9, 2, "nobody", 0).endswith(
+        "; all of its tasks are put.")
 
 
 def test_stranded_sentences() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.events import FIELD_NAMES, LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
+from engine.explain.words import tasks_phrase
 from engine.handlers import BLOCKED_LABEL, BLOCKED_VALUE
 from engine.model import RunModel
 
@@ -85,14 +86,14 @@ class Narrator:
                 return "Main found that all tasks are processed"
             if kind == K.PROC_EXIT and r[3] != 0:
                 w = m.workers.get(r[2])
-                held = ", ".join(str(x) for x in m.held_task_labels(w)) if w else ""
+                held = tasks_phrase(m.held_task_labels(w)) if w else ""
                 name = w.name if w else f"worker {r[2]}"
                 if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
                     # Ended by the stop (Stop, a hang, Ctrl+C): QueueLab's doing, not a death.
                     text = f"Main stopped {name} (exit code {r[3]})"
                 else:
                     text = f"!{name} died with exit code {r[3]}"
-                return text + (f" while holding task {held}" if held else "")
+                return text + (f" while holding {held}" if held else "")
             if kind == K.STOP:
                 return f"Main stopped the run ({r[2]})"
             if kind == K.STALL:

@@ -212,6 +212,8 @@ def idle_producer_sentence(name: str, idle_s: float, depth: int, nobody: str,
 
 
 def _not_put(left: int) -> str:
+    if left == 0:
+        return "all of its tasks are put"
     return f"{left} of its tasks {_s(left, 'is', 'are')} not yet put"
 
 

@@ -88,7 +88,9 @@ MODULES: dict[str, list[str]] = {
                                 "tests/test_explain.py"],
     # The Hypothesis tests of test_model.py (300 examples each, per surviving mutant) made a
     # run take over an hour on a loaded 2-core machine; the fast tests are measured here.
+    # test_model_clock.py and test_replay_snapshots.py: run_time, hold_end and copy (replay).
     "engine/model.py": ["tests/test_model_summary.py", "tests/test_model_bulk.py",
+                        "tests/test_model_clock.py", "tests/test_replay_snapshots.py",
                         "tests/test_model.py", "-k", "not identities_hold and not "
                         "timelines_follow and not dropped_batch and not premature_join_follows"],
     "engine/traced_queue.py": ["tests/test_traced_queue_shipping.py",

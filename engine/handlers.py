@@ -224,6 +224,10 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
 
 def on_paused(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     w = m._worker(src)
+    if m.hold_end(r[T]) is not None:
+        # Its pause has ended already (PAUSED travels through the worker's pipe, RESUME
+        # through the parent's): RESUME put the worker back, it is not held now.
+        return True
     if w.activity != Activity.PAUSED:
         m._resume_to[src] = w.activity
     m._set(w, t, Activity.PAUSED, w.task)

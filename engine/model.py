@@ -183,7 +183,15 @@ class RunModel:
         if self._paused_at is not None and t >= self._paused_at:
             t = self._paused_at
         i = bisect.bisect_right(self._pauses, t)
-        off = self._pause_offsets[i - 1] if i else 0.0
+        if not i:
+            return t - self.t0
+        off = self._pause_offsets[i - 1]
+        before = self._pause_offsets[i - 2] if i > 1 else 0.0
+        start = self._pauses[i - 1]
+        if t < start + off - before:
+            # Stamped inside a hold that has ended (a record applied after its release):
+            # the hold's start, as while it was open, not a time before it.
+            return start - self.t0 - before
         return t - self.t0 - off
 
     def _worker(self, src: int) -> WorkerInfo:

@@ -377,6 +377,58 @@ def test_a_traced_plain_queue_records_gets_as_the_joinable_one_and_keeps_no_task
     close_queue(q)
 
 
+def test_a_traced_programs_bounded_put_nowait_raises_full_at_once(recorded: Records) -> None:
+    """The general put path (a traced program's queues): put(block=False) on a full bounded
+    queue raises Full without waiting, and says PUT_FULL, not PUT_BLOCKED."""
+    from engine.trace_queues import TracedPlainQueue
+
+    q = TracedPlainQueue(1, ctx=multiprocessing.get_context(METHODS[0]))
+    q.put(1)
+    outcome: list[str] = []
+
+    def put_nowait() -> None:
+        try:
+            q.put(2, block=False)
+            outcome.append("put")
+        except queue.Full:
+            outcome.append("Full")
+
+    t = threading.Thread(target=put_nowait, name="test-put-nowait", daemon=True)
+    t.start()
+    t.join(10)
+    got = outcome or ["still waiting"]
+    if t.is_alive():
+        q.get(timeout=5)  # let the waiting put through, so the thread ends
+        t.join(10)
+    assert got == ["Full"]
+    assert len(recorded.of(Kind.PUT_FULL)) == 1 and not recorded.of(Kind.PUT_BLOCKED)
+    assert q.get(timeout=5) == 1
+    close_queue(q)
+
+
+def test_a_traced_programs_put_that_must_wait_says_so_before_it_waits(
+    recorded: Records,
+) -> None:
+    """The general put path: PUT_BLOCKED is shipped while the put still waits for room."""
+    from engine.trace_queues import TracedPlainQueue
+
+    q = TracedPlainQueue(1, ctx=multiprocessing.get_context(METHODS[0]))
+    q.put(1)
+    t = threading.Thread(target=q.put, args=(2,), name="test-put-waits", daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not recorded.of(Kind.PUT_BLOCKED) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    blocked_while_waiting = bool(recorded.of(Kind.PUT_BLOCKED)) and t.is_alive()
+    assert q.get(timeout=5) == 1  # room: the put returns
+    t.join(10)
+    assert blocked_while_waiting, "no PUT_BLOCKED while the put waited for room"
+    assert not t.is_alive() and q.get(timeout=5) == 2
+    blocked, put = recorded.of(Kind.PUT_BLOCKED)[0], recorded.of(Kind.PUT)[-1]
+    assert blocked[2] == put[3]  # the same task id
+    close_queue(q)
+
+
 def test_records_labels_of_other_items(recorded: Records) -> None:
     q = TracedJoinableQueue(ctx=multiprocessing.get_context(METHODS[0]))
     for item in ("text", (1,), ("a", 2.0), (3, "not a float")):

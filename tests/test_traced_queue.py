@@ -429,6 +429,25 @@ def test_a_traced_programs_put_that_must_wait_says_so_before_it_waits(
     close_queue(q)
 
 
+def test_only_a_bounded_queues_put_reads_the_clock_on_return(recorded: Records) -> None:
+    """An unbounded queue's put never waits, so its PUT holds one time (t0 == t1); a bounded
+    one's may wait, so its return is read too (t1 >= t0)."""
+    ctx = multiprocessing.get_context(METHODS[0])
+    free, bounded = TracedJoinableQueue(ctx=ctx), TracedJoinableQueue(5, ctx=ctx)
+    for i in range(3):
+        free.put((i, 0.0))
+    for i in range(3):
+        bounded.put((i, 0.0))
+    puts = recorded.of(Kind.PUT)
+    assert [r[1] == r[2] for r in puts[:3]] == [True] * 3
+    assert [r[2] >= r[1] for r in puts[3:]] == [True] * 3
+    for q in (free, bounded):
+        for _ in range(3):
+            q.get(timeout=5)
+            q.task_done()
+        close_queue(q)
+
+
 def test_records_labels_of_other_items(recorded: Records) -> None:
     q = TracedJoinableQueue(ctx=multiprocessing.get_context(METHODS[0]))
     for item in ("text", (1,), ("a", 2.0), (3, "not a float")):

@@ -316,6 +316,26 @@ def weighted(counts: dict[str, dict[str, int]], pop: dict[str, int]) -> float:
 if __name__ == "__main__":
     raise SystemExit(main())
 
+# SCORES, session 7 (the lead, after the merges; /work/mutrun at main, load 2-12).
+#   engine/traced_queue.py whole (`--workers 2`, 18.2 min, at 6e7dafa: rec's marshal batches and
+#     inline bodies, flowfix's PUT_BLOCKED): 61/79 77.2 % (59 zapped + 2 timeouts). Killed since
+#     by hand (mutant applied, test fails): g061 (`q._bounded or block`: put(block=False) on a
+#     full bounded queue waited), g062 (the first try blocking: no PUT_BLOCKED), g001 (`<=`:
+#     an unbounded queue's PUT read the clock twice) — tests in test_traced_queue.py: 64/79
+#     81.0 %. Left: g017, g034, g042, g064, g066, g067 (when a buffer is shipped: batch size
+#     or due time one step off, or every record shipped at once — what arrives is the same),
+#     g057 (a 1 s run of Empty polls closed at or just past 1 s), g074/g076 (settle_s > 0 vs
+#     >= 0: sleep(0)), g013 (the tutorial-tuple fast path skipped: _record_put gives the same
+#     record), g003 (the general path always: same records), g054/g060 (`and`/`or` where
+#     both sides hold for every wrapped item / whenever a recorder calls), g069 (join_until's
+#     `paced` default: every caller passes it), g004 (`gate and empties`: the straight path
+#     would skip the step gate — killed by test_step.py, which is not in this module's list:
+#     its runs are too slow for mutation).
+#   engine/model.py whole (`--workers 2`, 5.7 min, at 6e7dafa): 92/130 70.8 %. 25 of the 38
+#     survivors were in the replay's clock (run_time, hold_end, copy: tested only through GUI
+#     replay tests) and 8 in premature_join/producers_running_at_join/dead_workers edges:
+#     tests/test_model_clock.py (worked by hand) and test_replay_snapshots.py added to the
+#     list. It found a bug: rel() of a time inside an ended hold gave a time before the hold.
 # SCORES, session 4. engine/explain --sample 20 --workers 1 (mut worktree, 11:36-12:07 UTC,
 #     load 10-14; 214 of 498 mutants; the three test files it listed then): 120/214 56.1 %,
 #     weighted 61.4 %. 64 of the 94 survivors were in parts that moved into the package

@@ -133,13 +133,15 @@ def test_a_killed_worker_exits_3_naming_it() -> None:
 def test_ctrl_c_exits_130_with_the_summary() -> None:
     cfg = config(tasks_per_producer=50, task_duration=const(0.5))
     out = Watched(".consumer got (0, ", lambda _l: signal.raise_signal(signal.SIGINT))
+    # What the caller had (default_int_handler; SIG_IGN when started with `&` from a script).
+    before = signal.getsignal(signal.SIGINT)
     code, text, err = headless(cfg, out=out)
     assert code == EXIT_INTERRUPTED
     assert err.splitlines()[0] == "queuelab: interrupted; every worker was stopped"
     assert summary_line(text).endswith(" unfinished")
     assert "Main stopped the run (interrupted)" in text.splitlines()
     # The handler is given back: Ctrl+C after the run is the caller's again.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_a_trace_is_written_that_replays_to_the_same_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,9 @@ Qt tests, so the whole directory does not fit in half an hour. `--sample N` keep
 per source file (all of them where a file has fewer), chosen with a fixed seed (`--seed`) so
 that the same code gives the same sample; each score is then printed with its sample size
 and a 95 % Wilson interval, and the total is weighted by each file's mutant count. Mutant
-ids (g001...) are those of the full target, so a sampled survivor can be re-run with --ids.
+ids (g001...) are those of the full target, so a sampled survivor can be re-run with --ids;
+pass them as the JSON report spells them (a one-file target's carry a prefix:
+traced_queue_3115_g001), or nothing matches ("No gremlins found").
 
 Hypothesis tests run under the "mutation" profile of tests/conftest.py (a few derandomized
 examples, no deadline): 300 examples per test per surviving mutant made a run take hours.

@@ -134,21 +134,22 @@ class Playback:
         if end is not None:
             self.request(end - t0)
 
-    @property
-    def run_time(self) -> float:
-        """The playhead in the charts' clock: run seconds with held time taken out."""
+    def _on_charts_clock(self, t_s: float) -> float:
+        """``t_s`` seconds of the recording as run seconds, held time taken out."""
         whole = self.run.model
         if whole is None:
-            return self.target
-        return max(0.0, whole.run_time(self.replayer.t0 + self.target))
+            return t_s
+        return max(0.0, whole.run_time(self.replayer.t0 + t_s))
+
+    @property
+    def run_time(self) -> float:
+        """The playhead in the charts' clock."""
+        return self._on_charts_clock(self.target)
 
     @property
     def run_duration(self) -> float:
         """The recording's length in the charts' clock."""
-        whole = self.run.model
-        if whole is None:
-            return self.duration
-        return max(0.0, whole.run_time(self.replayer.t0 + self.duration))
+        return self._on_charts_clock(self.duration)
 
     def step(self, budget_s: float = math.inf) -> str:
         """Feed towards the target for at most ``budget_s``: "", "more" or "reset"."""

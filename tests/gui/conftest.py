@@ -30,12 +30,7 @@ def finished_model(cfg: RunConfig, timeout: float = 60.0) -> RunModel:
     with Run(cfg) as run:
         assert run.wait(timeout=timeout), f"the run did not end within {timeout} s"
     run.drain(0.05)
-    model = run.model
-    # The finished Run is cyclic garbage (threads, queue, pipes). Freed while Qt paints a
-    # test's first frame, it crashed Qt (test_readout.py alone: 8 of 8 runs; with this, 1 of 6).
-    del run
-    gc.collect()
-    return model
+    return run.model
 
 
 @pytest.fixture(scope="session")

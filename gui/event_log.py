@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.applied import Applied, last
-from engine.events import Kind
+from engine.events import Kind, effect_time
 from engine.explain import Narrator
 from engine.model import RunModel
 
@@ -229,7 +229,7 @@ class EventLog(QWidget):
             elif text is None and r[0] == Kind.PUT_BLOCKED:
                 text = self._narrator.put_blocked(src, r)
             if text is not None:
-                lines.append(_stamp(rel(r[1])) + text)
+                lines.append(_stamp(rel(effect_time(r))) + text)
         self._skipped += len(pending)
         pending.clear()
         if self._skipped:

@@ -35,11 +35,49 @@ from tests.gui.chartmodel import (
     on_segments,
     rates_on_grid,
     step_at,
+    steps,
 )
 
 
 def _s_t(ctx: Ctx) -> np.ndarray:
     return np.asarray(ctx.model.s_t, dtype=float)
+
+
+def column_spans(ctx: Ctx, vb: pg.ViewBox, name: str) -> Callable[[QPoint], bool]:
+    """Where counter ``name``'s line paints: in each pixel column, everything from the lowest
+    to the highest value it takes there. A flood changes it many times per column and the
+    line (peak-decimated or not) rises and falls through all of them: sampling a column at
+    one or two times misses most of what it covers."""
+    t, v = steps(ctx.model, name)
+    xmin, xmax = ctx.x_range()
+    px = ctx.px(vb)
+    edges = np.arange(xmin - px, min(xmax, ctx.until) + 2 * px, px)
+    if edges.size < 2:
+        return lambda pt: False
+    # Each column's value at its left edge, and every change inside it.
+    at_edges = step_at(ctx.model, name, edges)
+    inside = (t >= edges[0]) & (t < edges[-1])
+    col = np.concatenate((np.arange(edges.size), np.searchsorted(edges, t[inside], "right") - 1))
+    val = np.concatenate((at_edges, v[inside]))
+    lo = np.full(edges.size, np.inf)
+    hi = np.full(edges.size, -np.inf)
+    np.minimum.at(lo, col, val)
+    np.maximum.at(hi, col, val)
+    # A column's line also reaches the next column's starting value (the riser between them).
+    lo[:-1] = np.minimum(lo[:-1], at_edges[1:])
+    hi[:-1] = np.maximum(hi[:-1], at_edges[1:])
+    spans = []
+    for x, a, b in zip(edges, lo, hi, strict=True):
+        p_lo, p_hi = ctx.to_pixel(vb, float(x), float(a)), ctx.to_pixel(vb, float(x), float(b))
+        spans.append((p_lo.x(), min(p_lo.y(), p_hi.y()), max(p_lo.y(), p_hi.y())))
+    arr = np.array(spans, dtype=float).reshape(-1, 3)
+
+    def covers(pt: QPoint) -> bool:
+        near = np.abs(arr[:, 0] - pt.x()) <= CLEAR_PX + 1
+        return bool(np.any(near & (arr[:, 1] - CLEAR_PX <= pt.y())
+                           & (pt.y() <= arr[:, 2] + CLEAR_PX)))
+
+    return covers
 
 
 # --------------------------------------------------------------------- counters: lines, bands
@@ -64,13 +102,7 @@ def counter_line(name: str, label: str, chart: str, colour: Callable[[Theme], st
         return [Probe(vb, t, v) for t, v in zip(ts, step_at(ctx.model, name, ts), strict=True)]
 
     def covers(ctx: Ctx) -> Callable[[QPoint], bool]:
-        vb = lines(ctx.panel).getViewBox()
-        ts = dense_times(ctx, vb)
-        # Both sides of each step, so its vertical riser counts too.
-        ys = np.concatenate((step_at(ctx.model, name, ts),
-                             step_at(ctx.model, name, ts - ctx.px(vb))))
-        return near_points([ctx.to_pixel(vb, t, y)
-                            for t, y in zip(np.concatenate((ts, ts)), ys, strict=True)])
+        return column_spans(ctx, lines(ctx.panel).getViewBox(), name)
 
     register(ItemCheck(label, lines, lambda th, _m: qcolor(colour(th)), held, probes, covers,
                        sub=name))

@@ -385,11 +385,16 @@ def test_close_mid_run_leaves_no_child_and_no_timer(qtbot) -> None:
     w.show()
     qtbot.waitExposed(w)
     assert w.start_run()
-    qtbot.waitUntil(lambda: w.model.gets >= 3, timeout=END_TIMEOUT_MS)
+    def consumers() -> list[int]:
+        return [wi.pid for wi in w.model.workers.values() if wi.name.startswith("consumer")]
+
+    # A consumer is known by pid once its START record is in (a busy machine can show three
+    # gets of one consumer before another's start): pid 0 until then.
+    qtbot.waitUntil(lambda: w.model.gets >= 3 and all(consumers()), timeout=END_TIMEOUT_MS)
     pids = worker_pids(w)
-    consumers = [wi.pid for wi in w.model.workers.values() if wi.name.startswith("consumer")]
-    assert set(consumers) <= child_pids()  # (the producers may be done already)
-    assert all(alive(pid) for pid in consumers)
+    taking = consumers()
+    assert set(taking) <= child_pids()  # (the producers may be done already)
+    assert all(alive(pid) for pid in taking)
     timers = w.findChildren(QTimer)
     assert any(t.isActive() for t in timers)  # the driver's poll timer, at least
     w.close()

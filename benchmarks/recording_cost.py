@@ -7,6 +7,8 @@ of all its threads, the feeder included), medians of ``--repeats``. Each repeat 
 tutorial items ``(i, 0.0)``, then gets and task_dones them, over and over until ``--tasks``. Modes:
   plain      multiprocessing.JoinableQueue
   queue-only TracedJoinableQueue with no recorder (the transport alone)
+  floor      benchmarks/floor_queue.FloorQueue: the least a Python recorder can do (identity
+             with the item, one clock reading and one record per operation, nothing shipped)
   no-send    as traced, but the recorder's batches are dropped unencoded (the hot path alone)
   encode-only as traced, but each batch is only encoded, not written
   traced     TracedJoinableQueue with an active recorder whose batches are encoded exactly as
@@ -31,10 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from floor_queue import FloorQueue  # benchmarks/ is this script's sys.path[0]
+
 from engine import recorder as _rec
 from engine.traced_queue import TracedJoinableQueue
 
-MODES = ("plain", "queue-only", "no-send", "encode-only", "traced")
+MODES = ("plain", "queue-only", "floor", "no-send", "encode-only", "traced")
 
 
 def _drain(conn: object) -> None:
@@ -56,7 +60,10 @@ class _NullConn:
 def one(mode: str, tasks: int, chunk: int, maxsize: int = 0) -> tuple[float, float]:
     """CPU seconds of (put phases, get+task_done phases) for ``tasks`` tasks."""
     ctx = multiprocessing.get_context("fork")
-    q = ctx.JoinableQueue(maxsize) if mode == "plain" else TracedJoinableQueue(maxsize, ctx=ctx)
+    if mode == "plain":
+        q = ctx.JoinableQueue(maxsize)
+    else:
+        q = (FloorQueue if mode == "floor" else TracedJoinableQueue)(maxsize, ctx=ctx)
     reader = writer = proc = None
     if mode == "traced":
         reader, writer = ctx.Pipe(duplex=False)
@@ -122,6 +129,7 @@ def main() -> int:
                     f"{key}_task_ns": round(tot_ns)})  # fmt: skip
     out["recording_ns_per_task"] = out["traced_task_ns"] - out["plain_task_ns"]
     out["queue_only_ns_per_task"] = out["queue_only_task_ns"] - out["plain_task_ns"]
+    out["floor_ns_per_task"] = out["floor_task_ns"] - out["plain_task_ns"]
     if args.json:
         print(json.dumps(out))
         return 0
@@ -132,7 +140,8 @@ def main() -> int:
         print(f"{mode:>12} {out[key + '_put_ns']:>8} {out[key + '_get_td_ns']:>8}"
               f" {out[key + '_task_ns']:>8}")  # fmt: skip
     print(f"recording adds {out['recording_ns_per_task']} ns per task "
-          f"(queue-only adds {out['queue_only_ns_per_task']})")  # fmt: skip
+          f"(queue-only adds {out['queue_only_ns_per_task']}, the floor"
+          f" {out['floor_ns_per_task']})")  # fmt: skip
     return 0
 
 

@@ -9,7 +9,8 @@ bounded-queue path, no flush test: every one of those is something the real reco
 (``engine/traced_queue.py``) must do and this one skips, so its cost is a lower bound for any
 recorder written in Python around CPython's own put/get/task_done.
 
-Lives in its own module so a forkserver or spawn child can unpickle the class by name.
+Lives in its own module so a forkserver or spawn child can unpickle the class by name
+(``benchmarks.floor_queue``: the benchmarks put the repository root on ``sys.path``).
 """
 
 from __future__ import annotations

@@ -40,8 +40,7 @@ import multiprocessing
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from floor_queue import FloorQueue  # benchmarks/ is this script's sys.path[0]
-
+from benchmarks.floor_queue import FloorQueue
 from engine.config import RunConfig
 from engine.distributions import Distribution
 from engine.runner import Run

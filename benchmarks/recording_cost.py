@@ -33,8 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from floor_queue import FloorQueue  # benchmarks/ is this script's sys.path[0]
-
+from benchmarks.floor_queue import FloorQueue
 from engine import recorder as _rec
 from engine.traced_queue import TracedJoinableQueue
 

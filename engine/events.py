@@ -47,6 +47,8 @@ class Kind(IntEnum):
     TASK_RESULT = 32  # (K, t, tid, ok, text)            the user's own function (workload =
     #                  "module:function") returned (ok 1, text its repr, shortened) or raised
     #                  (ok 0, text its traceback); TASK_END or TASK_FAIL follows
+    TASK_ABANDON = 33  # (K, t, tid)                    after TASK_FAIL: back to get() without
+    #                  task_done() for tid (on_failure = "skip_task_done", the lesson's bug)
     # parent (src 0)
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
@@ -98,6 +100,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
     Kind.PAUSED: (),
     Kind.TASK_RESULT: (("tid", "int"), ("ok", "int"), ("text", "str")),
+    Kind.TASK_ABANDON: (("tid", "int"),),
     Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
     Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
     Kind.QUEUE: (("qid", "int"),),

@@ -31,10 +31,11 @@ T = 1
 PUT_T_RETURN, PUT_TID = _at(Kind.PUT, "t_return"), _at(Kind.PUT, "tid")
 PUT_LABEL, PUT_VALUE = _at(Kind.PUT, "label"), _at(Kind.PUT, "value")
 GET_T_RETURN, GET_TID = _at(Kind.GET, "t_return"), _at(Kind.GET, "tid")
-# A task's start, end, failure and retry name it at one place: a held get holds them too.
+# A task's start, end, failure, retry and abandon name it at one place: a held get holds them.
 STEP_TID = _at(Kind.TASK_START, "tid")
 assert all(_at(k, "tid") == STEP_TID
-           for k in (Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY))  # fmt: skip
+           for k in (Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY,
+                     Kind.TASK_ABANDON))  # fmt: skip
 DONE_TID = _at(Kind.TASK_DONE, "tid")
 START_TID = _at(Kind.TASK_START, "tid")
 FAIL_TID, FAIL_TEXT = _at(Kind.TASK_FAIL, "tid"), _at(Kind.TASK_FAIL, "text")
@@ -156,6 +157,14 @@ def on_task_fail(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     start = w.since if w.activity == Activity.PROCESS else t
     w.intervals.append((start, t, int(Activity.FAILED), m.label_of(tid)), tid)
     w.activity, w.since, w.task = Activity.PROCESS, t, tid
+    return True
+
+def on_task_abandon(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # The failure path skips task_done(): the consumer is back in get() (recorded only when it
+    # returns), still holding the task, not working on it.
+    w = m._worker(src)
+    if w.alive:
+        m._set(w, t, Activity.WAIT_GET, hint=r[STEP_TID])
     return True
 
 def on_task_retry(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

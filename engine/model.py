@@ -55,7 +55,8 @@ _first = itemgetter(0)
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _TASK_STEPS = frozenset(
     int(k)
-    for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY, Kind.TASK_RESULT)
+    for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY, Kind.TASK_RESULT,
+              Kind.TASK_ABANDON)
 )
 
 

@@ -139,6 +139,30 @@ def effect_time(r: tuple) -> float:
     return r[2] if r[0] in _RETURNED_INTS else r[1]
 
 
+class RecordError(ValueError):
+    """A record the model refuses, in words naming its stream, kind and field."""
+
+
+# Where a kind's task id sits. The model computes with it as an int (the stream is tid >> 32),
+# so another type is refused at the door; its bulk path would read 3.0 as 3, its one-by-one
+# path raised TypeError: the two must not disagree.
+_TID_AT: dict[int, int] = {
+    int(k): names.index("tid") + 1 for k, names in FIELD_NAMES.items() if "tid" in names
+}
+
+
+def checked_effect_time(r: tuple, src: int) -> float:
+    """:func:`effect_time` of a record whose task id (if it has one) is an integer; else
+    :class:`RecordError`."""
+    at = _TID_AT.get(r[0])
+    if at is not None and not isinstance(r[at], int):
+        raise RecordError(
+            f"stream {src}: {Kind(r[0]).name} record field {at + 1} (tid) must be an integer, "
+            f"got {r[at]!r:.40}"
+        )
+    return effect_time(r)
+
+
 def worker_name(src: int, producers: int) -> str:
     """``producer-0``, ``consumer-2``, or ``main`` for the parent."""
     if src == 0:

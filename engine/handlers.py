@@ -196,7 +196,10 @@ def on_join_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> boo
     if src == 0:
         m.join_state = JoinState.RETURNED
         m.join_returned_t = t
-        m.puts_at_join_return = m.task_puts
+        # Put by then: by their times, as a put arriving after this record is (on_put). A put
+        # made after the return may be in already: JOIN_END reaches the model a settle time
+        # after it was stamped (engine/runner.py), and the producers' pipes go on meanwhile.
+        m.puts_at_join_return = m.task_puts - m.tasks.puts_after(t, LABEL_NONE)
     return True
 
 def on_worker_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

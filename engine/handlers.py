@@ -216,6 +216,8 @@ def on_worker_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> 
         m._set(w, t, Activity.EXITED)
         w.exit_t = t
     w.exitcode = r[WEXIT_CODE] if w.exitcode is None else w.exitcode
+    if w.exitcode and w.died_t is None:
+        w.died_t = t
     return True
 
 def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -224,6 +226,8 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     m._closed_streams.add(gone)
     code = r[PEXIT_CODE]
     w.exitcode = code
+    if code and w.died_t is None:
+        w.died_t = t
     if w.exit_t is None:
         m._set(w, t, Activity.DIED if code else Activity.EXITED)
         w.exit_t = t

@@ -415,12 +415,7 @@ class RunModel:
 
     def dead_workers(self) -> list[WorkerInfo]:
         """Workers that died on their own (not those ended by Stop)."""
-        stop = self.stop_t
-        return [
-            w
-            for w in self.workers.values()
-            if w.exitcode not in (None, 0) and (stop is None or (w.exit_t or 0.0) < stop)
-        ]
+        return [w for w in self.workers.values() if w.died_before(self.stop_t)]
 
     def held_task_labels(self, w: WorkerInfo) -> list[int]:
         return [self.label_of(tid) for tid in w.held if tid in self.tasks]

@@ -494,6 +494,22 @@ def test_a_put_made_after_the_joins_return_but_arriving_before_it_is_not_counted
     assert (m.puts_at_join_return, m.tasks_not_yet_put) == (2, 1)
 
 
+def test_a_worker_whose_process_outlived_its_function_until_the_stop_did_not_die() -> None:
+    # The producer's function returned (WORKER_EXIT 0), but its process lived on at its exit
+    # (its feeder thread writing into a full pipe) until Stop ended it (SIGTERM): the stop's
+    # doing, as for a worker still running then. One killed before the stop did die.
+    m = RunModel()
+    m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 1)])])
+    m.feed([(1, 0, [(Kind.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+                    (Kind.WORKER_EXIT, T0 + 0.1, 0, 2)]),
+            (2, 0, [(Kind.WORKER_START, T0, 12, ROLE_CONSUMER, 0)])])  # fmt: skip
+    m.feed([(0, 1, [(Kind.PROC_EXIT, T0 + 0.2, 2, -9), (Kind.STOP, T0 + 0.3, "worker died"),
+                    (Kind.PROC_EXIT, T0 + 0.4, 1, -15)])])  # fmt: skip
+    producer, consumer = m.workers[1], m.workers[2]
+    assert (producer.exitcode, producer.activity) == (-15, Activity.DIED)
+    assert m.dead_workers() == [consumer]
+
+
 def test_get_before_its_put_is_held_until_the_put_arrives() -> None:
     m = RunModel()
     m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 1)])])

@@ -244,6 +244,11 @@ def held_in_an_empty_get(run: Run, consumers: list[int]) -> int | None:
     after Resume it waits in get() without a record saying so (the model keeps showing it
     paused), so no stall could ever be reported. The caller starts a fresh run then.
     """
+    # Pause only once every consumer is in get() (the kernel's word): one between its start
+    # and its first get when the pause comes stops at the gate, which a loaded machine made
+    # happen five runs in a row.
+    assert poll_until(run, lambda _m: all_in_get(run, consumers), START_TIMEOUT_S), \
+        "the consumers never all waited in get()"
     run.pause()
     m = run.model
     producer = m.workers[1]
@@ -266,6 +271,14 @@ def held_in_an_empty_get(run: Run, consumers: list[int]) -> int | None:
         return None
     assert m.depth == 0 and producer.activity == Activity.PAUSED
     return holder
+
+
+def all_in_get(run: Run, consumers: list[int]) -> bool:
+    """One consumer blocked reading the queue's pipe, the others blocked on its read lock."""
+    holder = read_lock_holder(run, consumers)
+    return holder is not None and all(
+        "futex" in Path(f"/proc/{run.processes[c].pid}/wchan").read_text()
+        for c in consumers if c != holder)
 
 
 def at_pause_gate(pid: int) -> bool:

@@ -47,6 +47,8 @@ class Kind(IntEnum):
     TASK_RESULT = 32  # (K, t, tid, ok, text)            the user's own function (workload =
     #                  "module:function") returned (ok 1, text its repr, shortened) or raised
     #                  (ok 0, text its traceback); TASK_END or TASK_FAIL follows
+    TASK_ABANDON = 33  # (K, t, tid)                    after TASK_FAIL: back to get() without
+    #                  task_done() for tid (on_failure = "skip_task_done", the lesson's bug)
     # parent (src 0)
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
@@ -98,6 +100,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
     Kind.TASK_RETRY: (("tid", "int"), ("attempt", "int")),
     Kind.PAUSED: (),
     Kind.TASK_RESULT: (("tid", "int"), ("ok", "int"), ("text", "str")),
+    Kind.TASK_ABANDON: (("tid", "int"),),
     Kind.PROC_INFO: (("pid", "int"), ("name", "str")),
     Kind.LINE: (("op", "int"), ("file", "str"), ("line", "int")),
     Kind.QUEUE: (("qid", "int"),),
@@ -134,6 +137,30 @@ _RETURNED_INTS = frozenset(int(k) for k in RETURNED)
 def effect_time(r: tuple) -> float:
     """When a record took effect: a queue call when it returned, anything else at its time."""
     return r[2] if r[0] in _RETURNED_INTS else r[1]
+
+
+class RecordError(ValueError):
+    """A record the model refuses, in words naming its stream, kind and field."""
+
+
+# Where a kind's task id sits. The model computes with it as an int (the stream is tid >> 32),
+# so another type is refused at the door; its bulk path would read 3.0 as 3, its one-by-one
+# path raised TypeError: the two must not disagree.
+_TID_AT: dict[int, int] = {
+    int(k): names.index("tid") + 1 for k, names in FIELD_NAMES.items() if "tid" in names
+}
+
+
+def checked_effect_time(r: tuple, src: int) -> float:
+    """:func:`effect_time` of a record whose task id (if it has one) is an integer; else
+    :class:`RecordError`."""
+    at = _TID_AT.get(r[0])
+    if at is not None and not isinstance(r[at], int):
+        raise RecordError(
+            f"stream {src}: {Kind(r[0]).name} record field {at + 1} (tid) must be an integer, "
+            f"got {r[at]!r:.40}"
+        )
+    return effect_time(r)
 
 
 def worker_name(src: int, producers: int) -> str:

@@ -33,7 +33,8 @@ CSV_COLUMNS = (
 K = Kind
 # Records that carry a task id in field 2 (PUT and GET carry it in field 3).
 _TID_AT_2 = frozenset(
-    (K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY, K.TASK_RESULT)
+    (K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY, K.TASK_RESULT,
+     K.TASK_ABANDON)
 )
 _ENDED = RETURNED  # field 2 is when the call returned
 BLOCKED_PUT_US = 1000  # a put longer than this was blocked on a full queue (as in engine.model)

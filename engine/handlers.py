@@ -31,10 +31,11 @@ T = 1
 PUT_T_RETURN, PUT_TID = _at(Kind.PUT, "t_return"), _at(Kind.PUT, "tid")
 PUT_LABEL, PUT_VALUE = _at(Kind.PUT, "label"), _at(Kind.PUT, "value")
 GET_T_RETURN, GET_TID = _at(Kind.GET, "t_return"), _at(Kind.GET, "tid")
-# A task's start, end, failure and retry name it at one place: a held get holds them too.
+# A task's start, end, failure, retry and abandon name it at one place: a held get holds them.
 STEP_TID = _at(Kind.TASK_START, "tid")
 assert all(_at(k, "tid") == STEP_TID
-           for k in (Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY))  # fmt: skip
+           for k in (Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY,
+                     Kind.TASK_ABANDON))  # fmt: skip
 DONE_TID = _at(Kind.TASK_DONE, "tid")
 START_TID = _at(Kind.TASK_START, "tid")
 FAIL_TID, FAIL_TEXT = _at(Kind.TASK_FAIL, "tid"), _at(Kind.TASK_FAIL, "text")
@@ -158,6 +159,14 @@ def on_task_fail(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     w.activity, w.since, w.task = Activity.PROCESS, t, tid
     return True
 
+def on_task_abandon(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # The failure path skips task_done(): the consumer is back in get() (recorded only when it
+    # returns), still holding the task, not working on it.
+    w = m._worker(src)
+    if w.alive:
+        m._set(w, t, Activity.WAIT_GET, hint=r[STEP_TID])
+    return True
+
 def on_task_retry(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
     m.retries += 1
     return True
@@ -187,7 +196,10 @@ def on_join_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> boo
     if src == 0:
         m.join_state = JoinState.RETURNED
         m.join_returned_t = t
-        m.puts_at_join_return = m.task_puts
+        # Put by then: by their times, as a put arriving after this record is (on_put). A put
+        # made after the return may be in already: JOIN_END reaches the model a settle time
+        # after it was stamped (engine/runner.py), and the producers' pipes go on meanwhile.
+        m.puts_at_join_return = m.task_puts - m.tasks.puts_after(t, LABEL_NONE)
     return True
 
 def on_worker_start(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -204,6 +216,8 @@ def on_worker_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> 
         m._set(w, t, Activity.EXITED)
         w.exit_t = t
     w.exitcode = r[WEXIT_CODE] if w.exitcode is None else w.exitcode
+    if w.exitcode and w.died_t is None:
+        w.died_t = t
     return True
 
 def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
@@ -212,6 +226,8 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     m._closed_streams.add(gone)
     code = r[PEXIT_CODE]
     w.exitcode = code
+    if code and w.died_t is None:
+        w.died_t = t
     if w.exit_t is None:
         m._set(w, t, Activity.DIED if code else Activity.EXITED)
         w.exit_t = t

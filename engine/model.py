@@ -29,7 +29,7 @@ from engine.events import (
     ROLE_CONSUMER,
     ROLE_PRODUCER,
     Kind,
-    effect_time,
+    checked_effect_time,
     worker_name,
 )
 from engine.gcpause import gc_paused
@@ -55,7 +55,8 @@ _first = itemgetter(0)
 BLOCKED_PUT_MIN_S = 0.001  # a put that took longer than this was blocked on a full queue
 _TASK_STEPS = frozenset(
     int(k)
-    for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY, Kind.TASK_RESULT)
+    for k in (Kind.TASK_START, Kind.TASK_END, Kind.TASK_FAIL, Kind.TASK_RETRY, Kind.TASK_RESULT,
+              Kind.TASK_ABANDON)
 )
 
 
@@ -130,7 +131,8 @@ class RunModel:
 
         Records are applied in the order they took effect (:func:`effect_time`): a put blocked
         on a full queue completes only after the get that made room for it. Runs of
-        put/get/task_done go through :mod:`engine.bulk` at once where that is exact.
+        put/get/task_done go through :mod:`engine.bulk` at once where that is exact. A record
+        whose task id is not an integer is refused (RecordError) before anything changes.
         """
         with gc_paused():
             return self._feed(batches)
@@ -138,25 +140,28 @@ class RunModel:
     def _feed(self, batches: list[tuple[int, int, list[tuple]]]) -> Applied:
         records: list[tuple] = []
         lens: list[int] = []
+        for *_, recs in batches:
+            lens.append(len(recs))
+            records.extend(recs)
+        applied = Applied()
+        n = len(records)
+        if n:
+            src_a = np.repeat(np.fromiter((b[0] for b in batches), np.int64, len(batches)), lens)
+            kinds = np.fromiter(map(_first, records), np.int8, n)
+            cols = bulk.columns(records, src_a, kinds)
+            eff = cols["te"]
+            odd = np.flatnonzero(~cols["ok"]).tolist()
+            if odd:  # a refused record raises here, before the model changes
+                at = zip(odd, src_a[odd].tolist(), strict=True)
+                eff[odd] = [checked_effect_time(records[i], s) for i, s in at]
         for src, first, recs in batches:
             exp = self._expect_seq.get(src, 0)
             if first > exp:
                 self._gaps[src] = self._gaps.get(src, 0) + first - exp
             self._expect_seq[src] = max(exp, first + len(recs))
-            lens.append(len(recs))
-            records.extend(recs)
-        applied = Applied()
-        n = len(records)
         self.events += n
         if not n:
             return applied
-        src_a = np.repeat(np.fromiter((b[0] for b in batches), np.int64, len(batches)), lens)
-        kinds = np.fromiter(map(_first, records), np.int8, n)
-        cols = bulk.columns(records, src_a, kinds)
-        eff = cols["te"]
-        odd = np.flatnonzero(~cols["ok"]).tolist()
-        if odd:
-            eff[odd] = [effect_time(records[i]) for i in odd]
         order = np.argsort(eff, kind="stable")
         hot = cols["ok"][order]
         # Runs of hot records (put/get/task_done) go at once where exact; the rest one by one.
@@ -410,12 +415,7 @@ class RunModel:
 
     def dead_workers(self) -> list[WorkerInfo]:
         """Workers that died on their own (not those ended by Stop)."""
-        stop = self.stop_t
-        return [
-            w
-            for w in self.workers.values()
-            if w.exitcode not in (None, 0) and (stop is None or (w.exit_t or 0.0) < stop)
-        ]
+        return [w for w in self.workers.values() if w.died_before(self.stop_t)]
 
     def held_task_labels(self, w: WorkerInfo) -> list[int]:
         return [self.label_of(tid) for tid in w.held if tid in self.tasks]

@@ -5,7 +5,8 @@ model's time. ``struct`` packs a kind's records with each field as its own type 
 64-bit ints, times as doubles) about a quarter faster than ``np.fromiter`` turns every field
 into a float, and the ids come out as ints. A record whose fields are not of those types (a
 float where an int belongs, a null from a trace) is read the former way, as floats, and one
-that will not read as numbers at all goes the slow way (``ok`` False).
+that will not read as numbers at all, or whose task id is not an int, goes the slow way
+(``ok`` False).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def columns(recs: list[tuple], srcs: Any, kind: np.ndarray) -> dict[str, np.ndar
         ids = a[:, 3] if k != DONE else a[:, 2]
         tid[at] = ids
         good = (tid[at] == ids) & (ids >= 0) & (ids < 1 << 53)
+        # An id that is not an int (3.0 reads as 3 here) goes the slow way, which refuses it.
+        pos = 3 if k != DONE else 2
+        good &= np.fromiter((isinstance(r[pos], int) for r in rows), bool, at.size)
         if k == PUT:
             label[at], value[at] = a[:, 4], a[:, 5]
             good &= label[at] == a[:, 4]

@@ -19,6 +19,7 @@ from engine.config import RunConfig
 from engine.events import ROLE_CONSUMER, ROLE_PRODUCER, Kind, worker_name
 from engine.inbox import FEED_CHUNK, Inbox, QueueSource
 from engine.model import RunModel
+from engine.parent_stream import ParentStream
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
 from engine.traced_queue import TracedJoinableQueue, join_until
 from engine.workers import (
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from engine.step import StepController
 
 perf_counter = time.perf_counter
-SETTLE_S = 3 * FLUSH_INTERVAL_S  # see join_until
+SETTLE_S = 3 * FLUSH_INTERVAL_S  # see engine/parent_stream.py
 TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
 __all__ = ["FEED_CHUNK", "Run", "RunStatus"]
 
@@ -110,7 +111,8 @@ class Run:
         self._ended = threading.Event()
         self._coordinator: threading.Thread | None = None
         self.collector = Collector(self._deliver_raw, self._on_process_exit)
-        self.rec = Recorder(0, self._deliver, batch=1)
+        self._stream0 = ParentStream(self._deliver)
+        self.rec = Recorder(0, self._stream0.deliver, batch=1)
         self.queue: Any = None
         self.end_reason: str | None = None
 
@@ -265,10 +267,10 @@ class Run:
             self.rec.emit((int(Kind.PRODUCERS_JOINED), perf_counter()))
             # Every producer has exited and the sentinels are in: the counter can only come
             # down now (a retry is put before its task_done), so the looks follow its pace.
-            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S, paced=True):
+            if not self._join_queue(rec, paced=True):
                 return
         else:
-            if not join_until(self.queue, stop.is_set, rec=rec, settle_s=SETTLE_S):
+            if not self._join_queue(rec):
                 return
             self._main_waits(producers, "producer_process.join()")
             if not self._join_processes(producers) or not self._put_sentinels():
@@ -278,6 +280,18 @@ class Run:
         if self._join_processes(list(self._processes)):
             self.collector.close()
             self._end("joined", RunStatus.FINISHED)
+
+    def _join_queue(self, rec: Recorder | None, paced: bool = False) -> bool:
+        """queue.join() until the run stops; its JOIN_END, stamped at the return, goes into
+        the parent's stream at once and the stream is held SETTLE_S from it (ParentStream)."""
+        self._stream0.arm()
+        try:
+            if not join_until(self.queue, self._stop_evt.is_set, rec=rec, paced=paced):
+                return False
+            self._stop_evt.wait(SETTLE_S)
+            return True
+        finally:
+            self._stream0.release()
 
     def _put_sentinels(self) -> bool:
         """With several producers, main puts the sentinels once all of them have exited."""
@@ -313,6 +327,7 @@ class Run:
             self.rec.emit((int(Kind.RUN_END), perf_counter(), reason))
             self.status = status
             self._ended.set()
+            self._stream0.release()  # a stop during a join's hold: nothing is left behind
             self.source.finish()
         self._close_queue()
         _live_runs.discard(self)

@@ -38,6 +38,9 @@ class WorkerInfo:
     pid: int = 0
     exitcode: int | None = None
     exit_t: float | None = None  # run-relative seconds
+    # When it ended with a nonzero code: later than exit_t when its function returned (exit 0)
+    # and its process lived on at its exit until ended (a feeder thread writing a full pipe).
+    died_t: float | None = None
     tasks_done: int = 0
     failures: int = 0
     activity: Activity = Activity.STARTING
@@ -51,3 +54,10 @@ class WorkerInfo:
     @property
     def alive(self) -> bool:
         return self.exitcode is None
+
+    def died_before(self, stop_t: float | None) -> bool:
+        """It ended with a nonzero code on its own: before Stop was asked for (``stop_t``)."""
+        if self.exitcode in (None, 0):
+            return False
+        t = self.died_t if self.died_t is not None else self.exit_t
+        return stop_t is None or (t or 0.0) < stop_t

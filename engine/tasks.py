@@ -177,6 +177,17 @@ class TaskTable(Mapping):
         rows.label[i], rows.value[i], rows.put_src[i], rows.t_put[i] = label, value, src, t
         rows.get_src[i], rows.t_get[i], rows.t_done[i] = -1, NAN, NAN
 
+    def puts_after(self, t: float, sentinel: int) -> int:
+        """How many tasks (label not ``sentinel``) were put after ``t`` (their rows' time)."""
+        n = 0
+        for rows in (*self.streams.values(), self.overflow_rows):
+            k = rows.n
+            n += int(np.count_nonzero((rows.t_put[:k] > t) & (rows.label[:k] != sentinel)))
+        for tid in self.shadowed:  # a dense row left behind by a moved one: not a put of its own
+            rows, i = self.streams[tid >> 32], tid & MASK
+            n -= bool(rows.t_put[i] > t and rows.label[i] != sentinel)
+        return n
+
     # ------------------------------------------------------------------ references
     def slot(self, stream: int) -> int:
         """A one-byte name for a stream's rows, NO_SLOT when 255 streams have one."""

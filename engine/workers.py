@@ -28,6 +28,7 @@ _WORKER_START, _TASK_START, _TASK_END, _TASK_FAIL, _TASK_RETRY, _PAUSED, _TASK_R
     int(Kind.PAUSED),
     int(Kind.TASK_RESULT),
 )
+_TASK_ABANDON = int(Kind.TASK_ABANDON)
 perf_counter = time.perf_counter
 SLEEP_STEP_S = 0.05  # a sleeping task checks the pause flag this often
 
@@ -214,6 +215,9 @@ def consumer_main(spec: WorkerSpec) -> None:
             except Exception as exc:
                 w.emit((_TASK_FAIL, perf_counter(), tid, f"{type(exc).__name__}: {exc}"))
                 if cfg.on_failure == "skip_task_done":
+                    # Said, since nothing else would: a get() is recorded only when it returns,
+                    # and until then this worker would look busy with the task it dropped.
+                    w.emit((_TASK_ABANDON, perf_counter(), tid))
                     continue  # the deliberate bug: the unfinished counter never comes down
                 if cfg.on_failure == "retry" and attempt < cfg.max_retries:
                     w.emit((_TASK_RETRY, perf_counter(), tid, attempt + 1))

@@ -469,6 +469,47 @@ def test_premature_join_is_not_claimed_when_put_records_arrive_late() -> None:
     assert not m.premature_join, "every task was put before join() returned"
 
 
+def test_a_put_made_after_the_joins_return_but_arriving_before_it_is_not_counted() -> None:
+    # join() returned at 0.016 s (the counter touched zero between the producer's puts), and
+    # JOIN_END reaches the model a settle time later: the producer's next put, made at 0.02 s,
+    # is in by then. It was not put by the return: two of three tasks were still to come.
+    p = 1 << 32
+    producer = [
+        (Kind.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+        (Kind.PUT, T0 + 0.01, T0 + 0.01, p + 1, 0, 0.5),
+        (Kind.PUT, T0 + 0.02, T0 + 0.02, p + 2, 1, 0.5),
+    ]
+    consumer = [
+        (Kind.WORKER_START, T0, 12, ROLE_CONSUMER, 0),
+        (Kind.GET, T0, T0 + 0.011, p + 1),
+        (Kind.TASK_DONE, T0 + 0.015, p + 1),
+    ]
+    m = RunModel()
+    m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 3)]), (0, 1, [(Kind.JOIN_BEGIN, T0)])])
+    m.feed([(1, 0, producer), (2, 0, consumer)])
+    m.feed([(0, 2, [(Kind.JOIN_END, T0 + 0.016)])])
+    assert (m.puts_at_join_return, m.tasks_not_yet_put, m.premature_join) == (1, 2, True)
+    # A put of before the return arriving after the JOIN_END still counts (on_put).
+    m.feed([(1, 3, [(Kind.PUT, T0 + 0.005, T0 + 0.005, p + 3, 2, 0.5)])])
+    assert (m.puts_at_join_return, m.tasks_not_yet_put) == (2, 1)
+
+
+def test_a_worker_whose_process_outlived_its_function_until_the_stop_did_not_die() -> None:
+    # The producer's function returned (WORKER_EXIT 0), but its process lived on at its exit
+    # (its feeder thread writing into a full pipe) until Stop ended it (SIGTERM): the stop's
+    # doing, as for a worker still running then. One killed before the stop did die.
+    m = RunModel()
+    m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 1)])])
+    m.feed([(1, 0, [(Kind.WORKER_START, T0, 11, ROLE_PRODUCER, 0),
+                    (Kind.WORKER_EXIT, T0 + 0.1, 0, 2)]),
+            (2, 0, [(Kind.WORKER_START, T0, 12, ROLE_CONSUMER, 0)])])  # fmt: skip
+    m.feed([(0, 1, [(Kind.PROC_EXIT, T0 + 0.2, 2, -9), (Kind.STOP, T0 + 0.3, "worker died"),
+                    (Kind.PROC_EXIT, T0 + 0.4, 1, -15)])])  # fmt: skip
+    producer, consumer = m.workers[1], m.workers[2]
+    assert (producer.exitcode, producer.activity) == (-15, Activity.DIED)
+    assert m.dead_workers() == [consumer]
+
+
 def test_get_before_its_put_is_held_until_the_put_arrives() -> None:
     m = RunModel()
     m.feed([(0, 0, [(Kind.RUN_START, T0, 1, 1, 1)])])

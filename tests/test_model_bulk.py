@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import model as model_mod
-from engine.events import Kind
+from engine.events import Kind, RecordError
 from engine.model import RunModel
 
 PUT, GET, DONE = int(Kind.PUT), int(Kind.GET), int(Kind.TASK_DONE)
@@ -242,3 +242,39 @@ def test_fields_of_unexpected_types_give_the_one_by_one_paths_state(odd: str) ->
         for key in a:  # (repr: a null value is NaN in the table, and NaN != NaN)
             assert repr(a[key]) == repr(b[key]), f"after feed call {i}: {key} differs"
     assert slow_applied == fast_applied
+
+
+@pytest.mark.parametrize("kind", ["PUT", "GET", "TASK_DONE", "TASK_START"])
+def test_a_task_id_that_is_not_an_int_is_refused_by_both_paths_naming_the_field(
+    kind: str,
+) -> None:
+    # The one-by-one path computes with a tid as an int (its stream is tid >> 32) and raised
+    # TypeError on 3.0; the bulk path read it as 3. Both refuse it, in words naming the field,
+    # before the model changes.
+    rng = random.Random(5)
+    streams = flood(1, 2, 400, rng, busy=0.3)
+    k = int(Kind[kind])
+    at = 3 if k in (PUT, GET) else 2
+    src, i = next((s, i) for s in (1, 2, 3) for i, r in enumerate(streams[s])
+                  if r[0] == k and r[at] & 0xFFFFFFFF >= 200)  # fmt: skip
+    r = streams[src][i]
+    streams[src][i] = (*r[:at], float(r[at]), *r[at + 1 :])
+    calls = deliveries(streams, rng, 300)
+    outcomes = []
+    with pytest.MonkeyPatch.context() as mp:
+        for bulk_min in (10**9, 1):
+            mp.setattr(model_mod, "BULK_MIN", bulk_min)
+            m = RunModel()
+            for call in calls:
+                before = repr(state(m))
+                try:
+                    m.feed(call)
+                except RecordError as exc:
+                    assert repr(state(m)) == before  # refused whole: nothing applied
+                    outcomes.append((str(exc), before))
+                    break
+            else:
+                outcomes.append(("accepted", repr(state(m))))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == (f"stream {src}: {kind} record field {at + 1} (tid) must be an "
+                              f"integer, got {float(r[at])!r}")  # fmt: skip

@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
+from engine.codegen_lines import worker_line_key
 from engine.config import PRESETS_DIR, RunConfig, list_presets, load_preset
 from engine.events import LABEL_NONE
 from engine.explain import SETTLE_S, diagnose
+from engine.flow_layout import flow_frame
 from engine.model import Activity, JoinState, RunModel
 from engine.runner import Run
 
@@ -42,12 +44,15 @@ def finished_run(name: str, scale: float) -> tuple[Run, RunModel]:
     return run, run.model
 
 
-def hung_run(name: str, scale: float, ready: Callable[[RunModel], bool]) -> tuple[RunModel, list]:
-    """Run a preset that hangs by design until its diagnosis is ready, then stop it.
+def hung_run(
+    name: str, scale: float, ready: Callable[[RunModel], bool], **changes: object
+) -> tuple[RunModel, list]:
+    """Run a preset (with ``changes``) that hangs by design until its diagnosis is ready, then
+    stop it.
 
     Returns the model and the diagnosis as it was while the run hung.
     """
-    cfg = load_preset(name).replace(time_scale=scale)
+    cfg = load_preset(name).replace(time_scale=scale, **changes)
     with Run(cfg) as run:
         deadline = time.monotonic() + HANG_TIMEOUT_S
         found: list[str] = []
@@ -252,6 +257,29 @@ def test_forgot_task_done_hangs_and_names_the_failed_tasks() -> None:
         "every consumer has exited, so the unfinished counter is stuck at 2 and queue.join() "
         "waits forever."
     ]
+
+
+@pytest.mark.slow
+def test_a_consumer_that_skipped_task_done_is_shown_waiting_in_get() -> None:
+    # No sentinels and only tasks 0 and 1 (seed 45: task 1 fails): the consumer that failed
+    # task 1 goes straight back to get() without task_done() and waits there for good. What
+    # the window shows of it (the flow view's station, the Code view's line) is the model's.
+    seen: dict[str, tuple] = {}
+
+    def ready(m: RunModel) -> bool:
+        stations = flow_frame(m, m.last_t).consumers
+        for w, station in zip(sorted(m.workers.values(), key=lambda w: w.src)[1:], stations,
+                              strict=True):  # fmt: skip
+            seen[w.name] = (w.failures, Activity(w.activity), w.task, m.held_task_labels(w),
+                            Activity(station.activity), worker_line_key(w.role, w.activity))
+        return True
+
+    hung_run("forgot-task-done", 0.2, ready, sentinels="none", tasks_per_producer=2)
+    failed = [state[1:] for state in seen.values() if state[0]]
+    others = [state[1:] for state in seen.values() if not state[0]]
+    # Not "working" on task 1: waiting in get(), still holding it.
+    assert failed == [(Activity.WAIT_GET, -1, [1], Activity.WAIT_GET, "get")]
+    assert others == [(Activity.WAIT_GET, -1, [], Activity.WAIT_GET, "get")]
 
 
 @pytest.mark.slow

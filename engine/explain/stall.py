@@ -29,9 +29,7 @@ def detect_stall(model: RunModel, now_t: float, stall_s: float = STALL_S) -> str
     dead = [
         w
         for w in sorted(model.workers.values(), key=lambda w: w.src)
-        if w.exitcode not in (None, 0)
-        and w.exit_t is not None
-        and (stop is None or w.exit_t < stop)
+        if w.exit_t is not None and w.died_before(stop)
     ]
     if not dead:
         return None

@@ -17,6 +17,7 @@ from engine.tracefile.checks import _FIELDS
 from engine.tracefile.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    KINDS_SINCE,
     QUEUELAB_VERSION,
     TIME_TOLERANCE_S,
     Batch,
@@ -30,6 +31,7 @@ from engine.tracefile.writer import TraceWriter
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "KINDS_SINCE",
     "QUEUELAB_VERSION",
     "TIME_TOLERANCE_S",
     "_FIELDS",

@@ -33,9 +33,7 @@ def stopped(w: WorkerInfo, stop_t: float | None) -> bool:
 
     The same rule as ``RunModel.dead_workers``: a death after the stop was asked for.
     """
-    return (
-        stop_t is not None and w.exitcode not in (None, 0) and (w.exit_t or 0.0) >= stop_t
-    )
+    return stop_t is not None and w.exitcode not in (None, 0) and not w.died_before(stop_t)
 
 
 class TimelineRow:

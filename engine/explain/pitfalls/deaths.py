@@ -13,7 +13,7 @@ def find(v: View) -> list[str]:
     m = v.model
     out: list[str] = []
     for w in v.producers + v.consumers:
-        if w.exitcode in (None, 0) or not v.gone(w):
+        if not v.gone(w) or not w.died_before(v.cutoff):
             continue
         who = f"{w.name} (pid {w.pid})" if w.pid else w.name
         put_of = held = None

@@ -98,6 +98,8 @@ def main() -> int:
     ap.add_argument("--profile", metavar="LABEL", default="",
                     help="diagnostic: profile every call of one timed LABEL (e.g. charts.refresh)"
                          " and print its costliest functions to stderr")
+    ap.add_argument("--profile-sort", default="cumulative",
+                    help="diagnostic: the profile's order (cumulative, tottime, ...)")
     ap.add_argument("--events", type=int, default=0,
                     help="diagnostic: the N Qt (event type, receiver class) pairs that the GUI "
                          "thread's CPU time went to (time between two events is the first's)")
@@ -354,7 +356,7 @@ def main() -> int:
     if args.gaps:
         out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
     if args.profile:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(args.profile_sort).print_stats(25)
     if args.json:
         print(json.dumps(out))
     else:

@@ -56,6 +56,14 @@ def time_only_navigation(plot: pg.PlotItem) -> None:
     plot.setMouseEnabled(x=True, y=False)
 
 
+def vline(z: float) -> pg.InfiniteLine:
+    """A hidden vertical line above the data at depth ``z`` (a cursor, a playhead): show_on."""
+    line = pg.InfiniteLine(angle=90, movable=False)
+    line.setZValue(z)
+    line.hide()
+    return line
+
+
 def show_on(plot: pg.PlotItem, item: pg.GraphicsObject) -> None:
     """Show ``item`` in ``plot``, adding it there on first use.
 

@@ -35,7 +35,7 @@ READOUT_PERIOD_S = 0.1
 # to three times that while a flood's workers share the cores (benchmarks/gui_flood.py).
 LIVE_SYNC_POINTS = 10_000  # counter changes
 LIVE_SYNC_DONE = 10_000  # completions
-LIVE_SYNC_INTERVALS = 2_500  # timeline intervals per worker
+LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker (a task makes one to two on a row)
 CATCH_UP_SYNC_FACTOR = 3  # after a live run's end (frames that draw nothing until all is in)
 
 

@@ -55,7 +55,7 @@ class ChartsPanel(QWidget):
         self._theme: Theme = theme_for_palette(self.palette())
         self._last_key: tuple | None = None
         self.behind = False  # the last refresh left part of the model for the next (paced) one
-        self._rates_due = False  # rates changed in a refresh that drew nothing
+        self._rates_due = self._paced = False  # rates changed in a refresh that drew nothing
         self._now = 0.0
         # A replay's playhead: the model holds the whole run, the charts show it up to here.
         self._until: float | None = None
@@ -181,7 +181,9 @@ class ChartsPanel(QWidget):
             return
         live = frame.now if frame is not None and frame.live else None
         until = self._until
-        key = (m.events, m.last_t, live, until)
+        # Paced (live, or until the end is reported): a bounded share of what the model added.
+        paced = self._paced = frame is not None and (frame.live or frame.paced)
+        key = (m.events, m.last_t, live, until, paced)
         if key == self._last_key and not self.behind:
             return
         self._last_key = key
@@ -191,9 +193,6 @@ class ChartsPanel(QWidget):
             now = until
         self._now = now
         s = self._series
-        # Paced (a live run's frames), a frame takes at most so much of what the model added
-        # (a flood's backlog comes over a few frames of bounded cost); else the model whole.
-        paced = frame is not None and (frame.live or frame.paced)
         # After the run's end nothing is drawn until all is in: bigger steps, as cheap a frame.
         counters, rates = self._take(m, now, (1 if live is not None else CATCH_UP_SYNC_FACTOR)
                                      if paced else 0, until)  # fmt: skip
@@ -496,4 +495,5 @@ class ChartsPanel(QWidget):
         self.readout.update(
             self._model, self._series, self._hover_t, self._now, self._theme, self._style,
             offer_hint=self.interactive, fallback_width=self._glw.viewport().width() - 8,
+            whole_run=not self._paced,  # a paced frame's readout needs no summary (10 ms)
         )

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.config import RunConfig
 from engine.distributions import Distribution
-from engine.events import Kind
+from engine.events import LABEL_NONE, Kind
 from engine.model import RunModel
 from gui.charts import theory_lines
 from gui.charts.panel import LIVE_SYNC_POINTS
@@ -101,5 +101,28 @@ def test_the_batch_bound_reads_no_task_durations_until_every_task_is_put(panel, 
     for n in (10, 100, 399):
         panel.theory.update(_live_backlog(n, tasks_total=400))
     assert read == [] and panel.theory.bound_t is None
-    panel.theory.update(_live_backlog(400))
-    assert read and panel.theory.bound_t is not None
+    m = _live_backlog(400)
+    panel.theory.update(m)
+    assert read == [1] and panel.theory.bound_t is not None
+    bound_t = panel.theory.bound_t
+    t = m.t0 + 1.9  # the sentinels' puts, after every task's: the tasks' part stands
+    m.feed([(1, 400, [(int(Kind.PUT), t, t, (1 << 32) + 400 + i, LABEL_NONE, 0.0)
+                      for i in range(2)])])  # fmt: skip
+    panel.theory.update(m)
+    assert m.puts == 402 and read == [1] and panel.theory.bound_t == bound_t
+
+
+def test_a_paced_frame_after_the_end_reads_no_summary_and_the_reported_end_shows_it(
+        panel, short_run_model, monkeypatch):  # fmt: skip
+    """The whole-run means walk every task (10 ms after a flood, in a frame of its own): they
+    come with the end the driver reports (an unpaced refresh), not in the paced frames."""
+    from gui.charts import readout
+
+    m = short_run_model
+    summaries: list[int] = []
+    whole = readout._whole_run
+    monkeypatch.setattr(readout, "_whole_run", lambda mm: summaries.append(1) or whole(mm))
+    panel.set_model(m, ViewFrame(m.end_t, live=False, paced=True))
+    assert summaries == [] and "last 1 s" in panel.readout_text()
+    panel.refresh()  # the driver reported the end: the window's refresh
+    assert summaries == [1] and "whole run" in panel.readout_text()

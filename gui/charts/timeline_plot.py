@@ -165,8 +165,7 @@ class TimelineItem(pg.GraphicsObject):
             self.now = now
             changed = True
         if changed:
-            self._version += 1
-            self._unpainted = quiet
+            self._version, self._unpainted = self._version + 1, quiet
             if not quiet:
                 self.update()
         return changed

@@ -126,3 +126,27 @@ def test_a_paced_frame_after_the_end_reads_no_summary_and_the_reported_end_shows
     assert summaries == [] and "last 1 s" in panel.readout_text()
     panel.refresh()  # the driver reported the end: the window's refresh
     assert summaries == [1] and "whole run" in panel.readout_text()
+
+
+def test_the_window_asks_for_sync_turns_while_its_charts_are_behind(qtbot):
+    """A frame that leaves the charts behind asks the driver for sync turns as well as the
+    next frame; each turn (sig_sync) takes one more slice and asks again while behind."""
+    from gui.main_window import MainWindow
+
+    w = MainWindow(RunConfig(tasks_per_producer=20_000))
+    qtbot.addWidget(w)
+    w.show()
+    m = _live_backlog(20_000)  # 60,000 points
+    frame = ViewFrame(m.rel(time.perf_counter()), live=True)
+    w.charts.set_model(m, frame)
+    w._on_driver_sig_frame(frame)  # the window's frame, as a run's driver calls it
+    assert w.driver._sync_wanted and w.charts.behind
+    n = len(w.charts._series.counters)
+    w.driver._sync_wanted = False
+    w.driver.sig_sync.emit()  # the driver's sync turn
+    assert len(w.charts._series.counters) == n + LIVE_SYNC_POINTS
+    assert w.driver._sync_wanted  # still behind: another turn asked for
+    while w.charts.behind:
+        w.driver.sig_sync.emit()
+    assert len(w.charts._series.counters) == len(m.s_t)
+    w.close()

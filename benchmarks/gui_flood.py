@@ -57,8 +57,9 @@ def schedstat(tid: int | str) -> tuple[int, int]:
 
 
 def explain_gaps(gaps: list[float], gap_ends: list[int], ticks: list, spans: list,
-                 n: int) -> list[dict]:
-    """The ``n`` longest gaps: where the GUI thread's wall time went, and what it called."""
+                 n: int, end_at: float = 0.0) -> list[dict]:
+    """The ``n`` longest gaps (``gaps``: wall or CPU seconds): where the GUI thread's wall
+    time went, and what it called; ``after_end_s``: when, from the run's last record."""
     rows = []
     for i in sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:n]:
         j = gap_ends[i]
@@ -72,6 +73,7 @@ def explain_gaps(gaps: list[float], gap_ends: list[int], ticks: list, spans: lis
                 calls[label] += (min(b, t1) - max(a, t0)) * 1000
         row = {
             "at_s": round(t0 - ticks[0][0], 2),
+            "after_end_s": round(t0 - end_at, 3),
             "wall": round((t1 - t0) * 1000, 1),
             "gui_cpu": round(gui_cpu, 1),
             "runq_wait": round(runq, 1),
@@ -95,9 +97,13 @@ def main() -> int:
     ap.add_argument("--gaps", type=int, default=0,
                     help="diagnostic: explain the N longest gaps (GUI thread CPU, run-queue "
                          "wait, other threads' CPU, calls inside)")
+    ap.add_argument("--gaps-by-cpu", action="store_true",
+                    help="diagnostic: --gaps explains the gaps of most GUI-thread CPU instead")
     ap.add_argument("--profile", metavar="LABEL", default="",
                     help="diagnostic: profile every call of one timed LABEL (e.g. charts.refresh)"
                          " and print its costliest functions to stderr")
+    ap.add_argument("--profile-sort", default="cumulative",
+                    help="diagnostic: the profile's order (cumulative, tottime, ...)")
     ap.add_argument("--events", type=int, default=0,
                     help="diagnostic: the N Qt (event type, receiver class) pairs that the GUI "
                          "thread's CPU time went to (time between two events is the first's)")
@@ -352,9 +358,11 @@ def main() -> int:
         top = sorted(event_cpu.items(), key=lambda kv: -kv[1])[: args.events]
         out["event_cpu_s"] = {k: round(v, 3) for k, v in top}
     if args.gaps:
-        out["longest_gaps"] = explain_gaps(gaps, gap_ends, ticks, spans, args.gaps)
+        out["longest_gaps"] = explain_gaps(gap_cpus if args.gaps_by_cpu else gaps, gap_ends,
+                                           ticks, spans, args.gaps,
+                                           m.t0 + (m.end_t or m.last_t))  # fmt: skip
     if args.profile:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(args.profile_sort).print_stats(25)
     if args.json:
         print(json.dumps(out))
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # is one bounded turn of the event loop, and input, paints and other timers get their turn in
 # between. Ticks come often so the drain keeps most of the time when frames are cheap.
 POLL_INTERVAL_MS = 5
-POLL_BUDGET_S = 0.008  # one drain turn
+POLL_BUDGET_S = 0.005  # one drain turn (a frame and its paint come on top: ~15 ms in all)
 MIN_POLL_BUDGET_S = 0.0002
 FRAME_PERIOD_S = 1.0 / 60.0
 # The event log gets ticks of its own, not a share of a chart frame's: laying out its lines
@@ -34,10 +34,10 @@ BEHIND_PAINT_SHARE = 0.3
 # time (input still gets a turn every CATCH_UP_POLL_BUDGET_S).
 CATCH_UP_PAINT_SHARE = 0.1
 CATCH_UP_FRAME_S = 0.25
-CATCH_UP_POLL_BUDGET_S = 0.04
+CATCH_UP_POLL_BUDGET_S = 0.012
 COST_SMOOTHING = 0.3
 
-FRAME, LOG, DRAIN = "frame", "log", "drain"
+FRAME, LOG, DRAIN, SYNC = "frame", "log", "drain", "sync"
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,16 @@ class FrameClock:
         self._frame_started = 0.0  # when the last frame's tick began, until the next tick
         self._next_log = 0.0
         self._log_started = 0.0
+        self._synced = False  # the last turn was a SYNC: a backlogged drain gets the next
 
-    def turn(self, tick: float, *, frame_wanted: bool, log_wanted: bool) -> str:
-        """What the tick at monotonic ``tick`` is for: FRAME, LOG or DRAIN."""
+    def turn(self, tick: float, *, frame_wanted: bool, log_wanted: bool,
+             sync_wanted: bool = False) -> str:  # fmt: skip
+        """What the tick at monotonic ``tick`` is for: FRAME, LOG, SYNC or DRAIN.
+
+        ``sync_wanted``: a view is behind the model (a flood): it takes a bounded slice of it
+        without drawing in a turn of its own between frames, so frames stay short and paced
+        while the views keep up. Such turns alternate with the drain while the drain keeps up;
+        a drain left behind comes first (everything else is drawn from the model)."""
         if self._frame_started:
             # The last tick started a frame; its repaint ran between that tick and this one.
             cost = max(0.0, tick - self._frame_started - POLL_INTERVAL_MS / 1000.0)
@@ -92,6 +99,10 @@ class FrameClock:
             return FRAME
         if log_wanted and self.log_due(tick):
             return LOG
+        if sync_wanted and not self.behind and not self._synced:
+            self._synced = True
+            return SYNC
+        self._synced = False
         return DRAIN
 
     def log_due(self, tick: float) -> bool:

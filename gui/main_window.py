@@ -125,6 +125,7 @@ class MainWindow(WindowFiles):
         self.driver.sig_applied.connect(self._on_driver_sig_applied)
         self.driver.sig_frame.connect(self._on_driver_sig_frame)
         self.driver.sig_log_frame.connect(self._on_driver_sig_log_frame)
+        self.driver.sig_sync.connect(self._on_driver_sig_sync)
         self.driver.sig_status.connect(self._on_driver_sig_status)
         self.driver.sig_join_returned.connect(self._on_driver_sig_join_returned)
         self.driver.sig_ended.connect(self._on_driver_sig_ended)
@@ -304,14 +305,19 @@ class MainWindow(WindowFiles):
 
     def _on_driver_sig_frame(self, frame: Frame) -> None:
         self.charts.refresh(frame)
-        if self.charts.behind:  # a paced frame left part of a backlog: the next one takes it
-            self.driver.request_frame()
+        if self.charts.behind:  # a paced frame left part of a backlog: the next one takes it,
+            self.driver.request_frame()  # and turns between frames take more of it meanwhile
+            self.driver.request_sync()
         self.flow_view.follow(self.driver.model, frame.now)  # the charts' time, not the last event
         self._refresh_status()
         self._show_code_lines()
         now = time.monotonic()
         if self.session.explain_due(self.driver.model, now, self.driver.active):
             self._diagnose(now)
+
+    def _on_driver_sig_sync(self) -> None:
+        if self.charts.catch_up():  # still behind
+            self.driver.request_sync()
 
     def _on_driver_sig_log_frame(self) -> None:
         self.event_log.flush()

@@ -14,7 +14,7 @@ from engine.config import RunConfig
 from engine.model import RunModel
 from engine.runner import Run, RunStatus
 from engine.tracefile.spool import TraceSpool
-from gui.frame_clock import DRAIN, FRAME, LOG, POLL_INTERVAL_MS, Frame, FrameClock
+from gui.frame_clock import DRAIN, FRAME, LOG, POLL_INTERVAL_MS, SYNC, Frame, FrameClock
 
 GC_FREEZE_EVERY_S = 1.0
 RATE_WINDOW_S = 1.0
@@ -39,6 +39,7 @@ class RunDriver(QObject):
     sig_applied = Signal(object)
     sig_frame = Signal(object)  # Frame: time to repaint views from the model
     sig_log_frame = Signal()  # time to bring the event log up to date (a tick of its own)
+    sig_sync = Signal()  # a view behind the model may take a slice of it without drawing
     sig_status = Signal(object)  # RunStatus (IDLE when there is no run)
     sig_join_returned = Signal(float)  # run-relative seconds at which queue.join() returned
     sig_ended = Signal(str)  # end reason, after every remaining event was applied
@@ -54,6 +55,7 @@ class RunDriver(QObject):
         self.clock = FrameClock()
         self._dirty = False
         self._log_dirty = False  # records applied since the log's last tick
+        self._sync_wanted = False  # a view asked for a turn to take a slice of the model
         self._rate_t = 0.0
         self._rate_events = 0
         self.events_per_s = 0.0
@@ -135,7 +137,7 @@ class RunDriver(QObject):
         self._end_reported = False
         self._join_reported = False
         self._dirty = True
-        self._log_dirty = False
+        self._log_dirty = self._sync_wanted = False
         self.clock.reset()
         self._rate_t = time.monotonic()
         self._rate_events = 0
@@ -219,6 +221,11 @@ class RunDriver(QObject):
         """Ask for a frame although no record came (a replay's playhead moved)."""
         self._dirty = True
 
+    def request_sync(self) -> None:
+        """Ask for a turn between frames (``sig_sync``) to take more of the model without
+        drawing: a view fell behind a flood and must not catch up in its frames alone."""
+        self._sync_wanted = True
+
     def request_log_frame(self) -> None:
         """Ask for another event-log tick (the log held lines back to keep its time share)."""
         self._log_dirty = True
@@ -245,11 +252,12 @@ class RunDriver(QObject):
             tick,
             frame_wanted=(self._dirty or run.status is RunStatus.RUNNING) and not finished,
             log_wanted=self._log_dirty and not finished,
+            sync_wanted=self._sync_wanted and not finished,
         )
-        if finished and self._dirty:
+        if finished and (self._dirty or self._sync_wanted):
             # Every record is applied, but a view asked for another frame (a flood's backlog
             # taken in bounded steps): frames back to back until it has all; then the end.
-            self._dirty = False
+            self._dirty = self._sync_wanted = False
             self.sig_frame.emit(self.frame())
             return
         if finished:
@@ -261,6 +269,9 @@ class RunDriver(QObject):
             self._log_dirty = False
             self.sig_log_frame.emit()
             self.clock.log_done(time.monotonic() - tick)
+        elif turn == SYNC:
+            self._sync_wanted = False
+            self.sig_sync.emit()
         elif turn == DRAIN:
             self._drain(run, tick)
         self._note_progress(m)

@@ -123,8 +123,9 @@ class ErrorMarks:
                     continue
                 w = model.workers.get(src)
                 shown.append((row, t, w.name if w is not None else f"worker {src}", text))
+        if shown != self.shown:  # the key moves with every record: setData repaints the plot
+            self.item.setData(x=[s[1] for s in shown], y=[float(s[0]) for s in shown])
         self.shown = shown
-        self.item.setData(x=[s[1] for s in shown], y=[float(s[0]) for s in shown])
         return had != bool(shown)
 
     def near(self, row: int, t: float, tolerance_s: float) -> str | None:

@@ -20,7 +20,7 @@ from gui.charts.legend import ChartLegend
 from gui.charts.legend_layout import legends_as_strips, row_stretch
 from gui.charts.palette import Theme, qcolor, theme_for_palette
 from gui.charts.panel_data import curve_data
-from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on
+from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on, vline
 from gui.charts.rates_plot import RatesChart
 from gui.charts.readout import ChartReadout
 from gui.charts.series import ModelSeries
@@ -31,10 +31,11 @@ from gui.charts.xlink import XLink, follow_range
 from gui.frame_clock import Frame
 
 READOUT_PERIOD_S = 0.1
-# What one live refresh takes from the model at most (about 5 ms of work each).
-LIVE_SYNC_POINTS = 20_000  # counter changes
-LIVE_SYNC_DONE = 20_000  # completions
-LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker
+# What one live refresh takes from the model at most: 2-4 ms of work each on an idle core, up
+# to three times that while a flood's workers share the cores (benchmarks/gui_flood.py).
+LIVE_SYNC_POINTS = 10_000  # counter changes
+LIVE_SYNC_DONE = 10_000  # completions
+LIVE_SYNC_INTERVALS = 5_000  # timeline intervals per worker (a task makes one to two on a row)
 CATCH_UP_SYNC_FACTOR = 3  # after a live run's end (frames that draw nothing until all is in)
 
 
@@ -54,7 +55,7 @@ class ChartsPanel(QWidget):
         self._theme: Theme = theme_for_palette(self.palette())
         self._last_key: tuple | None = None
         self.behind = False  # the last refresh left part of the model for the next (paced) one
-        self._rates_due = False  # rates changed in a refresh that drew nothing
+        self._rates_due = self._paced = False  # rates changed in a refresh that drew nothing
         self._now = 0.0
         # A replay's playhead: the model holds the whole run, the charts show it up to here.
         self._until: float | None = None
@@ -134,17 +135,8 @@ class ChartsPanel(QWidget):
         self._vb.setXRange(0.0, 1.0, padding=0)
 
         # Cursor, playhead and tip join their plots when first shown (see plotkit.show_on).
-        self._cursor: list[pg.InfiniteLine] = []
-        self._playhead: list[pg.InfiniteLine] = []
-        for _chart in self.charts:
-            cur = pg.InfiniteLine(angle=90, movable=False)
-            cur.setZValue(20)
-            cur.hide()
-            self._cursor.append(cur)
-            ph = pg.InfiniteLine(angle=90, movable=False)
-            ph.setZValue(21)
-            ph.hide()
-            self._playhead.append(ph)
+        self._cursor = [vline(20) for _ in self.charts]
+        self._playhead = [vline(21) for _ in self.charts]
         # What the worker under the cursor does: next to the cursor, the counters go on top.
         self._tip = pg.TextItem("", anchor=(0, 1))
         self._tip.setZValue(30)
@@ -189,7 +181,9 @@ class ChartsPanel(QWidget):
             return
         live = frame.now if frame is not None and frame.live else None
         until = self._until
-        key = (m.events, m.last_t, live, until)
+        # Paced (live, or until the end is reported): a bounded share of what the model added.
+        paced = self._paced = frame is not None and (frame.live or frame.paced)
+        key = (m.events, m.last_t, live, until, paced)
         if key == self._last_key and not self.behind:
             return
         self._last_key = key
@@ -199,23 +193,13 @@ class ChartsPanel(QWidget):
             now = until
         self._now = now
         s = self._series
-        # Paced (a live run's frames), a frame takes at most so much of what the model added
-        # (a flood's backlog comes over a few frames of bounded cost); else the model whole.
-        paced = frame is not None and (frame.live or frame.paced)
-        s.behind = False
         # After the run's end nothing is drawn until all is in: bigger steps, as cheap a frame.
-        k = 1 if live is not None else CATCH_UP_SYNC_FACTOR
-        counters = s.sync_counters(m, LIVE_SYNC_POINTS * k if paced else None)
+        counters, rates = self._take(m, now, (1 if live is not None else CATCH_UP_SYNC_FACTOR)
+                                     if paced else 0, until)  # fmt: skip
         moved = s.counters.set_now(now if until is None else max(m.last_t, now))
-        changed_from = s.sync_done(m, LIVE_SYNC_DONE * k if paced else None)
-        rates = s.update_rates(now, changed_from) or self._rates_due or until is not None
-        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS * k if paced else None, until):
-            self._rebuild_legend(1)
-        self.behind = s.behind or self.timeline.behind
+        rates = rates or self._rates_due or until is not None
         self._rates_due = self.behind and live is None and rates
         if self.behind and live is None:  # the run is over: drawn once, when all is in
-            if self._follow:  # its bins folded as the points come keep that one frame short
-                self._drawer.fold(s.counters, *follow_range(now), self._vb.width())
             return
         if len(self.timeline.rows) != self._stretch_rows:
             self._set_row_stretch()
@@ -238,6 +222,30 @@ class ChartsPanel(QWidget):
         # marks every item dirty again *during* the paint, and Qt painted each frame twice.
         # Applying them now leaves the paint nothing to invalidate.
         self._glw.scene().prepareForPaint()
+
+    def catch_up(self) -> bool:
+        """Take a live slice of the model without drawing (a turn between frames while a flood
+        outruns them: frames stay short, the charts keep up); True while still ``behind``."""
+        if self._model is not None and self._until is None:
+            self._rates_due |= self._take(self._model, self._now, 1, None, quiet=True)[1]
+            self._last_key = None
+        return self.behind
+
+    def _take(self, m: RunModel, now: float, k: int, until: float | None,
+              quiet: bool = False) -> tuple[bool, bool]:  # fmt: skip
+        """Sync series and timeline rows from the model, at most ``k`` live slices (0: all);
+        (counters taken, rates changed). Sets ``behind``. ``quiet``: nothing repainted."""
+        s = self._series
+        s.behind = False
+        counters = s.sync_counters(m, LIVE_SYNC_POINTS * k if k else None)
+        rates = s.update_rates(now, s.sync_done(m, LIVE_SYNC_DONE * k if k else None))
+        if self.timeline.sync(m, now, LIVE_SYNC_INTERVALS * k if k else None, until, quiet):
+            self._rebuild_legend(1)
+        self.behind = s.behind or self.timeline.behind
+        if self.behind and self._follow and until is None:
+            # The follow-mode bins folded as the points come keep the frame that draws short.
+            self._drawer.fold(s.counters, *follow_range(now), self._vb.width())
+        return counters, rates
 
     def note_records(self, applied: list[tuple[int, tuple]]) -> None:
         """Records a live run applied to the model: the timeline marks task_done() errors."""
@@ -487,4 +495,5 @@ class ChartsPanel(QWidget):
         self.readout.update(
             self._model, self._series, self._hover_t, self._now, self._theme, self._style,
             offer_hint=self.interactive, fallback_width=self._glw.viewport().width() - 8,
+            whole_run=not self._paced,  # a paced frame's readout needs no summary (10 ms)
         )

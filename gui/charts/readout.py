@@ -85,12 +85,14 @@ class ChartReadout:
 
     def update(
         self, m: RunModel | None, s: ModelSeries, t: float | None, now: float, theme: Theme,
-        style: Style, *, offer_hint: bool, fallback_width: float,
+        style: Style, *, offer_hint: bool, fallback_width: float, whole_run: bool = True,
     ) -> None:
         """Say the figures at the hovered time ``t`` (None: at ``now``, the run's latest).
 
         ``offer_hint`` offers "hover a chart" (not in a picture of the charts); ``fallback_width``
-        is the room before the label has been laid out.
+        is the room before the label has been laid out. ``whole_run``: an ended run's figures
+        are its whole-run means (False: a paced frame before the end is reported, which keeps
+        the sliding window's: the summary walks every task).
         """
         at = t if t is not None else now
         parts: list[str] = []
@@ -120,7 +122,7 @@ class ChartReadout:
                              + span(f"task_done {val['dones']}", theme.dones))
                 g = s.grid.view()
                 # (A replay's model holds the whole run: its end counts once "now" reaches it.)
-                if t is None and m.end_t is not None and m.end_t <= now:
+                if t is None and whole_run and m.end_t is not None and m.end_t <= now:
                     # The run is over: its whole-run means, the figures its summary gives.
                     parts.append(span(self._whole_run_words(m), theme.rate))
                 elif g.size:

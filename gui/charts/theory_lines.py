@@ -58,6 +58,8 @@ class TheoryLines:
             line.hide()
         self.bound_t: float | None = None  # where the batch bound line stands (run seconds)
         self._bound_key: tuple | None = None
+        self._tasks_key: tuple | None = None  # the tasks' part of the bound, computed for
+        self._tasks_bound: tuple[float, float] | None = None
         self._theme: Theme | None = None
         self._style = Style()
 
@@ -87,7 +89,7 @@ class TheoryLines:
             else:
                 hide_from(plot, line)  # type: ignore[arg-type]
         self.bound_t = None
-        self._bound_key = None
+        self._bound_key = self._tasks_key = self._tasks_bound = None
         self._bound_at: tuple[float, float] | None = None
         hide_from(self.unfinished.plot, self.bound)
         for i in (0, 3):
@@ -121,20 +123,33 @@ class TheoryLines:
 
     def _bound(self, m: RunModel) -> tuple[float, float] | None:
         """(the bound's time, when the last task was put) once every task is put, else None."""
+        if m.task_puts < m.tasks_total:
+            # Not every task is put yet (each put row is one of task_puts): the bound waits, and
+            # gathering every task's duration each frame cost a flood 2-7 ms per frame.
+            return None
+        key = (id(m), m.task_puts)
+        if key != self._tasks_key:  # the tasks' part: a sentinel's put changes none of it
+            self._tasks_key, self._tasks_bound = key, self._tasks(m)
+        if self._tasks_bound is None:
+            return None
+        put_t = np.concatenate([r.t_put[: r.n] for r in m.tasks.streams.values() if r.n])
+        return float(np.nanmin(put_t)) + self._tasks_bound[0], self._tasks_bound[1]
+
+    def _tasks(self, m: RunModel) -> tuple[float, float] | None:
+        """(the batch bound, when the tasks_total-th task was put), None before that."""
         durations = task_durations(m)
         if not durations.size or durations.size < m.tasks_total:
             return None
-        put_t = np.concatenate([r.t_put[: r.n] for r in m.tasks.streams.values() if r.n])
         task_t = np.concatenate([r.t_put[: r.n][r.label[: r.n] != LABEL_NONE]
                                  for r in m.tasks.streams.values() if r.n])  # fmt: skip
-        put_t, task_t = put_t[~np.isnan(put_t)], task_t[~np.isnan(task_t)]
+        task_t = task_t[~np.isnan(task_t)]
         cfg = self.cfg
         assert cfg is not None
         bound = batch_bound(durations * cfg.time_scale, cfg.consumers, self.cpus,
                             cfg.workload == "cpu")  # fmt: skip
         # The line is due when the tasks_total-th task is put (a model fed that far has them).
         k = min(task_t.size, max(1, m.tasks_total)) - 1
-        return float(put_t.min()) + bound, float(np.partition(task_t, k)[k])
+        return bound, float(np.partition(task_t, k)[k])
 
     # ------------------------------------------------------------------ look
     def entries(self, chart: object, theme: Theme, style: Style) -> list[Entry]:

@@ -118,7 +118,7 @@ class TimelineItem(pg.GraphicsObject):
         # The model holds the whole run; draw it as it was at this time (a replay's playhead).
         self.until: float | None = None
         self.stop_t: float | None = None  # the run's Stop: deaths after it are "stopped"
-        self.behind = False
+        self.behind = self._unpainted = False  # _unpainted: a quiet sync took rows' data
         self._bounds_key: tuple[float, int] | None = None
         self._bounds = QRectF()
         self.theme = theme
@@ -147,10 +147,11 @@ class TimelineItem(pg.GraphicsObject):
         self._version += 1
         self.update()
 
-    def sync(self, now: float, limit: int | None = None, until: float | None = None) -> bool:
-        """Pull new intervals from the workers (at most ``limit`` per row); True if anything
-        visible changed. ``behind`` tells whether a row has more waiting."""
-        changed = until != self.until
+    def sync(self, now: float, limit: int | None = None, until: float | None = None,
+             quiet: bool = False) -> bool:  # fmt: skip
+        """Pull new intervals (at most ``limit`` per row); True if anything visible changed;
+        ``behind``: a row has more. ``quiet``: repainted at the next sync that is not."""
+        changed = until != self.until or self._unpainted
         self.until = until
         self.behind = False
         for row in self.rows:
@@ -162,8 +163,9 @@ class TimelineItem(pg.GraphicsObject):
             self.now = now
             changed = True
         if changed:
-            self._version += 1
-            self.update()
+            self._version, self._unpainted = self._version + 1, quiet
+            if not quiet:
+                self.update()
         return changed
 
     def boundingRect(self) -> QRectF:
@@ -353,9 +355,8 @@ def activity_brush(theme: Theme, a: Activity) -> QBrush:
 
 def worker_rows(model: RunModel | None) -> list[TimelineRow]:
     """Rows in display order: producers then consumers, as the model numbers them."""
-    if model is None:
-        return []
-    return [TimelineRow(w) for _, w in sorted(model.workers.items()) if _ > 0]
+    workers = sorted(model.workers.items()) if model is not None else []
+    return [TimelineRow(w) for src, w in workers if src > 0]
 
 
 class TimelineChart:
@@ -432,11 +433,10 @@ class TimelineChart:
         n = max(1, len(self.rows))
         self.plot.setYRange(-0.5, n - 0.5, padding=0.02)
 
-    def sync(
-        self, model: RunModel, now: float, limit: int | None = None, until: float | None = None
-    ) -> bool:
-        """Pull new intervals (at most ``limit`` per row); True if the legend needs new
-        entries. ``until``: the model holds the whole run, drawn as it was then."""
+    def sync(self, model: RunModel, now: float, limit: int | None = None,
+             until: float | None = None, quiet: bool = False) -> bool:  # fmt: skip
+        """Pull new intervals (at most ``limit`` per row; ``quiet``: TimelineItem.sync's); True
+        if the legend needs new entries. ``until``: the whole run's model, drawn as then."""
         if len(model.workers) != self._n_workers:
             self.set_model(model)
         if model.tasks_total != self._reserved_for:
@@ -447,7 +447,7 @@ class TimelineChart:
             for row in self.rows:
                 row.reserve(n)
         self.item.stop_t = model.stop_t
-        self.item.sync(now, limit, until)
+        self.item.sync(now, limit, until, quiet)
         grew = self._note_activities()
         marks = self.marks.update(model, [r.worker.src for r in self.rows], until)
         return grew or marks

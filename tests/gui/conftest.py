@@ -33,6 +33,19 @@ def finished_model(cfg: RunConfig, timeout: float = 60.0) -> RunModel:
     return run.model
 
 
+@pytest.fixture
+def panel(qtbot):  # type: ignore[no-untyped-def]
+    """A shown ChartsPanel at the window's size (the charts' tests draw into it)."""
+    from gui.charts import ChartsPanel
+
+    p = ChartsPanel()
+    qtbot.addWidget(p)
+    p.resize(1280, 800)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
 @pytest.fixture(scope="session")
 def short_run_model() -> RunModel:
     """A finished SHORT_RUN (shared: tests must only read it)."""

@@ -34,16 +34,6 @@ COUNTERS = {
 }
 
 
-@pytest.fixture
-def panel(qtbot) -> ChartsPanel:
-    p = ChartsPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
-
-
 def steps_of(model: RunModel) -> dict[str, np.ndarray]:
     """The model's counter series as the charts should hold them, one value per change."""
     puts = np.array(model.s_puts, dtype=float)

@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QImage
 
 from engine.config import RunConfig
 from engine.model import RunModel
-from gui.charts import ChartsPanel
 from gui.charts.series import sliding_rates
 from tests.gui.conftest import finished_model
 
@@ -24,16 +23,6 @@ CONSTANT_SERVICE = RunConfig(
 @pytest.fixture(scope="module")
 def constant_model() -> RunModel:
     return finished_model(CONSTANT_SERVICE)
-
-
-@pytest.fixture
-def panel(qtbot) -> ChartsPanel:
-    p = ChartsPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 def _expected_means(m: RunModel, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

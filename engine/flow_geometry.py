@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.flow_layout import CONSUMER, DONE, DROPPED, LOST, PRODUCER, QUEUE, Token
+from engine.flow_layout import CONSUMER, DONE, DROPPED, LOST, PRODUCER, QUEUE, UNFINISHED, Token
 
 Rect = tuple[float, float, float, float]  # x, y, width, height
 Point = tuple[float, float]
@@ -72,7 +72,8 @@ class FlowGeometry:
         """The pixel centre a token rests at; ``order`` stacks tokens held at one station."""
         if tok.place == QUEUE:
             return self.slot_center(tok.station)
-        if tok.place == CONSUMER:
+        if tok.place in (CONSUMER, UNFINISHED):
+            # Left unfinished: still in the hands of the worker QueueLab stopped.
             return self.station_token(self.consumers, tok.station, order)
         if tok.place == PRODUCER:
             x, y, w, h = self.producers[min(tok.station, len(self.producers) - 1)]

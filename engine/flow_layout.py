@@ -27,6 +27,7 @@ QUEUE = "queue"
 CONSUMER = "consumer"
 DONE = "done"
 DROPPED = "dropped"  # held by a worker that died: task_done() will never come for it
+UNFINISHED = "unfinished"  # held by a worker QueueLab stopped (Stop, the hang rule): not a death
 LOST = "lost"  # put, but the feeder thread could not send it: never in the queue
 
 # Kinds of token.
@@ -53,7 +54,7 @@ class FlowLimits:
     queue_slots: int = 24
     held_shown: int = 3  # per consumer
     done_shown: int = 10
-    dropped_shown: int = 3  # per dead worker
+    dropped_shown: int = 3  # per dead or stopped worker
     # Seconds of run time the eye takes in at once (a wall second times the playback speed),
     # and how many moves along one edge it can follow in that time.
     eye_window_s: float = 1.0
@@ -84,6 +85,9 @@ class Station:
     activity: int  # an engine.states.Activity at t
     held: int  # tasks taken and not done (consumers)
     made: int  # tasks put so far (producers; re-puts of retries by consumers)
+    # Ended by QueueLab (Stop, the hang rule) by t: its DIED is no death of its own
+    # (WorkerInfo.stopped_by, the rule the diagnosis and the timeline follow).
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,11 +271,18 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         lost = np.isin(c.tid, np.asarray(lost_tids, np.int64)) & put & ~got
     in_queue = put & ~got & ~lost
     at_cons = got & ~fin
-    dead_at = {w.src: w.exit_t for w in cons if w.exitcode not in (None, 0)
+    # A consumer gone with a nonzero code by t: dead (its tasks dropped), or stopped by
+    # QueueLab (its tasks left unfinished) — one rule with the diagnosis (WorkerInfo.died_before).
+    gone_at = {w.src: (w.exit_t, DROPPED if w.died_before(m.stop_t) else UNFINISHED)
+               for w in cons if w.exitcode not in (None, 0)
                and w.exit_t is not None and w.exit_t <= t}  # fmt: skip
     dropped = np.zeros(len(c.tid), bool)
-    for src in dead_at:
-        dropped |= at_cons & (c.get_src == src)
+    left = np.zeros(len(c.tid), bool)  # the stopped ones': still its station's (held) count
+    for src, (_t, place) in gone_at.items():
+        mine = at_cons & (c.get_src == src)
+        dropped |= mine
+        if place == UNFINISHED:
+            left |= mine
     at_cons &= ~dropped
     failed = c.fail_t <= t
     lim = limits
@@ -351,10 +362,11 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
         for j in mine[: lim.held_shown].tolist():
             make(j, CONSUMER, i, float(c.t_get[j]), (EDGE_GET, i))
         held_more.append(max(0, len(mine) - lim.held_shown))
-        if w.src in dead_at:
+        if w.src in gone_at:
+            gone_t, place = gone_at[w.src]
             gone = np.flatnonzero(dropped & (c.get_src == w.src))
             for j in gone[: lim.dropped_shown].tolist():
-                make(j, DROPPED, i, float(dead_at[w.src]), ("", -1))
+                make(j, place, i, float(gone_t), ("", -1))
     d = np.flatnonzero(fin)
     d = d[np.argsort(-c.t_done[d], kind="stable")][: lim.done_shown]
     for slot, j in enumerate(d.tolist()):
@@ -367,8 +379,8 @@ def flow_frame(m: RunModel, t: float, limits: FlowLimits = FlowLimits()) -> Flow
     depth = max(0, puts - gets - lost_n)
     return FlowFrame(
         t=t,
-        producers=tuple(_station(w, t, c, put, at_cons) for w in prods),
-        consumers=tuple(_station(w, t, c, put, at_cons) for w in cons),
+        producers=tuple(_station(w, t, c, put, at_cons, m.stop_t) for w in prods),
+        consumers=tuple(_station(w, t, c, put, at_cons | left, m.stop_t) for w in cons),
         maxsize=m.maxsize,
         depth=depth,
         queue_more=max(0, len(q) - lim.queue_slots),
@@ -403,11 +415,14 @@ def station_counts(m: RunModel) -> tuple[int, int]:
     return max(len(prods), m.producers), max(len(cons), m.consumers)
 
 
-def _station(w: object, t: float, c: _Columns, put: np.ndarray, at_cons: np.ndarray) -> Station:
-    src = w.src  # type: ignore[attr-defined]
+def _station(w: WorkerInfo, t: float, c: _Columns, put: np.ndarray, at_cons: np.ndarray,
+             stop_t: float | None) -> Station:  # fmt: skip
+    src = w.src
     made = int(np.count_nonzero(put & (c.put_src == src) & (c.label != LABEL_NONE)))
     held = int(np.count_nonzero(at_cons & (c.get_src == src)))
-    return Station(w.name, src, _activity_at(w, t), held, made)  # type: ignore[attr-defined]
+    act = _activity_at(w, t)
+    stopped = act == Activity.DIED and w.stopped_by(stop_t)
+    return Station(w.name, src, act, held, made, stopped)
 
 
 def _gate(m: RunModel, t: float) -> str:

@@ -61,3 +61,8 @@ class WorkerInfo:
             return False
         t = self.died_t if self.died_t is not None else self.exit_t
         return stop_t is None or (t or 0.0) < stop_t
+
+    def stopped_by(self, stop_t: float | None) -> bool:
+        """QueueLab ended it (Stop, the hang rule): a nonzero exit not before ``stop_t``."""
+        ended = self.exitcode not in (None, 0)
+        return stop_t is not None and ended and not self.died_before(stop_t)

@@ -1,21 +1,30 @@
-"""The flow view's pure layout (engine/flow_layout.py) on hand-made records: exact places."""
+"""The flow view's pure layout (engine/flow_layout.py): exact places, on hand-made records and
+on a real run stopped mid-task."""
 
 from __future__ import annotations
 
+import time
+
+from engine.config import RunConfig
+from engine.distributions import Distribution
 from engine.events import Kind
 from engine.flow_layout import (
     CONSUMER,
     DONE,
+    DROPPED,
     EDGE_PUT,
     GATE_CLOSED,
     GATE_NOT_CALLED,
     GATE_OPEN,
     QUEUE,
+    UNFINISHED,
     FlowLimits,
     flow_frame,
     latest_time,
 )
 from engine.model import RunModel
+from engine.runner import Run
+from engine.states import Activity
 
 T0 = 100.0
 
@@ -84,3 +93,61 @@ def test_a_traced_programs_main_process_is_its_producer() -> None:
     assert [s.name for s in f.producers] == ["main"]
     tok = f.token(tid)
     assert tok.place == QUEUE and tok.text == "#5" and not tok.retried
+
+
+def stopped_holding_a_task(cfg: RunConfig) -> tuple[RunModel, int]:
+    """A real run stopped while consumer-0 (stream 2) works on a task: the model, that task."""
+    with Run(cfg) as run:
+        m = run.model
+        end = time.monotonic() + 60
+        while time.monotonic() < end:  # gated on the model: the consumer holds a task
+            run.poll(0.01, wait_s=0.005)
+            w = m.workers.get(2)
+            if w is not None and w.activity == Activity.PROCESS and w.task != -1:
+                break
+        tid = m.workers[2].task
+        assert tid != -1, "consumer-0 never took a task"
+        run.stop()
+        assert run.wait(30)
+    return m, tid
+
+
+def test_a_consumer_stopped_holding_a_task_is_stopped_and_its_task_left_unfinished() -> None:
+    # Each task takes 60 s: Stop (SIGTERM) ends consumer-0 in the middle of its first one.
+    cfg = RunConfig(consumers=1, tasks_per_producer=3, task_duration=Distribution.constant(60.0))
+    m, tid = stopped_holding_a_task(cfg)
+    w = m.workers[2]
+    assert w.exitcode not in (None, 0) and m.stop_t is not None and w.exit_t >= m.stop_t
+    f = flow_frame(m, latest_time(m))
+    tok = f.token(tid)
+    assert tok is not None and tok.place != DROPPED, "a stopped worker's task is not dropped"
+    assert tok.place == UNFINISHED and tok.station == 0
+    assert f.consumers[0].stopped and f.consumers[0].held == 1
+    # Before the stop it was held by its consumer.
+    assert flow_frame(m, m.stop_t - 1e-6).token(tid).place == CONSUMER
+    assert not flow_frame(m, m.stop_t - 1e-6).consumers[0].stopped
+
+
+def test_a_consumer_killed_before_the_stop_dropped_its_task_one_stopped_after_did_not() -> None:
+    # A run stopped after a consumer died: consumer-0 was killed (SIGKILL) holding task a, then
+    # QueueLab stopped the run, ending consumer-1 (SIGTERM) holding task b.
+    recs = start(consumers=2, tasks=2)
+    a, b = 1 << 32, (1 << 32) + 1
+    recs[1] += [(int(Kind.PUT), T0 + 0.1, T0 + 0.1, a, 0, 5.0),
+                (int(Kind.PUT), T0 + 0.1, T0 + 0.1, b, 1, 5.0)]  # fmt: skip
+    recs[2].append((int(Kind.GET), T0 + 0.2, T0 + 0.2, a))
+    recs[3].append((int(Kind.GET), T0 + 0.2, T0 + 0.2, b))
+    recs[0] += [(int(Kind.PROC_EXIT), T0 + 0.5, 2, -9), (int(Kind.STOP), T0 + 0.6, "stopped"),
+                (int(Kind.PROC_EXIT), T0 + 0.7, 3, -15),
+                (int(Kind.PROC_EXIT), T0 + 0.7, 1, -15)]  # fmt: skip
+    m = model(recs)
+    f = flow_frame(m, 0.8)
+    assert (f.token(a).place, f.token(a).station) == (DROPPED, 0)
+    assert (f.token(b).place, f.token(b).station) == (UNFINISHED, 1)
+    assert [(s.stopped, s.held) for s in f.consumers] == [(False, 0), (True, 1)]
+    assert f.producers[0].stopped
+    assert [s.activity for s in f.consumers] == [int(Activity.DIED)] * 2
+    # Between the death and the stop, b is still at work.
+    mid = flow_frame(m, 0.55)
+    assert (mid.token(a).place, mid.token(b).place) == (DROPPED, CONSUMER)
+    assert not any(s.stopped for s in mid.consumers)

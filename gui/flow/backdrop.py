@@ -26,6 +26,7 @@ from gui.flow.look import (
     S_RETRIED,
     S_SENTINEL,
     S_TASK,
+    S_UNFINISHED,
     TokenStyle,
     paint_token,
     text_font,
@@ -53,14 +54,18 @@ _SHORT_WORDS = {
 }
 
 
-def _fit_words(p: QPainter, act: Activity, width: float) -> str:
+# A worker QueueLab ended (Stop, the hang rule): not a death (engine.flow_layout.Station.stopped).
+STOPPED_WORDS = ("stopped by QueueLab", "stopped")
+
+
+def _fit_words(p: QPainter, act: Activity, width: float, stopped: bool = False) -> str:
     """What the station does, in words that fit ``width``: the short form, else elided."""
     fm = p.fontMetrics()
-    for words in (_WORDS.get(act, ""), _SHORT_WORDS.get(act, "")):
+    long, short = STOPPED_WORDS if stopped else (_WORDS.get(act, ""), _SHORT_WORDS.get(act, ""))
+    for words in (long, short):
         if words and fm.horizontalAdvance(words) <= width:
             return words
-    return fm.elidedText(_SHORT_WORDS.get(act) or _WORDS.get(act, ""),
-                         Qt.TextElideMode.ElideRight, int(width))  # fmt: skip
+    return fm.elidedText(short or long, Qt.TextElideMode.ElideRight, int(width))
 
 
 GATE_WORDS = {
@@ -76,7 +81,22 @@ LEGEND_TOKENS = (
     (S_FAILED, "7", "failed"),
     (S_RETRIED, "↺7", "retried (re-put)"),
     (S_DROPPED, "7", "dropped by a dead worker"),
+    (S_UNFINISHED, "7", "left unfinished (worker stopped)"),
 )
+# The legend's other entries: how a station ended, the gate, a stream.
+LEGEND_LINES = (
+    (("mark", "died"), "worker died"),
+    (("mark", "stopped"), "worker stopped by QueueLab"),
+    (("gate", GATE_CLOSED), "gate closed (join waits)"),
+    (("gate", GATE_OPEN), "gate open (join returned)"),
+    (("gate", GATE_PREMATURE), "red: join returned prematurely"),
+    (("stream", ""), "stream: too fast to follow (rate in the box)"),
+)
+
+
+def legend_labels() -> list[str]:
+    """Every legend entry's words, in the order they are drawn."""
+    return [label for _k, _t, label in LEGEND_TOKENS] + [label for _k, label in LEGEND_LINES]
 
 
 def _rect(r: tuple[float, float, float, float]) -> QRectF:
@@ -122,6 +142,8 @@ def paint_counts(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> No
     for i, s in enumerate(f.consumers):
         more = f.held_more[i] if i < len(f.held_more) else 0
         extra = f"holds {s.held}" + (f" (+{more})" if more else "")
+        if s.stopped and s.held:
+            extra = f"left {s.held} unfinished"
         if (EDGE_GET, i) in rates:
             extra += f" · {rates[(EDGE_GET, i)]:.0f}/s"
         _station(p, g.consumers[i], s, theme, extra, u)
@@ -153,8 +175,11 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
              holds: bool = True) -> None:  # fmt: skip
     rect = _rect(r)
     act = Activity(s.activity)
-    colour = qcolor(theme.activities.get(act, theme.producers_line))
-    dead = act == Activity.DIED
+    # Stopped by QueueLab: the look of a worker that has ended, not of a death.
+    colour = qcolor(theme.activities.get(Activity.EXITED if s.stopped else act,
+                                         theme.producers_line))  # fmt: skip
+    dead = act == Activity.DIED and not s.stopped
+    loud = dead or act == Activity.BLOCK_PUT
     p.setPen(QPen(colour, u * (0.16 if dead else 0.1)))
     fill = QColor(colour)
     fill.setAlpha(40)
@@ -168,19 +193,30 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
     line_h = (rect.height() - u * 0.2) / 3
     top = QRectF(rect.x() + u * 0.2, rect.y() + u * 0.1, text_w, line_h)
     p.drawText(top.adjusted(0, 0, rect.width() - u * 0.4 - text_w, 0), left, s.name)
-    p.setFont(text_font(u, 0.36, bold=act in (Activity.DIED, Activity.BLOCK_PUT)))
+    p.setFont(text_font(u, 0.36, bold=loud))
     line2 = top.translated(0, line_h)
-    p.setPen(colour if act in (Activity.DIED, Activity.BLOCK_PUT) else qcolor(theme.foreground))
-    p.drawText(line2, left, _fit_words(p, act, line2.width()))
+    p.setPen(colour if loud else qcolor(theme.foreground))
+    p.drawText(line2, left, _fit_words(p, act, line2.width(), s.stopped))
     p.setFont(text_font(u, 0.34))
     p.setPen(qcolor(theme.foreground))
     p.drawText(line2.translated(0, line_h), left, extra)
-    if dead:
-        p.setPen(QPen(qcolor(theme.warning), u * 0.12))
+    if dead or s.stopped:
         corner = rect.topRight()
-        a, b = corner + QPointF(-u * 0.55, u * 0.15), corner + QPointF(-u * 0.15, u * 0.55)
-        p.drawLine(a, b)
-        p.drawLine(QPointF(a.x(), b.y()), QPointF(b.x(), a.y()))
+        _mark(p, "died" if dead else "stopped", corner + QPointF(-u * 0.35, u * 0.35), u * 0.4,
+              theme)  # fmt: skip
+
+
+def _mark(p: QPainter, kind: str, centre: QPointF, size: float, theme: Theme) -> None:
+    """A station's end, in its corner and in the legend: a red ✗ (died), a grey ■ (stopped)."""
+    h = size / 2
+    if kind == "died":
+        p.setPen(QPen(qcolor(theme.warning), size * 0.3))
+        p.drawLine(centre + QPointF(-h, -h), centre + QPointF(h, h))
+        p.drawLine(centre + QPointF(-h, h), centre + QPointF(h, -h))
+        return
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(qcolor(theme.activities[Activity.EXITED]))
+    p.drawRect(QRectF(centre.x() - h, centre.y() - h, size, size))
 
 
 def _arrow(p: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> None:
@@ -294,10 +330,7 @@ def _legend(p: QPainter, g: FlowGeometry, theme: Theme, look: dict[str, TokenSty
     x, y = x0, y0 + u * 0.15
     row_h = u * 0.9
     entries: list[tuple[str, object]] = [(label, key) for key, _t, label in LEGEND_TOKENS]
-    gates = ((GATE_CLOSED, "gate closed (join waits)"), (GATE_OPEN, "gate open (join returned)"),
-             (GATE_PREMATURE, "red: join returned prematurely"))  # fmt: skip
-    entries += [(label, ("gate", key)) for key, label in gates]
-    entries.append(("stream: too fast to follow (rate in the box)", ("stream", "")))
+    entries += [(label, key) for key, label in LEGEND_LINES]
     text_of = {key: t for key, t, _ in LEGEND_TOKENS}
     for label, key in entries:
         p.setFont(words)
@@ -306,7 +339,9 @@ def _legend(p: QPainter, g: FlowGeometry, theme: Theme, look: dict[str, TokenSty
         if x + need > x0 + w and x > x0:
             x, y = x0, y + row_h
         sample = QRectF(x, y + (row_h - small) / 2, tw, small)
-        if isinstance(key, tuple):
+        if isinstance(key, tuple) and key[0] == "mark":
+            _mark(p, key[1], sample.center(), small * 0.6, theme)
+        elif isinstance(key, tuple):
             kind, gate = key
             if kind == "gate":
                 pen = QPen(gate_colour(theme, gate), small * 0.3)

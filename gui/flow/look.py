@@ -16,7 +16,7 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 
-from engine.flow_layout import DONE, DROPPED, LOST, SENTINEL, Token
+from engine.flow_layout import DONE, DROPPED, LOST, SENTINEL, UNFINISHED, Token
 from gui.charts.palette import Theme, qcolor
 
 # Token styles, one per legend entry.
@@ -26,6 +26,7 @@ S_SENTINEL = "sentinel"
 S_FAILED = "failed"
 S_RETRIED = "retried"
 S_DROPPED = "dropped"
+S_UNFINISHED = "unfinished"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class TokenStyle:
 def token_style_key(tok: Token) -> str:
     if tok.place in (DROPPED, LOST):
         return S_DROPPED
+    if tok.place == UNFINISHED:
+        return S_UNFINISHED
     if tok.failed:
         return S_FAILED
     if tok.kind == SENTINEL:
@@ -71,6 +74,11 @@ def styles(theme: Theme) -> dict[str, TokenStyle]:
         S_DROPPED: TokenStyle(
             QColor("#b9bec4") if not dark else QColor("#4a5058"), qcolor(theme.warning), fg,
             "round", dashed=True, cross=True,
+        ),
+        # Held by a worker QueueLab stopped: a task's colour, faded, with a muted dashed
+        # border and no cross (nothing failed, the run was ended around it).
+        S_UNFINISHED: TokenStyle(
+            qcolor(theme.in_flight_fill), qcolor(theme.producers_line), fg, "round", dashed=True
         ),
     }
 

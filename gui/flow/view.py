@@ -29,6 +29,7 @@ from engine.flow_geometry import FlowGeometry, flow_geometry
 from engine.flow_layout import (
     CONSUMER,
     DROPPED,
+    UNFINISHED,
     FlowFrame,
     FlowLimits,
     flow_frame,
@@ -38,7 +39,7 @@ from engine.flow_layout import (
 from engine.model import RunModel
 from gui.charts.palette import Theme, theme_for_palette
 from gui.flow.backdrop import (
-    LEGEND_TOKENS,
+    legend_labels,
     paint_backdrop,
     paint_clock,
     paint_counts,
@@ -236,7 +237,7 @@ class FlowView(QGraphicsView):
         for tok in f.tokens:
             seen.add(tok.tid)
             order = 0
-            if tok.place in (CONSUMER, DROPPED):
+            if tok.place in (CONSUMER, DROPPED, UNFINISHED):
                 order = stacked.get((tok.place, tok.station), 0)
                 stacked[(tok.place, tok.station)] = order + 1
             item = self.items.get(tok.tid)
@@ -246,7 +247,7 @@ class FlowView(QGraphicsView):
                 self.items[tok.tid] = item
             item.set_look(tok, self._look[token_style_key(tok)], font, g.token_w, g.token_h)
             item.target = g.token_pos(tok, order)
-            item.z = 2 + order if tok.place == CONSUMER else 1
+            item.z = 2 + order if tok.place in (CONSUMER, UNFINISHED) else 1
             if snap or tok.stream:
                 item.setPos(*item.target)
             elif fresh:
@@ -421,10 +422,7 @@ def _legend_rows(width: float, unit: float) -> int:
     if app is None:
         return 2
     fm = QFontMetricsF(text_font(unit, 0.36))
-    labels = [label for _k, _t, label in LEGEND_TOKENS] + [
-        "gate closed (join waits)", "gate open (join returned)",
-        "red: join returned prematurely", "stream: too fast to follow (rate in the box)",
-    ]  # fmt: skip
+    labels = legend_labels()
     usable = width - unit * 0.8
     rows, x = 1, 0.0
     for label in labels:

@@ -25,8 +25,10 @@ from engine.flow_layout import (
     GATE_PREMATURE,
     QUEUE,
     SENTINEL,
+    UNFINISHED,
     FlowLimits,
     flow_frame,
+    latest_time,
 )
 from engine.model import Activity, RunModel
 from engine.replay import Replayer, replay_model
@@ -34,7 +36,7 @@ from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from gui.charts.palette import qcolor, theme_for_palette
 from gui.flow import FlowView
-from gui.flow.look import S_SENTINEL, S_TASK, styles
+from gui.flow.look import S_SENTINEL, S_TASK, S_UNFINISHED, styles, token_style_key
 
 # Retries (a failed task goes back into the queue from its consumer), two consumers, sentinels.
 CFG = RunConfig(
@@ -269,6 +271,58 @@ def test_a_killed_worker_drops_its_token(qtbot: QtBot) -> None:
     before = flow_frame(m, (t_get + w.exit_t) / 2)
     assert before.token(tid).place == CONSUMER
     assert m.tasks[tid].label != LABEL_NONE
+
+
+def test_a_worker_stopped_holding_a_task_is_drawn_stopped_not_dead(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    # Stop ends consumer-0 in the middle of a 60 s task: live and in the replay of its trace
+    # (which the video export draws), the view shows a stopped worker, not a death.
+    cfg = RunConfig(consumers=1, tasks_per_producer=3, task_duration=Distribution.constant(60.0))
+    path = tmp_path / "stopped.qltrace"
+    with TraceWriter(path, cfg) as writer:
+        run = Run(cfg)
+        writer.attach(run)
+        with run:
+            end = time.monotonic() + 60
+            while time.monotonic() < end and run.model.workers.get(2, None) is None:
+                run.poll(0.01, wait_s=0.005)
+            w = run.model.workers[2]
+            while time.monotonic() < end and not (w.activity == Activity.PROCESS and w.task != -1):
+                run.poll(0.01, wait_s=0.005)  # gated on the model: the consumer holds a task
+            tid = w.task
+            run.stop()
+            assert run.wait(30)
+    look = styles(theme_for_palette())
+    for m in (run.model, replay_model(read_trace(path))):
+        view = FlowView()
+        qtbot.addWidget(view)
+        view.resize(1280, 800)
+        view.show()
+        view.set_model(m)
+        view.set_time(latest_time(m), snap=True)
+        tok = view.frame.token(tid)
+        assert tok is not None and tok.place == UNFINISHED, "left unfinished, not dropped"
+        assert token_style_key(tok) == S_UNFINISHED and view.frame.consumers[0].stopped
+        bx, by, bw, bh = view.geometry_.consumers[0]
+        x, y = view.token_positions()[tid]
+        assert bx < x < bx + bw and by < y < by + bh, "in its stopped consumer's hands"
+        out = tmp_path / "stopped.png"
+        view.export_image(str(out))
+        img = QImage(str(out))
+        corner = (bx + bw - view.geometry_.unit, by, view.geometry_.unit, view.geometry_.unit)
+        theme = theme_for_palette()
+        assert not _has_colour(img, qcolor(theme.warning), corner, tol=30), "no red ✗ of a death"
+        assert _has_colour(img, qcolor(theme.activities[Activity.EXITED]), corner, tol=4)
+        assert _has_colour(img, look[S_UNFINISHED].fill, (bx, by, bw, bh)), "its token's look"
+        svg = tmp_path / "stopped.svg"
+        view.export_image(str(svg))
+        text = svg.read_text(encoding="utf-8")
+        words = (">stopped by QueueLab</text>", ">stopped</text>")  # a station's, not the legend's
+        assert any(w in text for w in words) and ">died</text>" not in text
+        assert ">left 1 unfinished</text>" in text
+        assert "left unfinished (worker stopped)" in text  # the legend says what it is
+        view.close()
 
 
 def test_main_window_flow_tab_follows_the_live_run(qtbot: QtBot) -> None:

@@ -33,7 +33,7 @@ def stopped(w: WorkerInfo, stop_t: float | None) -> bool:
 
     The same rule as ``RunModel.dead_workers``: a death after the stop was asked for.
     """
-    return stop_t is not None and w.exitcode not in (None, 0) and not w.died_before(stop_t)
+    return w.stopped_by(stop_t)
 
 
 class TimelineRow:

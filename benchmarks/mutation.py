@@ -84,7 +84,8 @@ MODULES: dict[str, list[str]] = {
     # 37 of their 37 sampled mutants survived (see SCORES).
     "engine/explain": ["tests/test_explain_words.py", "tests/test_diagnosis.py",
                        "tests/test_explain.py", "tests/test_explain_summary.py",
-                       "tests/test_step_time.py", "tests/test_headless.py"],
+                       "tests/test_explain_traced.py", "tests/test_step_time.py",
+                       "tests/test_headless.py"],
     # The sentences, moved out of the pitfalls: measured on their own in a few minutes.
     "engine/explain/words.py": ["tests/test_explain_words.py", "tests/test_diagnosis.py",
                                 "tests/test_explain.py"],
@@ -112,9 +113,13 @@ MODULES: dict[str, list[str]] = {
 
 
 def tests_for(target: str) -> list[str]:
-    """The pytest arguments of ``target``: its MODULES entry, or the chart tests."""
+    """The pytest arguments of ``target``: its MODULES entry, the explain package's tests
+    for one of its files, or the chart tests."""
     if target in MODULES:
         return MODULES[target]
+    # One file of the explain package (a whole file is minutes, the package is half an hour).
+    if all(t.startswith("engine/explain/") and (ROOT / t).is_file() for t in target.split(",")):
+        return MODULES["engine/explain"]
     if all(t.startswith("gui/charts/") and (ROOT / t).exists() for t in target.split(",")):
         return CHART_TESTS
     raise KeyError(target)

@@ -1,0 +1,53 @@
+"""Diagnosis edges mutation testing found unguarded: a stopped run, a consumer taking two."""
+
+from __future__ import annotations
+
+import signal
+
+from test_diagnosis import Script, one_sentinel_script
+
+from engine.events import Kind as K
+from engine.explain import diagnose, missing_task_done
+
+
+def test_a_run_stopped_after_the_hang_is_diagnosed_as_it_was_at_the_stop() -> None:
+    """--hang-timeout stops the run, which kills the consumers left in get(); the diagnosis
+    printed then is that of the moment of the stop, the waiting consumers named."""
+    s = one_sentinel_script()  # consumer-0 and consumer-2 wait in get() from 0.5 and 0.7 s
+    s.rec(0, (K.STOP, 2.0, "hang timeout"))
+    for c in (0, 2):
+        s.exit(s.c(c), 2.1, code=-signal.SIGTERM)
+    m = s.model()
+    assert all(m.workers[s.c(c)].exitcode == -signal.SIGTERM for c in (0, 2))
+    assert diagnose(m, now_t=5.0) == [
+        "missing sentinels: 3 consumers, 1 sentinel — consumer-0 and consumer-2 wait in get() "
+        "forever: the queue is empty and every producer has finished; put one None per consumer."
+    ]
+
+
+def test_a_consumer_that_takes_two_tasks_then_marks_both_done_is_not_blamed() -> None:
+    """The loop shape (one task_done() after each get()) does not hold for a consumer that
+    takes two before marking them done; the queue's own count says it owes nothing."""
+    s = Script(consumers=2, tasks=4)
+    for i in range(4):
+        s.put(1, 0.1, i)
+    s.exit(1, 0.13)
+    s.join(0.14)
+    c0, c1 = s.c(0), s.c(1)
+    s.get(c0, 0.2, 0)
+    s.get(c0, 0.21, 1)
+    s.ok(c0, 0.3)
+    s.done(c0, 0.31)
+    s.get(c1, 0.2, 2)
+    s.fail(c1, 0.3, 2)  # back to get() without task_done()
+    s.get(c1, 0.4, 3)
+    s.ok(c1, 0.5)
+    m = s.model()
+    assert missing_task_done(m, m.workers[c0]) == []
+    assert diagnose(m, now_t=5.0) == [
+        "task_done() missing: consumer-1 took task 2 and never called task_done() for it; "
+        "every consumer is waiting in get(), so the unfinished counter is stuck at 1 and "
+        "queue.join() waits forever.",
+        "missing sentinels: 2 consumers, 0 sentinels — consumer-0 and consumer-1 wait in get() "
+        "forever: the queue is empty and every producer has finished; put one None per consumer.",
+    ]

@@ -7,7 +7,7 @@ import signal
 from test_diagnosis import Script, one_sentinel_script
 
 from engine.events import Kind as K
-from engine.explain import diagnose, missing_task_done
+from engine.explain import diagnose, hopeless, missing_task_done
 
 
 def test_a_run_stopped_after_the_hang_is_diagnosed_as_it_was_at_the_stop() -> None:
@@ -23,6 +23,7 @@ def test_a_run_stopped_after_the_hang_is_diagnosed_as_it_was_at_the_stop() -> No
         "missing sentinels: 3 consumers, 1 sentinel — consumer-0 and consumer-2 wait in get() "
         "forever: the queue is empty and every producer has finished; put one None per consumer."
     ]
+    assert hopeless(m, now_t=5.0) is None  # already ended: a stopped run is not judged again
 
 
 def test_a_consumer_that_takes_two_tasks_then_marks_both_done_is_not_blamed() -> None:
@@ -51,3 +52,51 @@ def test_a_consumer_that_takes_two_tasks_then_marks_both_done_is_not_blamed() ->
         "missing sentinels: 2 consumers, 0 sentinels — consumer-0 and consumer-1 wait in get() "
         "forever: the queue is empty and every producer has finished; put one None per consumer.",
     ]
+
+
+def test_a_producer_left_alone_on_an_unbounded_queue_is_reported_not_hopeless() -> None:
+    """Nothing blocks a put on an unbounded queue: the producer may still finish (exit 0)."""
+    s = Script(consumers=1, tasks=6)
+    for i in range(3):
+        s.put(1, 0.1 * (i + 1), i)
+    s.exit(s.c(0), 0.35)  # exited cleanly, on a sentinel from elsewhere say
+    m = s.model()
+    assert m.maxsize == 0
+    assert hopeless(m, now_t=5.0) is None
+    assert diagnose(m, now_t=5.0) == [
+        "producer-0 has put nothing for 4.7 s with 3 items queued and every consumer has "
+        "exited; 3 of its tasks are not yet put."
+    ]
+
+
+def test_not_hopeless_while_items_are_queued_for_the_consumers_in_get() -> None:
+    """Their get() records are on the way (a get is recorded when it returns)."""
+    s = Script(consumers=1, tasks=2)
+    s.put(1, 0.1, 0)
+    s.exit(1, 0.12)
+    s.get(s.c(0), 0.2, 0)
+    s.ok(s.c(0), 0.3)
+    s.put(s.c(0), 0.31, 1)  # a re-put, queued
+    assert hopeless(s.model(), now_t=5.0) is None
+
+
+def test_a_death_is_hopeless_with_one_task_unfinished_and_not_with_none() -> None:
+    def two_consumers_one_task() -> Script:
+        s = Script(consumers=2, tasks=1)
+        s.put(1, 0.1, 0)
+        s.exit(1, 0.12)  # no None: consumer-1 waits in get()
+        s.join(0.13)
+        s.get(s.c(0), 0.2, 0)
+        return s
+
+    s = two_consumers_one_task()
+    s.exit(s.c(0), 0.3, code=-9)  # killed holding the only task
+    m = s.model()
+    assert m.unfinished == 1
+    assert hopeless(m, now_t=0.4) == "consumer-0 died, so queue.join() can never return"
+    s = two_consumers_one_task()
+    s.ok(s.c(0), 0.3)
+    s.exit(s.c(0), 0.33, code=-9)  # killed after its task_done(): queue.join() is returning
+    m = s.model()
+    assert m.unfinished == 0 and m.join_returned_t is None
+    assert hopeless(m, now_t=0.4) is None

@@ -100,3 +100,45 @@ def test_a_death_is_hopeless_with_one_task_unfinished_and_not_with_none() -> Non
     m = s.model()
     assert m.unfinished == 0 and m.join_returned_t is None
     assert hopeless(m, now_t=0.4) is None
+
+
+def _consumer_killed(s: Script, t: float) -> list[str]:
+    s.exit(s.c(0), t, code=-9)
+    return diagnose(s.model(), now_t=3.0)
+
+
+def test_a_stuck_producer_counts_only_its_own_tasks_as_put() -> None:
+    s = Script(producers=2, consumers=1, tasks=3)
+    for i in range(3):
+        s.put(2, 0.1, 10 + i)  # producer-1 puts all three of its tasks and exits
+    s.exit(2, 0.12)
+    s.put(1, 0.15, 0)  # producer-0 one of its three
+    assert _consumer_killed(s, 0.3)[1] == (
+        "producer-0 has put nothing for 2.9 s with 4 items queued and every consumer has exited "
+        "or died; 2 of its tasks are not yet put."
+    )
+
+
+def test_a_queue_of_maxsize_1_holding_one_item_is_full() -> None:
+    s = Script(consumers=1, tasks=3)
+    s.rec(0, (K.QUEUE_INFO, 0.0, 1))
+    s.put(1, 0.1, 0)
+    assert _consumer_killed(s, 0.3)[1] == (
+        "producer-0 is blocked in put() on a full queue (1 of maxsize 1) and every consumer has "
+        "exited or died, so nothing will make room; 2 of its tasks are not yet put."
+    )
+
+
+def test_a_re_put_stranded_in_a_run_that_never_put_a_sentinel() -> None:
+    s = Script(consumers=1, tasks=1)
+    s.put(1, 0.1, 0)
+    s.exit(1, 0.12)
+    c = s.c(0)
+    s.get(c, 0.2, 0)
+    s.fail(c, 0.3, 0)
+    s.put(c, 0.31, 0)  # re-put; no None was ever put, so none is "the last sentinel"
+    s.done(c, 0.32)
+    assert _consumer_killed(s, 0.4)[1] == (
+        "1 item is still in the queue (task 0 re-put by consumer-0) but every consumer has "
+        "exited or died, so nothing will take it and queue.join() will wait forever."
+    )

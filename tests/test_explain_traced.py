@@ -14,6 +14,7 @@ from engine.events import Kind as K
 from engine.explain import diagnose, hopeless
 from engine.model import RunModel
 from engine.states import JoinState
+from engine.trace_narration import TraceNarrator
 
 MAIN = 0
 
@@ -95,3 +96,14 @@ def test_a_main_stuck_in_process_join_is_told_both() -> None:
         "missing sentinels: 2 consumers, 0 sentinels — consumer-0 and consumer-1 wait in get() "
         "forever: the queue is empty and every producer has finished; put one None per consumer.",
     ]
+
+
+def test_a_traced_programs_event_log_names_main_and_its_items() -> None:
+    """The traced program's lines (engine/trace_narration.py, explain's templated lines)."""
+    s = one_none_for_two()
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    lines = TraceNarrator(s.model()).lines(applied)
+    assert lines[:5] == ["main put (0, …)", "main put (1, …)", "main put (2, …)", "main put None",
+                         "consumer-0 got (0, …)"]
+    assert lines[-3:] == ["consumer-1 got None", "consumer-1 called task_done()",
+                          "consumer-1 finished"]

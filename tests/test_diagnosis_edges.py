@@ -75,8 +75,9 @@ def test_not_hopeless_while_items_are_queued_for_the_consumers_in_get() -> None:
     s.put(1, 0.1, 0)
     s.exit(1, 0.12)
     s.get(s.c(0), 0.2, 0)
-    s.ok(s.c(0), 0.3)
-    s.put(s.c(0), 0.31, 1)  # a re-put, queued
+    s.fail(s.c(0), 0.3, 0)
+    s.put(s.c(0), 0.31, 0)  # the retry, queued
+    s.done(s.c(0), 0.32)
     assert hopeless(s.model(), now_t=5.0) is None
 
 

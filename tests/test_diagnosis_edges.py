@@ -78,7 +78,10 @@ def test_not_hopeless_while_items_are_queued_for_the_consumers_in_get() -> None:
     s.fail(s.c(0), 0.3, 0)
     s.put(s.c(0), 0.31, 0)  # the retry, queued
     s.done(s.c(0), 0.32)
-    assert hopeless(s.model(), now_t=5.0) is None
+    m = s.model()
+    assert m.depth == 1
+    assert hopeless(m, now_t=5.0) is None
+    assert diagnose(m, now_t=5.0) == []  # nor missing sentinels, until the queue is empty
 
 
 def test_a_death_is_hopeless_with_one_task_unfinished_and_not_with_none() -> None:

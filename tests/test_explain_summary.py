@@ -113,3 +113,31 @@ def test_a_consumer_killed_holding_the_sentinel_is_narrated_in_words() -> None:
     assert Narrator(m).lines(applied)[-1] == (
         "!consumer-0 died with exit code -9 while holding task 0 and the sentinel None"
     )
+
+
+def test_the_tutorial_lines_of_one_producer_and_a_stop() -> None:
+    """One producer: "the producer has finished"; a worker the stop killed is "stopped"."""
+    s = Script(producers=1, consumers=2, tasks=1)
+    s.put(1, 0.1, 0)
+    s.exit(1, 0.15)
+    s.put(0, 0.16, LABEL_NONE)  # main's sentinels, then PRODUCERS_JOINED
+    s.rec(0, (K.PRODUCERS_JOINED, 0.17))
+    c0, c1 = s.c(0), s.c(1)
+    s.get(c0, 0.2, 0)
+    s.ok(c0, 0.3)
+    s.get(c1, 0.35, LABEL_NONE)
+    s.done(c1, 0.36)
+    s.join(0.18, returned=0.37)
+    s.rec(0, (K.STOP, 1.0, "hang timeout"))
+    s.exit(c0, 1.1, code=-15)
+    m = s.model()
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    assert Narrator(m).lines(applied)[3:] == [
+        ".producer added (0, 0.1)",
+        "Producer finished",
+        "Main found that the producer has finished",
+        ".consumer-0 got (0, 0.1)",
+        "Main found that all tasks are processed",
+        "Main stopped the run (hang timeout)",
+        "Main stopped consumer-0 (exit code -15)",
+    ]

@@ -51,12 +51,19 @@ def calibrate() -> float:
 
 def work(seconds: float, speed: float, paused: Callable[[], bool] | None = None,
          hold: Callable[[], None] | None = None) -> None:  # fmt: skip
-    """Run ``seconds`` x ``speed`` iterations; between chunks ``hold()`` while ``paused()``."""
-    left = int(seconds * speed)
-    while left > 0:
-        n = CHUNK if left > CHUNK else left
-        for _ in range(n):
+    """Run ``seconds`` x ``speed`` iterations; between chunks ``hold()`` while ``paused()``.
+
+    The chunks count on from each other (``range(i, j)``), so the loop runs over the very
+    integers the plain program's one ``for _ in range(n)`` does: a loop's cost per iteration
+    depends on how large its integers are (chunks of ``range(20_000)`` ran ~6 % faster than
+    one ``range(1_744_000)``), and a task must cost what the plain program's costs.
+    """
+    total = int(seconds * speed)
+    i = 0
+    while i < total:
+        j = i + CHUNK if total - i > CHUNK else total
+        for _ in range(i, j):
             pass
-        left -= n
+        i = j
         if paused is not None and hold is not None and paused():
             hold()

@@ -343,6 +343,9 @@ if __name__ == "__main__":
 #   templated subclass overrides it), g014 (a sentinel's words in a failure or retry line: a
 #   worker never fails on None). Not worth a test: view g033 (a traced program whose queue
 #   nobody ever put to would be told "put one None per consumer"). No bug found.
+#   The lead, engine/model.py whole after this session's changes (622b825, --workers 1, 12.2
+#   min): 127/142 89.4 % (session 7: 132/146); 15 survivors not analysed (lines 125, 155, 159,
+#   173, 188, 196, 205, 244, 252, 257, 357, 361, 396: mostly strict/non-strict time edges).
 # SCORES, session 7 (the lead, after the merges; /work/mutrun at main, load 2-12).
 #   engine/traced_queue.py whole (`--workers 2`, 18.2 min, at 6e7dafa: rec's marshal batches and
 #     inline bodies, flowfix's PUT_BLOCKED): 61/79 77.2 % (59 zapped + 2 timeouts). Killed since

@@ -167,7 +167,11 @@ def test_bounded_queue_blocks_the_producer() -> None:
     assert len(blocked) >= 4
     busy = sum(t1 - t0 for t0, t1, _a, _l in producer.intervals)
     assert sum(t1 - t0 for t0, t1, _a, _l in blocked) > 0.5 * busy
-    assert max(_true_depths(m)) in (3, 4)  # 4: a put and the get that made room, same instant
+    # At least maxsize (3), the queue full. More only by gets in flight: a get frees its slot
+    # before its return is stamped, so a put can return first — with two consumers, two such
+    # gets at once (a busy machine did it: 5).
+    consumers = sum(1 for w in m.workers.values() if w.name.startswith("consumer"))
+    assert 3 <= max(_true_depths(m)) <= 3 + consumers
     assert diagnose(m) == []
 
 

@@ -8,6 +8,7 @@ import itertools
 import marshal
 import os
 import pickle
+import select
 import signal
 import threading
 import time
@@ -23,6 +24,7 @@ _WORKER_EXIT = int(Kind.WORKER_EXIT)  # plain ints: pickling an IntEnum member c
 # how long an event may wait in the buffer (the latency goal is 50 ms at p95).
 BATCH_RECORDS = 2048
 FLUSH_INTERVAL_S = 0.012
+TERM_RESEND_S = 0.05  # a caught SIGTERM whose handler has not run by then is sent again
 
 
 def dumps_batch(batch: tuple[int, int, list[tuple]]) -> bytes:
@@ -113,6 +115,9 @@ class Recorder:
         self._closed = threading.Event()
         self._pending: list[Callable[[], None]] = []  # records held open (a run of Empty)
         self.broken = False
+        self._wake_r: int | None = None  # read end of the signal wakeup pipe (see _watch_term)
+        self._term_since: float | None = None  # a SIGTERM was caught, its handler not yet run
+        self._terminating = False
 
     @property
     def records_sent(self) -> int:
@@ -186,9 +191,42 @@ class Recorder:
         # its own thread. Pickling here would make the two threads trade the GIL, which
         # cost a traced run more than the records themselves.
         half = self._interval / 2
-        while not self._closed.wait(half):
+        while not self._closed.is_set():
+            if self._wake_r is None:
+                # Capped: flush_at_exit may hand this loop a wakeup pipe once it runs.
+                self._closed.wait(min(half, TERM_RESEND_S))
+            else:
+                self._watch_wakeups(half)
             if self._buf and perf_counter() - self._last_flush >= 2 * self._interval:
                 self.flush()
+
+    def _watch_wakeups(self, timeout: float) -> None:
+        """Wait up to ``timeout`` on the wakeup pipe; re-send a SIGTERM whose handler is stuck.
+
+        CPython runs a Python signal handler only in the main thread, between bytecodes. A
+        SIGTERM caught by another thread, or by the main thread just before it enters a
+        blocking call (the semaphore wait of a ``get()``), leaves the handler pending while the
+        main thread sleeps, possibly for ever: a plain program, dying of the default action,
+        has no such window. Sent again to the main thread itself, the signal interrupts that
+        wait, and the handler runs.
+        """
+        r = self._wake_r
+        assert r is not None
+        if self._term_since is not None:
+            timeout = min(timeout, TERM_RESEND_S)
+        if select.select([r], [], [], timeout)[0]:
+            try:
+                caught = os.read(r, 512)
+            except OSError:
+                caught = b""
+            if signal.SIGTERM in caught and self._term_since is None:
+                self._term_since = perf_counter()
+        since = self._term_since
+        if since is None or self._terminating:
+            return
+        if perf_counter() - since >= TERM_RESEND_S:
+            self._term_since = perf_counter()
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
 
     def close(self, exitcode: int | None = None) -> None:
         """Flush everything; with ``exitcode`` first record WORKER_EXIT carrying the total."""
@@ -221,8 +259,12 @@ class Recorder:
             previous = signal.getsignal(signal.SIGTERM)
         except (AttributeError, ValueError):
             return
+        # A forked child inherits its parent's handler: what counts is what was there before
+        # any recorder (the parent's recorder, copied, has nothing of this process to ship).
+        previous = getattr(previous, "queuelab_previous", previous)
 
         def on_term(signum: int, frame: object) -> None:
+            self._terminating = True
             self.flush_all(0.2)
             if callable(previous):
                 previous(signum, frame)
@@ -230,13 +272,45 @@ class Recorder:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
             os.kill(os.getpid(), signal.SIGTERM)
 
+        on_term.queuelab_previous = previous  # type: ignore[attr-defined]
         try:
             signal.signal(signal.SIGTERM, on_term)
         except ValueError:
-            pass  # not the main thread: atexit and the finalizer still flush
+            return  # not the main thread: atexit and the finalizer still flush
+        if previous in (signal.SIG_DFL, None):
+            self._watch_term()
+
+    def _watch_term(self) -> None:
+        """Have the flusher thread see each caught signal (``signal.set_wakeup_fd``).
+
+        Only where the plain program would die of SIGTERM's default action: a program with a
+        handler of its own has CPython's delays with or without QueueLab. A wakeup fd set by
+        the program itself is left alone (there is one per process).
+        """
+        global _wake_fds
+        if not hasattr(signal, "pthread_kill"):
+            return
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        try:
+            old = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        except ValueError:
+            old = None
+        if old != -1:
+            if old is not None:
+                signal.set_wakeup_fd(old)
+            os.close(r)
+            os.close(w)
+            return
+        _wake_fds = (r, w)
+        self._wake_r = r
+        if self._thread is None:
+            self.start_flusher()
 
 
 _current: Recorder | None = None
+_wake_fds: tuple[int, int] | None = None  # this process's wakeup pipe, if a recorder set one
 
 
 def current() -> Recorder | None:
@@ -249,6 +323,24 @@ def activate(recorder: Recorder | None) -> None:
     _current = recorder
 
 
+def _after_fork_in_child() -> None:
+    # A forked child must not write into its parent's stream with the parent's numbering,
+    # nor its caught signals into the parent's wakeup pipe (the parent's flusher would take
+    # a SIGTERM meant for the child as its own).
+    global _wake_fds
+    activate(None)
+    if _wake_fds is not None:
+        r, w = _wake_fds
+        _wake_fds = None
+        try:
+            old = signal.set_wakeup_fd(-1)
+            if old != w:
+                signal.set_wakeup_fd(old)
+        except ValueError:
+            pass
+        os.close(r)
+        os.close(w)
+
+
 if hasattr(os, "register_at_fork"):
-    # A forked child must not write into its parent's stream with the parent's numbering.
-    os.register_at_fork(after_in_child=lambda: activate(None))
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -265,6 +265,50 @@ def _hold_then_wait(path: str, q: Any) -> None:
     time.sleep(60)
 
 
+def test_a_sigterm_caught_off_the_main_thread_still_ends_the_process(tmp_path: Path) -> None:
+    """A SIGTERM whose handler cannot run (caught by another thread while the main thread
+    sleeps in a semaphore wait, as a daemon consumer in get() does) still ends the process
+    and ships its records: a plain program would die of it at once."""
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.JoinableQueue()
+    out = tmp_path / "records.bin"
+    out.touch()
+    p = ctx.Process(target=_hold_then_block, args=(str(out), q))
+    p.start()
+    try:
+        assert q.get(timeout=30) == "ready"
+        p.join(30)
+    finally:
+        if p.is_alive():
+            p.kill()
+            p.join()
+    assert p.exitcode == -15, "the handler never ran: the process outlived its SIGTERM"
+    assert [r[0] for r in _read_batches(out)] == [Kind.PAUSED] * 3
+
+
+def _hold_then_block(path: str, q: Any) -> None:
+    import signal
+    import threading
+
+    out = open(path, "ab")  # noqa: SIM115 (kept open until the process dies)
+    rec = Recorder(1, lambda b: (out.write(pickle.dumps(b)), out.flush()), interval=3600.0)
+    rec.start_flusher()
+    rec.flush_at_exit()
+    for _ in range(3):
+        rec.emit((int(Kind.PAUSED), time.perf_counter()))
+    never = multiprocessing.get_context("spawn").Semaphore(0)
+    flusher = rec._thread
+    assert flusher is not None and flusher.ident is not None
+
+    def term_the_flusher() -> None:
+        time.sleep(0.3)  # the main thread is in its semaphore wait by then
+        signal.pthread_kill(flusher.ident, signal.SIGTERM)  # type: ignore[arg-type]
+
+    threading.Thread(target=term_the_flusher, daemon=True).start()
+    q.put("ready")
+    never.acquire()
+
+
 # ------------------------------------------------------------------ polling is one fact
 
 

@@ -88,20 +88,11 @@ def test_traced_program_behaves_as_plain(program: str, method: str, tmp_path: Pa
     path = PROGRAMS / f"{program}.py"
     plain = _run([sys.executable, str(path), method], tmp_path)
     trace_file = tmp_path / "run.qltrace"
-    try:
-        traced = _run(
-            [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--save",
-             str(trace_file), str(path), method],
-            tmp_path,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        if program != "daemon_consumers":
-            raise
-        # A known bug, open: on a loaded machine a traced daemon consumer sometimes survives
-        # the SIGTERM multiprocessing sends it at the program's exit (blocked in get(), its
-        # SIGTERM handler never run), and the program waits for it for ever (6 of 50 runs
-        # at load 5; gdb: main thread in SemLock.acquire, no signal pending).
-        pytest.xfail("known: a traced daemon consumer can outlive its program's exit")
+    traced = _run(
+        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--save",
+         str(trace_file), str(path), method],
+        tmp_path,
+    )  # fmt: skip
     code, expected = EXPECTED[program]
     assert plain.returncode == code, plain.stderr
     assert traced.returncode == plain.returncode, traced.stderr

@@ -236,57 +236,44 @@ def test_daemon_consumer_terminated_at_exit_keeps_its_records(tmp_path: Path, me
     assert kinds.count(Kind.TASK_DONE) == 5, kinds
 
 
-def test_recorder_flushes_what_it_holds_on_sigterm(tmp_path: Path) -> None:
+def _sigterm_child(tmp_path: Path, how: str) -> tuple[int | None, list[tuple]]:
+    """Run a spawned child holding three records until SIGTERM ends it; its exit code and
+    the records it shipped. ``how``: "terminate" (the parent sends SIGTERM) or "off_main"
+    (the child sends it to its own flusher thread while its main thread waits)."""
     ctx = multiprocessing.get_context("spawn")
     q = ctx.JoinableQueue()
     out = tmp_path / "records.bin"
     out.touch()
-    p = ctx.Process(target=_hold_then_wait, args=(str(out), q))
+    p = ctx.Process(target=_hold_records_main, args=(str(out), q, how))
     p.start()
     try:
         assert q.get(timeout=30) == "ready"
-        p.terminate()
+        if how == "terminate":
+            p.terminate()
         p.join(30)
     finally:
         if p.is_alive():
             p.kill()
             p.join()
-    assert p.exitcode == -15, "SIGTERM still ends the process as it did"
-    assert [r[0] for r in _read_batches(out)] == [Kind.PAUSED] * 3
+    return p.exitcode, _read_batches(out)
 
 
-def _hold_then_wait(path: str, q: Any) -> None:
-    out = open(path, "ab")  # noqa: SIM115 (kept open until the process dies)
-    rec = Recorder(1, lambda b: (out.write(pickle.dumps(b)), out.flush()), interval=3600.0)
-    rec.flush_at_exit()
-    for _ in range(3):
-        rec.emit((int(Kind.PAUSED), time.perf_counter()))
-    q.put("ready")
-    time.sleep(60)
+def test_recorder_flushes_what_it_holds_on_sigterm(tmp_path: Path) -> None:
+    code, records = _sigterm_child(tmp_path, "terminate")
+    assert code == -15, "SIGTERM still ends the process as it did"
+    assert [r[0] for r in records] == [Kind.PAUSED] * 3
 
 
 def test_a_sigterm_caught_off_the_main_thread_still_ends_the_process(tmp_path: Path) -> None:
     """A SIGTERM whose handler cannot run (caught by another thread while the main thread
     sleeps in a semaphore wait, as a daemon consumer in get() does) still ends the process
     and ships its records: a plain program would die of it at once."""
-    ctx = multiprocessing.get_context("spawn")
-    q = ctx.JoinableQueue()
-    out = tmp_path / "records.bin"
-    out.touch()
-    p = ctx.Process(target=_hold_then_block, args=(str(out), q))
-    p.start()
-    try:
-        assert q.get(timeout=30) == "ready"
-        p.join(30)
-    finally:
-        if p.is_alive():
-            p.kill()
-            p.join()
-    assert p.exitcode == -15, "the handler never ran: the process outlived its SIGTERM"
-    assert [r[0] for r in _read_batches(out)] == [Kind.PAUSED] * 3
+    code, records = _sigterm_child(tmp_path, "off_main")
+    assert code == -15, "the handler never ran: the process outlived its SIGTERM"
+    assert [r[0] for r in records] == [Kind.PAUSED] * 3
 
 
-def _hold_then_block(path: str, q: Any) -> None:
+def _hold_records_main(path: str, q: Any, how: str) -> None:
     import signal
     import threading
 
@@ -296,6 +283,10 @@ def _hold_then_block(path: str, q: Any) -> None:
     rec.flush_at_exit()
     for _ in range(3):
         rec.emit((int(Kind.PAUSED), time.perf_counter()))
+    if how == "terminate":
+        q.put("ready")
+        time.sleep(60)
+        return
     never = multiprocessing.get_context("spawn").Semaphore(0)
     flusher = rec._thread
     assert flusher is not None and flusher.ident is not None

@@ -21,6 +21,7 @@ from engine.events import (
     effect_time,
     worker_name,
 )
+from engine.handlers import BLOCKED_LABEL, BLOCKED_TID, STEP_TID
 from engine.tracefile import PathLike, Trace
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "export_chrome", "export_csv"]
@@ -34,8 +35,9 @@ K = Kind
 # Records that carry a task id in field 2 (PUT and GET carry it in field 3).
 _TID_AT_2 = frozenset(
     (K.TASK_DONE, K.TASK_START, K.TASK_END, K.TASK_FAIL, K.TASK_RETRY, K.TASK_RESULT,
-     K.TASK_ABANDON)
+     K.TASK_ABANDON, K.PUT_BLOCKED)
 )
+assert BLOCKED_TID == STEP_TID == 2  # one schema (engine/events.py): where _TID_AT_2 reads
 _ENDED = RETURNED  # field 2 is when the call returned
 BLOCKED_PUT_US = 1000  # a put longer than this was blocked on a full queue (as in engine.model)
 
@@ -273,6 +275,7 @@ class _ChromeBuilder:
         for v in get_begins.values():
             v.sort()
         taken: dict[int, tuple[int, float]] = {}  # tid -> (getter src, get return)
+        waited: set[int] = set()  # tids whose put said PUT_BLOCKED: blocked, however short
         joins: dict[int, float] = {}
         # Task slices close on task_done, which may come in another stream: go in time order.
         for _, src, _, r in _records(self.trace):
@@ -288,7 +291,7 @@ class _ChromeBuilder:
             elif kind == K.PUT:
                 label = r[4]
                 shown = "None" if label == LABEL_NONE else label
-                blocked = self.us(r[2]) - self.us(r[1]) > BLOCKED_PUT_US
+                blocked = r[3] in waited or self.us(r[2]) - self.us(r[1]) > BLOCKED_PUT_US
                 self.slice(
                     src,
                     f"put {shown}" + (" (blocked: queue full)" if blocked else ""),
@@ -299,6 +302,11 @@ class _ChromeBuilder:
                 )
             elif kind == K.PUT_FULL:
                 self.slice(src, "put → queue.Full", "blocked", r[1], r[2])
+            elif kind == K.PUT_BLOCKED:
+                # When the wait began: its put slice (on return) spans the wait.
+                waited.add(r[BLOCKED_TID])
+                self.instant(src, "put blocked: queue full", "blocked", r[1],
+                             {"task_id": r[BLOCKED_TID], "label": r[BLOCKED_LABEL]})  # fmt: skip
             elif kind == K.TASK_DONE:
                 got = taken.pop(r[2], None)
                 if got is not None:
@@ -309,6 +317,10 @@ class _ChromeBuilder:
                 self.instant(src, "task failed", "error", r[1], {"task_id": r[2], "text": r[3]})
             elif kind == K.TASK_RETRY:
                 self.instant(src, "retry", "task", r[1], {"task_id": r[2], "attempt": r[3]})
+            elif kind == K.TASK_ABANDON:
+                # The failure path skipped task_done(): its task slice ends at the next get.
+                self.instant(src, "back to get() without task_done()", "error", r[1],
+                             {"task_id": r[STEP_TID]})  # fmt: skip
             elif kind == K.TASK_RESULT:
                 what = "returned" if r[3] else "raised"
                 self.instant(src, what, "task" if r[3] else "error", r[1],
@@ -443,8 +455,9 @@ def export_chrome(trace: Trace, out: PathLike | IO[str]) -> int:
 
     Each process is a track (pid = the worker's OS pid when recorded); each task taken is a
     complete slice "task <label>" on its consumer's track, from get() returning to task_done();
-    waits in get() and puts are slices too; joins, exits and failures are instant events; queue
-    depth and the unfinished count are counter tracks. Times are µs since the run started.
+    waits in get() and puts are slices too; joins, exits, failures, puts blocked on a full queue
+    and task_done() skipped after a failure are instant events; queue depth and the unfinished
+    count are counter tracks. Times are µs since the run started.
     """
     doc = _ChromeBuilder(trace).build()
     with _text_out(out, newline="\n") as f:

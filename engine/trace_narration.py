@@ -22,6 +22,7 @@ class TraceNarrator(Narrator):
     TEMPLATES = {
         K.PROC_INFO: "{name} started (pid {pid})",
         K.PUT: "{who} put {item}",
+        K.PUT_BLOCKED: "{who} is blocked in put(): the queue is full, its item waits for room",
         K.GET: "{who} got {item}",
         K.TASK_DONE: "{who} called task_done()",
         K.TASK_DONE_ERROR: "!{who}: task_done() raised ValueError: {text}",

@@ -226,8 +226,8 @@ class EventLog(QWidget):
                 # Written here, not when the button is pressed, so the line sits after the
                 # events that happened before the pause, in the order of the charts.
                 text = _PARENT_NOTES.get(r[0])
-            elif text is None and r[0] == Kind.PUT_BLOCKED:
-                text = self._narrator.put_blocked(src, r)
+            elif text is None:
+                text = self._narrator.unprinted(src, r)
             if text is not None:
                 lines.append(_stamp(rel(effect_time(r))) + text)
         self._skipped += len(pending)

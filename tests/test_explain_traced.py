@@ -107,3 +107,15 @@ def test_a_traced_programs_event_log_names_main_and_its_items() -> None:
                          "consumer-0 got (0, …)"]
     assert lines[-3:] == ["consumer-1 got None", "consumer-1 called task_done()",
                           "consumer-1 finished"]
+
+
+def test_a_traced_programs_blocked_put_is_said_with_its_process_name() -> None:
+    """A traced process (named by the program, no tutorial role) that waits for room in put():
+    the window's log says so under its name (explain's Narrator would say ".consumer")."""
+    s = traced(consumers=1)
+    feeder = s.c(0)
+    s.rec(feeder, (K.PROC_INFO, 0.02, 2000, "feeder-0"))
+    s.rec(feeder, (K.PUT_BLOCKED, 0.1, (feeder << 32) + 1, 0, 0.1))
+    lines = TraceNarrator(s.model()).lines([(feeder, r) for src, _, rs in s.batches
+                                            for r in rs if src == feeder])  # fmt: skip
+    assert lines[-1] == "feeder-0 is blocked in put(): the queue is full, its item waits for room"

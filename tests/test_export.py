@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RunConfig
+from engine.config import RunConfig, apply_overrides
+from engine.config_files import load_preset
 from engine.events import Kind
 from engine.export import CSV_COLUMNS, export_chrome, export_csv
 from engine.export_cli import export_main
 from engine.replay import replay_model
 from engine.runner import Run
 from engine.tracefile import Trace, TraceError, TraceWriter, read_trace
+from tests.faults import poll_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,6 +205,49 @@ def test_chrome_marks_tasks_left_without_task_done(tmp_path: Path) -> None:
     left = slices["task 0 (no task_done)"]
     assert left["cat"] == "task_incomplete"
     assert left["ts"] == 150_000 and left["dur"] == 160_000  # until the next get began
+
+
+def test_chrome_shows_blocked_puts_and_task_done_skipped(tmp_path: Path) -> None:
+    """forgot-task-done on a queue of one slot, real processes: every PUT_BLOCKED and
+    TASK_ABANDON record is an instant on its worker's track naming its task, as failures and
+    retries are; a put that said PUT_BLOCKED is a blocked slice. Its join never returns: the
+    run is stopped once every worker has exited."""
+    cfg = apply_overrides(load_preset("forgot-task-done"), ["maxsize=1", "time_scale=0.2"])
+    path = tmp_path / "forgot.qltrace"
+    with TraceWriter(path, cfg) as writer:
+        run = Run(cfg)
+        writer.attach(run)
+        with run:
+            assert poll_until(run, lambda m: m.all_exited(), 60)
+            run.stop()
+    trace = read_trace(path)
+    records = [(src, r) for src, _, rs in trace.batches for r in rs]
+    blocked = sorted(r[2] for _, r in records if r[0] == Kind.PUT_BLOCKED)
+    skipped = sorted(r[2] for _, r in records if r[0] == Kind.TASK_ABANDON)
+    assert blocked and len(skipped) == 2  # tasks 1 and 5 fail: the preset's seed
+    events = _chrome(trace, tmp_path)["traceEvents"]
+    track = {e["pid"]: e["args"]["name"].split(" ")[0] for e in events
+             if e["name"] == "process_name"}  # fmt: skip
+    said = [e for e in events if e["ph"] == "i" and e["name"] == "put blocked: queue full"]
+    assert sorted(e["args"]["task_id"] for e in said) == blocked
+    assert {track[e["pid"]] for e in said} == {"producer-0"}
+    assert all(e["cat"] == "blocked" for e in said)
+    skip = "back to get() without task_done()"
+    left = [e for e in events if e["ph"] == "i" and e["name"] == skip]
+    assert sorted(e["args"]["task_id"] for e in left) == skipped
+    assert all(track[e["pid"]].startswith("consumer-") and e["cat"] == "error" for e in left)
+    puts = {e["args"]["task_id"]: e for e in events if e["ph"] == "X"
+            and e["name"].startswith("put ")}  # fmt: skip
+    assert all(puts[tid]["cat"] == "blocked" for tid in blocked)
+    # The CSV names the task of a blocked put too.
+    rows = list(csv.DictReader(io.StringIO(_csv_text(trace))))
+    assert sorted(int(r["task_id"]) for r in rows if r["kind"] == "PUT_BLOCKED") == blocked
+
+
+def _csv_text(trace: Trace) -> str:
+    buf = io.StringIO()
+    export_csv(trace, buf)
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- CLI entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.events import FIELD_NAMES, LABEL_NONE, ROLE_PRODUCER, Kind, worker_name
 from engine.explain.words import tasks_phrase
-from engine.handlers import BLOCKED_LABEL, BLOCKED_VALUE
+from engine.handlers import BLOCKED_LABEL, BLOCKED_VALUE, STEP_TID
 from engine.model import RunModel
 
 K = Kind
@@ -55,15 +55,30 @@ class Narrator:
             return "None"
         return f"({task[0]}, {task[1]!r})"
 
-    def put_blocked(self, src: int, r: tuple) -> str:
-        """A put waits for room (PUT_BLOCKED): the window's log says so as it begins. Not a
-        line of :meth:`line`: the tutorial's program prints nothing there, and ``run`` prints
-        what it would."""
+    def unprinted(self, src: int, r: tuple) -> str | None:
+        """The window log's line for what the tutorial's program prints nothing about, so
+        ``run`` (which prints what it would) has no line for it either: a put that waits for
+        room on a full bounded queue (PUT_BLOCKED, said as the wait begins) and a failed task
+        left without task_done() (TASK_ABANDON, the forgot-task-done lesson's bug)."""
+        kind = r[0]
+        if kind not in (K.PUT_BLOCKED, K.TASK_ABANDON) or src == 0:
+            return None
         name, many = self._who(src)
         role = "producer" if src <= self.model.producers else "consumer"
+        who = name if many else role
+        if kind == K.TASK_ABANDON:
+            return (
+                f"!{who} went back to get() without calling task_done() for "
+                f"{self._task(r[STEP_TID])}: it will never be marked done, so queue.join() "
+                "will wait forever"
+            )
         label, value = r[BLOCKED_LABEL], r[BLOCKED_VALUE]
         task = "None" if label == LABEL_NONE else f"({label}, {value!r})"
-        return f".{name if many else role} put blocked: queue full, {task} waits for room"
+        size = f" (maxsize {self.model.maxsize})" if self.model.maxsize else ""
+        return (
+            f".{who} is blocked in put(): the queue is full{size}, so {task} waits until a "
+            "consumer takes an item"
+        )
 
     def lines(self, applied: list[tuple[int, tuple]]) -> list[str]:
         out: list[str] = []

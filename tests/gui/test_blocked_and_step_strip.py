@@ -53,8 +53,9 @@ def test_a_producer_waiting_for_room_is_shown_blocked_before_its_put_returns(
     assert row.at(now, now)[2] == Activity.BLOCK_PUT
     # The event log says it as the wait begins (the program itself prints nothing there).
     log = w.event_log
-    qtbot.waitUntil(lambda: any("producer put blocked: queue full, (2, " in ln
-                                for ln in log.lines()), timeout=WAIT_MS)  # fmt: skip
+    said = ".producer is blocked in put(): the queue is full (maxsize 1), so (2, "
+    qtbot.waitUntil(lambda: any(said in ln for ln in log.lines()), timeout=WAIT_MS)
+    assert any(ln.endswith("waits until a consumer takes an item") for ln in log.lines())
     assert m.puts == 2
     w.stop_run()
     qtbot.waitUntil(lambda: not w.driver.active, timeout=WAIT_MS)

@@ -44,7 +44,7 @@ from engine.handlers import (
     STEP_TID,
 )
 from engine.points import GET, PUT, PointLog, series_of
-from engine.states import Activity, JoinState, WorkerInfo
+from engine.states import Activity, JoinState, WorkerInfo, unfinished_parts
 from engine.summary import Summary, WorkerSummary
 from engine.tasks import TaskTable
 
@@ -321,6 +321,17 @@ class RunModel:
         return self.gets - self.task_dones
 
     @property
+    def in_progress(self) -> int:
+        """Tasks being worked on: of the tasks taken and not marked done (in flight), those
+        whose consumer is still on them; the rest are :attr:`not_marked_done`."""
+        return max(0, min(self.in_flight, sum(w.on_a_task for w in self.workers.values())))
+
+    @property
+    def not_marked_done(self) -> int:
+        """Tasks taken and not marked done whose taker went back to get(), exited or died."""
+        return max(0, self.in_flight - self.in_progress)
+
+    @property
     def unfinished(self) -> int:
         """The counter queue.join() waits on (a lost item still counts: it was put)."""
         return self.puts - self.task_dones
@@ -444,10 +455,8 @@ class RunModel:
             if self.premature_join:
                 words += " — premature"
             return words
-        return (
-            f"queue.join() waiting: {self.unfinished} unfinished — {self.depth} queued, "
-            f"{self.in_flight} in progress"
-        )
+        parts = unfinished_parts(self.depth, self.in_progress, self.not_marked_done)
+        return f"queue.join() waiting: {self.unfinished} unfinished — {parts}"
 
     def summary(self, diagnosis: tuple[str, ...] = ()) -> Summary:
         span = self.makespan()
@@ -460,6 +469,7 @@ class RunModel:
             unfinished=self.unfinished,
             depth=self.depth,
             in_flight=self.in_flight,
+            not_marked_done=self.not_marked_done,
             join_returned=self.join_returned_t is not None,
             join_returned_at_s=self.join_returned_t,
             premature_join=self.premature_join,

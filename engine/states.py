@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -22,6 +23,13 @@ class Activity(IntEnum):
     EXITED = 7
     DIED = 8
     STEP_WAIT = 9  # step mode: at its gate, waiting for permission for its next queue operation
+
+
+# What a worker may do while it works on a task it took (from get() returning to its
+# task_done()): a failure and a retry's re-put are on that path, and a pause or a step holds it
+# there. Back in get(), exited or died, the tasks it still holds are not being worked on.
+ON_A_TASK = frozenset((Activity.PROCESS, Activity.FAILED, Activity.BLOCK_PUT, Activity.RUNNING,
+                       Activity.PAUSED, Activity.STEP_WAIT))  # fmt: skip
 
 
 class JoinState(IntEnum):
@@ -55,6 +63,24 @@ class WorkerInfo:
     def alive(self) -> bool:
         return self.exitcode is None
 
+    @property
+    def on_a_task(self) -> bool:
+        """It works on the latest task it took, not yet marked done (LIFO: the task its next
+        task_done() names); any other task it holds is left, not in progress."""
+        return self.alive and bool(self.held) and self.activity in ON_A_TASK
+
+    def on_a_task_at(self, t: float) -> bool:
+        """:attr:`on_a_task` at run time ``t`` of its timeline (a replay's playhead): a task
+        is shown on the interval there. (A retry's re-put shows none: there it reads False.)"""
+        if t >= self.since:
+            return self.on_a_task
+        ivs = self.intervals
+        i = bisect.bisect_right(ivs, t, key=lambda iv: iv[0]) - 1
+        if i < 0:
+            return False
+        _t0, t1, act, label = ivs[i]
+        return t < t1 and act in ON_A_TASK and label != -1
+
     def died_before(self, stop_t: float | None) -> bool:
         """It ended with a nonzero code on its own: before Stop was asked for (``stop_t``)."""
         if self.exitcode in (None, 0):
@@ -66,3 +92,10 @@ class WorkerInfo:
         """QueueLab ended it (Stop, the hang rule): a nonzero exit not before ``stop_t``."""
         ended = self.exitcode not in (None, 0)
         return stop_t is not None and ended and not self.died_before(stop_t)
+
+
+def unfinished_parts(depth: int, in_progress: int, not_marked_done: int) -> str:
+    """What the unfinished counter is made of: "3 queued, 1 in progress" and, when a consumer
+    left tasks without task_done(), ", 2 not marked done" (every view says it in these words)."""
+    words = f"{depth} queued, {in_progress} in progress"
+    return words + (f", {not_marked_done} not marked done" if not_marked_done else "")

@@ -37,6 +37,9 @@ class Summary:
     task_done_errors: int
     workers: tuple[WorkerSummary, ...]
     diagnosis: tuple[str, ...]
+    # Of in_flight: tasks whose consumer went back to get(), exited or died without
+    # task_done() (RunModel.not_marked_done); the rest were in progress.
+    not_marked_done: int = 0
     # Wall time left out of the run's clock (and so out of makespan and throughput): paused,
     # and in step mode waiting for the user's choice with every process at its gate.
     paused_s: float = 0.0

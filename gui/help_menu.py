@@ -33,9 +33,12 @@ The header above them reads the values at the newest moment, or under the mouse 
 <h3>Unfinished tasks</h3>
 <p>The <b>unfinished</b> counter is what <code>queue.join()</code> waits on: every
 <code>put()</code> raises it, every <code>task_done()</code> lowers it. It is drawn as two
-stacked areas: <b>queued</b> (put, not taken yet) and <b>in progress</b> (taken by
-<code>get()</code>, not marked done yet). <code>get()</code> moves a task from one area to the
-other; only <code>task_done()</code> makes it leave. The shaded band is the time the main
+stacked areas: <b>queued</b> (put, not taken yet) and <b>taken</b> (by <code>get()</code>,
+not marked done yet). <code>get()</code> moves a task from one area to the other; only
+<code>task_done()</code> makes it leave. A taken task is <b>in progress</b> while its consumer
+works on it; one its consumer left without <code>task_done()</code> (back in
+<code>get()</code>, or exited) is <b>not marked done</b>: the status line counts the two
+apart. The shaded band is the time the main
 process waits in <code>join()</code>; the lines mark when <code>join()</code> was called and
 returned, and when the producers were joined. A <code>join()</code> that returns while tasks
 are still to be put is marked as premature.</p>
@@ -51,7 +54,8 @@ the worker did and when.</p>
 
 <h3>Cumulative flow</h3>
 <p>Running totals of puts, gets and <code>task_done()</code> calls. The gap between puts and
-gets is the queue's depth; between gets and <code>task_done()</code>, the tasks in progress.
+gets is the queue's depth; between gets and <code>task_done()</code>, the tasks taken and not
+marked done.
 Lines that stop rising show where the run is stuck.</p>
 
 <h3>Rates</h3>

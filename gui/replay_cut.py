@@ -21,6 +21,9 @@ class ModelAt:
         self.puts, self.gets, self.task_dones = counts
         self.depth = self.puts - self.gets
         self.in_flight = self.gets - self.task_dones
+        working = sum(w.on_a_task_at(t) for w in whole.workers.values())
+        self.in_progress = max(0, min(self.in_flight, working))
+        self.not_marked_done = max(0, self.in_flight - self.in_progress)
         self.unfinished = self.puts - self.task_dones
         self.events = events
         self.events_lost = whole.events_lost

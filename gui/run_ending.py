@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.model import RunModel
+from engine.states import unfinished_parts
 
 
 def _tasks(n: int) -> str:
@@ -24,8 +25,8 @@ def ending_words(m: RunModel) -> str:
         if dead:
             words += f"; {', '.join(w.name for w in dead)} died"
         return words
-    unfinished = (f"{_tasks(m.unfinished)} unfinished ({m.depth} queued, "
-                  f"{m.in_flight} in progress)")
+    parts = unfinished_parts(m.depth, m.in_progress, m.not_marked_done)
+    unfinished = f"{_tasks(m.unfinished)} unfinished ({parts})"
     if dead:
         names = ", ".join(f"{w.name} (exit code {w.exitcode})" for w in dead)
         return f"queue.join() never returned: {names} died; {unfinished}"

@@ -225,7 +225,11 @@ def test_a_hopeless_run_ends_by_itself_with_its_diagnosis(case: str) -> None:
     why, findings = stderr_ending(p.stderr)
     assert re.fullmatch("the run can never end: " + why_shape, why), why
     assert findings and findings[0].startswith(finding), findings
-    summary_of(p.stdout)
+    body = summary_of(p.stdout)
+    if case == "forgot-task-done":
+        # Both consumers exited without task_done() for tasks 1 and 5: none is in progress.
+        assert body[1] == ("queue.join() waiting: 2 unfinished — 0 queued, 0 in progress, "
+                           "2 not marked done")  # fmt: skip
     # The workers the stop ended are not reported as deaths.
     assert [x for x in p.stdout.splitlines() if " died " in x] == []
     if "wait in get" in why:
@@ -237,7 +241,9 @@ def test_a_hopeless_run_in_json_carries_the_diagnosis_it_prints() -> None:
     p = cli("run", "--preset", "forgot-task-done", "--set", "time_scale=0.3", "--json")
     assert p.returncode == 3, p.stderr
     _why, findings = stderr_ending(p.stderr)
-    assert json.loads(p.stdout)["diagnosis"] == findings
+    doc = json.loads(p.stdout)
+    assert doc["diagnosis"] == findings
+    assert (doc["unfinished"], doc["in_flight"], doc["not_marked_done"]) == (2, 2, 2)
 
 
 # --------------------------------------------------------------------------- interrupted

@@ -21,7 +21,7 @@ from engine.export_cli import export_main
 from engine.replay import replay_model
 from engine.runner import Run
 from engine.tracefile import Trace, TraceError, TraceWriter, read_trace
-from tests.faults import poll_until
+from tests.traces import record_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -213,14 +213,7 @@ def test_chrome_shows_blocked_puts_and_task_done_skipped(tmp_path: Path) -> None
     retries are; a put that said PUT_BLOCKED is a blocked slice. Its join never returns: the
     run is stopped once every worker has exited."""
     cfg = apply_overrides(load_preset("forgot-task-done"), ["maxsize=1", "time_scale=0.2"])
-    path = tmp_path / "forgot.qltrace"
-    with TraceWriter(path, cfg) as writer:
-        run = Run(cfg)
-        writer.attach(run)
-        with run:
-            assert poll_until(run, lambda m: m.all_exited(), 60)
-            run.stop()
-    trace = read_trace(path)
+    trace = read_trace(record_until(tmp_path / "forgot.qltrace", cfg, lambda m: m.all_exited()))
     records = [(src, r) for src, _, rs in trace.batches for r in rs]
     blocked = sorted(r[2] for _, r in records if r[0] == Kind.PUT_BLOCKED)
     skipped = sorted(r[2] for _, r in records if r[0] == Kind.TASK_ABANDON)

@@ -45,8 +45,8 @@ class FlowChart:
         return [
             (self._sample(theme.puts, theme.queued_fill), "puts (gap to gets: queued)",
              "puts (gap: queued)"),
-            (self._sample(theme.gets, theme.in_flight_fill), "gets (gap to done: in progress)",
-             "gets (gap: in progress)"),
+            (self._sample(theme.gets, theme.in_flight_fill), "gets (gap to done: taken, not done)",
+             "gets (gap: taken)"),
             (line_sample(theme.dones, 2), "task_done() calls", "task_done()"),
         ]
 

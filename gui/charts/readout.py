@@ -116,7 +116,7 @@ class ChartReadout:
                 parts.append(span(head, theme.foreground, True))
                 parts.append(span(f"unfinished {val['unfinished']}", theme.unfinished, True)
                              + " = " + span(f"queued {val['depth']}", theme.queued)
-                             + " + " + span(f"in progress {val['in_flight']}", theme.in_flight))
+                             + " + " + span(f"taken {val['in_flight']}", theme.in_flight))
                 parts.append(span(f"puts {val['puts']}", theme.puts) + " · "
                              + span(f"gets {val['gets']}", theme.gets) + " · "
                              + span(f"task_done {val['dones']}", theme.dones))

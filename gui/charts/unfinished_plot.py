@@ -34,7 +34,10 @@ PRODUCERS_WORDS = ("producers joined", "joined")
 
 
 class UnfinishedChart:
-    """Two stacked bands: in progress from 0 to in_flight, queued from in_flight to unfinished.
+    """Two stacked bands: taken from 0 to in_flight, queued from in_flight to unfinished.
+
+    "Taken" is every task got and not marked done: in progress, or left by a consumer that
+    went back to get() or exited without task_done() (the status line names the two).
 
     Both bands and both lines are drawn from one decimated copy of the series (the panel's),
     so the stack stays exact at any zoom and the top line is the counter join() waits on.
@@ -89,7 +92,7 @@ class UnfinishedChart:
             (line_sample(theme.unfinished, 2), "unfinished: what join() waits on",
              "unfinished (join() waits on it)", "unfinished"),
             (swatch(theme.queued_fill), "queued (put, not taken yet)", "queued"),
-            (swatch(theme.in_flight_fill), "in progress (taken, not done)", "in progress"),
+            (swatch(theme.in_flight_fill), "taken, not done (in progress or left)", "taken"),
             (swatch(theme.join_band[:7] + "66"), "join() waiting"),
         ]
 

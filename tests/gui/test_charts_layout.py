@@ -92,7 +92,7 @@ def test_readout_wraps_instead_of_running_past_the_edge(qtbot, short_run_model, 
         hover(qtbot, p, vb.mapViewToScene(QPointF(t, 1.0)))
         text = p.readout_text()
         assert f"t = {p._hover_t:.3f} s" in text
-        for words in ("unfinished", "queued", "in progress", "puts", "task_done", "done/s"):
+        for words in ("unfinished", "queued", "taken", "puts", "task_done", "done/s"):
             assert words in text
         shown = label.item.mapRectToScene(label.item.boundingRect())
         assert shown.right() <= label.sceneBoundingRect().right() + 0.5, (

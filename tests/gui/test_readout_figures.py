@@ -76,7 +76,7 @@ def test_every_figure_at_a_hovered_time_is_the_models(make_panel, short_run_mode
              ("unfinished", "depth", "in_flight", "puts", "gets", "dones")}
         assert f"t = {t:.3f} s" in text
         assert (f"unfinished {v['unfinished']} = queued {v['depth']} + "
-                f"in progress {v['in_flight']}") in text, text
+                f"taken {v['in_flight']}") in text, text
         assert f"puts {v['puts']} · gets {v['gets']} · task_done {v['dones']}" in text, text
         # The rate of the window ending at the grid point at or before t.
         j = min(grid.size - 1, math.floor(t / RATE_STEP_S))
@@ -106,7 +106,7 @@ def test_a_hovered_time_outside_the_run_says_only_the_time(make_panel, short_run
         text = text_of(p)
         assert text.strip() == f"t = {t:.3f} s", text
     p._set_hover(0.0, None)  # the run's first instant is in it: the counters, all zero
-    assert "unfinished 0 = queued 0 + in progress 0" in text_of(p)
+    assert "unfinished 0 = queued 0 + taken 0" in text_of(p)
 
 
 def test_before_a_run_and_before_its_first_events(make_panel) -> None:

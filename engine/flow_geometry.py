@@ -130,7 +130,9 @@ def flow_geometry(
     # The pipe takes what the others leave.
     prod_w = min(width * 0.17, unit * 4.8)
     done_w = max(2 * tw * 1.08 + unit * 0.3, width * 0.2)
-    cons_w = min(width * 0.2, unit * 6.0)
+    # 0.22: a consumer that left tasks says "never marked done" beside its token in the
+    # window's default size (at 0.2 the words touched the token).
+    cons_w = min(width * 0.22, unit * 6.0)
     done_x = width - margin - done_w
     cons_x = done_x - unit * 0.9 - cons_w
     lane_x0 = margin + prod_w + tw * 1.3

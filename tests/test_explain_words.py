@@ -215,3 +215,10 @@ def test_task_done_sentences() -> None:
     assert w.extra_task_dones_sentence(1).startswith(
         "task_done() was called 1 time more than tasks were taken ")
     assert w.extra_task_dones_sentence(2).startswith("task_done() was called 2 times more")
+
+
+def test_left_undone_words_longest_first() -> None:
+    assert w.left_undone_words(1, gone=True) == (
+        "1 task never marked done", "never marked done", "no task_done()")
+    assert w.left_undone_words(2, gone=False) == (
+        "2 tasks not marked done", "not marked done", "no task_done()")

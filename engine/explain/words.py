@@ -65,6 +65,15 @@ def tasks_phrase(labels: Sequence[int]) -> str:
     )
 
 
+def left_undone_words(n: int, *, gone: bool) -> tuple[str, str, str]:
+    """``n`` tasks a consumer took and left without task_done(), longest words first (a flow
+    station shows the longest that fits): back in get(), "not marked done"; ``gone`` (exited
+    or died), "never marked done" — the status line's figure, in the same words — and, in
+    the narrowest box, what was left out: "no task_done()"."""
+    never = "never" if gone else "not"
+    return f"{n} task{_s(n)} {never} marked done", f"{never} marked done", "no task_done()"
+
+
 # ----------------------------------------------------------------- the status bar's chip (short)
 
 

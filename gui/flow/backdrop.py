@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 
+from engine.explain.words import left_undone_words
 from engine.flow_geometry import FlowGeometry
 from engine.flow_layout import (
     EDGE_DONE,
@@ -54,18 +55,27 @@ _SHORT_WORDS = {
 }
 
 
+# A consumer holding tasks in these is not working on them: they wait for a task_done() that
+# only a bug skipped (engine.explain.words.left_undone_words).
+_LEFT_BY = frozenset((Activity.WAIT_GET, Activity.EXITED, Activity.DIED))
 # A worker QueueLab ended (Stop, the hang rule): not a death (engine.flow_layout.Station.stopped).
 STOPPED_WORDS = ("stopped by QueueLab", "stopped")
 
 
 def _fit_words(p: QPainter, act: Activity, width: float, stopped: bool = False) -> str:
     """What the station does, in words that fit ``width``: the short form, else elided."""
-    fm = p.fontMetrics()
     long, short = STOPPED_WORDS if stopped else (_WORDS.get(act, ""), _SHORT_WORDS.get(act, ""))
-    for words in (long, short):
-        if words and fm.horizontalAdvance(words) <= width:
+    return _fit_choice(p, tuple(w for w in (long, short) if w), width)
+
+
+def _fit_choice(p: QPainter, choices: tuple[str, ...], width: float) -> str:
+    """The first of ``choices`` (longest first) that fits ``width`` in the pen's font, else
+    the last one elided."""
+    fm = p.fontMetrics()
+    for words in choices:
+        if fm.horizontalAdvance(words) <= width:
             return words
-    return fm.elidedText(short or long, Qt.TextElideMode.ElideRight, int(width))
+    return fm.elidedText(choices[-1] if choices else "", Qt.TextElideMode.ElideRight, int(width))
 
 
 GATE_WORDS = {
@@ -141,11 +151,16 @@ def paint_counts(p: QPainter, g: FlowGeometry, f: FlowFrame, theme: Theme) -> No
         _station(p, g.producers[i], s, theme, extra, u, holds=False)
     for i, s in enumerate(f.consumers):
         more = f.held_more[i] if i < len(f.held_more) else 0
-        extra = f"holds {s.held}" + (f" (+{more})" if more else "")
+        extra: str | tuple[str, ...] = f"holds {s.held}" + (f" (+{more})" if more else "")
         if s.stopped and s.held:
             extra = f"left {s.held} unfinished"
+        elif s.held and s.activity in _LEFT_BY:
+            # Back in get() or gone holding tasks: nobody is working on them (the forgotten
+            # task_done()), which "holds 1" beside "exited" did not say.
+            extra = left_undone_words(s.held, gone=s.activity != Activity.WAIT_GET)
         if (EDGE_GET, i) in rates:
-            extra += f" · {rates[(EDGE_GET, i)]:.0f}/s"
+            rate = f" · {rates[(EDGE_GET, i)]:.0f}/s"
+            extra = tuple(e + rate for e in extra) if isinstance(extra, tuple) else extra + rate
         _station(p, g.consumers[i], s, theme, extra, u)
     _queue(p, g, f, theme, u)
     _gate(p, g, f, theme, u)
@@ -171,8 +186,10 @@ def _headings(p: QPainter, g: FlowGeometry, f: FlowFrame, fg: QColor, u: float) 
                    text)  # fmt: skip
 
 
-def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: float,
-             holds: bool = True) -> None:  # fmt: skip
+def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str | tuple[str, ...],
+             u: float, holds: bool = True) -> None:  # fmt: skip
+    """A worker's box: its name, what it does, and ``extra`` (words, or choices of them longest
+    first: the longest that fits is drawn)."""
     rect = _rect(r)
     act = Activity(s.activity)
     # Stopped by QueueLab: the look of a worker that has ended, not of a death.
@@ -199,7 +216,10 @@ def _station(p: QPainter, r: tuple, s: Station, theme: Theme, extra: str, u: flo
     p.drawText(line2, left, _fit_words(p, act, line2.width(), s.stopped))
     p.setFont(text_font(u, 0.34))
     p.setPen(qcolor(theme.foreground))
-    p.drawText(line2.translated(0, line_h), left, extra)
+    line3 = line2.translated(0, line_h)
+    if isinstance(extra, tuple):
+        extra = _fit_choice(p, extra, line3.width() - u * 0.2)  # not touching the token
+    p.drawText(line3, left, extra)
     if dead or s.stopped:
         corner = rect.topRight()
         _mark(p, "died" if dead else "stopped", corner + QPointF(-u * 0.35, u * 0.35), u * 0.4,

@@ -4,8 +4,10 @@ is on a state, never on time."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from engine.config import apply_overrides
@@ -14,6 +16,7 @@ from engine.events import Kind
 from engine.replay import replay_model
 from engine.states import Activity
 from engine.tracefile import read_trace
+from gui.flow import FlowView
 from gui.main_window import MainWindow
 from gui.replay_cut import ModelAt
 from tests.gui.presenter import presenter_window
@@ -103,3 +106,48 @@ def test_the_replays_status_line_says_the_same_at_any_time(tmp_path: Path) -> No
     end = cut(whole.last_t)
     assert (end.in_flight, end.in_progress, end.not_marked_done) == (2, 0, 2)
     assert end.join_words().endswith("— 0 queued, 0 in progress, 2 not marked done")
+
+
+@pytest.mark.parametrize(
+    "sentinels, doing, words",
+    [("per_consumer", "exited", "never marked done"),  # the preset: both consumers exit
+     ("none", "waiting in get()", "not marked done")],  # they wait in get() for ever
+)
+def test_the_flow_view_says_a_consumers_tasks_are_not_marked_done(
+    qtbot: QtBot, tmp_path: Path, sentinels: str, doing: str, words: str
+) -> None:
+    """A consumer that left its failed task without task_done() and exited (or waits in get()
+    again) says so in its box, beside the task's token: "holds 1" under "exited" did not say
+    the task will never be done."""
+    w = _forgot(qtbot, f"sentinels={sentinels}")
+    gets, act = (10, Activity.EXITED) if sentinels != "none" else (8, Activity.WAIT_GET)
+
+    def left() -> bool:
+        m = w.model
+        return (m is not None and m.gets == gets and m.task_dones == gets - 2
+                and all(c.activity == act for c in _consumers(w)))  # fmt: skip
+
+    qtbot.waitUntil(left, timeout=WAIT_MS)
+    view = FlowView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    view.set_model(w.model)
+    view.set_time(w.model.last_t, snap=True)
+    svg = tmp_path / "flow.svg"
+    view.export_image(str(svg))
+    said = re.findall(r">([^<]+)</text>", svg.read_text(encoding="utf-8"))
+    # Tasks 1 and 5 were left by one consumer or each by one: every box holding one says so
+    # in its three lines (name, what it does, its tasks).
+    holding = [c.name for c in _consumers(w) if c.held]
+    assert holding
+    for name in holding:
+        i = said.index(name)
+        assert said[i + 1 : i + 3] == [doing, words], said[i : i + 3]  # not "holds 1"
+    view.close()
+    _end(qtbot, w)
+
+
+def _consumers(w: MainWindow) -> list:  # type: ignore[type-arg]
+    m = w.model
+    return [c for c in m.workers.values() if c.name.startswith("consumer-")] if m else []

@@ -367,7 +367,6 @@ def join_until(
     should_stop: Callable[[], bool],
     poll: float = 0.05,
     rec: _rec.Recorder | None = None,
-    settle_s: float = 0.0,
     paced: bool = False,
 ) -> bool:
     """Wait like ``queue.join()`` but give up when ``should_stop()``; True when it returned.
@@ -396,20 +395,14 @@ def join_until(
             return False
         time.sleep(pace.next_sleep() if pace is not None else min(poll, 0.002))
     try:
-        return _join_returned(rec, settle_s)
+        return _join_returned(rec)
     finally:
         if step is not None:
             step.done()
 
 
-def _join_returned(rec: _rec.Recorder | None, settle_s: float) -> bool:
+def _join_returned(rec: _rec.Recorder | None) -> bool:
     if rec is not None:
-        t = perf_counter()
-        if settle_s > 0:
-            # The task_done records that brought the counter to zero may still sit in the
-            # workers' buffers (flushed every few ms); let them arrive first, so every log
-            # shows them before "all tasks are processed". The record keeps its true time.
-            time.sleep(settle_s)
-        rec.emit((_JE, t))
+        rec.emit((_JE, perf_counter()))
         rec.flush()
     return True

@@ -21,6 +21,7 @@ from engine.inbox import FEED_CHUNK, Inbox, QueueSource
 from engine.model import RunModel
 from engine.parent_stream import ParentStream
 from engine.recorder import FLUSH_INTERVAL_S, Recorder
+from engine.states import STOP_GRACE_S
 from engine.traced_queue import TracedJoinableQueue, join_until
 from engine.workers import (
     WorkerSpec,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 perf_counter = time.perf_counter
 SETTLE_S = 3 * FLUSH_INTERVAL_S  # see engine/parent_stream.py
-TERM_GRACE_S = 0.8  # SIGTERM first; whoever is still there after this gets SIGKILL
+TERM_GRACE_S = STOP_GRACE_S  # SIGTERM first; whoever is still there after this gets SIGKILL
 __all__ = ["FEED_CHUNK", "Run", "RunStatus"]
 
 

@@ -9,6 +9,11 @@ from enum import IntEnum
 
 from engine.columns import IntervalLog
 
+# QueueLab's stop sends SIGTERM, and SIGKILL only to what is left this long after (the runner's
+# grace; a traced program's is longer): a death by SIGKILL sooner came from someone else.
+STOP_GRACE_S = 0.8
+_SIGKILL_EXIT = -9
+
 
 class Activity(IntEnum):
     """What a worker is doing during an interval of its timeline row."""
@@ -82,11 +87,15 @@ class WorkerInfo:
         return t < t1 and act in ON_A_TASK and label != -1
 
     def died_before(self, stop_t: float | None) -> bool:
-        """It ended with a nonzero code on its own: before Stop was asked for (``stop_t``)."""
+        """It ended with a nonzero code on its own: before Stop was asked for (``stop_t``),
+        or by a SIGKILL that QueueLab's stop had not sent yet (``kill -9`` of several workers
+        at once: the first death stops the run, the others' exits are seen just after)."""
         if self.exitcode in (None, 0):
             return False
         t = self.died_t if self.died_t is not None else self.exit_t
-        return stop_t is None or (t or 0.0) < stop_t
+        if stop_t is None or (t or 0.0) < stop_t:
+            return True
+        return self.exitcode == _SIGKILL_EXIT and (t or 0.0) < stop_t + STOP_GRACE_S
 
     def stopped_by(self, stop_t: float | None) -> bool:
         """QueueLab ended it (Stop, the hang rule): a nonzero exit not before ``stop_t``."""

@@ -9,8 +9,9 @@ from test_diagnosis import Script
 
 from engine.events import LABEL_NONE
 from engine.events import Kind as K
-from engine.explain import Narrator, summary_json, summary_lines
+from engine.explain import Narrator, diagnose, summary_json, summary_lines
 from engine.explain.summary import theory_lines
+from engine.states import STOP_GRACE_S
 
 LITTLE = {"ratio": 1.04, "mean_in_system": 2.5, "throughput_per_s": 10.0,
           "mean_time_in_system_s": 0.24}
@@ -140,4 +141,35 @@ def test_the_tutorial_lines_of_one_producer_and_a_stop() -> None:
         "Main found that all tasks are processed",
         "Main stopped the run (hang timeout)",
         "Main stopped consumer-0 (exit code -15)",
+    ]
+
+
+def test_workers_killed_at_once_are_deaths_though_the_stop_came_between_their_exits() -> None:
+    """kill -9 of every consumer: the first death stops the run, the others' exits are seen
+    just after the stop. A SIGKILL before QueueLab's own (sent only once the SIGTERM grace is
+    over) came from elsewhere: a death, in the narration and the diagnosis alike. What exits
+    later, or by SIGTERM, the stop ended."""
+    s = Script(producers=1, consumers=4, tasks=4)
+    cs = [s.c(i) for i in range(4)]
+    for i, c in enumerate(cs):
+        s.put(1, 0.1 + 0.01 * i, i)
+        s.get(c, 0.2 + 0.01 * i, i)
+    s.exit(cs[0], 0.5, code=-9)
+    s.rec(0, (K.STOP, 0.51, "a worker died"))
+    s.exit(cs[1], 0.55, code=-9)  # killed with the first, its exit seen after the stop
+    s.exit(cs[2], 0.6, code=-15)  # the stop's SIGTERM
+    s.exit(cs[3], 0.51 + STOP_GRACE_S + 0.05, code=-9)  # the stop's SIGKILL, after the grace
+    s.exit(1, 0.62, code=-15)
+    m = s.model()
+    assert [w.name for w in m.dead_workers()] == ["consumer-0", "consumer-1"]
+    deaths = [ln.split(" (")[0] for ln in diagnose(m) if "died with exit code" in ln]
+    assert deaths == ["consumer-0", "consumer-1"]
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    ends = [ln for ln in Narrator(m).lines(applied) if "exit code" in ln]
+    assert ends == [
+        "!consumer-0 died with exit code -9 while holding task 0",
+        "!consumer-1 died with exit code -9 while holding task 1",
+        "Main stopped consumer-2 (exit code -15) while holding task 2",
+        "Main stopped consumer-3 (exit code -9) while holding task 3",
+        "Main stopped producer-0 (exit code -15)",
     ]

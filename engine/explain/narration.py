@@ -103,7 +103,8 @@ class Narrator:
                 w = m.workers.get(r[2])
                 held = tasks_phrase(m.held_task_labels(w)) if w else ""
                 name = w.name if w else f"worker {r[2]}"
-                if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
+                if (w.stopped_by(m.stop_t) if w else  # one rule with the diagnosis
+                        m.stop_t is not None and m.rel(r[1]) >= m.stop_t):
                     # Ended by the stop (Stop, a hang, Ctrl+C): QueueLab's doing, not a death.
                     text = f"Main stopped {name} (exit code {r[3]})"
                 else:

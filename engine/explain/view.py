@@ -32,12 +32,13 @@ class View:
         self.consumers = [w for w in workers if w.role == ROLE_CONSUMER]
 
     def gone(self, w: WorkerInfo) -> bool:
-        """The worker had exited (or died) before the run was stopped."""
+        """The worker had exited (or died) before the run was stopped, or died of a SIGKILL
+        the stop had not sent (:meth:`WorkerInfo.died_before`: one rule with the narration)."""
         if w.exitcode is None:
             return False
         if self.cutoff is None or w.exit_t is None:
             return True
-        return w.exit_t < self.cutoff
+        return w.exit_t < self.cutoff or w.died_before(self.cutoff)
 
     def state(self, w: WorkerInfo) -> tuple[Activity, float]:
         """(activity, since) of a worker that is not gone, as of the stop if there was one."""

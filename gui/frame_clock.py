@@ -29,6 +29,11 @@ MAX_PAINT_SHARE = 0.5
 # less far behind the run (benchmarks/gui_flood.py, 2+2 workers: everything shown 6.9 s after
 # the start at 22 frames/s, against 11.6 s at 33 frames/s with the usual share).
 BEHIND_PAINT_SHARE = 0.3
+# ... and come at most this often: a frame's repaint costs the same whatever it shows (8-15 ms
+# of the window's CPU at 1280x800), and at 20 frames a second under a flood that was a third
+# of the window's time, taken from the drain it was behind (benchmarks/gui_flood.py). Ten
+# frames a second still move; the time they free brings the charts to the run's end sooner.
+BEHIND_FRAME_S = 0.1
 # The run has ended with a backlog left (a flood outpaced the model): nothing new happens any
 # more, so the charts need only a few frames while the drain takes long turns and most of the
 # time (input still gets a turn every CATCH_UP_POLL_BUDGET_S).
@@ -91,7 +96,7 @@ class FrameClock:
                 share, least = CATCH_UP_PAINT_SHARE, CATCH_UP_FRAME_S
             else:
                 share = BEHIND_PAINT_SHARE if self.behind else MAX_PAINT_SHARE
-                least = FRAME_PERIOD_S
+                least = BEHIND_FRAME_S if self.behind else FRAME_PERIOD_S
             period = max(least, self.frame_cost_s / share)
             # Catch up by at most one period so a late tick does not cause a burst of frames.
             self._next_frame = max(self._next_frame + period, tick - period)

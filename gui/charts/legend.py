@@ -162,7 +162,6 @@ class ChartLegend(pg.GraphicsWidget):
         self._size = QSizeF(0, 0)
         self._column_size = QSizeF(0, 0)
         self._wrapped_at = -1.0
-        self._applied: tuple | None = None  # the look and words last laid out
         if strip_host is not None:
             host = strip_host.layout
             # The plot's (unused, hidden) title label holds the middle of row 0: the strip
@@ -206,12 +205,6 @@ class ChartLegend(pg.GraphicsWidget):
         self._relayout()
 
     def apply(self, theme: Theme, style: Style) -> None:
-        # A Start re-applies every legend, nearly always to the same words: laying them out
-        # and rendering them again was 20 ms of the Start's one turn of the event loop.
-        key = (theme, style.presenter, self.title, [entry[1:] for entry in self.entries])
-        if key == self._applied:
-            return
-        self._applied = key
         self._theme = theme
         self._look = _Look(style)
         self._column_size, _ = _layout_column(self._look, self.title, self.entries)

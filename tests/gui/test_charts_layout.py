@@ -118,27 +118,6 @@ def test_legends_are_a_column_beside_wide_charts(qtbot, short_run_model):
         assert strip.strip_height == 0
 
 
-def test_a_new_run_with_the_same_legend_words_lays_no_legend_out_again(qtbot, short_run_model,
-                                                                      monkeypatch):
-    """A Start gives every chart a new model and the theory lines a config: the legends' words
-    are nearly always the same, and laying them out again was 20 ms of the Start's turn."""
-    from engine.config import RunConfig
-    from gui.charts.legend import ChartLegend
-
-    p = make_panel(qtbot, (1280, 800), False, short_run_model)
-    p.set_model(RunModel())  # the last run's timeline showed activities a new one has not
-    p.theory.set_config(RunConfig())
-    texts = [lg.texts() for lg in p.legends]
-    laid_out = []
-    monkeypatch.setattr(ChartLegend, "_render", lambda self: laid_out.append(self.title))
-    p.set_model(RunModel())
-    p.theory.set_config(RunConfig())
-    assert laid_out == []
-    assert [lg.texts() for lg in p.legends] == texts
-    p.theory.set_config(RunConfig(put_interval="exponential(0.5)"))  # a prediction: new words
-    assert laid_out
-
-
 @pytest.mark.parametrize(("size", "presenter"), [((1280, 800), True), ((840, 700), False),
                                                  ((840, 700), True)])
 def test_legends_become_strips_over_the_charts_when_width_is_short(qtbot, short_run_model,

@@ -74,6 +74,7 @@ class FrameClock:
         self.catching_up = False  # ... and the run had ended: only the backlog is left
         self._next_frame = 0.0
         self._frame_started = 0.0  # when the last frame's tick began, until the next tick
+        self._frame_ticks = 1  # ticks the frame took (2 when its repaint had one of its own)
         self._next_log = 0.0
         self._log_started = 0.0
         self._synced = False  # the last turn was a SYNC: a backlogged drain gets the next
@@ -88,9 +89,10 @@ class FrameClock:
         a drain left behind comes first (everything else is drawn from the model)."""
         if self._frame_started:
             # The last tick started a frame; its repaint ran between that tick and this one.
-            cost = max(0.0, tick - self._frame_started - POLL_INTERVAL_MS / 1000.0)
+            cost = max(0.0, tick - self._frame_started - self._frame_ticks * POLL_INTERVAL_MS
+                       / 1000.0)  # fmt: skip
             self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
-            self._frame_started = 0.0
+            self._frame_started, self._frame_ticks = 0.0, 1
         if frame_wanted and tick >= self._next_frame:
             if self.catching_up:
                 share, least = CATCH_UP_PAINT_SHARE, CATCH_UP_FRAME_S
@@ -109,6 +111,10 @@ class FrameClock:
             return SYNC
         self._synced = False
         return DRAIN
+
+    def paint_turn(self) -> None:
+        """The tick after the last frame's was its repaint's: the frame's cost spans both."""
+        self._frame_ticks += 1
 
     def log_due(self, tick: float) -> bool:
         """True (and the next log turn scheduled) when the log may take a turn at ``tick``."""

@@ -23,7 +23,7 @@ class PaintHold:
             return
         self.held = True
         self.widget.setUpdatesEnabled(False)
-        QTimer.singleShot(0, self.release)
+        QTimer.singleShot(0, self.widget, self.release)  # (dropped if the widget goes first)
 
     def release(self) -> None:
         if self.held:

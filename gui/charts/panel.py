@@ -77,7 +77,7 @@ class ChartsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._glw)
-        self._paint_hold = PaintHold(self._glw.viewport())
+        self._paint_hold = PaintHold(self._glw)
 
         ci = self._glw.ci
         self.readout = ChartReadout()

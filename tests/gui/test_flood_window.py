@@ -197,7 +197,7 @@ def test_a_live_frames_repaint_gets_a_tick_of_its_own(qtbot) -> None:
     def on_frame(frame) -> None:  # type: ignore[no-untyped-def]
         log.append("L" if frame.live else "F")
         panel.refresh(frame)
-        held.append(not panel._glw.viewport().updatesEnabled())
+        held.append(panel._paint_hold.held)
 
     held: list[bool] = []
     driver._timer.timeout.disconnect()
@@ -217,4 +217,4 @@ def test_a_live_frames_repaint_gets_a_tick_of_its_own(qtbot) -> None:
         if i + 1 < len(ticks):
             assert ticks[i + 1] == "", f"tick after a live frame: {ticks[i + 1]!r}"
     assert any(held)  # a live frame that drew held its repaint...
-    qtbot.waitUntil(lambda: panel._glw.viewport().updatesEnabled(), timeout=1000)  # ...a turn
+    qtbot.waitUntil(lambda: not panel._paint_hold.held, timeout=1000)  # ...for a turn

@@ -69,6 +69,10 @@ class QueueSource:
         self._wake = threading.Event()
         self._done = threading.Event()
         self.undecodable = 0
+        # The bytes the batch :meth:`take` returned last came in (None: it came decoded): a
+        # listener that keeps batches as bytes (engine/tracefile/spool.py) writes them as
+        # they are instead of encoding the decoded batch again.
+        self.last_payload: bytes | None = None
 
     def put(self, batch: Batch) -> None:
         self._q.append(batch)
@@ -93,11 +97,15 @@ class QueueSource:
         while q:
             entry = q.popleft()
             if type(entry) is not bytes:
+                self.last_payload = None
                 return entry  # type: ignore[return-value]
             try:
-                return decode_batch(entry)
+                batch = decode_batch(entry)
             except Exception:
                 self.undecodable += 1
+                continue
+            self.last_payload = entry
+            return batch
         self._wake.clear()
         if q:  # put between the last look and the clear
             self._wake.set()

@@ -39,6 +39,12 @@ class PointLog:
         self.cp_n = [GrowArray(np.int64, 64) for _ in range(4)]
         self.counts = [0, 0, 0, 0]  # puts, gets, dones, real dones so far
         self.last_t = 0.0  # the series' running maximum
+        # The sum of (puts - dones) steps times their series time (from 0 on), so far and
+        # before each BLOCK: the area under puts - dones up to any time is two lookups and
+        # one block's read (area_until), where the whole series read took 60 ms at 600,000
+        # points, in the run's end turn (Little's law in the theory pane).
+        self.moment = 0.0
+        self.cp_m = GrowArray(np.float64, 64)
         self._pin_at: list[int] = []
         self._pin: list[tuple[float, float, float]] = []  # (t, wait, service)
         self.version = 0  # changes with every append: caches key on it
@@ -77,6 +83,8 @@ class PointLog:
             c[2] += 1
             c[3] += kind == DONE_REAL
         self.last_t = max(t, self.last_t)
+        if kind == PUT or kind >= DONE:
+            self.moment += (1.0 if kind == PUT else -1.0) * max(self.last_t, 0.0)
         self.version += 1
         return self.last_t
 
@@ -84,6 +92,7 @@ class PointLog:
         self.cp_t.append(self.last_t)
         for col, v in zip(self.cp_n, self.counts, strict=True):
             col.append(v)
+        self.cp_m.append(self.moment)
 
     def extend(self, kind: np.ndarray, tids: np.ndarray, ser_t: np.ndarray,
                refs: tuple[np.ndarray, np.ndarray] | None = None) -> None:  # fmt: skip
@@ -109,6 +118,10 @@ class PointLog:
             for col, base, flag in zip(self.cp_n, self.counts, (is_put, is_get, is_done, is_real),
                                        strict=True):  # fmt: skip
                 col.extend(base + np.concatenate(([0], np.cumsum(flag)))[at])
+        step = (is_put.astype(np.float64) - is_done) * np.maximum(ser_t, 0.0)
+        if last_block >= first_block:
+            self.cp_m.extend(self.moment + np.concatenate(([0.0], np.cumsum(step)))[at])
+        self.moment += float(step.sum())
         self.kind.extend(kind)
         self.slot.extend(slot)
         self.row.extend(row)
@@ -154,6 +167,24 @@ class PointLog:
         flag = kind >= DONE if which == 2 else kind == (PUT, GET)[which]
         run = self.cp_n[which].view()[start // BLOCK] + np.cumsum(flag)
         return run[a - start :]
+
+    def area_until(self, span: float) -> float:
+        """The integral of puts - dones over series time from 0 to ``span``: each point up to
+        ``span`` adds its step times the time left, ``span - max(t, 0)``."""
+        n = self.kind.n
+        if not n or span <= 0:
+            return 0.0
+        # Block k holds every point after cp_t[k] and before cp_t[k + 1]: those before it are
+        # all in, those after it all out; only its own are read.
+        k = int(np.searchsorted(self.cp_t.view(), span, side="right")) - 1
+        a, b = k * BLOCK, min(n, (k + 1) * BLOCK)
+        t = self.series_t(a, b)
+        inside = t <= span
+        kind = self.kind.view()[a:b][inside]
+        steps = (kind == PUT).astype(np.float64) - (kind >= DONE)
+        level = float(self.cp_n[0].view()[k] - self.cp_n[2].view()[k] + steps.sum())
+        moment = float(self.cp_m.view()[k] + (steps * np.maximum(t[inside], 0.0)).sum())
+        return level * span - moment
 
     def real_dones(self) -> int:
         return self.counts[3]
@@ -225,7 +256,7 @@ class PointLog:
     __hash__ = None  # type: ignore[assignment]
 
     def nbytes(self) -> int:
-        cols = (self.kind, self.slot, self.row, self.cp_t, *self.cp_n)
+        cols = (self.kind, self.slot, self.row, self.cp_t, *self.cp_n, self.cp_m)
         return sum(c.nbytes() for c in cols)
 
 

@@ -222,14 +222,11 @@ def littles_law(model: RunModel) -> LittleCheck | None:
     done = len(model.done_t)
     if span <= 0 or done == 0 or len(model.s_t) == 0:
         return None
-    t = np.asarray(model.s_t.view(), dtype=float)
-    n = np.asarray(model.s_puts.view(), dtype=float) - np.asarray(model.s_dones.view())
-    # N(t) is a step function: each point's value holds until the next point (or the end).
-    ends = np.append(t[1:], span)
-    widths = np.clip(np.minimum(ends, span) - np.clip(t, 0, span), 0, None)
+    # N(t) = puts - dones is a step function: each point's value holds until the next point
+    # (or the end); its area comes from the model's running sums (no pass over every point).
     # The counters count the None sentinels too; they are not tasks (λ and W leave them out),
     # and one put at the end and taken last would otherwise sit in L for the whole wait.
-    big_l = float(((n * widths).sum() - _sentinel_time(model, span)) / span)
+    big_l = float((model.points.area_until(span) - _sentinel_time(model, span)) / span)
     lam = done / span
     w = float(np.mean(model.done_wait.view()) + np.mean(model.done_service.view()))
     ratio = big_l / (lam * w) if lam * w > 0 else None

@@ -29,6 +29,11 @@ MAX_PAINT_SHARE = 0.5
 # less far behind the run (benchmarks/gui_flood.py, 2+2 workers: everything shown 6.9 s after
 # the start at 22 frames/s, against 11.6 s at 33 frames/s with the usual share).
 BEHIND_PAINT_SHARE = 0.3
+# ... and come at most this often: a frame's repaint costs the same whatever it shows (8-15 ms
+# of the window's CPU at 1280x800), and at 20 frames a second under a flood that was a third
+# of the window's time, taken from the drain it was behind (benchmarks/gui_flood.py). Ten
+# frames a second still move; the time they free brings the charts to the run's end sooner.
+BEHIND_FRAME_S = 0.1
 # The run has ended with a backlog left (a flood outpaced the model): nothing new happens any
 # more, so the charts need only a few frames while the drain takes long turns and most of the
 # time (input still gets a turn every CATCH_UP_POLL_BUDGET_S).
@@ -69,6 +74,7 @@ class FrameClock:
         self.catching_up = False  # ... and the run had ended: only the backlog is left
         self._next_frame = 0.0
         self._frame_started = 0.0  # when the last frame's tick began, until the next tick
+        self._frame_ticks = 1  # ticks the frame took (2 when its repaint had one of its own)
         self._next_log = 0.0
         self._log_started = 0.0
         self._synced = False  # the last turn was a SYNC: a backlogged drain gets the next
@@ -83,15 +89,16 @@ class FrameClock:
         a drain left behind comes first (everything else is drawn from the model)."""
         if self._frame_started:
             # The last tick started a frame; its repaint ran between that tick and this one.
-            cost = max(0.0, tick - self._frame_started - POLL_INTERVAL_MS / 1000.0)
+            cost = max(0.0, tick - self._frame_started - self._frame_ticks * POLL_INTERVAL_MS
+                       / 1000.0)  # fmt: skip
             self.frame_cost_s += COST_SMOOTHING * (cost - self.frame_cost_s)
-            self._frame_started = 0.0
+            self._frame_started, self._frame_ticks = 0.0, 1
         if frame_wanted and tick >= self._next_frame:
             if self.catching_up:
                 share, least = CATCH_UP_PAINT_SHARE, CATCH_UP_FRAME_S
             else:
                 share = BEHIND_PAINT_SHARE if self.behind else MAX_PAINT_SHARE
-                least = FRAME_PERIOD_S
+                least = BEHIND_FRAME_S if self.behind else FRAME_PERIOD_S
             period = max(least, self.frame_cost_s / share)
             # Catch up by at most one period so a late tick does not cause a burst of frames.
             self._next_frame = max(self._next_frame + period, tick - period)
@@ -104,6 +111,10 @@ class FrameClock:
             return SYNC
         self._synced = False
         return DRAIN
+
+    def paint_turn(self) -> None:
+        """The tick after the last frame's was its repaint's: the frame's cost spans both."""
+        self._frame_ticks += 1
 
     def log_due(self, tick: float) -> bool:
         """True (and the next log turn scheduled) when the log may take a turn at ``tick``."""

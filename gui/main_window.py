@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import own_function
 from engine.config import RunConfig
 from engine.explain import explain, summary_lines
 from engine.model import RunModel
-from engine.own_function import WorkloadError
 from engine.runner import RunStatus
 from gui.code_view import CodeView
 from gui.config_panel import ConfigPanel
@@ -66,21 +66,18 @@ class MainWindow(WindowFiles):
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowIcon(icon("queuelab"))
-        self.setDockOptions(
-            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
-        )
+        dock = QMainWindow.DockOption
+        self.setDockOptions(dock.AnimatedDocks | dock.AllowTabbedDocks)
         # Cadence, hang rule and the unattended screenshot: widget-free (gui/run_session.py).
         self.session = RunSession(screenshot=screenshot, quit_when_done=quit_when_done)
-        self._closing = False
-        self._presenter = False
+        self._closing = self._presenter = False
         self._zoom = 1.0
         self._base_font: QFont | None = None  # the application font before any scaling
         self.last_error_box: QMessageBox | None = None
         # --screenshot: why the PNG could not be written (run_gui prints it and exits 1).
         self.screenshot_error: str | None = None
         self._laid_out = False  # the docks exist and have their sizes (see _size_for_screen)
-        self._refit_pending = False
-        self._widths_pending = False
+        self._refit_pending = self._widths_pending = False
 
         self.driver = RunDriver(self)
         # The flow view (issue 16): a tab beside the charts, cut from the same model.
@@ -219,23 +216,36 @@ class MainWindow(WindowFiles):
         return self.driver.model
 
     def start_run(self, cfg: RunConfig | None = None) -> bool:
-        """Start a fresh run with the panel's config (or ``cfg``: a sweep's point); False if it
-        is invalid or fails to start."""
+        """Start a fresh run of the panel's config (or ``cfg``, a sweep's point); False if not."""
         if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING):
             return False
         if cfg is None and not self.config_panel.is_valid():
             return False
         cfg = cfg if cfg is not None else self.config_panel.config()
-        self.load_charts()
-        self._shot_timer.stop()
-        self.session.reset_shot()
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         try:
-            run = self.driver.start(cfg, self.step_mode.make_run(cfg))
-        except WorkloadError as error:  # the user's own function: nothing was started
+            own_function.check(cfg.workload)  # the user's own function: nothing is started
+        except own_function.WorkloadError as error:
             self.driver.discard()
             self._refuse_workload(str(error))
             return False
+        self.load_charts()
+        self._shot_timer.stop()
+        self.session.reset_shot()
+        # The views first: the workers' start-up and flood took the CPU and GIL from this turn.
+        run = self.driver.start(cfg, self.step_mode.make_run(cfg), launch=False)
+        self.code_view.show_config(cfg)
+        self.code_view.clear_running()
+        self.charts.set_follow(self.follow_action.isChecked())
+        self.charts.set_playhead(None)
+        self.charts.theory.set_config(cfg)
+        self.charts.set_model(run.model)
+        self.theory_view.show_run(run.model, cfg, live=True)
+        self.event_log.set_model(run.model)
+        self.event_log.add_note(f"— Run started: {setup_words(cfg)}", 0.0)
+        self._show_log_or_options(log=True)
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        try:
+            self.driver.launch()
         except Exception as error:  # why: a failed start must not take the window down
             self.driver.discard()
             self._show_error("Could not start the run", f"{type(error).__name__}: {error}")
@@ -249,16 +259,6 @@ class MainWindow(WindowFiles):
         self.step_mode.started(run)
         self._show_diagnosis([])
         self.status_bar.show_alert(None)
-        self.code_view.show_config(cfg)
-        self.code_view.clear_running()
-        self.charts.set_follow(self.follow_action.isChecked())
-        self.charts.set_playhead(None)
-        self.charts.theory.set_config(cfg)
-        self.charts.set_model(run.model)
-        self.theory_view.show_run(run.model, cfg, live=True)
-        self.event_log.set_model(run.model)
-        self.event_log.add_note(f"— Run started: {setup_words(cfg)}", 0.0)
-        self._show_log_or_options(log=True)
         for warning in run.warnings:
             self.event_log.add_note(f"! {warning}", 0.0)
         self._refresh_controls()

@@ -50,12 +50,15 @@ class RunDriver(QObject):
         self._trace: TraceSpool | None = None
         self._next_freeze = 0.0
         self._stopper: threading.Thread | None = None
+        self._own = False  # the current run is the driver's own Run (started in the background)
+        self._unlaunched = False  # start(launch=False) made it; launch() has not started it
         self._end_reported = False
         self._join_reported = False
         self.clock = FrameClock()
         self._dirty = False
         self._log_dirty = False  # records applied since the log's last tick
         self._sync_wanted = False  # a view asked for a turn to take a slice of the model
+        self._paint_turn = False  # the last tick drew a live frame: the next is its repaint's
         self._rate_t = 0.0
         self._rate_events = 0
         self.events_per_s = 0.0
@@ -116,12 +119,15 @@ class RunDriver(QObject):
         return max(m.last_t, m.rel(now))
 
     # ------------------------------------------------------------------ commands
-    def start(self, cfg: RunConfig, run: Run | None = None, *, record: bool = True) -> Run:
+    def start(self, cfg: RunConfig, run: Run | None = None, *, record: bool = True,
+              launch: bool = True) -> Run:  # fmt: skip
         """Discard any previous run and start a fresh one (a Run is one-shot).
 
         ``run``: an object with Run's interface to start instead of ``Run(cfg)`` (a traced
         program: engine/trace_run.py; a replay: gui/replay_playback.Playback). ``record``:
         write its records to a temporary trace (False for a replay: it is one already).
+        ``launch=False``: the run is made, not started; :meth:`launch` starts it (a window
+        readies its views for the run's model first, before the workers share the CPU).
         """
         self.discard()
         own = run is None
@@ -142,7 +148,18 @@ class RunDriver(QObject):
         self._rate_t = time.monotonic()
         self._rate_events = 0
         self.events_per_s = 0.0
-        if own:
+        self._own, self._unlaunched = own, True
+        if launch:
+            self.launch()
+        return run
+
+    def launch(self) -> None:
+        """Start the run :meth:`start` made with ``launch=False``: its clock, its workers."""
+        run = self._run
+        if run is None or not self._unlaunched:
+            return
+        self._unlaunched = False
+        if self._own:
             # Its workers start in a thread: each is a round trip to the forkserver, and the
             # event loop goes on meanwhile (the charts' clock runs from the run's start).
             run.start(background=True)
@@ -150,7 +167,6 @@ class RunDriver(QObject):
             run.start()
         self._timer.start()
         self.sig_status.emit(run.status)
-        return run
 
     def pause(self) -> None:
         if self._run is not None and self._run.status is RunStatus.RUNNING:
@@ -236,6 +252,12 @@ class RunDriver(QObject):
         if run is None:
             self._timer.stop()
             return
+        if self._paint_turn:
+            # The tick after a live frame is its repaint's alone (the views hold it until the
+            # event loop's next turn: gui/charts/paint_hold.py), not shared with a drain.
+            self._paint_turn = False
+            self.clock.paint_turn()
+            return
         # Read before polling: if it is set, every event was delivered before the poll.
         ended = run.ended
         tick = time.monotonic()
@@ -264,7 +286,9 @@ class RunDriver(QObject):
             pass
         elif turn == FRAME:
             self._dirty = False
-            self.sig_frame.emit(self.frame())
+            frame = self.frame()
+            self._paint_turn = frame.live
+            self.sig_frame.emit(frame)
         elif turn == LOG:
             self._log_dirty = False
             self.sig_log_frame.emit()

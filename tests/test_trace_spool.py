@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import types
 from pathlib import Path
 
 import pytest
 
 from engine.config import RunConfig
+from engine.events import Kind
 from engine.runner import Run
 from engine.tracefile import TraceWriter, read_trace
 from engine.tracefile.spool import TraceSpool
@@ -70,3 +72,34 @@ def test_a_closed_spool_drops_batches_and_keeps_the_export(tmp_path: Path) -> No
     spool._on_batch(batches(1)[0])  # a late batch of an attached run: dropped, no error
     assert spool.error is None
     assert len(lines_after_header(Path(spool.path))) == 3
+
+
+def test_a_workers_batch_is_spooled_in_the_bytes_it_arrived_in(tmp_path: Path, monkeypatch) -> None:
+    """Under a flood, encoding each batch the workers sent again was a third of the spool's
+    time: a batch that came as bytes is written as those bytes; the export reads both kinds."""
+    from engine import recorder
+    from engine.inbox import Inbox, QueueSource
+    from engine.model import RunModel
+    from engine.tracefile import spool as spool_mod
+
+    source = QueueSource()
+    run = types.SimpleNamespace(status=None, cfg=CFG, source=source,
+                                add_listener=lambda f: inbox.add_listener(f))
+    inbox = Inbox(RunModel(), source)
+    spool = TraceSpool(tmp_path / "raw.qltrace", CFG)
+    spool.attach(run)
+    encoded: list[object] = []
+    monkeypatch.setattr(spool_mod, "dumps_batch",
+                        lambda b: encoded.append(b) or recorder.dumps_batch(b))
+    start = (0, 0, [(int(Kind.RUN_START), 10.0, 1, 2, 30)])
+    work = (1, 0, [(int(Kind.WORKER_START), 10.1, 99, 0, 0),
+                   (int(Kind.PUT), 10.2, 10.2, (1 << 32) + 1, 0, 0.5)])
+    source.put(start)  # the parent's own: decoded
+    source.put_raw(recorder.encode_batch(work))  # a worker's: bytes from its pipe
+    try:
+        inbox.poll(1.0)
+        assert encoded == [start]
+        trace = read_trace(spool.export())
+        assert trace.n_events == 3 == spool.records
+    finally:
+        spool.close()

@@ -3,8 +3,9 @@
 A :class:`~engine.tracefile.writer.TraceWriter` encodes every batch as JSON while the run goes
 on: about 1.2 µs per record on the polling thread, a quarter of the live window's time under a
 flood (benchmarks/gui_flood.py: 1.1 of 5.0 CPU seconds for 600,000 records). The window keeps
-every run in case someone saves it, and most runs are never saved. The spool pickles each batch
-instead (about 0.1 µs per record, the recorder's own format) into a file beside the trace, and
+every run in case someone saves it, and most runs are never saved. The spool keeps each batch in
+the bytes it arrived in (a worker's, engine/recorder.encode_batch) or pickles it (the parent's
+own, about 0.1 µs per record) into a file beside the trace, and
 :meth:`TraceSpool.export` writes what was recorded since the last export as .qltrace lines,
 through a TraceWriter, so the file is exactly what that writer would have made. Nothing read
 back from the spool comes from anywhere but this process (unpickling it is safe).
@@ -18,7 +19,7 @@ import struct
 from typing import IO, Any
 
 from engine.config import RunConfig
-from engine.recorder import dumps_batch
+from engine.recorder import decode_batch, dumps_batch
 from engine.tracefile.format import Batch, PathLike
 from engine.tracefile.writer import TraceWriter
 
@@ -45,6 +46,7 @@ class TraceSpool:
         self._spool: IO[bytes] = open(self.spool_path, "w+b")  # noqa: SIM115 - close() closes it
         self._exported = 0  # spool bytes already written to the trace
         self._closed = False
+        self._source: Any = None  # the attached run's source, for the bytes a batch came in
 
     @property
     def closed(self) -> bool:
@@ -57,15 +59,19 @@ class TraceSpool:
             raise RuntimeError("attach the trace spool before the run starts")
         if run.cfg != self.cfg:
             raise ValueError("the trace spool was made for a different config than this run's")
+        self._source = getattr(run, "source", None)
         run.add_listener(self._on_batch)
 
-    def write(self, batches: list[Batch]) -> None:
-        """Spool batches ``(src, first_seq, records)`` (the polling thread only)."""
+    def write(self, batches: list[Batch], payload: bytes | None = None) -> None:
+        """Spool batches ``(src, first_seq, records)`` (the polling thread only); ``payload``:
+        the one batch's bytes as it arrived (engine/recorder.encode_batch), kept as they are."""
         if self._closed:
             raise ValueError(f"{self.path}: the trace spool is closed")
         out = self._spool
         for batch in batches:
-            data = dumps_batch(batch)  # the workers' own format: no pickle memo
+            # A worker's batch arrived as bytes: encoding it again was a third of the spool's
+            # time under a flood. The parent's own are encoded here, without a pickle memo.
+            data = payload if payload is not None else dumps_batch(batch)
             out.write(_LEN.pack(len(data)))
             out.write(data)
             self.batches += 1
@@ -74,7 +80,7 @@ class TraceSpool:
     def _on_batch(self, batch: Batch) -> None:
         if self.error is None and not self._closed:
             try:
-                self.write([batch])
+                self.write([batch], getattr(self._source, "last_payload", None))
             except (OSError, ValueError, TypeError, pickle.PicklingError) as exc:
                 # Raised into the polling thread (Inbox.poll) it would end the run's feeding.
                 self.error = exc
@@ -102,7 +108,7 @@ class TraceSpool:
                 head = spool.read(_LEN.size)
                 if len(head) < _LEN.size:
                     break
-                chunk.append(pickle.loads(spool.read(_LEN.unpack(head)[0])))
+                chunk.append(decode_batch(spool.read(_LEN.unpack(head)[0])))
                 if len(chunk) >= EXPORT_CHUNK:
                     self._writer.write(chunk)
                     chunk = []

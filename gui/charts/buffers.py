@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
 
 import numpy as np
 
@@ -78,6 +79,23 @@ class GrowBuffer:
         self.n = 0
 
 
+class _Column:
+    """A raw column of a :class:`StepSeries`, read from its polylines (``view()``: no store
+    of its own; a difference of two stored series is computed when read)."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], np.ndarray]) -> None:
+        self._read = read
+
+    def view(self) -> np.ndarray:
+        return self._read()
+
+    def last(self, default: float = 0.0) -> float:
+        v = self._read()
+        return float(v[-1]) if v.size else default
+
+
 class StepSeries:
     """Counter series drawn as steps, kept as expanded lines (no ``stepMode``).
 
@@ -86,30 +104,42 @@ class StepSeries:
     last value is drawn up to the present. ``stepMode='center'`` raises with downsampling in
     pyqtgraph 0.14; expanded lines downsample and clip like any other curve.
 
-    Raw points live in ``t`` and ``cols[name]``; the expanded polyline in ``ex`` and
-    ``ey[name]`` (length ``2 * n``: ``2n - 1`` step points + the tail).
+    Only the polylines are stored, ``ex`` and ``ey[name]`` (length ``2 * n``: ``2n - 1`` step
+    points + the tail): the raw points are every other slot of them (``t`` and ``cols[name]``
+    read ``ex[0::2]`` and ``ey[name][0::2]``). ``derived`` names series that are the difference
+    of two stored ones (``{"depth": ("puts", "gets")}``), computed only when read. Why: under a
+    flood the charts' copy of the counters is written at 180,000 points a second, and a copy
+    of each raw column beside its polyline was 40 % of the bytes, each page of them a fault.
     """
 
-    def __init__(self, names: tuple[str, ...]) -> None:
+    def __init__(self, names: tuple[str, ...],
+                 derived: dict[str, tuple[str, str]] | None = None) -> None:  # fmt: skip
         self.names = names
-        self.t = GrowBuffer()
-        self.cols = {k: GrowBuffer() for k in names}
+        self.derived = dict(derived or {})
+        self.n = 0
         self.ex = GrowBuffer()
         self.ey = {k: GrowBuffer() for k in names}
+        self.t = _Column(lambda: self.ex.view()[0 : 2 * self.n : 2])
+        self.cols = {k: _Column(lambda k=k: self._raw(k)) for k in (*names, *self.derived)}
         self.now = 0.0
 
     def __len__(self) -> int:
-        return self.t.n
+        return self.n
+
+    def _raw(self, name: str) -> np.ndarray:
+        if name in self.derived:
+            a, b = self.derived[name]
+            return self._raw(a) - self._raw(b)
+        return self.ey[name].view()[0 : 2 * self.n : 2]
 
     def clear(self) -> None:
-        for b in (self.t, self.ex, *self.cols.values(), *self.ey.values()):
+        for b in (self.ex, *self.ey.values()):
             b.clear()
+        self.n = 0
         self.now = 0.0
 
     def reserve(self, n: int) -> None:
         """Make room for ``n`` raw points now, so no append has to move the arrays later."""
-        for b in (self.t, *self.cols.values()):
-            b.reserve(n)
         for b in (self.ex, *self.ey.values()):
             b.reserve(2 * n)
 
@@ -118,42 +148,45 @@ class StepSeries:
         k = int(t.size)
         if not k:
             return
-        n0 = self.t.n
+        n0 = self.n
         n1 = n0 + k
-        self.t.extend(t)
-        for name in self.names:
-            self.cols[name].extend(cols[name])
-        # Rewrites from the old tail slot (2*n0 - 1) on; the new tail lands at 2*n1 - 1.
-        # Point i (from a = max(n0, 1)) becomes the riser (t[i], y[i-1]) -> (t[i], y[i]) at
-        # slots 2i-1 and 2i: two strided copies per array, no index arrays.
+        # Point i >= 1 is the riser (t[i], y[i-1]) -> (t[i], y[i]) at slots 2i-1 and 2i; the
+        # old tail slot (2*n0 - 1) is rewritten and the new tail lands at 2*n1 - 1. Two
+        # strided copies per array, straight from the new points.
         ex = self.ex.raw(2 * n1)
-        tt = self.t.view()
-        a = max(n0, 1)
         if n0 == 0:
-            ex[0] = tt[0]
-        ex[2 * a - 1 : 2 * n1 - 1 : 2] = tt[a:n1]
-        ex[2 * a : 2 * n1 : 2] = tt[a:n1]
+            ex[0] = t[0]
+            ex[1 : 2 * n1 - 1 : 2] = t[1:]
+            ex[2 : 2 * n1 : 2] = t[1:]
+        else:
+            ex[2 * n0 - 1 : 2 * n1 - 1 : 2] = t
+            ex[2 * n0 : 2 * n1 : 2] = t
         for name in self.names:
+            y = cols[name]
             ey = self.ey[name].raw(2 * n1)
-            yy = self.cols[name].view()
             if n0 == 0:
-                ey[0] = yy[0]
-            ey[2 * a - 1 : 2 * n1 - 1 : 2] = yy[a - 1 : n1 - 1]
-            ey[2 * a : 2 * n1 : 2] = yy[a:n1]
-            ey[2 * n1 - 1] = yy[n1 - 1]
+                ey[0] = y[0]
+                ey[1 : 2 * n1 - 1 : 2] = y[:-1]
+                ey[2 : 2 * n1 : 2] = y[1:]
+            else:
+                ey[2 * n0 - 1] = ey[2 * n0 - 2]
+                ey[2 * n0 + 1 : 2 * n1 - 1 : 2] = y[:-1]
+                ey[2 * n0 : 2 * n1 : 2] = y
+            ey[2 * n1 - 1] = y[-1]
             self.ey[name].n = 2 * n1
         self.ex.n = 2 * n1
-        ex[2 * n1 - 1] = max(self.now, tt[n1 - 1])
+        self.n = n1
+        ex[2 * n1 - 1] = max(self.now, float(t[-1]))
 
     def set_now(self, now: float) -> bool:
         """Move the tail point to ``now`` (never before the last change); True if it moved."""
-        n = self.t.n
+        n = self.n
         if not n:
             self.now = now
             return False
-        x = max(now, self.t.last())
-        self.now = now
         ex = self.ex.view()
+        x = max(now, float(ex[2 * n - 2]))
+        self.now = now
         if ex[2 * n - 1] == x:
             return False
         ex[2 * n - 1] = x
@@ -163,13 +196,27 @@ class StepSeries:
         """The expanded polyline's x and the named series' y (views, no copy)."""
         return self.ex.view(), {k: self.ey[k].view() for k in names}
 
+    def _y(self, name: str) -> np.ndarray:
+        if name in self.derived:
+            a, b = self.derived[name]
+            return self._y(a) - self._y(b)
+        return self.ey[name].view()
+
     def xy(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        return self.ex.view(), self.ey[name].view()
+        return self.ex.view(), self._y(name)
+
+    def _count_upto(self, t: float) -> int:
+        """How many raw points lie at or before ``t``, found in the polyline's x (the raw
+        times' strided view would be copied by every search)."""
+        n = self.n
+        if not n:
+            return 0
+        return (int(np.searchsorted(self.ex.view()[: 2 * n - 1], t, side="right")) + 1) // 2
 
     def upto(self, t: float) -> int:
         """How many polyline slots lie at or before ``t``: the steps of the raw points up to
         ``t``, without a tail (a cut at ``t`` adds its own, ``(t, y)`` of the last slot)."""
-        k = int(np.searchsorted(self.t.view(), t, side="right"))
+        k = self._count_upto(t)
         return 2 * k - 1 if k else 0
 
     def xy_until(self, name: str, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -178,10 +225,17 @@ class StepSeries:
         m = self.upto(t)
         if not m:
             return np.zeros(0), np.zeros(0)
-        y = self.ey[name].view()
+        y = self._y(name)
         return (np.append(self.ex.view()[:m], max(t, self.ex.view()[m - 1])),
                 np.append(y[:m], y[m - 1]))
 
     def index_at(self, t: float) -> int:
         """Index of the raw point in force at time ``t`` (-1 before the first)."""
-        return int(np.searchsorted(self.t.view(), t, side="right")) - 1
+        return self._count_upto(t) - 1
+
+    def value_at(self, name: str, i: int) -> float:
+        """Raw point ``i``'s value of ``name`` (a derived one computed for that point only)."""
+        if name in self.derived:
+            a, b = self.derived[name]
+            return self.value_at(a, i) - self.value_at(b, i)
+        return float(self.ey[name].view()[2 * i])

@@ -83,11 +83,10 @@ class FlowChart:
     def fit_y(self, s: ModelSeries, xmin: float, xmax: float) -> None:
         # Counters only grow: the visible minimum is task_done at the left edge and the
         # maximum is puts at the right edge — two lookups, no scan.
-        t = s.counters.t.view()
-        if not t.size:
+        c = s.counters
+        if not len(c):
             return
-        lo_i = max(0, int(np.searchsorted(t, xmin, side="right")) - 1)
-        hi_i = max(0, int(np.searchsorted(t, xmax, side="right")) - 1)
-        dmin = float(s.counters.cols["dones"].view()[lo_i]) if xmin > t[0] else 0.0
-        dmax = float(s.counters.cols["puts"].view()[hi_i])
+        lo_i, hi_i = max(0, c.index_at(xmin)), max(0, c.index_at(xmax))
+        dmin = c.value_at("dones", lo_i) if xmin > c.ex.view()[0] else 0.0
+        dmax = c.value_at("puts", hi_i)
         self.yrange.fit(dmin, dmax)

@@ -18,6 +18,7 @@ from gui.charts.hover_tip import place_tip
 from gui.charts.image_export import save_charts_image
 from gui.charts.legend import ChartLegend
 from gui.charts.legend_layout import legends_as_strips, row_stretch
+from gui.charts.paint_hold import PaintHold
 from gui.charts.palette import Theme, qcolor, theme_for_palette
 from gui.charts.panel_data import curve_data
 from gui.charts.plotkit import Style, axis_label, hide_from, pen, show_on, vline
@@ -76,6 +77,7 @@ class ChartsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._glw)
+        self._paint_hold = PaintHold(self._glw)
 
         ci = self._glw.ci
         self.readout = ChartReadout()
@@ -222,6 +224,7 @@ class ChartsPanel(QWidget):
         # marks every item dirty again *during* the paint, and Qt painted each frame twice.
         # Applying them now leaves the paint nothing to invalidate.
         self._glw.scene().prepareForPaint()
+        self._paint_hold.hold(live is not None)  # a live frame's repaint: the next turn's
 
     def catch_up(self) -> bool:
         """Take a live slice of the model without drawing (a turn between frames while a flood
@@ -304,11 +307,7 @@ class ChartsPanel(QWidget):
         return curve_data(self._series, self, self._until)
 
     def export_image(self, path: str) -> None:
-        """PNG (what the screen shows) or SVG (vectors), chosen by the suffix.
-
-        The one image exporter (gui/charts/image_export.py): the panel is its charts' view
-        and nothing else, so this is what the screen shows, without the hover hint.
-        """
+        """PNG (what the screen shows, no hover hint) or SVG (vectors), by the suffix."""
         save_charts_image(self, path)
 
     # ------------------------------------------------------------------ read-only helpers

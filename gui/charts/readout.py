@@ -109,9 +109,9 @@ class ChartReadout:
             i = s.counters.index_at(at) if len(s.counters) else -1
             started = len(s.counters) > 0 or now > 0
             if started and (t is None or 0 <= t <= now):
-                c = s.counters.cols
+                c = s.counters
                 # Before the first put every counter is still zero.
-                val = {k: int(c[k].view()[i]) if i >= 0 else 0 for k in c}
+                val = {k: int(c.value_at(k, i)) if i >= 0 else 0 for k in c.cols}
                 head = f"t = {at:.3f} s" if t is not None else f"now {at:.1f} s"
                 parts.append(span(head, theme.foreground, True))
                 parts.append(span(f"unfinished {val['unfinished']}", theme.unfinished, True)

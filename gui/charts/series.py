@@ -8,6 +8,9 @@ from engine.model import RunModel
 from gui.charts.buffers import GrowBuffer, StepSeries
 
 COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
+# The counters kept as polylines; the queue's depth (never drawn as a line of its own: it is
+# the band between puts and gets) is their difference, computed when read.
+STORED = ("puts", "gets", "dones", "in_flight", "unfinished")
 RATE_WINDOW_S = 1.0  # sliding window of the rates chart
 RATE_STEP_S = 0.05  # rates are evaluated on this grid
 # Room reserved up front for what a run announces (three counter changes per task), up to
@@ -21,7 +24,7 @@ class ModelSeries:
     def __init__(self) -> None:
         self._reserved_for: tuple[int, int, int] | None = None
         self.behind = False  # the last sync stopped at its limit: the model has more
-        self.counters = StepSeries(COUNTERS)
+        self.counters = StepSeries(STORED, derived={"depth": ("puts", "gets")})
         self.done_t = GrowBuffer()
         self.cum_wait = GrowBuffer()  # running sums, so a window's mean is two lookups
         self.cum_service = GrowBuffer()
@@ -63,8 +66,7 @@ class ModelSeries:
         g = np.asarray(m.s_gets[n0:n1], dtype=np.float64)
         d = np.asarray(m.s_dones[n0:n1], dtype=np.float64)
         self.counters.append(
-            t, {"puts": p, "gets": g, "dones": d, "depth": p - g, "in_flight": g - d,
-                "unfinished": p - d}
+            t, {"puts": p, "gets": g, "dones": d, "in_flight": g - d, "unfinished": p - d}
         )
         return True
 
@@ -117,7 +119,7 @@ class ModelSeries:
         i = c.index_at(t) if len(c) else -1
         if i < 0:
             return 0, 0, 0
-        return tuple(int(c.cols[k].view()[i]) for k in ("puts", "gets", "dones"))  # type: ignore[return-value]
+        return tuple(int(c.value_at(k, i)) for k in ("puts", "gets", "dones"))  # type: ignore[return-value]
 
     def rates_until(
         self, until: float | None
@@ -177,12 +179,19 @@ def sliding_rates(
     count = (hi - lo).astype(np.float64)
     span = np.clip(grid, RATE_STEP_S, window)
     rate = count / span
-    cw = np.concatenate(([0.0], cum_wait))
-    cs = np.concatenate(([0.0], cum_service))
     with np.errstate(invalid="ignore", divide="ignore"):
-        wait = (cw[hi] - cw[lo]) / count
-        service = (cs[hi] - cs[lo]) / count
+        wait = (_sum_before(cum_wait, hi) - _sum_before(cum_wait, lo)) / count
+        service = (_sum_before(cum_service, hi) - _sum_before(cum_service, lo)) / count
     return rate, wait, service
+
+
+def _sum_before(cum: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The running sum ``cum`` before each index of ``idx`` (0 before the first): a lookup
+    per grid point, where a zero-prefixed copy of ``cum`` cost a pass over every completion."""
+    out = np.zeros(idx.size)
+    some = idx > 0
+    out[some] = cum[idx[some] - 1]
+    return out
 
 
 def bin_peaks(

@@ -73,6 +73,30 @@ def test_counters_are_the_models_steps_with_depth_in_flight_and_unfinished() -> 
     assert s.counters.xy("unfinished")[1][-1] == m.unfinished == 1  # the sentinel, not taken
 
 
+def test_counters_keep_only_their_polylines_and_read_raw_points_from_them() -> None:
+    """A flood writes the charts' counters at 180,000 points a second: each point is kept
+    once, in the five drawn polylines and their shared x (two slots each), and the raw
+    points and the queue's depth are read from those."""
+    main, prod, cons = run_records()
+    m = RunModel()
+    m.feed([(0, 0, main), (1, 0, prod), (2, 0, cons[0]), (3, 0, cons[1])])
+    s = ModelSeries()
+    s.sync_counters(m)
+    c = s.counters
+    n = len(m.s_t)
+    stored = [b for b in (*vars(c).values(), *getattr(c, "ey", {}).values(),
+                          *getattr(c, "cols", {}).values()) if isinstance(b, GrowBuffer)]
+    assert sum(len(b) for b in stored) == 6 * 2 * n
+    puts, gets = np.array(m.s_puts, dtype=float), np.array(m.s_gets, dtype=float)
+    np.testing.assert_array_equal(c.t.view(), np.array(m.s_t))
+    np.testing.assert_array_equal(c.cols["depth"].view(), puts - gets)
+    for i in (0, n // 2, n - 1):
+        assert c.value_at("depth", i) == puts[i] - gets[i]
+        assert c.value_at("puts", i) == puts[i]
+        assert c.index_at(m.s_t[i]) >= i and c.index_at(m.s_t[i] - 1e-9) < i
+    assert c.index_at(m.s_t[0] - 1.0) == -1 and c.index_at(1e9) == n - 1
+
+
 def test_a_limited_sync_takes_part_and_says_it_is_behind() -> None:
     main, prod, cons = run_records()
     m = RunModel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from PySide6.QtWidgets import QApplication
 
 from engine.config import RunConfig
 from engine.distributions import Distribution
@@ -150,3 +151,20 @@ def test_the_window_asks_for_sync_turns_while_its_charts_are_behind(qtbot):
         w.driver.sig_sync.emit()
     assert len(w.charts._series.counters) == len(m.s_t)
     w.close()
+
+
+def test_a_picture_taken_while_a_live_frames_repaint_is_held_still_shows_the_charts(panel):
+    """The repaint a live frame's refresh holds for the next turn must not hold a picture taken
+    in between (the toolbar's screenshot): the picture is drawn as the screen would be."""
+    m = _live_backlog(300)
+    panel.set_model(m)
+    QApplication.processEvents()
+    shown = panel.grab().toImage()
+    panel.refresh(ViewFrame(m.rel(time.perf_counter()), live=True))
+    assert panel._paint_hold.held
+    held = panel.grab().toImage()
+    background = held.pixel(2, 2)
+    drawn = sum(held.pixel(x, y) != background for x in range(0, held.width(), 9)
+                for y in range(0, held.height(), 9))  # fmt: skip
+    assert drawn > 0.5 * sum(shown.pixel(x, y) != background for x in range(0, shown.width(), 9)
+                             for y in range(0, shown.height(), 9))  # fmt: skip

@@ -168,3 +168,53 @@ def test_a_floods_backlog_after_the_end_comes_in_bounded_frames(qtbot, monkeypat
     assert [r.seen for r in w.charts.timeline.item.rows] == [
         len(r.worker.intervals) for r in w.charts.timeline.item.rows]
     w.close()
+
+
+def test_a_live_frames_repaint_gets_a_tick_of_its_own(qtbot) -> None:
+    """Under a flood a frame's refresh and its repaint each cost 5-15 ms of the window's CPU:
+    in one turn of the event loop they were its longest gaps. The repaint is held until the
+    next turn, and the driver's tick after a live frame drains nothing (nor draws)."""
+    from gui.charts.panel import ChartsPanel
+
+    driver = RunDriver()
+    panel = ChartsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1280, 800)
+    panel.show()
+    cfg = FLOOD.replace(tasks_per_producer=30_000)
+    run = Run(cfg)
+    log: list[str] = []
+    tick, drain = driver._on_timer_timeout, driver._drain
+
+    def logging_tick() -> None:
+        log.append("|")
+        tick()
+
+    def logging_drain(*a: object) -> None:
+        log.append("D")
+        drain(*a)
+
+    def on_frame(frame) -> None:  # type: ignore[no-untyped-def]
+        log.append("L" if frame.live else "F")
+        panel.refresh(frame)
+        held.append(panel._paint_hold.held)
+
+    held: list[bool] = []
+    driver._timer.timeout.disconnect()
+    driver._timer.timeout.connect(logging_tick)
+    driver._drain = logging_drain  # type: ignore[method-assign]
+    driver.sig_frame.connect(on_frame)
+    try:
+        with qtbot.waitSignal(driver.sig_ended, timeout=END_TIMEOUT_MS):
+            driver.start(cfg, run)
+            panel.set_model(run.model, driver.frame())
+    finally:
+        driver.discard()
+    ticks = "".join(log).split("|")
+    live = [i for i, t in enumerate(ticks) if "L" in t]
+    assert live, "no live frame"
+    for i in live:
+        if i + 1 < len(ticks):
+            assert ticks[i + 1] == "", f"tick after a live frame: {ticks[i + 1]!r}"
+    assert any(held)  # a live frame that drew held its repaint...
+    qtbot.waitUntil(lambda: not panel._paint_hold.held, timeout=1000)  # ...for a turn

@@ -50,6 +50,24 @@ def test_the_clock_gives_frames_log_turns_and_drains_their_shares() -> None:
     assert c.poll_budget_s < budget and c.behind
 
 
+def test_while_the_drain_is_behind_frames_come_at_most_ten_a_second() -> None:
+    """A flood: the drain leaves a backlog every turn. Cheap frames would still come 30 a
+    second (their share of the time), each repaint taken from the drain that is behind."""
+    from gui.frame_clock import BEHIND_FRAME_S
+
+    c = FrameClock()
+    frames = 0
+    for i in range(1200):  # a tick a millisecond, every drain left behind; counted after 0.2 s
+        turn = c.turn(5.0 + i / 1000, frame_wanted=True, log_wanted=False)
+        frames += turn == FRAME and i >= 200
+        if turn == DRAIN:
+            c.drained(spent_s=0.001, behind=True)
+    assert BEHIND_FRAME_S >= 0.1 and frames <= 1 / BEHIND_FRAME_S + 1
+    c.drained(spent_s=0.001, behind=False)  # caught up: the usual pace again
+    later = [c.turn(7.0 + i / 1000, frame_wanted=True, log_wanted=False) for i in range(1000)]
+    assert later.count(FRAME) >= 50
+
+
 def test_after_the_run_the_backlog_gets_long_drains_and_few_frames() -> None:
     """A flood ended with a backlog: nothing new will happen, so the drain takes long turns
     and the charts a few frames a second until everything is shown; then the usual pace."""

@@ -80,3 +80,27 @@ def test_a_stop_while_the_workers_start_ends_every_one_started(qtbot, monkeypatc
     for pid in started:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     w.close()
+
+
+def test_the_views_are_readied_before_the_runs_clock_and_workers_start(qtbot, monkeypatch) -> None:
+    """A Start readies the charts, the log and the code pane for the new run first, and then
+    starts it: the workers' start-up (a thread) and their flood took the CPU and the GIL from
+    that turn of the event loop (benchmarks/gui_flood.py: the Start was its longest gap)."""
+    from engine.runner import Run
+
+    seen: list[bool] = []
+    start = Run.start
+
+    def noting(self: Run, **kw: object) -> Run:
+        seen.append(w.charts.model is self.model and w.event_log._model is self.model)
+        return start(self, **kw)
+
+    monkeypatch.setattr(Run, "start", noting)
+    w = MainWindow(SMALL)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.driver.sig_ended, timeout=END_TIMEOUT_MS) as ended:
+        assert w.start_run()
+    assert ended.args == ["joined"] and seen == [True]
+    assert w.model.t0 is not None and w.model.task_dones == 2 * 20 + 2
+    w.close()

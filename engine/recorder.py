@@ -12,6 +12,7 @@ import select
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +119,7 @@ class Recorder:
         self._wake_r: int | None = None  # read end of the signal wakeup pipe (see _watch_term)
         self._term_since: float | None = None  # a SIGTERM was caught, its handler not yet run
         self._terminating = False
+        _recorders.add(self)
 
     @property
     def records_sent(self) -> int:
@@ -149,6 +151,18 @@ class Recorder:
         except (OSError, EOFError, ValueError):
             # The parent is gone or closed the channel; nobody is left to tell.
             self.broken = True
+
+    def _disown(self) -> None:
+        """In a forked child: this copy's records are its parent's, so it ships nothing, ever
+        (its atexit hook and SIGTERM handler are still chained there, and would send them
+        again with the parent's numbering)."""
+        self.broken = True
+        self._buf.clear()
+        self._pending.clear()
+        self._lock = threading.Lock()  # the copy may be held by a thread the child lacks
+        self._thread = None
+        self._wake_r = None
+        self._term_since = None
 
     def watch_pending(self, close: Callable[[], None]) -> None:
         """``close()`` appends a record still held open; called before the process ends."""
@@ -310,7 +324,9 @@ class Recorder:
 
 
 _current: Recorder | None = None
+_recorders: weakref.WeakSet[Recorder] = weakref.WeakSet()  # every recorder of this process
 _wake_fds: tuple[int, int] | None = None  # this process's wakeup pipe, if a recorder set one
+_fork_mask: set[int] | None = None  # the forking thread's mask, while SIGTERM is held
 
 
 def current() -> Recorder | None:
@@ -323,12 +339,37 @@ def activate(recorder: Recorder | None) -> None:
     _current = recorder
 
 
+def _ours(handler: object) -> bool:
+    return hasattr(handler, "queuelab_previous")
+
+
+def _before_fork() -> None:
+    # A SIGTERM that reaches the child before it has run its at-fork hooks would meet our
+    # handler there (CPython then forgets it: the plain program's child dies of it), or write
+    # to the wakeup pipe the child shares with this process (which would take it for its
+    # own). The forking thread holds SIGTERM back; the child takes it once its handler is
+    # the plain program's again.
+    global _fork_mask
+    if _ours(signal.getsignal(signal.SIGTERM)):
+        _fork_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_parent() -> None:
+    global _fork_mask
+    if _fork_mask is not None:
+        mask, _fork_mask = _fork_mask, None
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _after_fork_in_child() -> None:
     # A forked child must not write into its parent's stream with the parent's numbering,
-    # nor its caught signals into the parent's wakeup pipe (the parent's flusher would take
-    # a SIGTERM meant for the child as its own).
-    global _wake_fds
+    # nor ship the parent's buffered records at its exit or on SIGTERM, nor write its caught
+    # signals into the parent's wakeup pipe: everything of the parent's recorder is dropped,
+    # and SIGTERM is handled as the program itself had it.
+    global _wake_fds, _fork_mask
     activate(None)
+    for rec in list(_recorders):
+        rec._disown()
     if _wake_fds is not None:
         r, w = _wake_fds
         _wake_fds = None
@@ -340,7 +381,21 @@ def _after_fork_in_child() -> None:
             pass
         os.close(r)
         os.close(w)
+    handler = signal.getsignal(signal.SIGTERM)
+    if _ours(handler):
+        previous = handler.queuelab_previous  # type: ignore[attr-defined]
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        except ValueError:
+            pass
+    if _fork_mask is not None:
+        mask, _fork_mask = _fork_mask, None
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGTERM held back arrives now
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

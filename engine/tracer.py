@@ -179,13 +179,7 @@ def _conn_close_inherited() -> None:
     learns that a process ended when its connection closes."""
     global _conn, _mine
     conn, _conn = _conn, None
-    if _mine is not None:
-        # The parent's recorder, copied by fork: its SIGTERM handler and finalizers are still
-        # chained here, and must not ship the parent's buffered records as this child's.
-        _mine.broken = True
-        _mine._buf.clear()
-        _mine._pending.clear()
-        _mine = None
+    _mine = None  # the parent's, copied: the recorder's at-fork hook disowned it already
     if conn is not None:
         try:
             conn.close()

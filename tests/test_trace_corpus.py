@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, int, int]]]] = {
     "worker_error": (1, {"main": (5, 0, 0), "fragile": (0, 4, 3)}),
     "polling": (0, {"main": (10, 0, 0), "poller": (0, 10, 10)}),
     "spawn_context": (0, {"main": (9, 0, 0), "ctx-worker-*": (0, 9, 9)}),
+    "fork_child": (0, {"main": (7, 0, 0), "consumer": (0, 7, 7)}),
 }
 
 

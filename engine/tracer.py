@@ -41,6 +41,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from engine import recorder as _rec
+from engine import trace_frames
 from engine.events import Kind
 from engine.recorder import Recorder, dumps_batch
 from engine.trace_queues import TracedPlainQueue, TracedQueue, reset_process
@@ -289,6 +290,7 @@ def install(address: str, root: str) -> None:
     if _installed:
         return
     _installed = True
+    trace_frames.install()
     _mp_context.BaseContext.JoinableQueue = _context_joinable_queue
     multiprocessing.JoinableQueue = _default_joinable_queue
     _mp_queues.JoinableQueue = TracedQueue

@@ -41,6 +41,7 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, int, int]]]] = {
     "polling": (0, {"main": (10, 0, 0), "poller": (0, 10, 10)}),
     "spawn_context": (0, {"main": (9, 0, 0), "ctx-worker-*": (0, 9, 9)}),
     "fork_child": (0, {"main": (7, 0, 0), "consumer": (0, 7, 7)}),
+    "uncaught_empty": (1, {"main": (1, 0, 0), "consumer": (0, 1, 1)}),
 }
 
 

@@ -50,6 +50,8 @@ class Kind(IntEnum):
     TASK_ABANDON = 33  # (K, t, tid)                    after TASK_FAIL: back to get() without
     #                  task_done() for tid (on_failure = "skip_task_done", the lesson's bug)
     # parent (src 0)
+    PROC_END = 34  # (K, t, pid)                       (trace) the program itself ended process
+    # pid: Process.terminate() or kill() (a Pool's end, a daemon at exit), not a fault
     RUN_START = 40  # (K, t, producers, consumers, tasks_total)
     PRODUCERS_JOINED = 41  # (K, t)
     PROC_EXIT = 42  # (K, t, worker_src, exitcode)      seen through the process sentinel
@@ -108,6 +110,7 @@ SCHEMA: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("qid", "int"), ("maxsize", "int"), ("joinable", "int"), ("file", "str"), ("line", "int"),
     ),
     Kind.PROC_JOIN: (("pid", "int"), ("returned", "int")),
+    Kind.PROC_END: (("pid", "int"),),
     Kind.RUN_START: (("producers", "int"), ("consumers", "int"), ("tasks_total", "int")),
     Kind.PRODUCERS_JOINED: (),
     Kind.PROC_EXIT: (("worker_src", "int"), ("exitcode", "int")),

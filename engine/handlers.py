@@ -55,6 +55,7 @@ BLOCKED_TID = _at(Kind.PUT_BLOCKED, "tid")
 BLOCKED_LABEL, BLOCKED_VALUE = _at(Kind.PUT_BLOCKED, "label"), _at(Kind.PUT_BLOCKED, "value")
 FULL_T_RAISE = _at(Kind.PUT_FULL, "t_raise")
 INFO_PID, INFO_NAME = _at(Kind.PROC_INFO, "pid"), _at(Kind.PROC_INFO, "name")
+END_PID = _at(Kind.PROC_END, "pid")
 LINE_OP = _at(Kind.LINE, "op")
 RESULT_TID, RESULT_OK = _at(Kind.TASK_RESULT, "tid"), _at(Kind.TASK_RESULT, "ok")
 RESULT_TEXT = _at(Kind.TASK_RESULT, "text")
@@ -228,10 +229,11 @@ def on_proc_exit(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     w.exitcode = code
     if code and w.died_t is None:
         w.died_t = t
+    died = bool(code) and w.ended_t is None  # ended by the program: its planned end
     if w.exit_t is None:
-        m._set(w, t, Activity.DIED if code else Activity.EXITED)
+        m._set(w, t, Activity.DIED if died else Activity.EXITED)
         w.exit_t = t
-    elif code:
+    elif died:
         w.activity = Activity.DIED
     applied.append((src, r))
     for tid in [tid for tid in m._held_gets if tid >> 32 == gone]:
@@ -344,6 +346,16 @@ def on_proc_info(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bo
     if src:
         w = m._worker(src)
         w.pid, w.name = r[INFO_PID], r[INFO_NAME]
+    return True
+
+def on_proc_end(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:
+    # (trace) The program ended that process itself (terminate(), kill()): the death that
+    # follows is the program's doing, not a fault (WorkerInfo.died_before).
+    for w in m.workers.values():
+        if w.pid == r[END_PID] and w.ended_t is None:
+            w.ended_t = t
+            if w.activity == Activity.DIED:  # its exit was seen first
+                w.activity = Activity.EXITED
     return True
 
 def on_line(m: RunModel, src: int, r: tuple, t: float, applied: list) -> bool:

@@ -63,6 +63,7 @@ class WorkerInfo:
     intervals: IntervalLog = field(default_factory=IntervalLog)
     errors: list[str] = field(default_factory=list)
     records_sent: int | None = None  # from WORKER_EXIT: how many records it says it sent
+    ended_t: float | None = None  # (trace) when the program called terminate()/kill() on it
 
     @property
     def alive(self) -> bool:
@@ -89,17 +90,24 @@ class WorkerInfo:
     def died_before(self, stop_t: float | None) -> bool:
         """It ended with a nonzero code on its own: before Stop was asked for (``stop_t``),
         or by a SIGKILL that QueueLab's stop had not sent yet (``kill -9`` of several workers
-        at once: the first death stops the run, the others' exits are seen just after)."""
-        if self.exitcode in (None, 0):
+        at once: the first death stops the run, the others' exits are seen just after).
+        Nor is a death one the program itself asked for (:attr:`ended_by_program`)."""
+        if self.exitcode in (None, 0) or self.ended_by_program:
             return False
         t = self.died_t if self.died_t is not None else self.exit_t
         if stop_t is None or (t or 0.0) < stop_t:
             return True
         return self.exitcode == _SIGKILL_EXIT and (t or 0.0) < stop_t + STOP_GRACE_S
 
+    @property
+    def ended_by_program(self) -> bool:
+        """(trace) It ended with a nonzero code after the program called terminate() or kill()
+        on it (``with Pool(...)`` does, so does multiprocessing for daemons at exit)."""
+        return self.ended_t is not None and self.exitcode not in (None, 0)
+
     def stopped_by(self, stop_t: float | None) -> bool:
         """QueueLab ended it (Stop, the hang rule): a nonzero exit not before ``stop_t``."""
-        ended = self.exitcode not in (None, 0)
+        ended = self.exitcode not in (None, 0) and not self.ended_by_program
         return stop_t is not None and ended and not self.died_before(stop_t)
 
 

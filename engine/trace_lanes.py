@@ -51,7 +51,7 @@ _QUEUE, _QUEUE_NEW, _PROC_JOIN, _PROC_INFO = (
 _WORKER_EXIT, _PROC_EXIT, _WORKER_START = int(K.WORKER_EXIT), int(K.PROC_EXIT), int(K.WORKER_START)
 _TO_ALL = frozenset(int(k) for k in (K.STOP, K.RUN_END, K.STALL))
 _STOP, _GET_EMPTY, _RUN_END = int(K.STOP), int(K.GET_EMPTY), int(K.RUN_END)
-_QUEUE_INFO = int(K.QUEUE_INFO)
+_QUEUE_INFO, _PROC_END = int(K.QUEUE_INFO), int(K.PROC_END)
 _OPS = frozenset((_PUT, _GET, _TD, _JB))
 _PUT_BLOCKED = int(K.PUT_BLOCKED)  # a put waiting for room: a put, for the roles
 # Kinds a batch may hold and still go to its process's lane whole (no role to settle).
@@ -106,6 +106,9 @@ class Demux:
         self.t0: float | None = None
         self._cur: dict[int, int] = {}  # src -> the queue it acted on last
         self._info: dict[int, tuple] = {}  # src -> its PROC_INFO record
+        # pid -> the PROC_END the program's terminate()/kill() of it made (it may come before
+        # the process's own first records: a lane it joins later gets it then)
+        self._program_ended: dict[int, tuple] = {}
         self._made_at: dict[tuple[str, int], int] = {}  # (file, line) -> queues made there
         # Records about a queue whose QUEUE_NEW has not come in yet (another process's socket).
         self._waiting: dict[int, list[tuple[int, tuple]]] = {}
@@ -217,6 +220,13 @@ class Demux:
                         self._release(lane, holder, r[1], out)
                 self._emit(lane, src, r, out)
             return
+        if k == _PROC_END:
+            self._program_ended[r[2]] = r
+            ended = [s for s, info in self._info.items() if info[2] == r[2]]
+            for lane in self.lanes.values():
+                if any(s in lane.roles for s in ended):
+                    self._emit(lane, 0, r, out)  # main's stream: the lane may not know src
+            return
         if k == _PROC_EXIT:
             self._ended(r[1], self._info.get(r[2]), out)
             for lane in self.lanes.values():
@@ -274,6 +284,8 @@ class Demux:
             lane.roles[src] = new
             pid = self._info[src][2] if src in self._info else 0
             self._emit(lane, src, (_WORKER_START, t, pid, new, 0), out)
+            if old is None and pid in self._program_ended:
+                self._emit(lane, 0, self._program_ended[pid], out)
 
     def _release(self, lane: Lane, src: int, t: float, out: dict) -> None:
         """A plain queue's items taken by ``src`` count as done from ``t`` on."""

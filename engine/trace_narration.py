@@ -59,6 +59,9 @@ class TraceNarrator(Narrator):
             if r[3] == 0:
                 return None
             name = self._name(r[2])
+            w = m.workers.get(r[2])
+            if w is not None and w.ended_by_program:
+                return f"{name} was ended by the program (terminate(), exit code {r[3]})"
             if m.stop_t is not None and m.rel(r[1]) >= m.stop_t:
                 return f"{name} was ended (exit code {r[3]})"
             return f"!{name} died with exit code {r[3]}"

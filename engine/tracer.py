@@ -58,7 +58,7 @@ BOOT = (
     "sys.path.remove(_r)\n"
     "_t.launch()\n"
 )
-_LINE, _PJ = int(Kind.LINE), int(Kind.PROC_JOIN)
+_LINE, _PJ, _PEND = int(Kind.LINE), int(Kind.PROC_JOIN), int(Kind.PROC_END)
 _THIS_FILE = __file__
 
 _address: str | None = None
@@ -89,6 +89,8 @@ def _default_queue(maxsize: int = 0) -> TracedPlainQueue:
 
 
 _orig_join = _mp_process.BaseProcess.join
+_orig_terminate = _mp_process.BaseProcess.terminate
+_orig_kill = _mp_process.BaseProcess.kill
 
 
 def _process_join(self: Any, timeout: float | None = None) -> None:
@@ -105,6 +107,21 @@ def _process_join(self: Any, timeout: float | None = None) -> None:
         return _orig_join(self, timeout)
     finally:
         rec.emit((_PJ, time.perf_counter(), self.pid or 0, 1))
+
+
+def _ending(orig: Any) -> Any:
+    """Process.terminate()/kill(): the death that follows is the program's own doing (a
+    ``with Pool(...)`` block ends its workers so), not a fault: said before the signal goes."""
+
+    def end(self: Any) -> None:
+        rec = _rec._current
+        if rec is not None and self._popen is not None and self._popen.returncode is None:
+            rec.emit((_PEND, time.perf_counter(), self.pid or 0))
+            rec.flush()
+        return orig(self)
+
+    end.__doc__ = orig.__doc__
+    return end
 
 
 # ------------------------------------------------------------------------- the channel
@@ -298,6 +315,8 @@ def install(address: str, root: str) -> None:
     _mp_context.BaseContext.Queue = _context_queue
     multiprocessing.Queue = _default_queue
     _mp_process.BaseProcess.join = _process_join
+    _mp_process.BaseProcess.terminate = _ending(_orig_terminate)
+    _mp_process.BaseProcess.kill = _ending(_orig_kill)
     for cls in [_mp_process.BaseProcess, *vars(_mp_context).values()]:
         is_process = isinstance(cls, type) and issubclass(cls, _mp_process.BaseProcess)
         if is_process and "_after_fork" in cls.__dict__:

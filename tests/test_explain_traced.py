@@ -119,3 +119,21 @@ def test_a_traced_programs_blocked_put_is_said_with_its_process_name() -> None:
     lines = TraceNarrator(s.model()).lines([(feeder, r) for src, _, rs in s.batches
                                             for r in rs if src == feeder])  # fmt: skip
     assert lines[-1] == "feeder-0 is blocked in put(): the queue is full, its item waits for room"
+
+
+def test_a_process_the_program_terminated_is_ended_not_dead() -> None:
+    """PROC_END (the program's terminate()) before its SIGTERM exit: the log says the program
+    ended it, the diagnosis names no death; a process that died on its own still is one."""
+    s = traced(consumers=2)
+    s.rec(MAIN, (K.PROC_END, 0.5, 2000))  # consumer-0's pid: terminated by the program
+    s.rec(MAIN, (K.PROC_EXIT, 0.51, s.c(0), -15))
+    s.rec(MAIN, (K.PROC_EXIT, 0.52, s.c(1), -9))  # killed by someone else
+    m = s.model()
+    applied = [(src, r) for src, _seq, records in s.batches for r in records]
+    lines = TraceNarrator(m).lines(applied)
+    assert "consumer-0 was ended by the program (terminate(), exit code -15)" in lines
+    assert "!consumer-1 died with exit code -9" in lines
+    assert [w.name for w in m.dead_workers()] == ["consumer-1"]
+    found = diagnose(m)
+    assert any("consumer-1" in line for line in found)
+    assert not any("consumer-0" in line for line in found)

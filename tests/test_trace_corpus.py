@@ -8,6 +8,7 @@ process, under every start method.
 from __future__ import annotations
 
 import fnmatch
+import json
 import multiprocessing
 import os
 import signal
@@ -42,6 +43,8 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, int, int]]]] = {
     "spawn_context": (0, {"main": (9, 0, 0), "ctx-worker-*": (0, 9, 9)}),
     "fork_child": (0, {"main": (7, 0, 0), "consumer": (0, 7, 7)}),
     "uncaught_empty": (1, {"main": (1, 0, 0), "consumer": (0, 1, 1)}),
+    "pool_terminate": (0, {"main": (6, 0, 0), "*PoolWorker-*": (0, 3, 3),
+                           "*Process-*": (0, 3, 3), "waiter": (0, 0, 0)}),
 }
 
 
@@ -116,6 +119,24 @@ def test_traced_program_behaves_as_plain(program: str, method: str, tmp_path: Pa
             if fnmatch.fnmatchcase(name, pattern):
                 got = [a + b for a, b in zip(got, c, strict=True)]
         assert tuple(got) == want, f"{pattern}: {found}"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_processes_the_program_ends_itself_are_not_deaths(method: str, tmp_path: Path) -> None:
+    """``with Pool(...)`` terminates its workers, the program terminates a waiting consumer:
+    SIGTERM deaths the program asked for, so the diagnosis names no death."""
+    summary = tmp_path / "summary.json"
+    traced = _run(
+        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--json-summary",
+         str(summary), str(PROGRAMS / "pool_terminate.py"), method],
+        tmp_path,
+    )  # fmt: skip
+    assert traced.returncode == 0, traced.stderr
+    assert "died" not in traced.stderr
+    found = json.loads(summary.read_text())
+    assert found["diagnosis"] == []
+    ended = {w["name"]: w["exitcode"] for w in found["workers"] if w["exitcode"] == -15}
+    assert ended.get("waiter") == -15, found["workers"]
 
 
 def test_plain_environment_is_unchanged(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ def test_every_record_kind_came_with_a_format_version() -> None:
     since = {k.name: KINDS_SINCE.get(k, 1) for k in SHAPES}
     assert {name for name, v in since.items() if v == 1} == VERSION_1_KINDS
     assert max(since.values()) == FORMAT_VERSION
-    assert {k.name for k in KINDS_SINCE} == {"PUT_BLOCKED", "TASK_ABANDON"}
+    assert {k.name for k in KINDS_SINCE} == {"PUT_BLOCKED", "TASK_ABANDON", "PROC_END"}
 
 
 def test_a_version_1_file_still_loads_with_the_put_blocked_records_it_may_hold(
@@ -133,7 +133,7 @@ def test_a_version_1_file_still_loads_with_the_put_blocked_records_it_may_hold(
 def test_header_and_lines_follow_the_documented_format(lines: list[bytes]) -> None:
     header = json.loads(lines[0])
     assert header["format"] == "queuelab-trace"
-    assert header["version"] == 2
+    assert header["version"] == 3
     assert header["queuelab"] == "0.1.0"
     assert RunConfig.from_mapping(header["config"]) == CFG
     assert "T" in header["created"]
@@ -347,8 +347,8 @@ BAD_FILES: list[tuple[str, Mutation, int | None, str]] = [
     ("header not an object", lambda lines: [b"[1, 2]\n", *lines[1:]], 1, '"format"'),
     ("no format", _set_header("format", None) , 1, "format is null"),
     ("wrong format", _set_header("format", "chrome-trace"), 1, 'format is "chrome-trace"'),
-    ("future version", _set_header("version", 3), 1,
-     "written by a newer QueueLab (version 3); this one reads version 2"),
+    ("future version", _set_header("version", 4), 1,
+     "written by a newer QueueLab (version 4); this one reads version 3"),
     ("bad version", _set_header("version", "1"), 1, "version must be an integer"),
     ("invalid config", _set_header("config", {"consumers": 0}), 1, "consumers = 0"),
     ("unknown config key", _set_header("config", {"workers": 2}), 1, "unknown key 'workers'"),

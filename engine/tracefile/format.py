@@ -10,13 +10,13 @@ from engine.config import RunConfig
 from engine.events import Kind
 
 FORMAT_NAME = "queuelab-trace"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # The record kinds a version of the format added (every other kind is in version 1). A reader
 # refuses a file of a later version at its header ("written by a newer QueueLab"), not at the
 # first record it cannot know, so a new kind comes with a new version here (and a reader of
 # this version reads every earlier one). Version 1 files written between PUT_BLOCKED's
 # arrival and version 2 hold PUT_BLOCKED records: they load, as every version-1 file does.
-KINDS_SINCE: dict[Kind, int] = {Kind.PUT_BLOCKED: 2, Kind.TASK_ABANDON: 2}
+KINDS_SINCE: dict[Kind, int] = {Kind.PUT_BLOCKED: 2, Kind.TASK_ABANDON: 2, Kind.PROC_END: 3}
 QUEUELAB_VERSION = "0.1.0"
 
 # Records of one stream are stamped and appended by possibly different threads (the parent's

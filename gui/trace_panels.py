@@ -174,5 +174,7 @@ def state_words(session: TraceSession, src: int) -> str:
     for lane in session.lanes:
         w = lane.model.workers.get(src)
         if w is not None and w.exitcode is not None:
+            if w.ended_by_program:
+                return f"terminated ({w.exitcode})"  # by the program itself: not a fault
             return "finished" if w.exitcode == 0 else f"exit code {w.exitcode}"
     return "ended" if session.ended else "running"

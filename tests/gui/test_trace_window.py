@@ -94,3 +94,25 @@ def test_a_program_that_ends_shows_its_output_and_exit_code(qtbot, tmp_path: Pat
         assert m.task_dones == 22
     finally:
         win.driver.shutdown()
+
+
+def test_processes_the_program_terminated_read_terminated_not_dead(qtbot) -> None:
+    """A Pool's with-block and the program's terminate() end processes on purpose: the table
+    says so and the lesson finds no problem (each read "exit code -15", a death, before)."""
+    prog = ROOT / "tests" / "programs" / "pool_terminate.py"
+    win = TraceWindow([str(prog), "forkserver"])
+    qtbot.addWidget(win)
+    win.load_charts()
+    win.show()
+    assert win.start_run()
+    try:
+        qtbot.waitUntil(lambda: not win.driver.active, timeout=60_000)
+        qtbot.waitUntil(lambda: "waiter exit code" in win.console.toPlainText(), timeout=5_000)
+        table = win.trace_panel.table
+        states = {table.item(r, 0).text(): table.item(r, 2).text()
+                  for r in range(table.rowCount())}  # fmt: skip
+        assert states["waiter"] == "terminated (-15)", states
+        assert not any(s.startswith("exit code") for s in states.values()), states
+        assert win.driver.model.dead_workers() == []
+    finally:
+        win.driver.shutdown()

@@ -99,7 +99,10 @@ MODULES: dict[str, list[str]] = {
                         "tests/test_model.py", "-k", "not identities_hold and not "
                         "timelines_follow and not dropped_batch and not premature_join_follows"],
     "engine/traced_queue.py": ["tests/test_traced_queue_shipping.py",
-                               "tests/test_traced_queue.py", "-k", "not spawn and not forkserver"],
+                               "tests/test_traced_queue_semantics.py",
+                               "tests/test_traced_queue_records.py",
+                               "tests/test_traced_queue_recorders.py",
+                               "-k", "not spawn and not forkserver"],
     "engine/bulk.py": ["tests/test_model_bulk.py"],
     "engine/headless.py": ["tests/test_headless.py"],
     "gui/charts/series.py,gui/charts/buffers.py,gui/charts/lod.py": [

@@ -91,15 +91,20 @@ MODULES: dict[str, list[str]] = {
     # The sentences, moved out of the pitfalls: measured on their own in a few minutes.
     "engine/explain/words.py": ["tests/test_explain_words.py", "tests/test_diagnosis.py",
                                 "tests/test_explain.py"],
-    # The Hypothesis tests of test_model.py (300 examples each, per surviving mutant) made a
-    # run take over an hour on a loaded 2-core machine; the fast tests are measured here.
+    # The Hypothesis tests of test_model_invariants.py (300 examples each, per surviving
+    # mutant) made a run take over an hour on a loaded 2-core machine; the fast tests are
+    # measured here.
     # test_model_clock.py and test_replay_snapshots.py: run_time, hold_end and copy (replay).
     "engine/model.py": ["tests/test_model_summary.py", "tests/test_model_bulk.py",
                         "tests/test_model_clock.py", "tests/test_replay_snapshots.py",
-                        "tests/test_model.py", "-k", "not identities_hold and not "
+                        "tests/test_model_invariants.py", "tests/test_model_arrival.py",
+                        "-k", "not identities_hold and not "
                         "timelines_follow and not dropped_batch and not premature_join_follows"],
     "engine/traced_queue.py": ["tests/test_traced_queue_shipping.py",
-                               "tests/test_traced_queue.py", "-k", "not spawn and not forkserver"],
+                               "tests/test_traced_queue_semantics.py",
+                               "tests/test_traced_queue_records.py",
+                               "tests/test_traced_queue_recorders.py",
+                               "-k", "not spawn and not forkserver"],
     "engine/bulk.py": ["tests/test_model_bulk.py"],
     "engine/headless.py": ["tests/test_headless.py"],
     "gui/charts/series.py,gui/charts/buffers.py,gui/charts/lod.py": [

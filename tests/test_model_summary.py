@@ -1,8 +1,8 @@
 """RunModel's figures a person reads: summary means, makespan, join words, pauses, deaths.
 
-Hand-made record streams with known times (the simulator of test_model.py checks counts and
-order; this checks the numbers derived from times). Only the public feed() and what the model
-shows are used, so these hold whatever the model's internals become.
+Hand-made record streams with known times (the simulator's tests, test_model_invariants.py,
+check counts and order; this checks the numbers derived from times). Only the public feed()
+and what the model shows are used, so these hold whatever the model's internals become.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def test_the_parent_stream_stays_in_time_order_while_the_joins_end_settles(
     # then settles (made long here: the whole run fits in it) while the workers run and exit,
     # each exit a PROC_EXIT record of stream 0 (the collector's). JOIN_END was stamped at the
     # return but sent after the settle, behind those later records. (That the settle still
-    # brings the task_done records in first: test_cli.py, tests/gui/test_window.py.)
+    # brings the task_done records in first: test_cli.py, tests/gui/test_window_run_to_join.py.)
     monkeypatch.setattr(runner, "SETTLE_S", 1.0)
     cfg = load_preset("failure-retry").replace(time_scale=0.02, seed=3, join_order="queue_first")
     heard: list[tuple[int, int, list[tuple]]] = []

@@ -1,5 +1,6 @@
 """When TracedJoinableQueue's records are shipped, and what a run of Empty, a blocked put and
-join_until record. Complements test_traced_queue.py (semantics and identities).
+join_until record. Complements test_traced_queue_semantics.py, test_traced_queue_records.py
+and test_traced_queue_recorders.py (semantics and identities).
 
 A recorder ships a batch once it holds ``batch`` records or once ``interval`` s passed since
 its last shipment: a worker's records must reach the parent while it still runs (the live

@@ -1,0 +1,126 @@
+"""What the parent costs a run: main's join paced by the counter, the forkserver started first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from engine.runner import Run
+
+
+class _CountedRun(Run):
+    """A Run whose coordinating thread (main's joins) counts its own wake-ups."""
+
+    coordinator_wakeups = -1
+    coordinator_s = 0.0
+
+    def _coordinate(self) -> None:
+        import resource
+
+        r0 = resource.getrusage(resource.RUSAGE_THREAD)
+        t0 = time.perf_counter()
+        try:
+            super()._coordinate()
+        finally:
+            r1 = resource.getrusage(resource.RUSAGE_THREAD)
+            self.coordinator_wakeups = r1.ru_nvcsw - r0.ru_nvcsw
+            self.coordinator_s = time.perf_counter() - t0
+
+
+def test_mains_join_follows_the_counters_pace_not_a_2ms_poll() -> None:
+    # It used to look at the counter every 2 ms for the whole run: 500 wake-ups a second of a
+    # parent whose CPU, on a 2-core machine, comes out of the workers it measures.
+    from engine.join_pace import CEIL_S
+    from tests.faults import config, const
+
+    cfg = config(consumers=2, tasks_per_producer=60, task_duration=const(0.02),
+                 sentinels="per_consumer")  # fmt: skip
+    run = _CountedRun(cfg)
+    with run:
+        assert run.wait(120), "the run did not end"
+    m = run.model
+    assert run.end_reason == "joined" and m.task_dones == 62
+    # The join is still seen when it happens: after the last task_done, never before it.
+    assert m.join_returned_t >= float(m.done_t.view().max())
+    # Generous: 1.5x one look per CEIL_S over the whole coordination, plus the producers' and
+    # the processes' joins. Bounded by the wall time it took, so a loaded machine cannot fail it.
+    bound = 1.5 * run.coordinator_s / CEIL_S + 40
+    assert 0 <= run.coordinator_wakeups <= bound, (run.coordinator_wakeups, run.coordinator_s)
+
+
+def test_join_pace_sleeps_an_eighth_of_the_time_left_between_its_floor_and_ceiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import join_pace
+
+    clock = [100.0]
+    left = [100]
+    monkeypatch.setattr(join_pace, "perf_counter", lambda: clock[0])
+    counter = SimpleNamespace(get_value=lambda: left[0])
+    pace = join_pace.JoinPace(counter)
+    assert pace.next_sleep() == join_pace.FLOOR_S  # no pace known yet
+    clock[0] += 1.0
+    assert pace.next_sleep() == join_pace.FLOOR_S  # no progress: it might touch zero any time
+    left[0] = 50  # 50 done in 2 s: 2 s to go
+    clock[0] += 1.0
+    assert pace.next_sleep() == join_pace.CEIL_S
+    left[0] = 2  # 98 done in 2.1 s: ~43 ms to go
+    clock[0] += 0.1
+    assert pace.next_sleep() == pytest.approx(2 * 2.1 / 98 / join_pace.MARGIN)
+    left[0] = 0
+    assert pace.next_sleep() == join_pace.FLOOR_S
+    # No sem_getvalue (macOS): the old 2 ms looks.
+    def no_value() -> int:
+        raise NotImplementedError
+
+    assert join_pace.JoinPace(SimpleNamespace(get_value=no_value)).next_sleep() == join_pace.FLOOR_S
+
+
+_FIRST_RUN = """
+import sys
+import psutil
+from engine.config import RunConfig
+from engine.events import Kind
+from engine.runner import Run
+
+def forkservers():
+    return [p for p in psutil.Process().children()
+            if any("forkserver" in part for part in p.cmdline())]
+
+if __name__ == "__main__":
+    run = Run(RunConfig(consumers=1, tasks_per_producer=2, start_method="forkserver"))
+    at_start = []
+    emit = run.rec.emit
+    def watch(record):
+        if record[0] == Kind.RUN_START:
+            at_start.extend((p, sum(p.cpu_times()[:2])) for p in forkservers())
+        emit(record)
+    run.rec.emit = watch
+    with run:
+        assert run.wait(120)
+    assert len(at_start) == 1, "no forkserver running when the run's clock started"
+    server, before = at_start[0]
+    after = sum(server.cpu_times()[:2]) - before
+    print(f"forkserver CPU before the run {before:.3f} s, during it {after:.3f} s")
+    sys.exit(0 if after < before else 1)
+"""
+
+
+def test_the_forkservers_start_up_is_not_in_the_first_runs_window(tmp_path: Path) -> None:
+    # The forkserver (an interpreter importing the engine) started with the first worker,
+    # inside the first run's makespan: ~70 ms of CPU, a second on a loaded 2-core machine,
+    # that the plain program's figure and every later run's did not have. It is started and
+    # waited for before RUN_START now. A fresh interpreter: this one may have a server already.
+    script = tmp_path / "first_run.py"
+    script.write_text(_FIRST_RUN)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

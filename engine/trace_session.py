@@ -68,6 +68,9 @@ class TraceSession:
         self.end_reason: str | None = None
         self.names: dict[int, tuple[int, str]] = {}  # src -> (pid, name)
         self.notes: list[str] = []  # what the program uses that the trace does not follow
+        # Processes that failed before they ran their target (also among the notes): a
+        # problem the lesson shows, as a finding.
+        self.early_failures: list[str] = []
         self._stdout, self._stderr = stdout, stderr
         # The one road to the model (engine/inbox.py): the reading thread puts, poll feeds.
         self.source = QueueSource()
@@ -255,6 +258,9 @@ class TraceSession:
             if msg[0] == "exit":
                 self._on_reaped(msg[1], msg[2])
             elif msg[0] == "note" and msg[1] not in self.notes:
+                self.notes.append(msg[1])
+            elif msg[0] == "failed":
+                self.early_failures.append(msg[1])
                 self.notes.append(msg[1])
             return
         _, first, records = msg

@@ -20,7 +20,8 @@ its ``-c`` code (see engine/trace_session.py). That launcher calls :func:`launch
 Each process connects to the QueueLab parent's Unix socket, says who it is (``hello``) and
 gets its stream number back; records travel as :func:`engine.recorder.dumps_batch` batches.
 Messages that are not record batches are tuples whose first item is a string (``exit``: a
-child this process reaped, with its exit code). Linux and macOS only (a Unix socket).
+child this process reaped, with its exit code; ``note``: something the trace does not follow;
+``failed``: this process failed before it ran its target). Linux and macOS only (a Unix socket).
 """
 
 from __future__ import annotations
@@ -308,6 +309,7 @@ def install(address: str, root: str) -> None:
         return
     _installed = True
     trace_frames.install()
+    sys.excepthook = _early_failure(sys.excepthook)
     _mp_context.BaseContext.JoinableQueue = _context_joinable_queue
     multiprocessing.JoinableQueue = _default_joinable_queue
     _mp_queues.JoinableQueue = TracedQueue
@@ -391,6 +393,40 @@ def _main_code_ended() -> None:
     if rec is not None and any(p.daemon for p in multiprocessing.active_children()):
         rec.emit((int(Kind.STOP), time.perf_counter(), "the main program ended its daemons"))
         rec.flush()
+
+
+def _early_failure(hook: Any) -> Any:
+    """A spawn or forkserver child that fails before it runs its target (importing the main
+    module: starting processes outside ``if __name__ == '__main__':``, a target it cannot
+    find) never starts a recorder: the program would seem to lack a process. Say which
+    failed and why (the traceback itself is printed as the plain program prints it)."""
+
+    def excepthook(kind: type, value: BaseException, tb: Any) -> None:
+        hook(kind, value, tb)
+        if _conn is not None or _started_in == os.getpid() or _address is None:
+            return  # main, a process whose recorder started, or a forked child
+        name = _mp_process.current_process().name
+        try:
+            _connect(name, False)
+        except OSError:
+            return
+        text = f"{name} (pid {os.getpid()}) failed before it ran its target: "
+        try:
+            _send(pickle.dumps(("failed", text + f"{kind.__name__}: {_first_words(value)}")))
+        except (OSError, ValueError):
+            pass
+
+    return excepthook
+
+
+def _first_words(value: BaseException, limit: int = 400) -> str:
+    """An exception's message as one line: its first two paragraphs (and the line a colon
+    at their end announces: the bootstrapping error's idiom), at most ``limit``."""
+    paragraphs = [" ".join(p.split()) for p in str(value).strip().split("\n\n")]
+    text = " ".join(p for p in paragraphs[:2] if p)
+    if text.endswith(":") and len(paragraphs) > 2:
+        text += " " + str(value).strip().split("\n\n")[2].strip().splitlines()[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _strip_launcher(hook: Any) -> Any:

@@ -298,6 +298,15 @@ class TraceWindow(MainWindow):
         if shown is not None:
             self.status_bar.show_alert(shown.alert)
 
+    def _show_diagnosis(self, found: list[str] | None, *, ended: bool = False) -> None:
+        """A process that failed before its target ran is a problem the lesson names first
+        (the queues' findings cannot: it never reached a queue)."""
+        run = self.driver.run
+        if found is not None and isinstance(run, TraceRun) and run.session.lanes:
+            early = run.session.early_failures
+            found = [*early, *(f for f in found if f not in early)]
+        super()._show_diagnosis(found, ended=ended)
+
     def _on_driver_sig_ended(self, reason: str) -> None:
         super()._on_driver_sig_ended(reason)
         run = self.driver.run

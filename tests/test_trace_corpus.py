@@ -43,6 +43,7 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, int, int]]]] = {
     "spawn_context": (0, {"main": (9, 0, 0), "ctx-worker-*": (0, 9, 9)}),
     "fork_child": (0, {"main": (7, 0, 0), "consumer": (0, 7, 7)}),
     "uncaught_empty": (1, {"main": (1, 0, 0), "consumer": (0, 1, 1)}),
+    "no_main_guard": (0, {"main": (0, 0, 0)}),
     "pool_terminate": (0, {"main": (6, 0, 0), "*PoolWorker-*": (0, 3, 3),
                            "*Process-*": (0, 3, 3), "waiter": (0, 0, 0)}),
 }
@@ -67,6 +68,10 @@ def _lines(text: str, *, drop_queuelab: bool = False) -> list[str]:
     if drop_queuelab:
         lines = [ln for ln in lines if not ln.startswith("queuelab:")]
     return sorted(lines)
+
+
+def _from_resource_tracker(line: str) -> bool:
+    return "resource_tracker" in line or line.strip().startswith("warnings.warn(")
 
 
 def counts_by_process(path: Path) -> dict[str, list[int]]:
@@ -110,8 +115,11 @@ def test_traced_program_behaves_as_plain(program: str, method: str, tmp_path: Pa
     while want != seen[-1] and len(seen) < 3:
         seen.append(_lines(_run([sys.executable, str(path), method], tmp_path).stderr))
     assert want == seen[-1], seen
-    # Whatever QueueLab adds is on stderr, after the program, each line marked.
-    assert all(ln.startswith("queuelab:") for ln in traced.stderr.splitlines()[-3:])
+    # Whatever QueueLab adds is on stderr, after the program, each line marked. Only the
+    # resource tracker's shutdown warning may come later: that process outlives main (as it
+    # may print after a plain program's shell prompt).
+    tail = [ln for ln in traced.stderr.splitlines() if not _from_resource_tracker(ln)]
+    assert all(ln.startswith("queuelab:") for ln in tail[-3:])
     found = counts_by_process(trace_file)
     for pattern, want in expected.items():
         got = [0, 0, 0]
@@ -137,6 +145,31 @@ def test_processes_the_program_ends_itself_are_not_deaths(method: str, tmp_path:
     assert found["diagnosis"] == []
     ended = {w["name"]: w["exitcode"] for w in found["workers"] if w["exitcode"] == -15}
     assert ended.get("waiter") == -15, found["workers"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_child_that_fails_before_its_target_is_named_with_its_error(
+    method: str, tmp_path: Path
+) -> None:
+    """Processes started outside ``if __name__ == '__main__':``: under spawn and forkserver the
+    child fails importing the main module, and the summary says which one and why."""
+    summary = tmp_path / "summary.json"
+    traced = _run(
+        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--json-summary",
+         str(summary), str(PROGRAMS / "no_main_guard.py"), method],
+        tmp_path,
+    )  # fmt: skip
+    assert traced.returncode == 0, traced.stderr
+    notes = json.loads(summary.read_text())["not_traced"]
+    if method == "fork":
+        assert notes == []  # no import of the main module: the worker runs
+        return
+    assert len(notes) == 1, notes
+    assert notes[0].startswith("worker (pid ")
+    assert "failed before it ran its target: RuntimeError: An attempt has been made to start a " \
+        "new process before the current process has finished its bootstrapping phase." in notes[0]
+    assert notes[0].endswith("in the main module: if __name__ == '__main__':")
+    assert f"note: {notes[0]}" in traced.stderr
 
 
 def test_plain_environment_is_unchanged(tmp_path: Path) -> None:

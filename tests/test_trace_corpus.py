@@ -129,19 +129,24 @@ def test_traced_program_behaves_as_plain(program: str, method: str, tmp_path: Pa
         assert tuple(got) == want, f"{pattern}: {found}"
 
 
+def _traced_summary(program: str, method: str, tmp_path: Path) -> tuple[str, dict]:
+    """Trace tests/programs/``program``.py headless: its stderr and its JSON summary."""
+    summary = tmp_path / "summary.json"
+    traced = _run(
+        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--json-summary",
+         str(summary), str(PROGRAMS / f"{program}.py"), method],
+        tmp_path,
+    )  # fmt: skip
+    assert traced.returncode == 0, traced.stderr
+    return traced.stderr, json.loads(summary.read_text())
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_processes_the_program_ends_itself_are_not_deaths(method: str, tmp_path: Path) -> None:
     """``with Pool(...)`` terminates its workers, the program terminates a waiting consumer:
     SIGTERM deaths the program asked for, so the diagnosis names no death."""
-    summary = tmp_path / "summary.json"
-    traced = _run(
-        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--json-summary",
-         str(summary), str(PROGRAMS / "pool_terminate.py"), method],
-        tmp_path,
-    )  # fmt: skip
-    assert traced.returncode == 0, traced.stderr
-    assert "died" not in traced.stderr
-    found = json.loads(summary.read_text())
+    stderr, found = _traced_summary("pool_terminate", method, tmp_path)
+    assert "died" not in stderr
     assert found["diagnosis"] == []
     ended = {w["name"]: w["exitcode"] for w in found["workers"] if w["exitcode"] == -15}
     assert ended.get("waiter") == -15, found["workers"]
@@ -153,14 +158,8 @@ def test_a_child_that_fails_before_its_target_is_named_with_its_error(
 ) -> None:
     """Processes started outside ``if __name__ == '__main__':``: under spawn and forkserver the
     child fails importing the main module, and the summary says which one and why."""
-    summary = tmp_path / "summary.json"
-    traced = _run(
-        [sys.executable, str(ROOT / "main.py"), "trace", "--headless", "--json-summary",
-         str(summary), str(PROGRAMS / "no_main_guard.py"), method],
-        tmp_path,
-    )  # fmt: skip
-    assert traced.returncode == 0, traced.stderr
-    notes = json.loads(summary.read_text())["not_traced"]
+    stderr, found = _traced_summary("no_main_guard", method, tmp_path)
+    notes = found["not_traced"]
     if method == "fork":
         assert notes == []  # no import of the main module: the worker runs
         return
@@ -169,7 +168,7 @@ def test_a_child_that_fails_before_its_target_is_named_with_its_error(
     assert "failed before it ran its target: RuntimeError: An attempt has been made to start a " \
         "new process before the current process has finished its bootstrapping phase." in notes[0]
     assert notes[0].endswith("in the main module: if __name__ == '__main__':")
-    assert f"note: {notes[0]}" in traced.stderr
+    assert f"note: {notes[0]}" in stderr
 
 
 def test_plain_environment_is_unchanged(tmp_path: Path) -> None:

@@ -60,6 +60,11 @@ class TraceRun:
             self.output.append((time.perf_counter(), chunk.decode("utf-8", "replace")))
         pipe.close()
 
+    @property
+    def output_open(self) -> bool:
+        """The program's output may bring more: its reader has not met the pipe's end."""
+        return self._reader is not None and self._reader.is_alive()
+
     def take_output(self) -> list[tuple[float, str]]:
         out = []
         while self.output:

@@ -33,6 +33,9 @@ from gui.trace_panels import TracePanel
 
 _GET = int(Kind.GET)
 CONSOLE_PERIOD_MS = 100
+# Unattended, the picture waits this long at most for the program's last output to reach the
+# console (a grandchild that outlives main may hold the output pipe open).
+OUTPUT_WAIT_S = 3.0
 OUTPUT_HOLD_S = 0.25  # records are shipped every 12 ms: a quarter second puts them first
 CONSOLE_MAX_BLOCKS = 20_000  # the oldest lines go first in a program that prints a flood
 
@@ -56,6 +59,7 @@ class TraceWindow(MainWindow):
         self._focus_src: int | None = None  # the process whose line was clicked
         self._notes_shown = 0  # the session's notes already in the event log
         self._held_output: deque[tuple[float, str]] = deque()  # read, not in the log yet
+        self._finish_deadline: float | None = None  # unattended: waiting for the last output
         super().__init__(
             self.trace_cfg, None, screenshot=screenshot, quit_when_done=quit_when_done,
             defer_charts=True, parent=parent,
@@ -103,6 +107,7 @@ class TraceWindow(MainWindow):
         self._files = []
         self._source_file = None
         self._held_output.clear()
+        self._finish_deadline = None
         self.file_combo.clear()
         self._focus_src = None
         try:
@@ -340,8 +345,27 @@ class TraceWindow(MainWindow):
             cursor.insertText("".join(text for _t, text in chunks))
             self.console.setTextCursor(cursor)
             self.console.ensureCursorVisible()
-        if not self.driver.active and not run.output and not self._held_output:
+        if (not self.driver.active and not run.output and not self._held_output
+                and not run.output_open):  # fmt: skip
             self._console_timer.stop()
+
+    def _finish_auto(self) -> None:
+        """Unattended: the picture (and the end) once the program's output is all shown: it
+        arrives through a pipe and a thread, after the program's end was seen."""
+        if self._finish_deadline is not None:
+            return  # waiting already
+        self._finish_deadline = time.monotonic() + OUTPUT_WAIT_S
+        self._finish_after_output()
+
+    def _finish_after_output(self) -> None:
+        run = self.driver.run
+        deadline = self._finish_deadline if self._finish_deadline is not None else 0.0
+        pending = isinstance(run, TraceRun) and (run.output_open or bool(run.output))
+        if pending and time.monotonic() < deadline:
+            QTimer.singleShot(CONSOLE_PERIOD_MS // 2, self._finish_after_output)
+            return
+        self._on_console_timer_timeout()  # the last chunk into the console before the picture
+        super()._finish_auto()
 
     def _log_output(self, run: TraceRun, chunks: list[tuple[float, str]]) -> None:
         """The program's output among the event log's lines, by time: each line is stamped

@@ -116,3 +116,35 @@ def test_processes_the_program_terminated_read_terminated_not_dead(qtbot) -> Non
         assert win.driver.model.dead_workers() == []
     finally:
         win.driver.shutdown()
+
+
+LATE = """
+import os, time
+if os.fork() == 0:
+    time.sleep(1.0)
+    print("late line", flush=True)
+    os._exit(0)
+print("main ends", flush=True)
+"""
+
+
+def test_an_unattended_picture_waits_for_the_programs_last_output(qtbot, tmp_path: Path) -> None:
+    """--screenshot: the picture is taken once the program's output is all in the console
+    (it comes through a pipe and a thread, after the end is seen; here a child of main prints
+    a second after main ended). Taken at once before, it showed an empty console 4 runs in 6."""
+    prog = tmp_path / "late.py"
+    prog.write_text(LATE)
+    shot = tmp_path / "shot.png"
+    win = TraceWindow([str(prog)], screenshot=str(shot), quit_when_done=True)
+    qtbot.addWidget(win)
+    win.load_charts()
+    win.show()
+    shown: list[str] = []
+    win.sig_done.connect(lambda _code: shown.append(win.console.toPlainText()))
+    assert win.start_run()
+    try:
+        qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+        assert "main ends" in shown[0] and "late line" in shown[0]
+        assert shot.exists()
+    finally:
+        win.driver.shutdown()

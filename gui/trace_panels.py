@@ -177,4 +177,7 @@ def state_words(session: TraceSession, src: int) -> str:
             if w.ended_by_program:
                 return f"terminated ({w.exitcode})"  # by the program itself: not a fault
             return "finished" if w.exitcode == 0 else f"exit code {w.exitcode}"
+    pid = session.names.get(src, (0, ""))[0]
+    if any(f"(pid {pid}) failed before" in text for text in session.early_failures):
+        return "failed at start"  # before its target ran: the lesson says why
     return "ended" if session.ended else "running"

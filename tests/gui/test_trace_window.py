@@ -148,3 +148,25 @@ def test_an_unattended_picture_waits_for_the_programs_last_output(qtbot, tmp_pat
         assert shot.exists()
     finally:
         win.driver.shutdown()
+
+
+def test_a_child_that_failed_before_its_target_is_the_lessons_first_finding(qtbot) -> None:
+    """Processes started outside ``if __name__ == '__main__':`` under spawn: the child fails
+    importing the main module; the lesson names it with its error, the table says so."""
+    prog = ROOT / "tests" / "programs" / "no_main_guard.py"
+    win = TraceWindow([str(prog), "spawn"])
+    qtbot.addWidget(win)
+    win.load_charts()
+    win.show()
+    assert win.start_run()
+    try:
+        qtbot.waitUntil(lambda: not win.driver.active, timeout=60_000)
+        sentences = win.lesson_view.diagnosis_view.sentences()
+        assert sentences and sentences[0].startswith("worker (pid "), sentences
+        assert "failed before it ran its target: RuntimeError" in sentences[0]
+        table = win.trace_panel.table
+        states = {table.item(r, 0).text(): table.item(r, 2).text()
+                  for r in range(table.rowCount())}  # fmt: skip
+        assert states["worker"] == "failed at start", states
+    finally:
+        win.driver.shutdown()

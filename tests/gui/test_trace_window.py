@@ -96,21 +96,34 @@ def test_a_program_that_ends_shows_its_output_and_exit_code(qtbot, tmp_path: Pat
         win.driver.shutdown()
 
 
-def test_processes_the_program_terminated_read_terminated_not_dead(qtbot) -> None:
-    """A Pool's with-block and the program's terminate() end processes on purpose: the table
-    says so and the lesson finds no problem (each read "exit code -15", a death, before)."""
-    prog = ROOT / "tests" / "programs" / "pool_terminate.py"
-    win = TraceWindow([str(prog), "forkserver"])
+def _ended_window(qtbot, program: str, method: str) -> TraceWindow:
+    """A window that traced tests/programs/``program`` to its end."""
+    win = TraceWindow([str(ROOT / "tests" / "programs" / program), method])
     qtbot.addWidget(win)
     win.load_charts()
     win.show()
     assert win.start_run()
     try:
         qtbot.waitUntil(lambda: not win.driver.active, timeout=60_000)
+    except BaseException:
+        win.driver.shutdown()  # no program left behind
+        raise
+    return win
+
+
+def _states(win: TraceWindow) -> dict[str, str]:
+    """The processes table's State column by process name."""
+    table = win.trace_panel.table
+    return {table.item(r, 0).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+
+
+def test_processes_the_program_terminated_read_terminated_not_dead(qtbot) -> None:
+    """A Pool's with-block and the program's terminate() end processes on purpose: the table
+    says so and the lesson finds no problem (each read "exit code -15", a death, before)."""
+    win = _ended_window(qtbot, "pool_terminate.py", "forkserver")
+    try:
         qtbot.waitUntil(lambda: "waiter exit code" in win.console.toPlainText(), timeout=5_000)
-        table = win.trace_panel.table
-        states = {table.item(r, 0).text(): table.item(r, 2).text()
-                  for r in range(table.rowCount())}  # fmt: skip
+        states = _states(win)
         assert states["waiter"] == "terminated (-15)", states
         assert not any(s.startswith("exit code") for s in states.values()), states
         assert win.driver.model.dead_workers() == []
@@ -153,20 +166,12 @@ def test_an_unattended_picture_waits_for_the_programs_last_output(qtbot, tmp_pat
 def test_a_child_that_failed_before_its_target_is_the_lessons_first_finding(qtbot) -> None:
     """Processes started outside ``if __name__ == '__main__':`` under spawn: the child fails
     importing the main module; the lesson names it with its error, the table says so."""
-    prog = ROOT / "tests" / "programs" / "no_main_guard.py"
-    win = TraceWindow([str(prog), "spawn"])
-    qtbot.addWidget(win)
-    win.load_charts()
-    win.show()
-    assert win.start_run()
+    win = _ended_window(qtbot, "no_main_guard.py", "spawn")
     try:
-        qtbot.waitUntil(lambda: not win.driver.active, timeout=60_000)
         sentences = win.lesson_view.diagnosis_view.sentences()
         assert sentences and sentences[0].startswith("worker (pid "), sentences
         assert "failed before it ran its target: RuntimeError" in sentences[0]
-        table = win.trace_panel.table
-        states = {table.item(r, 0).text(): table.item(r, 2).text()
-                  for r in range(table.rowCount())}  # fmt: skip
+        states = _states(win)
         assert states["worker"] == "failed at start", states
     finally:
         win.driver.shutdown()

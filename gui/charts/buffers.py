@@ -96,6 +96,30 @@ class _Column:
         return float(v[-1]) if v.size else default
 
 
+class Difference:
+    """``a - b`` of two equal-length arrays, computed for the part read (a slice or an item):
+    a derived counter's polyline, handed to the decimation without a stored copy."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+
+    @property
+    def size(self) -> int:
+        return int(self.a.size)
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def __getitem__(self, i: object) -> np.ndarray:
+        return self.a[i] - self.b[i]  # type: ignore[index, no-any-return]
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        d = self.a - self.b
+        return d if dtype is None else d.astype(dtype)
+
+
 class StepSeries:
     """Counter series drawn as steps, kept as expanded lines (no ``stepMode``).
 
@@ -107,9 +131,11 @@ class StepSeries:
     Only the polylines are stored, ``ex`` and ``ey[name]`` (length ``2 * n``: ``2n - 1`` step
     points + the tail): the raw points are every other slot of them (``t`` and ``cols[name]``
     read ``ex[0::2]`` and ``ey[name][0::2]``). ``derived`` names series that are the difference
-    of two stored ones (``{"depth": ("puts", "gets")}``), computed only when read. Why: under a
-    flood the charts' copy of the counters is written at 180,000 points a second, and a copy
-    of each raw column beside its polyline was 40 % of the bytes, each page of them a fault.
+    of two stored ones (``{"depth": ("puts", "gets")}``), computed only when read: ``drawn``
+    hands them out as :class:`Difference`, which the decimation reads slice by slice. Why:
+    under a flood the charts' copy of the counters is written at 180,000 points a second into
+    fresh pages (each a fault: a copy of each raw column beside its polyline was 40 % of the
+    bytes), and two of the five drawn counters are differences of the other three.
     """
 
     def __init__(self, names: tuple[str, ...],
@@ -193,8 +219,15 @@ class StepSeries:
         return True
 
     def drawn(self, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The expanded polyline's x and the named series' y (views, no copy)."""
-        return self.ex.view(), {k: self.ey[k].view() for k in names}
+        """The expanded polyline's x and the named series' y (views, no copy; a derived one
+        a :class:`Difference`, computed for the slices read)."""
+        return self.ex.view(), {k: self._lazy(k) for k in names}
+
+    def _lazy(self, name: str) -> np.ndarray:
+        if name in self.derived:
+            a, b = self.derived[name]
+            return Difference(self._lazy(a), self._lazy(b))  # type: ignore[return-value]
+        return self.ey[name].view()
 
     def _y(self, name: str) -> np.ndarray:
         if name in self.derived:

@@ -61,10 +61,11 @@ class CounterDrawer:
         """The steps up to ``until``, decimated (views of the whole run's arrays, no copy),
         each counter's value then held to ``until``."""
         n = c.upto(until)
-        x = c.ex.view()[:n]
-        xd, yd = decimate(x, {k: c.ey[k].view()[:n] for k in DRAWN}, xmin, xmax, width,
+        x, ys = c.drawn(DRAWN)
+        x = x[:n]
+        xd, yd = decimate(x, {k: y[:n] for k, y in ys.items()}, xmin, xmax, width,
                           rising=RISING)  # fmt: skip
         if n:
             xd = np.append(xd, max(until, float(x[-1])))
-            yd = {k: np.append(v, c.ey[k].view()[n - 1]) for k, v in yd.items()}
+            yd = {k: np.append(v, ys[k][n - 1]) for k, v in yd.items()}
         return xd, yd

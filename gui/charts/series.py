@@ -8,9 +8,12 @@ from engine.model import RunModel
 from gui.charts.buffers import GrowBuffer, StepSeries
 
 COUNTERS = ("puts", "gets", "dones", "depth", "in_flight", "unfinished")
-# The counters kept as polylines; the queue's depth (never drawn as a line of its own: it is
-# the band between puts and gets) is their difference, computed when read.
-STORED = ("puts", "gets", "dones", "in_flight", "unfinished")
+# The counters kept as polylines; the others are differences of two of them, computed when
+# read (the part drawn, the value asked for): depth = puts - gets, in flight = gets - dones,
+# unfinished = puts - dones.
+STORED = ("puts", "gets", "dones")
+DERIVED = {"depth": ("puts", "gets"), "in_flight": ("gets", "dones"),
+           "unfinished": ("puts", "dones")}
 RATE_WINDOW_S = 1.0  # sliding window of the rates chart
 RATE_STEP_S = 0.05  # rates are evaluated on this grid
 # Room reserved up front for what a run announces (three counter changes per task), up to
@@ -24,7 +27,7 @@ class ModelSeries:
     def __init__(self) -> None:
         self._reserved_for: tuple[int, int, int] | None = None
         self.behind = False  # the last sync stopped at its limit: the model has more
-        self.counters = StepSeries(STORED, derived={"depth": ("puts", "gets")})
+        self.counters = StepSeries(STORED, derived=DERIVED)
         self.done_t = GrowBuffer()
         self.cum_wait = GrowBuffer()  # running sums, so a window's mean is two lookups
         self.cum_service = GrowBuffer()
@@ -65,9 +68,7 @@ class ModelSeries:
         p = np.asarray(m.s_puts[n0:n1], dtype=np.float64)
         g = np.asarray(m.s_gets[n0:n1], dtype=np.float64)
         d = np.asarray(m.s_dones[n0:n1], dtype=np.float64)
-        self.counters.append(
-            t, {"puts": p, "gets": g, "dones": d, "in_flight": g - d, "unfinished": p - d}
-        )
+        self.counters.append(t, {"puts": p, "gets": g, "dones": d})
         return True
 
     def sync_done(self, m: RunModel, limit: int | None = None) -> float | None:
@@ -228,7 +229,7 @@ def decimate(
     """
     n = x.size
     if n == 0:
-        return x, dict(ys)
+        return x, {k: y[:0] for k, y in ys.items()}
     lo = max(0, int(np.searchsorted(x, xmin, side="left")) - 2)
     hi = min(n, int(np.searchsorted(x, xmax, side="right")) + 2)
     if hi <= lo:

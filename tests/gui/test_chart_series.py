@@ -75,8 +75,8 @@ def test_counters_are_the_models_steps_with_depth_in_flight_and_unfinished() -> 
 
 def test_counters_keep_only_their_polylines_and_read_raw_points_from_them() -> None:
     """A flood writes the charts' counters at 180,000 points a second: each point is kept
-    once, in the five drawn polylines and their shared x (two slots each), and the raw
-    points and the queue's depth are read from those."""
+    once, in the polylines of puts, gets and dones and their shared x (two slots each); the
+    raw points, the queue's depth, in flight and unfinished are read from those."""
     main, prod, cons = run_records()
     m = RunModel()
     m.feed([(0, 0, main), (1, 0, prod), (2, 0, cons[0]), (3, 0, cons[1])])
@@ -86,12 +86,18 @@ def test_counters_keep_only_their_polylines_and_read_raw_points_from_them() -> N
     n = len(m.s_t)
     stored = [b for b in (*vars(c).values(), *getattr(c, "ey", {}).values(),
                           *getattr(c, "cols", {}).values()) if isinstance(b, GrowBuffer)]
-    assert sum(len(b) for b in stored) == 6 * 2 * n
-    puts, gets = np.array(m.s_puts, dtype=float), np.array(m.s_gets, dtype=float)
+    assert sum(len(b) for b in stored) == 4 * 2 * n
+    puts, gets, dones = (np.array(a, dtype=float) for a in (m.s_puts, m.s_gets, m.s_dones))
     np.testing.assert_array_equal(c.t.view(), np.array(m.s_t))
     np.testing.assert_array_equal(c.cols["depth"].view(), puts - gets)
+    np.testing.assert_array_equal(c.cols["in_flight"].view(), gets - dones)
+    np.testing.assert_array_equal(c.cols["unfinished"].view(), puts - dones)
+    x, ys = c.drawn(("in_flight", "unfinished"))  # what the decimation reads, slice by slice
+    np.testing.assert_array_equal(ys["in_flight"][1:7], c.xy("in_flight")[1][1:7])
+    assert ys["unfinished"][x.size - 1] == m.unfinished
     for i in (0, n // 2, n - 1):
         assert c.value_at("depth", i) == puts[i] - gets[i]
+        assert c.value_at("unfinished", i) == puts[i] - dones[i]
         assert c.value_at("puts", i) == puts[i]
         assert c.index_at(m.s_t[i]) >= i and c.index_at(m.s_t[i] - 1e-9) < i
     assert c.index_at(m.s_t[0] - 1.0) == -1 and c.index_at(1e9) == n - 1

@@ -422,10 +422,10 @@ def _early_failure(hook: Any) -> Any:
 def _first_words(value: BaseException, limit: int = 400) -> str:
     """An exception's message as one line: its first two paragraphs (and the line a colon
     at their end announces: the bootstrapping error's idiom), at most ``limit``."""
-    paragraphs = [" ".join(p.split()) for p in str(value).strip().split("\n\n")]
-    text = " ".join(p for p in paragraphs[:2] if p)
-    if text.endswith(":") and len(paragraphs) > 2:
-        text += " " + str(value).strip().split("\n\n")[2].strip().splitlines()[0]
+    raw = str(value).strip().split("\n\n")
+    text = " ".join(" ".join(p.split()) for p in raw[:2] if p.strip())
+    if text.endswith(":") and len(raw) > 2 and raw[2].strip():
+        text += " " + raw[2].strip().splitlines()[0]
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -337,6 +337,11 @@ class StepMode(QObject):
         self.view.show_state(self.rows(), self._status_text(st, m, run),
                              str(st.error) if st.error else None, live=self.live,
                              stepping=st.stepping, can_restart=True)  # fmt: skip
+        if st.stepping:
+            # The Code pane lights where each process waits: the same moment as this pane, not
+            # up to a frame later (the timer's refreshes come between frames; a tick between
+            # them may change who waits where).
+            self.w._show_code_lines()
 
     def _log_steps(self, st: StepController) -> None:
         """Each step let go becomes a line of the event log, the story of the schedule."""

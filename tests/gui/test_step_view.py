@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -28,6 +29,13 @@ def window(qtbot) -> Iterator[MainWindow]:
     qtbot.waitExposed(w)
     yield w
     w.close()
+
+
+def _step_pane_is_current(w: MainWindow) -> bool:
+    """Every row shows what the stepper knows now (its words and its kind)."""
+    view = w.step_mode.view
+    return all((b := view.row_button(r.src)) is not None and b.text() == r.text()
+               and b.property("kind") == r.kind() for r in w.step_mode.rows())  # fmt: skip
 
 
 def start_stepping(qtbot, w: MainWindow):
@@ -112,3 +120,42 @@ def test_stop_while_every_process_waits_for_permission_ends_them_all(
     w.stop_run()
     qtbot.waitUntil(lambda: w.driver.run.ended, timeout=WAIT_MS)
     assert w.driver.run.alive_pids() == []
+
+
+def _names_in_code_pane(w: MainWindow) -> dict[str, int]:
+    """Who the Code pane shows where: process name -> its highlighted line."""
+    return {name: line for line, names in w.code_view.running().items()
+            for name in names.split(", ")}  # fmt: skip
+
+
+def _rows_shown(w: MainWindow) -> dict[str, tuple[str, int | None]]:
+    """What the Step pane shows: process name -> (its row's kind, the line its words name)."""
+    view, out = w.step_mode.view, {}
+    for row in w.step_mode.rows():
+        b = view.row_button(row.src)
+        assert b is not None
+        name = re.search(r"&nbsp;&nbsp;(.+?)</b>", b.text())
+        line = re.search(r"· line (\d+)", b.text())
+        assert name is not None
+        out[name.group(1)] = (b.property("kind"), int(line.group(1)) if line else None)
+    return out
+
+
+def test_the_code_pane_shows_the_moment_the_step_pane_shows(qtbot, window: MainWindow) -> None:
+    # The Step pane is also refreshed by its timer, between frames: the Code pane must light
+    # the same processes at the same moment, not a frame later.
+    w = window
+    st = start_stepping(qtbot, w)
+    view = w.step_mode.view
+    for _ in range(12):
+        qtbot.waitUntil(lambda: st.quiet(w.model) and _step_pane_is_current(w), timeout=WAIT_MS)
+        rows, lit = _rows_shown(w), _names_in_code_pane(w)
+        for name, (kind, line) in rows.items():
+            if kind == "busy":  # working between operations, or finished: no line to light
+                assert name not in lit, (name, rows, lit)
+            else:  # waiting for permission (its line named), or blocked in its operation
+                assert name in lit and line in (None, lit[name]), (name, rows, lit)
+        if not view.next_button.isEnabled():
+            break
+        qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+    assert len(st.schedule) >= 10  # the loop stepped through most of the run

@@ -45,9 +45,11 @@ def start_stepping(qtbot, w: MainWindow):
     st = w.step_mode.stepper
     assert st is not None
     qtbot.waitUntil(lambda: st.quiet(w.model), timeout=WAIT_MS)
-    view = w.step_mode.view
-    qtbot.waitUntil(lambda: view.row_button(1) is not None
-                    and "queue.put" in view.row_button(1).text(), timeout=5000)  # fmt: skip
+    # Quiet lasts until a grant; the pane draws it at its next refresh (a frame or its timer),
+    # so what the pane shows is judged once it shows this state, not the one drawn before.
+    qtbot.waitUntil(lambda: _step_pane_is_current(w), timeout=5000)
+    producer = w.step_mode.view.row_button(1)
+    assert producer is not None and "queue.put" in producer.text()
     return st
 
 

@@ -44,8 +44,6 @@ from gui.window_files import WindowFiles
 if TYPE_CHECKING:
     from gui.charts import ChartsPanel
 
-APP_NAME = "QueueLab"
-
 
 class MainWindow(WindowFiles):
     """The whole product window. ``start_run``/``pause_run``/... are what the controls call."""
@@ -448,12 +446,6 @@ class MainWindow(WindowFiles):
         if d.run is None and not self.config_panel.is_valid():
             self.status_bar.set_state_text("Invalid options", "invalid")
             self.status_bar.join_label.setText("Fix the options marked in red to start a run.")
-
-    def _update_title(self, cfg: RunConfig | None) -> None:
-        if cfg is None:
-            return
-        title = cfg.title or "custom configuration"
-        self.setWindowTitle(f"{APP_NAME} — {title}")
 
     def _on_config_panel_sig_config_changed(self, cfg: RunConfig | None) -> None:
         old_text = self.lesson_view.text_label.text()

@@ -260,10 +260,9 @@ def main() -> int:
 
     cpu_at: dict[str, float] = {}
 
-    def start() -> None:
-        cpu_at["gui0"], cpu_at["proc0"] = time.thread_time(), time.process_time()
-        w.start_run()
-        started_at[0] = time.perf_counter()
+    def diagnostics(run: object = None) -> None:
+        """--nice, --switch-interval: once the run is launched (its workers started, its own
+        switch interval set), which is turns after the Start (gui/run_start.py)."""
         run = w.driver.run
         if args.nice and run is not None:
             for p in run.processes.values():
@@ -273,6 +272,16 @@ def main() -> int:
                     pass
         if args.switch_interval is not None:
             sys.setswitchinterval(args.switch_interval)
+
+    def start() -> None:
+        cpu_at["gui0"], cpu_at["proc0"] = time.thread_time(), time.process_time()
+        launching = getattr(w, "run_start", None)  # None: a window that launched in start_run
+        if launching is not None:
+            launching.sig_launched.connect(diagnostics)
+        w.start_run()
+        started_at[0] = time.perf_counter()
+        if launching is None:
+            diagnostics()
 
     ended_at = [0.0]
 

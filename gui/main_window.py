@@ -6,12 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QFont,
-    QGuiApplication,
-    QShowEvent,
-)
+from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QMainWindow,
     QMenuBar,
@@ -35,6 +30,7 @@ from gui.lesson_view import LessonView, setup_words
 from gui.pending_charts import PendingCharts
 from gui.run_driver import RunDriver
 from gui.run_session import SHOT_DELAY_MS, RunSession, ShotStep, exit_code, ready_first_start
+from gui.run_start import RunStart
 from gui.status_bar import RunStatusBar
 from gui.step_mode import StepMode
 from gui.theory_view import TheoryView
@@ -43,8 +39,6 @@ from gui.window_files import WindowFiles
 
 if TYPE_CHECKING:
     from gui.charts import ChartsPanel
-
-APP_NAME = "QueueLab"
 
 
 class MainWindow(WindowFiles):
@@ -80,6 +74,7 @@ class MainWindow(WindowFiles):
         self._refit_pending = self._widths_pending = False
 
         self.driver = RunDriver(self)
+        self.run_start = RunStart(self.driver, self)  # a Start's launch, turns after it
         # The flow view (issue 16): a tab beside the charts, cut from the same model.
         self.flow_view = FlowView(self)
         self.view_tabs: ViewTabs | None = None
@@ -127,6 +122,8 @@ class MainWindow(WindowFiles):
         self.driver.sig_join_returned.connect(self._on_driver_sig_join_returned)
         self.driver.sig_ended.connect(self._on_driver_sig_ended)
         self.controls.sig_start.connect(self.start_run)
+        self.run_start.sig_launched.connect(self._on_run_start_sig_launched)
+        self.run_start.sig_failed.connect(self._on_run_start_sig_failed)
         self.controls.sig_pause.connect(self.pause_run)
         self.controls.sig_resume.connect(self.resume_run)
         self.controls.sig_stop.connect(self.stop_run)
@@ -216,7 +213,8 @@ class MainWindow(WindowFiles):
         return self.driver.model
 
     def start_run(self, cfg: RunConfig | None = None) -> bool:
-        """Start a fresh run of the panel's config (or ``cfg``, a sweep's point); False if not."""
+        """Ready the views for a fresh run of the panel's config (or ``cfg``, a sweep's point)
+        and launch it once they are drawn (gui/run_start.py); False if not."""
         if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.STOPPING):
             return False
         if cfg is None and not self.config_panel.is_valid():
@@ -230,8 +228,7 @@ class MainWindow(WindowFiles):
             return False
         self.load_charts()
         self._shot_timer.stop()
-        self.session.reset_shot()
-        # The views first: the workers' start-up and flood took the CPU and GIL from this turn.
+        # The views first, painted before the workers' start-up and flood share the CPU.
         run = self.driver.start(cfg, self.step_mode.make_run(cfg), launch=False)
         self.code_view.show_config(cfg)
         self.code_view.clear_running()
@@ -243,28 +240,26 @@ class MainWindow(WindowFiles):
         self.event_log.set_model(run.model)
         self.event_log.add_note(f"— Run started: {setup_words(cfg)}", 0.0)
         self._show_log_or_options(log=True)
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
-        try:
-            self.driver.launch()
-        except Exception as error:  # why: a failed start must not take the window down
-            self.driver.discard()
-            self._show_error("Could not start the run", f"{type(error).__name__}: {error}")
-            self._refresh_controls()
-            return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        # It imports now: a refusal shown under the workload field from an earlier Start goes.
+        # It imports: a refusal shown under the workload field from an earlier Start goes.
         self.config_panel.editors["workload"].set_error(self.config_panel.errors().get("workload"))
         self.session.start()
-        self.step_mode.started(run)
         self._show_diagnosis([])
         self.status_bar.show_alert(None)
-        for warning in run.warnings:
-            self.event_log.add_note(f"! {warning}", 0.0)
+        self.run_start.schedule(run)
         self._refresh_controls()
         return True
 
+    def _on_run_start_sig_launched(self, run: object) -> None:
+        for warning in getattr(run, "warnings", []):
+            self.event_log.add_note(f"! {warning}", 0.0)
+        self._refresh_controls()
+
+    def _on_run_start_sig_failed(self, words: str) -> None:
+        self._show_error("Could not start the run", words)
+        self._refresh_controls()
+
     def pause_run(self) -> None:
+        self.run_start.launch_now()  # pressed before the launch: it pauses the run it starts
         if self.driver.status is RunStatus.RUNNING:
             self.driver.pause()
 
@@ -279,6 +274,7 @@ class MainWindow(WindowFiles):
             self.pause_run()
 
     def stop_run(self) -> None:
+        self.run_start.launch_now()  # pressed before the launch: the run ends as any stopped
         if self.driver.status in (RunStatus.RUNNING, RunStatus.PAUSED):
             self.driver.stop()
 
@@ -286,6 +282,7 @@ class MainWindow(WindowFiles):
         """Forget the run (stopping it if needed): empty charts and log, options editable."""
         self._shot_timer.stop()
         self.session.reset_shot()
+        self.run_start.cancel()
         self.driver.discard()
         self.charts.set_model(None)
         self.theory_view.show_run(None, None)
@@ -434,7 +431,8 @@ class MainWindow(WindowFiles):
 
     # ------------------------------------------------------------------ views
     def _refresh_controls(self) -> None:
-        status = self.driver.status
+        # A run whose launch is due (turns away) is shown running: Start is not offered twice.
+        status = RunStatus.RUNNING if self.run_start.pending else self.driver.status
         has_run = self.driver.run is not None
         valid = self.config_panel.is_valid()
         self.controls.update_state(status, valid=valid, has_run=has_run)
@@ -448,12 +446,6 @@ class MainWindow(WindowFiles):
         if d.run is None and not self.config_panel.is_valid():
             self.status_bar.set_state_text("Invalid options", "invalid")
             self.status_bar.join_label.setText("Fix the options marked in red to start a run.")
-
-    def _update_title(self, cfg: RunConfig | None) -> None:
-        if cfg is None:
-            return
-        title = cfg.title or "custom configuration"
-        self.setWindowTitle(f"{APP_NAME} — {title}")
 
     def _on_config_panel_sig_config_changed(self, cfg: RunConfig | None) -> None:
         old_text = self.lesson_view.text_label.text()
@@ -488,6 +480,7 @@ class MainWindow(WindowFiles):
         """Stop the run with every worker, and every timer, before the window goes."""
         self._closing = True
         self._shot_timer.stop()
+        self.run_start.cancel()
         if self.sweep_window is not None:
             self.sweep_window.close()  # stops the sweep before its run is stopped here
         self.driver.shutdown()

@@ -82,6 +82,9 @@ class StepMode(QObject):
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._on_timer_timeout)
         window.driver.sig_ended.connect(self._on_driver_sig_ended)
+        # A Start launches its run turns later (gui/run_start.py): its stepper exists then.
+        window.run_start.sig_launched.connect(self.started)
+        window.run_start.sig_failed.connect(self._on_run_start_sig_failed)
         window.config_panel.sig_config_changed.connect(self._on_config_panel_sig_config_changed)
         self.set_preset(window.config_panel.preset)
         self._sync_keys()
@@ -136,6 +139,9 @@ class StepMode(QObject):
             st.follow(self._plan, self._plan_source, then="step")
         self._plan = []
         self.refresh()
+
+    def _on_run_start_sig_failed(self, _words: str) -> None:
+        self._plan = []  # the schedule asked for was the run's that could not start
 
     def set_strip(self, on: bool) -> None:
         """Presenter mode with the flow view in front (the window says when): the pane docks

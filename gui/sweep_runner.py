@@ -21,6 +21,7 @@ from engine.config import RunConfig
 from engine.explain import hopeless
 from engine.sweep import Job, SweepPlan, measure
 from gui.run_driver import RunDriver
+from gui.run_start import RunStart
 
 WATCH_MS = 250
 USER_STOP = "stopped by user"
@@ -30,6 +31,7 @@ class RunHost(Protocol):
     """What the runner needs of the main window."""
 
     driver: RunDriver
+    run_start: RunStart  # launches what start_run made turns later, or says why it could not
 
     def start_run(self, cfg: RunConfig | None = None) -> bool: ...
 
@@ -66,6 +68,7 @@ class SweepRunner(QObject):
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._on_watch_timeout)
         host.driver.sig_ended.connect(self._on_driver_sig_ended)
+        host.run_start.sig_failed.connect(self._on_run_start_sig_failed)
 
     # ------------------------------------------------------------------ commands
     def start(self) -> None:
@@ -107,12 +110,17 @@ class SweepRunner(QObject):
             self.error = "a run could not be started (is another run still going?)"
             self._finish()
             return
-        run = self.host.driver.run
-        for w in getattr(run, "warnings", []):
-            if w not in self.warnings:
-                self.warnings.append(w)
         self._watch.start()
         self.sig_started.emit()
+
+    def _on_run_start_sig_failed(self, words: str) -> None:
+        """The run start_run made could not start (the window says why): the sweep ends."""
+        if self.job is None:
+            return
+        self._watch.stop()
+        self.job = None
+        self.error = f"a run could not be started: {words}"
+        self._finish()
 
     def _on_watch_timeout(self) -> None:
         """``run``'s end rules, checked four times a second while a sweep's run goes on."""
@@ -147,6 +155,9 @@ class SweepRunner(QObject):
         self._watch.stop()
         self.job = None
         seconds = time.monotonic() - self._started_at
+        for w in getattr(run, "warnings", []):  # Run.start's: it ran turns after start_run
+            if w not in self.warnings:
+                self.warnings.append(w)
         if reason == USER_STOP and self._problem is None:
             # Stop in the main window: the person wants the sweep to end, not a failed run.
             self.stop_requested = True

@@ -9,12 +9,14 @@ from PySide6.QtGui import QAction, QFont, QGuiApplication, QResizeEvent, QShowEv
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QStyle, QWidget
 
 if TYPE_CHECKING:
+    from engine.config import RunConfig
     from gui.charts import ChartsPanel
     from gui.code_view import CodeView
     from gui.event_log import EventLog
     from gui.lesson_view import LessonView
     from gui.pending_charts import PendingCharts
 
+APP_NAME = "QueueLab"
 PRESENTER_SCALE = 1.3
 ZOOM_STEP = 1.15
 ZOOM_MIN = 0.6
@@ -165,6 +167,12 @@ class WindowLayout(QMainWindow):
             [lesson, max(200, column - lesson)],
             Qt.Orientation.Vertical,
         )
+
+    def _update_title(self, cfg: RunConfig | None) -> None:
+        if cfg is None:
+            return
+        title = cfg.title or "custom configuration"
+        self.setWindowTitle(f"{APP_NAME} — {title}")
 
     def _show_log_or_options(self, log: bool) -> None:
         if not self.log_beside:

@@ -136,6 +136,7 @@ def test_a_hanging_run_is_diagnosed_and_its_lines_light_up(window: MainWindow, q
     )
     lines = code_line_map(w.code_view.program())
     assert w.start_run()
+    qtbot.waitUntil(lambda: not w.run_start.pending, timeout=END_TIMEOUT_MS)  # launched turns later
     run = w.driver.run
     assert run is not None
     pids = [p.pid for p in run.processes.values()]

@@ -71,7 +71,8 @@ def test_a_stop_while_the_workers_start_ends_every_one_started(qtbot, monkeypatc
     qtbot.addWidget(w)
     w.show()
     assert w.start_run()
-    assert reached.wait(60)  # the second worker's start is under way
+    # The second worker's start is under way (launched turns after the Start: run_start.py).
+    qtbot.waitUntil(reached.is_set, timeout=60_000)
     with qtbot.waitSignal(w.driver.sig_ended, timeout=END_TIMEOUT_MS) as ended:
         w.stop_run()
         release.set()

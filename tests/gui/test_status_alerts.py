@@ -90,6 +90,7 @@ def test_a_consumer_killed_mid_task_turns_the_status_bar_red_until_the_next_star
 ) -> None:
     w = window
     assert w.start_run()
+    qtbot.waitUntil(lambda: not w.run_start.pending, timeout=END_TIMEOUT_MS)  # launched turns later
     run = w.driver.run
     assert run is not None
     pids = [p.pid for p in run.processes.values()]
@@ -151,6 +152,7 @@ def test_a_consumer_killed_in_get_shows_the_stall_and_the_next_start_works(
     w = window
     w.config_panel.set_config(IN_GET, preset=None)
     assert w.start_run()
+    qtbot.waitUntil(lambda: not w.run_start.pending, timeout=END_TIMEOUT_MS)  # launched turns later
     run = w.driver.run
     assert run is not None
     holder: list[int] = []

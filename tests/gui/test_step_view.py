@@ -42,6 +42,7 @@ def start_stepping(qtbot, w: MainWindow):
     w.step_mode.action.trigger()  # Run ▸ Step mode
     assert w.step_mode.on and w.step_mode.dock.isVisible()
     assert w.start_run()
+    qtbot.waitUntil(lambda: not w.run_start.pending, timeout=WAIT_MS)  # launched turns later
     st = w.step_mode.stepper
     assert st is not None
     qtbot.waitUntil(lambda: st.quiet(w.model), timeout=WAIT_MS)
@@ -98,6 +99,7 @@ def test_restart_with_this_schedule_replays_the_choices(
     qtbot.waitUntil(lambda: len(st.schedule) == 2 and st.quiet(w.model), timeout=WAIT_MS)
     old = w.driver.run
     qtbot.mouseClick(w.step_mode.view.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.run_start.pending, timeout=WAIT_MS)  # launched turns later
     new = w.driver.run
     assert new is not old and new.stepper is not None
     qtbot.waitUntil(lambda: not new.stepper.plan and new.stepper.quiet(w.model), timeout=WAIT_MS)

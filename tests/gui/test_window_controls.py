@@ -129,7 +129,11 @@ def test_keyboard_space_escape_ctrl_r(qtbot, window: MainWindow) -> None:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.driver.status is RunStatus.RUNNING
+
+    def running() -> bool:  # launched turns after the Start (gui/run_start.py)
+        return window.driver.status is RunStatus.RUNNING
+
+    qtbot.waitUntil(running, timeout=END_TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.model.gets >= 1, timeout=END_TIMEOUT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.driver.status is RunStatus.PAUSED
@@ -147,7 +151,7 @@ def test_keyboard_space_escape_ctrl_r(qtbot, window: MainWindow) -> None:
     spin.setFocus()
     qtbot.waitUntil(spin.hasFocus, timeout=2000)
     qtbot.keyClick(spin, Qt.Key.Key_Space)
-    assert window.driver.status is RunStatus.RUNNING
+    qtbot.waitUntil(running, timeout=END_TIMEOUT_MS)
     # ...but a text field still gets its spaces.
     window.event_log.filter_edit.setFocus()
     qtbot.waitUntil(window.event_log.filter_edit.hasFocus, timeout=2000)

@@ -18,10 +18,6 @@ from gui.frame_clock import DRAIN, FRAME, LOG, POLL_INTERVAL_MS, SYNC, Frame, Fr
 
 GC_FREEZE_EVERY_S = 1.0
 RATE_WINDOW_S = 1.0
-# Records fed to a live run's model at a time (engine/inbox.FEED_CHUNK: 4096). Each feed has a
-# fixed cost (~0.25 ms of numpy set-up, engine/bulk.py) besides its records': twice the chunk
-# is ~12 % less model time per record under a flood, and one chunk still takes 2-3 ms.
-LIVE_FEED_CHUNK = 8192
 
 
 class RunDriver(QObject):
@@ -164,7 +160,6 @@ class RunDriver(QObject):
             return
         self._unlaunched = False
         if self._own:
-            run.inbox.chunk = LIVE_FEED_CHUNK
             # Its workers start in a thread: each is a round trip to the forkserver, and the
             # event loop goes on meanwhile (the charts' clock runs from the run's start).
             run.start(background=True)

@@ -218,32 +218,3 @@ def test_a_live_frames_repaint_gets_a_tick_of_its_own(qtbot) -> None:
             assert ticks[i + 1] == "", f"tick after a live frame: {ticks[i + 1]!r}"
     assert any(held)  # a live frame that drew held its repaint...
     qtbot.waitUntil(lambda: not panel._paint_hold.held, timeout=1000)  # ...for a turn
-
-
-def test_a_live_runs_model_is_fed_in_the_drivers_larger_chunks(qtbot) -> None:
-    """The driver's own live run feeds its model up to LIVE_FEED_CHUNK records at a time (a
-    feed's fixed cost spread over twice the records); a run handed to it keeps its own."""
-    from engine.inbox import FEED_CHUNK
-    from gui.run_driver import LIVE_FEED_CHUNK
-
-    driver = RunDriver()
-    sizes: list[int] = []
-    try:
-        with qtbot.waitSignal(driver.sig_ended, timeout=END_TIMEOUT_MS):
-            run = driver.start(FLOOD, launch=False)
-            feed = run.model.feed
-
-            def sized_feed(batches: list) -> object:
-                sizes.append(sum(len(b[2]) for b in batches))
-                return feed(batches)
-
-            run.model.feed = sized_feed  # type: ignore[method-assign]
-            driver.launch()
-        assert run.inbox.chunk == LIVE_FEED_CHUNK > FEED_CHUNK
-        assert max(sizes) <= LIVE_FEED_CHUNK
-        other = Run(FLOOD)
-        driver.start(FLOOD, other, launch=False)
-        driver.launch()
-        assert other.inbox.chunk == FEED_CHUNK
-    finally:
-        driver.discard()

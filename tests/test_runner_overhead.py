@@ -54,6 +54,45 @@ def test_mains_join_follows_the_counters_pace_not_a_2ms_poll() -> None:
     assert 0 <= run.coordinator_wakeups <= bound, (run.coordinator_wakeups, run.coordinator_s)
 
 
+def test_the_collector_wakes_at_its_pace_not_for_every_small_batch() -> None:
+    # Consumers of short tasks ship a batch before each task's work (a worker killed in the
+    # task must not take its last task_done with it). Woken by each of them, the collector
+    # thread preempted a measured worker for every task on a 2-core machine.
+    from engine import collector
+    from tests.faults import config, const
+
+    tasks = 400
+    cfg = config(consumers=2, tasks_per_producer=tasks, task_duration=const(0.001),
+                 sentinels="per_consumer")  # fmt: skip
+    run = Run(cfg)
+    counted: dict[str, float] = {}
+    serve = run.collector._serve
+
+    def counted_serve() -> None:
+        import resource
+
+        r0 = resource.getrusage(resource.RUSAGE_THREAD)
+        t0 = time.perf_counter()
+        try:
+            serve()
+        finally:
+            r1 = resource.getrusage(resource.RUSAGE_THREAD)
+            counted["wakeups"] = r1.ru_nvcsw - r0.ru_nvcsw
+            counted["s"] = time.perf_counter() - t0
+
+    run.collector._serve = counted_serve  # type: ignore[method-assign]
+    with run:
+        assert run.wait(120), "the run did not end"
+    m = run.model
+    assert run.end_reason == "joined" and m.task_dones == tasks + 2 and m.events_lost == 0
+    batches = run.received_batches
+    assert batches >= tasks, batches  # still one before each task's work
+    # A wake-up per pause at most (each pause is one more), and the waits for the GIL; bounded
+    # by the wall time it took, so a loaded machine cannot fail it. The base: one per batch.
+    bound = 2 * counted["s"] / collector.PAUSE_S + 20
+    assert counted["wakeups"] <= min(bound, 0.6 * batches), (counted, batches)
+
+
 def test_join_pace_sleeps_an_eighth_of_the_time_left_between_its_floor_and_ceiling(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -204,14 +204,24 @@ class Recorder:
         # Only for a worker that went quiet (blocked in get, sleeping): a busy one flushes on
         # its own thread. Pickling here would make the two threads trade the GIL, which
         # cost a traced run more than the records themselves.
-        half = self._interval / 2
+        #
+        # It looks no earlier than a flush could be due. Each look takes the GIL from a
+        # main thread that may be computing (a cpu task), and a plain program's worker has
+        # no second thread: looking every 6 ms cost a consumer of 1 ms tasks ~2,500 more
+        # context switches a second, some while it held the queue's read lock. An empty
+        # buffer needs no look before 2 intervals either: a record made after ``due``
+        # flushes itself, so only one made just before it can wait here.
+        span = 2 * self._interval
         while not self._closed.is_set():
+            timeout = span
+            if self._buf:
+                timeout = max(self._last_flush + span - perf_counter(), self._interval / 2)
             if self._wake_r is None:
                 # Capped: flush_at_exit may hand this loop a wakeup pipe once it runs.
-                self._closed.wait(min(half, TERM_RESEND_S))
+                self._closed.wait(min(timeout, TERM_RESEND_S))
             else:
-                self._watch_wakeups(half)
-            if self._buf and perf_counter() - self._last_flush >= 2 * self._interval:
+                self._watch_wakeups(timeout)
+            if self._buf and perf_counter() - self._last_flush >= span:
                 self.flush()
 
     def _watch_wakeups(self, timeout: float) -> None:

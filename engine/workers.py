@@ -186,16 +186,19 @@ def consumer_main(spec: WorkerSpec) -> None:
             label, value = task[0], task[1]
             attempt = task[2] if len(task) > 2 else 0
             seconds = value * scale
-            # A task with no work starts at its get and ends at its task_done: those records
-            # already say so, and two more records per task would double the cost of tracing.
-            # The user's function always works: its start and end are worth their records.
-            timed = seconds > 0 or fn is not None
+            # A built-in task starts at its get's return and ends at its task_done: those
+            # records already say so (microseconds apart from a start and an end of its own),
+            # and two more records per task cost the workers and the parent, whose CPU comes
+            # out of theirs on a small machine: kept out, a run's records are all put/get/
+            # task_done, which the model applies in bulk. The user's own function is timed
+            # on its own: its result, and how long it really ran, are worth their records.
+            timed = fn is not None
             if timed:
                 w.emit((_TASK_START, perf_counter(), tid))
+            if (seconds > 0 or timed) and w.rec is not None:
                 # Ship what came before the work now: if this worker is killed during the
                 # task, its last task_done must not die unsent in the buffer.
-                if w.rec is not None:
-                    w.rec.flush()
+                w.rec.flush()
             try:
                 if fn is None:
                     w.work(seconds, cpu)

@@ -9,6 +9,7 @@ import queue
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from engine import cpuwork
 from engine.config import RunConfig
 from engine.distributions import Distribution
 from engine.events import Kind
-from engine.recorder import Recorder, activate
+from engine.recorder import FLUSH_INTERVAL_S, Recorder, activate
 from engine.runner import Run
 from engine.traced_queue import EMPTY_RUN_MAX_S, TracedJoinableQueue
 
@@ -358,3 +359,31 @@ def test_forked_workers_run_with_a_plain_programs_switch_interval(tmp_path: Path
     from engine import runner
 
     assert run.model.task_results == {i: repr(runner._PLAIN_SWITCH_S) for i in range(4)}
+
+
+def test_the_flusher_looks_no_more_often_than_a_flush_can_be_due() -> None:
+    # It looked every 6 ms. Each look takes the GIL from a main thread that may be computing
+    # (a plain program's worker has no second thread): a consumer of 1 ms cpu tasks switched
+    # context ~2,500 times a second more than the plain one. A record left after a flush is
+    # still shipped by the flusher while the main thread is away.
+    looks: list[float | None] = []
+
+    class CountedEvent(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            looks.append(timeout)
+            return super().wait(timeout)
+
+    sent: list[tuple] = []
+    rec = Recorder(1, sent.append)
+    rec._closed = CountedEvent()
+    rec.start_flusher()
+    rec.emit((int(Kind.TASK_DONE), time.perf_counter(), 1))
+    rec.flush()
+    rec.emit((int(Kind.TASK_DONE), time.perf_counter(), 2))  # before it is due: held
+    assert len(sent) == 1
+    t0 = time.perf_counter()
+    time.sleep(0.6)  # the main thread away (blocked in get(), say)
+    assert len(sent) == 2, "the flusher did not ship the held record"
+    rec.close()
+    span = 2 * FLUSH_INTERVAL_S
+    assert len(looks) <= (time.perf_counter() - t0) / span + 4, len(looks)

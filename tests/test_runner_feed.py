@@ -79,3 +79,29 @@ def test_the_collector_keeps_one_selector_for_the_whole_run(monkeypatch) -> None
         processes = len(run.processes)
     # What is left: CPython's own Process.join() (two waits per process, once, at its exit).
     assert made.count("queuelab-collector") <= 2 * processes, made
+
+
+def test_a_built_in_task_is_recorded_by_its_get_and_task_done_alone() -> None:
+    # A start and an end record of its own (microseconds from its get's return and its
+    # task_done) cost two records a task in the workers and the parent's one-by-one model path,
+    # whose CPU came out of the measured workers. Each task's work is still drawn from its
+    # get to its task_done, and still shipped before the work starts (a kill in it loses nothing).
+    from engine.distributions import Distribution
+    from engine.states import Activity
+
+    tasks = 40
+    cfg = config(consumers=2, tasks_per_producer=tasks, sentinels="per_consumer",
+                 task_duration=Distribution.constant(0.002))  # fmt: skip
+    kinds: list[int] = []
+    run = Run(cfg)
+    run.add_listener(lambda batch: kinds.extend(r[0] for r in batch[2]))
+    with run:
+        assert run.wait(RUN_TIMEOUT_S), "the run did not end"
+    m = run.model
+    assert m.task_dones == tasks + 2 and m.events_lost == 0
+    assert Kind.TASK_START not in kinds and Kind.TASK_END not in kinds
+    assert kinds.count(Kind.GET) == tasks + 2
+    assert run.received_batches >= tasks  # one ahead of each task's work
+    worked = [iv for w in m.workers.values() for iv in w.intervals if iv[2] == Activity.PROCESS]
+    assert len(worked) == tasks + 2  # each task (and sentinel) from its get to its task_done
+    assert all(t1 - t0 >= 0.0015 for t0, t1, _, label in worked if label >= 0)

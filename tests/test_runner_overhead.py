@@ -54,6 +54,45 @@ def test_mains_join_follows_the_counters_pace_not_a_2ms_poll() -> None:
     assert 0 <= run.coordinator_wakeups <= bound, (run.coordinator_wakeups, run.coordinator_s)
 
 
+def test_the_collector_wakes_at_its_pace_not_for_every_small_batch() -> None:
+    # Consumers of short tasks ship a batch before each task's work (a worker killed in the
+    # task must not take its last task_done with it). Woken by each of them, the collector
+    # thread preempted a measured worker for every task on a 2-core machine.
+    from engine import collector
+    from tests.faults import config, const
+
+    tasks = 400
+    cfg = config(consumers=2, tasks_per_producer=tasks, task_duration=const(0.001),
+                 sentinels="per_consumer")  # fmt: skip
+    run = Run(cfg)
+    counted: dict[str, float] = {}
+    serve = run.collector._serve
+
+    def counted_serve() -> None:
+        import resource
+
+        r0 = resource.getrusage(resource.RUSAGE_THREAD)
+        t0 = time.perf_counter()
+        try:
+            serve()
+        finally:
+            r1 = resource.getrusage(resource.RUSAGE_THREAD)
+            counted["wakeups"] = r1.ru_nvcsw - r0.ru_nvcsw
+            counted["s"] = time.perf_counter() - t0
+
+    run.collector._serve = counted_serve  # type: ignore[method-assign]
+    with run:
+        assert run.wait(120), "the run did not end"
+    m = run.model
+    assert run.end_reason == "joined" and m.task_dones == tasks + 2 and m.events_lost == 0
+    batches = run.received_batches
+    assert batches >= tasks, batches  # still one before each task's work
+    # A wake-up per pause at most (each pause is one more), and the waits for the GIL; bounded
+    # by the wall time it took, so a loaded machine cannot fail it. The base: one per batch.
+    bound = 2 * counted["s"] / collector.PAUSE_S + 20
+    assert counted["wakeups"] <= min(bound, 0.6 * batches), (counted, batches)
+
+
 def test_join_pace_sleeps_an_eighth_of_the_time_left_between_its_floor_and_ceiling(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -124,3 +163,45 @@ def test_the_forkservers_start_up_is_not_in_the_first_runs_window(tmp_path: Path
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
                           text=True, timeout=180)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+_TWO_RUNS = """
+import sys
+
+def one_run():
+    from engine.config import RunConfig
+    from engine.runner import Run
+
+    with Run(RunConfig(consumers=2, tasks_per_producer=4, start_method="forkserver")) as run:
+        assert run.wait(120)
+
+if __name__ == "__main__":  # each worker re-runs this file as __mp_main__: nothing to import
+    one_run()  # the parent's own imports, and the forkserver's
+    print("QUEUELAB-SECOND-RUN", file=sys.stderr, flush=True)
+    one_run()
+"""
+# What a plain program's worker does not import and QueueLab's own needs.
+_OURS = ("engine", "argparse", "ctypes", "setproctitle", "logging", "multiprocessing.sharedctypes")
+
+
+def test_workers_forked_from_the_forkserver_import_nothing_of_queuelabs_own(
+    tmp_path: Path,
+) -> None:
+    # Each worker imported main.py's command line, the traced queue, the pause flag's ctypes
+    # and the process-title module for itself: ~12 ms of CPU apiece inside the measured run,
+    # 25 ms against a plain program's worker's 7. The forkserver imports them once now.
+    script = tmp_path / "two_runs.py"
+    script.write_text(_TWO_RUNS)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    first, marker, second = done.stderr.partition("QUEUELAB-SECOND-RUN")
+    assert marker, done.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in second.splitlines()
+                if line.startswith("import time:") and "|" in line}  # fmt: skip
+    assert "engine.workers" in {line.rsplit("|", 1)[1].strip() for line in first.splitlines()
+                                if line.startswith("import time:")}  # fmt: skip
+    ours = sorted(m for m in imported if m.split(".")[0] in _OURS or m in _OURS)
+    assert not ours, f"the second run's workers imported {ours}"

@@ -113,7 +113,7 @@ BAD_FILES: list[tuple[str, Mutation, int | None, str]] = [
      "a record must be an array"),
     ("returns before it begins", _edit_record(Kind.GET, lambda r: [r[0], r[1], r[1] - 9, r[3]]),
      None, "returns at"),
-    ("time out of order", _edit_record(Kind.TASK_END, _late_time), None,
+    ("time out of order", _edit_record(Kind.TASK_DONE, _late_time), None,
      "timestamps out of order"),
     ("run start disagrees", _edit_record(Kind.RUN_START, lambda r: [*r[:3], 7, *r[4:]]), None,
      "RUN_START says 1 producers and 7 consumers"),

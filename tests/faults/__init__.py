@@ -170,7 +170,8 @@ def _pipes(pid: int) -> set[str]:
 
 
 def started_a_task(trace: Path, pid: int) -> bool:
-    """The trace a CLI is writing holds a TASK_START of the worker ``pid`` (complete lines only).
+    """The trace a CLI is writing holds a get that returned to the worker ``pid`` (complete
+    lines only): its task starts there (a built-in task has no TASK_START of its own).
 
     The trace writer flushes within half a second, so this sees what the run recorded by then.
     """
@@ -187,7 +188,7 @@ def started_a_task(trace: Path, pid: int) -> bool:
         for r in records:
             if r[0] == Kind.WORKER_START and r[2] == pid:
                 src = stream
-            elif r[0] == Kind.TASK_START and stream == src:
+            elif r[0] == Kind.GET and stream == src:
                 return True
     return False
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.config import FIELDS, RunConfig
 from engine.distributions import PARAM_NAMES, Distribution, format_number
+from engine.workers import sentinel_count
 
 # `cores` sweeps 1 … cpu_count() and this many beyond, to show what oversubscription does.
 CORES_BEYOND = 2
@@ -158,7 +159,29 @@ def parse_params(texts: list[str], base: RunConfig, cpus: int | None = None) -> 
         raise SweepError(f"--param {keys[0]}: the same key is swept twice")
     if len(params) > 2:
         raise SweepError("at most two --param (a grid); got " + str(len(params)))
+    for point in grid(base, params):
+        problem = _never_ends(point.cfg)
+        if problem:
+            at = ", ".join(f"{k}={format_number(v)}" for k, v in point.values.items())
+            raise SweepError(f"--param {at}: {problem}")
     return params
+
+
+def _never_ends(cfg: RunConfig) -> str | None:
+    """Why no run of ``cfg`` could ever end by its own making, or None.
+
+    Too few sentinels is the tutorial's lesson (preset one-sentinel-many-consumers): a run
+    shows it, but a sweep would only repeat the same hang at every point it measures.
+    """
+    given = sentinel_count(cfg)
+    if given >= cfg.consumers:
+        return None
+    return (
+        f'sentinels = "{cfg.sentinels}" puts {given or "no"} None for {cfg.consumers} '
+        f"consumers: {cfg.consumers - given} would wait in get() forever, so no run could "
+        'end; sweep with sentinels = "per_consumer" (--set sentinels=per_consumer, or '
+        "Sentinels: per_consumer in the window)"
+    )
 
 
 # ---------------------------------------------------------------------------- running

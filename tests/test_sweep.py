@@ -15,7 +15,7 @@ import pytest
 
 from engine.config import RunConfig, load_preset
 from engine.distributions import Distribution
-from engine.sweep import Param, SweepError, apply_value, parse_param
+from engine.sweep import Param, SweepError, apply_value, grid, parse_param, parse_params
 from engine.sweep_report import recommend
 from engine.usl import fit_usl
 
@@ -267,3 +267,31 @@ def test_the_sweep_and_theory_modules_load_no_qt():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_sweep_whose_runs_could_never_end_is_refused_before_it_starts():
+    # The default configuration is the tutorial's: a single None. Swept over consumers, every
+    # point past the first hung until the hopeless check ended it, and the sweep said only
+    # that its runs failed (gui --sweep consumers=1,2 --quit-when-done exited 3).
+    tutorial = RunConfig(sentinels="single")
+    assert parse_params(["consumers=1"], tutorial)[0].values == (1,)
+    with pytest.raises(SweepError) as refused:
+        parse_params(["consumers=1,2,4"], tutorial)
+    words = str(refused.value)
+    assert words.startswith("--param consumers=2: ")
+    assert 'sentinels = "single"' in words and "get() forever" in words
+    assert "--set sentinels=per_consumer" in words
+    # The same hang whatever is swept, and with no sentinel at all.
+    with pytest.raises(SweepError, match=r'--param time_scale=1: sentinels = "none" puts no'):
+        parse_params(["time_scale=1,2"], RunConfig(consumers=3, sentinels="none"))
+    assert len(grid(tutorial.replace(sentinels="per_consumer"),
+                    parse_params(["consumers=1,2,4"], tutorial.replace(sentinels="per_consumer"))
+                    )) == 3  # fmt: skip
+
+
+def test_the_command_line_refuses_it_and_starts_nothing():
+    done = subprocess.run([sys.executable, "main.py", "sweep", "--param", "consumers=1,2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith('queuelab: error: --param consumers=2: sentinels = "single"')
+    assert done.stdout == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -257,6 +258,9 @@ class MainWindow(WindowFiles):
     def _on_run_start_sig_failed(self, words: str) -> None:
         self._show_error("Could not start the run", words)
         self._refresh_controls()
+        if self.session.unattended:  # nobody will close the dialog: end, and say why
+            print(f"queuelab: error: could not start the run: {words}", file=sys.stderr)
+            QTimer.singleShot(0, self._finish_auto)
 
     def pause_run(self) -> None:
         self.run_start.launch_now()  # pressed before the launch: it pauses the run it starts

@@ -112,3 +112,20 @@ def test_a_sweep_whose_run_cannot_start_ends_and_says_why(
     assert not sw.runner.complete
     assert sw.runner.error == "a run could not be started: OSError: no semaphores left"
     assert window.driver.run is None
+
+
+def test_an_unattended_window_whose_run_cannot_start_quits_and_says_why(
+    qtbot, monkeypatch, capsys
+) -> None:
+    # `gui --quit-when-done` (a script, CI) waited for ever behind the error dialog nobody
+    # would close.
+    monkeypatch.setattr(Run, "start", _failing_start)
+    w = MainWindow(SMALL, None, quit_when_done=True)
+    qtbot.addWidget(w)
+    w.show()
+    codes: list[int] = []
+    w.sig_done.connect(codes.append)
+    assert w.start_run()
+    qtbot.waitUntil(lambda: codes == [3], timeout=10_000)
+    assert "could not start the run: OSError: no semaphores left" in capsys.readouterr().err
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)

@@ -60,19 +60,11 @@ def _stop_all() -> None:
 
 
 _forkserver_warm = False
-# What the forkserver imports once, so that no worker forked from it imports it again: the
-# engine's worker side and what unpickling a worker's arguments needs (its traced queue, the
-# pause flag's shared ctypes), the process-title module, and what main.py imports (each child
-# re-runs the parent's main module as ``__mp_main__``; CPython 3.11's server never preloads
-# it). Left to each worker, ~12 ms of CPU apiece (25 ms against the plain program's 7) fell
-# inside the measured run: on 2 cores eight consumers lost ~50 ms of a 1.5 s run to it.
-FORKSERVER_PRELOAD = [
-    "engine.workers",
-    "engine.traced_queue",
-    "engine.cli_parser",
-    "multiprocessing.sharedctypes",
-    "setproctitle",  # optional: the server skips a module it cannot import
-]
+# Imported once by the forkserver, not by each worker (~12 ms of CPU apiece inside the run):
+# the workers, what unpickling their arguments needs, main.py's imports (a child re-runs it as
+# __mp_main__) and setproctitle (optional: the server skips a module it cannot import).
+FORKSERVER_PRELOAD = ["engine.workers", "engine.traced_queue", "engine.cli_parser",
+                      "multiprocessing.sharedctypes", "setproctitle"]  # fmt: skip
 _forkserver_warming = threading.Lock()  # one warm-up at a time: a window's, then a Start's
 # The interpreter's switch interval before QueueLab made the parent's shorter (5 ms unless
 # the host program changed it): what a forked worker must run with, as a plain program's.

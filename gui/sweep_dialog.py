@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -80,6 +81,7 @@ class SweepDialog(QDialog):
         self.setObjectName("sweep_dialog")
         self.setWindowTitle("Sweep — run the configuration over a range of values")
         self.cfg = cfg
+        self._options_sentinels = cfg.sentinels  # the window's, before a fix for this sweep
         self.params: list[Param] = []
         lay = QVBoxLayout(self)
         intro = QLabel(
@@ -115,6 +117,14 @@ class SweepDialog(QDialog):
         self.summary.setObjectName("sweep_dialog_summary")
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
+        # The tutorial's single None cannot end more than one consumer: offered in one click
+        # (the sweep's copy of the options changes, not the window's).
+        self.fix_sentinels = QPushButton("Sweep with one None per consumer", self)
+        self.fix_sentinels.setObjectName("sweep_fix_sentinels")
+        self.fix_sentinels.setToolTip('Sets sentinels = "per_consumer" for this sweep only.')
+        self.fix_sentinels.clicked.connect(self._on_fix_sentinels_clicked)
+        self.fix_sentinels.hide()
+        lay.addWidget(self.fix_sentinels)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start sweep")
@@ -144,8 +154,10 @@ class SweepDialog(QDialog):
         except SweepError as error:
             self.params = []
             self.summary.setText(f"<span style='color:#c62828'>{error}</span>")
+            self.fix_sentinels.setVisible(self._sentinels_would_do())
             ok_button.setEnabled(False)
             return False
+        self.fix_sentinels.hide()
         points = 1
         for p in self.params:
             points *= len(p.values)
@@ -155,9 +167,24 @@ class SweepDialog(QDialog):
                  f"{f' + {warm} warm-up' if warm else ''} = {runs + warm} runs.")  # fmt: skip
         if runs + warm > MAX_RUNS_WITHOUT_WARNING:
             words += " That is many runs: it may take a while (Stop keeps what was measured)."
+        if self.cfg.sentinels != self._options_sentinels:
+            words += " Each run puts one None per consumer (sentinels = per_consumer)."
         self.summary.setText(words)
         ok_button.setEnabled(True)
         return True
+
+    def _sentinels_would_do(self) -> bool:
+        if self.cfg.sentinels == "per_consumer":
+            return False
+        try:
+            parse_params(self.param_texts(), self.cfg.replace(sentinels="per_consumer"))
+        except SweepError:
+            return False
+        return True
+
+    def _on_fix_sentinels_clicked(self) -> None:
+        self.cfg = self.cfg.replace(sentinels="per_consumer")
+        self._validate()
 
     def choice(self) -> tuple[list[Param], int, int]:
         """(params, repeats, warm-up runs) as accepted."""

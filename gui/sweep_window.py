@@ -185,4 +185,4 @@ def open_sweep_dialog(host: MainWindow) -> SweepWindow | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     params, repeats, warmup = dialog.choice()
-    return start_sweep(host, cfg, params, repeats, warmup)
+    return start_sweep(host, dialog.cfg, params, repeats, warmup)  # its sentinels may differ

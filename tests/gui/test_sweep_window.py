@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -179,6 +180,31 @@ def test_sweep_dialog_validates_as_the_command_line_does(qtbot: QtBot) -> None:
     params, repeats, warmup = d.choice()
     assert [p.key for p in params] == ["consumers", "task_duration.mean"]
     assert (repeats, warmup) == (2, 1) and d.summary.text().startswith("4 point(s)")
+
+
+def test_sweep_dialog_on_the_tutorials_options_offers_one_none_per_consumer(
+    qtbot: QtBot,
+) -> None:
+    # Experiment ▸ Sweep on the default options (the tutorial's single None) opened with
+    # consumers = cores: refused in red, and the fix one click away, for this sweep only.
+    tutorial = TINY.replace(sentinels="single")
+    d = SweepDialog(tutorial)
+    qtbot.addWidget(d)
+    d.show()
+    ok = d.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    d.first.key.setCurrentText("consumers")
+    d.first.values.setText("1,2")
+    assert not ok.isEnabled() and 'sentinels = "single"' in d.summary.text()
+    assert d.fix_sentinels.isVisible()
+    d.first.values.setText("1")  # one consumer: a single None is enough
+    assert ok.isEnabled() and not d.fix_sentinels.isVisible()
+    d.first.values.setText("1,2")
+    qtbot.mouseClick(d.fix_sentinels, Qt.MouseButton.LeftButton)
+    assert ok.isEnabled() and not d.fix_sentinels.isVisible()
+    assert "one None per consumer" in d.summary.text()
+    assert d.cfg.sentinels == "per_consumer" and tutorial.sentinels == "single"
+    d.first.values.setText("4..1")  # another mistake: no such offer
+    assert not ok.isEnabled() and not d.fix_sentinels.isVisible()
 
 
 def test_gui_sweep_flag_refuses_a_bad_spec_in_one_line() -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,23 +15,30 @@ import pytest
 from engine.runner import Run
 
 
-class _CountedRun(Run):
-    """A Run whose coordinating thread (main's joins) counts its own wake-ups."""
+def _counted(body: Callable[[], None], into: dict[str, float]) -> Callable[[], None]:
+    """``body`` (a thread's whole life) that leaves its wake-ups and wall seconds in ``into``."""
 
-    coordinator_wakeups = -1
-    coordinator_s = 0.0
-
-    def _coordinate(self) -> None:
+    def counted() -> None:
         import resource
 
         r0 = resource.getrusage(resource.RUSAGE_THREAD)
         t0 = time.perf_counter()
         try:
-            super()._coordinate()
+            body()
         finally:
             r1 = resource.getrusage(resource.RUSAGE_THREAD)
-            self.coordinator_wakeups = r1.ru_nvcsw - r0.ru_nvcsw
-            self.coordinator_s = time.perf_counter() - t0
+            into["wakeups"] = r1.ru_nvcsw - r0.ru_nvcsw
+            into["s"] = time.perf_counter() - t0
+
+    return counted
+
+
+class _CountedRun(Run):
+    """A Run whose coordinating thread (main's joins) counts its own wake-ups."""
+
+    def _coordinate(self) -> None:
+        self.coordinator: dict[str, float] = {}
+        _counted(super()._coordinate, self.coordinator)()
 
 
 def test_mains_join_follows_the_counters_pace_not_a_2ms_poll() -> None:
@@ -50,8 +58,8 @@ def test_mains_join_follows_the_counters_pace_not_a_2ms_poll() -> None:
     assert m.join_returned_t >= float(m.done_t.view().max())
     # Generous: 1.5x one look per CEIL_S over the whole coordination, plus the producers' and
     # the processes' joins. Bounded by the wall time it took, so a loaded machine cannot fail it.
-    bound = 1.5 * run.coordinator_s / CEIL_S + 40
-    assert 0 <= run.coordinator_wakeups <= bound, (run.coordinator_wakeups, run.coordinator_s)
+    bound = 1.5 * run.coordinator["s"] / CEIL_S + 40
+    assert 0 <= run.coordinator["wakeups"] <= bound, run.coordinator
 
 
 def test_the_collector_wakes_at_its_pace_not_for_every_small_batch() -> None:
@@ -66,21 +74,7 @@ def test_the_collector_wakes_at_its_pace_not_for_every_small_batch() -> None:
                  sentinels="per_consumer")  # fmt: skip
     run = Run(cfg)
     counted: dict[str, float] = {}
-    serve = run.collector._serve
-
-    def counted_serve() -> None:
-        import resource
-
-        r0 = resource.getrusage(resource.RUSAGE_THREAD)
-        t0 = time.perf_counter()
-        try:
-            serve()
-        finally:
-            r1 = resource.getrusage(resource.RUSAGE_THREAD)
-            counted["wakeups"] = r1.ru_nvcsw - r0.ru_nvcsw
-            counted["s"] = time.perf_counter() - t0
-
-    run.collector._serve = counted_serve  # type: ignore[method-assign]
+    run.collector._serve = _counted(run.collector._serve, counted)  # type: ignore[method-assign]
     with run:
         assert run.wait(120), "the run did not end"
     m = run.model
